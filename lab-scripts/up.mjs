@@ -1,0 +1,14 @@
+#!/usr/bin/env zx
+// Start a part of the lab in the background and return once everything answers.
+//   npx zx lab-scripts/up.mjs partA|partB|partC|all [--mode docker|native]
+import { lab, main } from "./lab.mjs";
+
+await main(async () => {
+  const parts = lab.parsePartArg(argv._[0]);
+  for (const part of parts) {
+    console.log(chalk.bold(lab.PARTS[part].title));
+    const running = await lab.up(part, { mode: argv.mode, log: (line) => console.log(`  ${line}`) });
+    for (const s of Object.values(running.services)) console.log(`  ${chalk.green("✔")} ${s.name.padEnd(14)} ${s.url}`);
+  }
+  console.log(chalk.dim("\nStop with: npx zx lab-scripts/down.mjs " + (argv._[0] ?? "")));
+});

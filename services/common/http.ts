@@ -1,0 +1,67 @@
+// Calling another service: axios with a per-call timeout and bounded retries with
+// exponential backoff and jitter (axios-retry). The policy is declared by the caller, at the edge.
+import http from "node:http";
+import axios, { type AxiosInstance, type AxiosRequestConfig } from "axios";
+import axiosRetry, { exponentialDelay, isNetworkError } from "axios-retry";
+
+export interface CallPolicy {
+  timeoutMs: number;
+  /** Retries after the first attempt (the seed used 2). */
+  retries: number;
+  /** First backoff; the n-th retry waits backoffBaseMs × 2^(n-1), plus up to 20 % jitter. */
+  backoffBaseMs: number;
+}
+
+export type CallOutcome<T> =
+  | { ok: true; status: number; data: T; attempts: number; ms: number }
+  | { ok: false; kind: "timeout" | "http-error" | "unreachable"; status?: number; data?: unknown; message: string; attempts: number; ms: number };
+
+/** One keep-alive client per service; a new TCP connection per hop would dominate the latency. */
+export function createHttpClient(): AxiosInstance {
+  const client = axios.create({
+    httpAgent: new http.Agent({ keepAlive: true }),
+  });
+  axiosRetry(client, {
+    retries: 0, // overridden per call
+    // Retry what another attempt can fix: a 5xx or a refused/reset connection. A timeout is not
+    // retried: the dependency is slow, and asking again only adds load to it.
+    retryCondition: (err) => !isTimeout(err) && (isNetworkError(err) || (err.response?.status ?? 0) >= 500),
+    retryDelay: (n, err) => exponentialDelay(n, err, (err.config as RetryableConfig)?.backoffBaseMs / 2),
+    shouldResetTimeout: true,
+  });
+  return client;
+}
+
+interface RetryableConfig extends AxiosRequestConfig {
+  backoffBaseMs: number;
+}
+
+const isTimeout = (err: unknown): boolean =>
+  axios.isAxiosError(err) && (err.code === "ECONNABORTED" || err.code === "ETIMEDOUT");
+
+export async function callWithPolicy<T>(
+  client: AxiosInstance,
+  request: AxiosRequestConfig,
+  policy: CallPolicy,
+): Promise<CallOutcome<T>> {
+  let attempts = 1;
+  const started = performance.now();
+  const config: RetryableConfig = {
+    ...request,
+    timeout: policy.timeoutMs,
+    backoffBaseMs: policy.backoffBaseMs,
+    "axios-retry": { retries: policy.retries, onRetry: () => void attempts++ },
+  };
+  const ms = () => Math.round((performance.now() - started) * 10) / 10;
+  try {
+    const res = await client.request<T>(config);
+    return { ok: true, status: res.status, data: res.data, attempts, ms: ms() };
+  } catch (err) {
+    if (!axios.isAxiosError(err)) throw err;
+    if (err.response) {
+      return { ok: false, kind: "http-error", status: err.response.status, data: err.response.data, message: `HTTP ${err.response.status}`, attempts, ms: ms() };
+    }
+    if (isTimeout(err)) return { ok: false, kind: "timeout", message: `no answer within ${policy.timeoutMs} ms`, attempts, ms: ms() };
+    return { ok: false, kind: "unreachable", message: err.code ?? err.message, attempts, ms: ms() };
+  }
+}

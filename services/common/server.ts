@@ -1,0 +1,86 @@
+// One way to build an HTTP service: Fastify with JSON-schema validation, a body size limit,
+// structured (pino) logs, errors as JSON that say what happened, /health, and a graceful
+// shutdown on SIGTERM/SIGINT so a stopped service finishes what it is doing.
+import Fastify, { type FastifyError, type FastifyInstance } from "fastify";
+import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
+import closeWithGrace from "close-with-grace";
+
+export interface ServiceOptions {
+  name: string;
+  bodyLimitBytes?: number;
+  logLevel?: string;
+  /** Extra fields for GET /health (counters a script or notebook reads instead of logs). */
+  health?: () => Record<string, unknown> | Promise<Record<string, unknown>>;
+}
+
+export type Service = FastifyInstance<any, any, any, any, TypeBoxTypeProvider>;
+
+/** A client error in the shape every service answers with: `{error, message, ...}`. */
+export class HttpError extends Error {
+  constructor(readonly statusCode: number, readonly error: string, message: string, readonly extra: Record<string, unknown> = {}) {
+    super(message);
+  }
+}
+
+export function createService(opts: ServiceOptions): Service {
+  const app = Fastify({
+    logger: { level: opts.logLevel ?? "info", base: { service: opts.name } },
+    bodyLimit: opts.bodyLimitBytes ?? 64 * 1024,
+    // Validation: keep unknown fields (contracts say "add fields freely") and do not coerce
+    // bodies; query strings are coerced to the declared numbers.
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: true, allErrors: true } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.setErrorHandler((err: FastifyError | HttpError, req, reply) => {
+    if (err instanceof HttpError) {
+      return reply.code(err.statusCode).send({ error: err.error, message: err.message, ...err.extra });
+    }
+    const { status, error, message } = describeClientError(err);
+    if (status >= 500) req.log.error({ err }, "unhandled error");
+    return reply.code(status).send({ error, message });
+  });
+  app.setNotFoundHandler((req, reply) =>
+    reply.code(404).send({ error: "not-found", message: `no route ${req.method} ${req.url}` }),
+  );
+
+  const started = Date.now();
+  app.get("/health", async () => ({
+    status: "ok",
+    service: opts.name,
+    uptime_s: Math.round((Date.now() - started) / 1000),
+    ...(await opts.health?.()),
+  }));
+  return app;
+}
+
+/** Map Fastify's own errors (bad JSON, too large, schema) to a 4xx that says why. */
+function describeClientError(err: FastifyError): { status: number; error: string; message: string } {
+  if (err.validation) return { status: 400, error: "invalid-request", message: `${err.validationContext ?? "request"} ${err.message.replace(/^(body|querystring)\s*/, "")}` };
+  switch (err.code) {
+    case "FST_ERR_CTP_BODY_TOO_LARGE":
+      return { status: 400, error: "body-too-large", message: err.message };
+    case "FST_ERR_CTP_INVALID_MEDIA_TYPE":
+      return { status: 415, error: "unsupported-media-type", message: `${err.message}; send Content-Type: application/json` };
+    case "FST_ERR_CTP_EMPTY_JSON_BODY":
+      return { status: 400, error: "invalid-json", message: "empty body; send a JSON object" };
+  }
+  if (err instanceof SyntaxError || err.code === "FST_ERR_CTP_INVALID_JSON_BODY") {
+    return { status: 400, error: "invalid-json", message: `body is not valid JSON: ${err.message}` };
+  }
+  const status = err.statusCode && err.statusCode >= 400 ? err.statusCode : 500;
+  return { status, error: status >= 500 ? "internal-error" : "bad-request", message: err.message };
+}
+
+/**
+ * Listen, and close gracefully on SIGTERM/SIGINT: stop accepting, finish in-flight requests,
+ * then run `onClose` (close broker connections, flush files).
+ */
+export async function runService(app: Service, port: number, host: string, onClose?: () => Promise<void>): Promise<void> {
+  closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
+    if (err) app.log.error({ err }, "shutting down after error");
+    else app.log.info({ signal }, "shutting down");
+    await app.close();
+    await onClose?.();
+  });
+  await app.listen({ port, host });
+}

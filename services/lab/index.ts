@@ -1,0 +1,12 @@
+// The lab library shared by lab-scripts/, notebooks/ and the tests.
+export * from "./lab.js";
+export * from "./parts.js";
+export * from "./paths.js";
+export * from "./ports.js";
+export * from "./processes.js";
+export * from "./plots.js";
+export * from "./stats.js";
+export * from "./table.js";
+export * from "./wait.js";
+export { BROKERS } from "./brokers/index.js";
+export type { Broker, BrokerMode, BrokerStatus } from "./brokers/index.js";

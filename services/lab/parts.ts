@@ -1,0 +1,82 @@
+// What each part of the lab is made of: its brokers and its services, in start order.
+import path from "node:path";
+import { distDir } from "./paths.js";
+
+export type PartId = "partA" | "partB" | "partC";
+export const PART_IDS: PartId[] = ["partA", "partB", "partC"];
+export type BrokerId = "rabbitmq" | "kafka";
+
+export interface ServiceDef {
+  /** Short name within the part, e.g. `order`. */
+  name: string;
+  /** Compiled entry point under dist/. */
+  script: string;
+  args?: string[];
+  port: number;
+  env: Record<string, string>;
+  healthPath: string;
+}
+
+export interface PartDef {
+  id: PartId;
+  title: string;
+  brokers: BrokerId[];
+  /** Default port of each service; PART<X>_<NAME>_PORT in the env overrides one. */
+  defaultPorts: Record<string, number>;
+  services(ports: Record<string, number>): ServiceDef[];
+}
+
+const url = (port: number) => `http://127.0.0.1:${port}`;
+
+export const PARTS: Record<PartId, PartDef> = {
+  partA: {
+    id: "partA",
+    title: "Part A — synchronous REST chain",
+    brokers: [],
+    defaultPorts: { inventory: 8081, notification: 8082, order: 8080 },
+    services: (p): ServiceDef[] => [
+      { name: "inventory", script: "sync-rest/inventory.js", port: p.inventory, env: {}, healthPath: "/health" },
+      { name: "notification", script: "sync-rest/notification.js", port: p.notification, env: {}, healthPath: "/health" },
+      {
+        name: "order",
+        script: "sync-rest/order.js",
+        port: p.order,
+        env: { INVENTORY_URL: url(p.inventory), NOTIFICATION_URL: url(p.notification) },
+        healthPath: "/health",
+      },
+    ],
+  },
+  partB: {
+    id: "partB",
+    title: "Part B — asynchronous messaging over RabbitMQ",
+    brokers: ["rabbitmq"],
+    defaultPorts: {},
+    services: () => [],
+  },
+  partC: {
+    id: "partC",
+    title: "Part C — event streaming over Kafka",
+    brokers: ["kafka"],
+    defaultPorts: {},
+    services: () => [],
+  },
+};
+
+/** The ports a part will use: defaults, then env overrides, then explicit ones (tests). */
+export function portsFor(part: PartId, explicit: Record<string, number> = {}): Record<string, number> {
+  const def = PARTS[part];
+  const ports: Record<string, number> = {};
+  for (const [name, port] of Object.entries(def.defaultPorts)) {
+    const fromEnv = process.env[`${part.toUpperCase()}_${name.toUpperCase()}_PORT`];
+    ports[name] = explicit[name] ?? (fromEnv ? Number(fromEnv) : port);
+  }
+  return ports;
+}
+
+export const scriptPath = (svc: ServiceDef): string => path.join(distDir, svc.script);
+
+export function parsePartArg(arg: string | undefined): PartId[] {
+  if (arg === "all") return [...PART_IDS];
+  if (arg && (PART_IDS as string[]).includes(arg)) return [arg as PartId];
+  throw new Error(`unknown part ${JSON.stringify(arg)}: use one of ${PART_IDS.join(", ")}, all`);
+}

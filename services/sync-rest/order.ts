@@ -1,0 +1,61 @@
+// Part A OrderService (:8080). POST /order blocks on inventory, then on notification.
+import { Type, loadConfig, serviceBase } from "../common/config.js";
+import { createHttpClient } from "../common/http.js";
+import { newOrderId } from "../common/ids.js";
+import { createService, runService } from "../common/server.js";
+import { placeOrder, type Dependencies } from "./place-order.js";
+
+const config = loadConfig(
+  Type.Object({
+    ...serviceBase,
+    PORT: Type.Integer({ default: 8080 }),
+    INVENTORY_URL: Type.String({ default: "http://127.0.0.1:8081" }),
+    NOTIFICATION_URL: Type.String({ default: "http://127.0.0.1:8082" }),
+    // Timeouts and retries, declared here at the edge rather than inside the story.
+    INVENTORY_TIMEOUT_MS: Type.Integer({ default: 3000, minimum: 1 }),
+    NOTIFICATION_TIMEOUT_MS: Type.Integer({ default: 3000, minimum: 1 }),
+    RETRIES: Type.Integer({ default: 2, minimum: 0, maximum: 10 }),
+    BACKOFF_BASE_MS: Type.Integer({ default: 500, minimum: 0 }),
+  }),
+);
+
+const deps: Dependencies = {
+  client: createHttpClient(),
+  inventoryUrl: config.INVENTORY_URL,
+  notificationUrl: config.NOTIFICATION_URL,
+  reservePolicy: { timeoutMs: config.INVENTORY_TIMEOUT_MS, retries: config.RETRIES, backoffBaseMs: config.BACKOFF_BASE_MS },
+  notifyPolicy: { timeoutMs: config.NOTIFICATION_TIMEOUT_MS, retries: config.RETRIES, backoffBaseMs: config.BACKOFF_BASE_MS },
+};
+
+const stats = { orders: 0, confirmed: 0, failed: 0, in_flight: 0 };
+
+const app = createService({
+  name: "order",
+  logLevel: config.LOG_LEVEL,
+  bodyLimitBytes: config.BODY_LIMIT_BYTES,
+  health: () => ({ ...stats, policy: { reserve: deps.reservePolicy, notify: deps.notifyPolicy } }),
+});
+
+// Any JSON object is an order (the seed sends {"order": "test #1"}).
+app.post("/order", { schema: { body: Type.Object({}, { additionalProperties: true }) } }, async (req, reply) => {
+  const orderId = newOrderId();
+  stats.orders++;
+  stats.in_flight++;
+  try {
+    const result = await placeOrder(deps, orderId, req.body as Record<string, unknown>);
+    if (result.ok) {
+      stats.confirmed++;
+      req.log.info({ order_id: orderId, timings: result.timings }, "order confirmed");
+      const { ok: _ok, ...body } = result;
+      return reply.code(200).send(body);
+    }
+    stats.failed++;
+    req.log.warn({ order_id: orderId, error: result.error, message: result.message, timings: result.timings }, "order failed");
+    const { ok: _ok, httpStatus, ...body } = result;
+    return reply.code(httpStatus).send(body);
+  } finally {
+    stats.in_flight--;
+  }
+});
+
+void runService(app, config.PORT, config.HOST);
