@@ -41,13 +41,15 @@ export async function up(part: PartId, opts: LabOptions = {}): Promise<RunningPa
   const log = opts.log ?? (() => {});
   const def = PARTS[part];
   const brokers: BrokerStatus[] = [];
-  if (!opts.only) {
-    for (const id of def.brokers) brokers.push(await BROKERS[id].up({ home, mode: opts.mode, log }));
+  for (const id of def.brokers) {
+    // Restarting one service (`only`) must not start a broker the student stopped on purpose.
+    brokers.push(opts.only ? await BROKERS[id].status({ home, mode: opts.mode }) : await BROKERS[id].up({ home, mode: opts.mode, log }));
   }
+  const brokerEnv = Object.assign({}, ...brokers.map((b) => b.env ?? {})) as Record<string, string>;
   const services: Record<string, RunningService> = {};
   for (const svc of def.services(portsFor(part, opts.ports))) {
     if (opts.only && !opts.only.includes(svc.name)) continue;
-    services[svc.name] = await startService(part, svc, { ...opts, home, log });
+    services[svc.name] = await startService(part, svc, { ...opts, env: { ...brokerEnv, ...opts.env }, home, log });
   }
   return { part, services, brokers };
 }

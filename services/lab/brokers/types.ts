@@ -3,6 +3,11 @@ import type { BrokerId } from "../parts.js";
 
 export type BrokerMode = "docker" | "native";
 
+/**
+ * Ports and other settings are read from the environment when called (RABBITMQ_PORT,
+ * KAFKA_PORT, ...), so a test can run its own broker beside the one a student has up by
+ * setting them together with LAB_HOME.
+ */
 export interface BrokerOptions {
   home: string;
   /** Forced mode; chosen automatically when absent. */
@@ -20,6 +25,8 @@ export interface BrokerStatus {
   ports?: Record<string, number>;
   log?: string;
   detail?: string;
+  /** Env vars a service needs to reach this broker (AMQP_URL, KAFKA_BROKERS, ...). */
+  env?: Record<string, string>;
 }
 
 export interface Broker {
