@@ -1,7 +1,7 @@
 #!/usr/bin/env zx
 // Stop a part's services (and the brokers the lab started for it); nothing is left behind.
 //   npx zx lab-scripts/down.mjs partA|partB|partC|all
-import { lab, main } from "./lab.mjs";
+import { lab, main } from "./lib.mjs";
 
 await main(async () => {
   const parts = lab.parsePartArg(argv._[0] ?? "all");

@@ -2,7 +2,7 @@
 // The lab's own set-up: installs what is missing, idempotently, and says what it did.
 //   npx zx lab-scripts/setup.mjs [--brokers] [--jupyter] [--all]
 // Each step checks first and does nothing when its part is already there.
-import { lab, main } from "./lab.mjs";
+import { lab, main } from "./lib.mjs";
 
 const steps = {
   // Filled in by the parts that need them (brokers, Jupyter).

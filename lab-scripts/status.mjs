@@ -1,6 +1,6 @@
 #!/usr/bin/env zx
 // What runs: brokers and services, their ports, health, and where their logs are.
-import { lab, main } from "./lab.mjs";
+import { lab, main } from "./lib.mjs";
 
 await main(async () => {
   const { services, brokers } = await lab.status();

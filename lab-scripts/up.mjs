@@ -1,7 +1,7 @@
 #!/usr/bin/env zx
 // Start a part of the lab in the background and return once everything answers.
 //   npx zx lab-scripts/up.mjs partA|partB|partC|all [--mode docker|native]
-import { lab, main } from "./lab.mjs";
+import { lab, main } from "./lib.mjs";
 
 await main(async () => {
   const parts = lab.parsePartArg(argv._[0]);
