@@ -1,5 +1,6 @@
 import type { BrokerId } from "../parts.js";
 import type { Broker } from "./types.js";
+import { nativeRabbitmq } from "./rabbitmq.js";
 
 const notYet = (id: BrokerId): Broker => ({
   id,
@@ -10,5 +11,5 @@ const notYet = (id: BrokerId): Broker => ({
   status: async () => ({ id, running: false, detail: "broker support is not built yet" }),
 });
 
-export const BROKERS: Record<BrokerId, Broker> = { rabbitmq: notYet("rabbitmq"), kafka: notYet("kafka") };
+export const BROKERS: Record<BrokerId, Broker> = { rabbitmq: nativeRabbitmq, kafka: notYet("kafka") };
 export type { Broker, BrokerMode, BrokerOptions, BrokerStatus } from "./types.js";
