@@ -4,6 +4,7 @@
 import Fastify, { type FastifyError, type FastifyInstance } from "fastify";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import closeWithGrace from "close-with-grace";
+import Ajv from "ajv";
 
 export interface ServiceOptions {
   name: string;
@@ -26,10 +27,13 @@ export function createService(opts: ServiceOptions): Service {
   const app = Fastify({
     logger: { level: opts.logLevel ?? "info", base: { service: opts.name } },
     bodyLimit: opts.bodyLimitBytes ?? 64 * 1024,
-    // Validation: keep unknown fields (contracts say "add fields freely") and do not coerce
-    // bodies; query strings are coerced to the declared numbers.
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: true, allErrors: true } },
   }).withTypeProvider<TypeBoxTypeProvider>();
+
+  // Validation keeps unknown fields (the contracts say "add fields freely"). A query string is
+  // text, so it is coerced to the declared numbers; a JSON body is not: `"order_id": 5` is wrong.
+  const coercing = new Ajv({ coerceTypes: true, allErrors: true, useDefaults: true });
+  const strict = new Ajv({ coerceTypes: false, allErrors: true, useDefaults: true });
+  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === "body" ? strict : coercing).compile(schema));
 
   app.setErrorHandler((err: FastifyError | HttpError, req, reply) => {
     if (err instanceof HttpError) {

@@ -10,3 +10,4 @@ export * from "./table.js";
 export * from "./wait.js";
 export { BROKERS } from "./brokers/index.js";
 export type { Broker, BrokerMode, BrokerStatus } from "./brokers/index.js";
+export * from "./partA.js";

@@ -33,7 +33,7 @@ export function latencyDistributionSpec(rows: { scenario: string; latency_ms: nu
     width: 520,
     height: { step: 46 },
     layer: [
-      { mark: { type: "boxplot", extent: "min-max", opacity: 0.35, size: 26 }, encoding: { y: { field: "scenario", type: "nominal", title: null }, x: { field: "latency_ms", type: "quantitative", title: "latency (ms)", scale: { type: "symlog" } } } },
+      { mark: { type: "boxplot", extent: "min-max", opacity: 0.35, size: 26 }, encoding: { y: { field: "scenario", type: "nominal", title: null }, x: { field: "latency_ms", type: "quantitative", title: "latency (ms, log scale)", scale: { type: "log" }, axis: { values: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000, 60000], format: "~s" } } } },
       {
         mark: { type: "tick", thickness: 2, size: 22 },
         encoding: {
@@ -86,6 +86,22 @@ export function groupedBarSpec(rows: { group: string; series: string; value: num
       xOffset: { field: "series" },
       y: { field: "value", type: "quantitative", title: yTitle },
       color: { field: "series", type: "nominal", title: null },
+    },
+  } as TopLevelSpec;
+}
+
+/** A histogram of one set of values (e.g. the latencies of one scenario). */
+export function histogramSpec(values: number[], title: string, xTitle: string): TopLevelSpec {
+  return {
+    ...base,
+    title,
+    data: { values: values.map((v) => ({ v })) },
+    width: 480,
+    height: 200,
+    mark: { type: "bar", color: "#1f77b4" },
+    encoding: {
+      x: { field: "v", type: "quantitative", bin: { maxbins: 30 }, title: xTitle },
+      y: { aggregate: "count", type: "quantitative", title: "requests", axis: { tickMinStep: 1, format: "d" } },
     },
   } as TopLevelSpec;
 }

@@ -1,0 +1,30 @@
+#!/usr/bin/env zx
+// Part A latency experiment: N sequential orders per scenario (baseline, 2 s delay, failure,
+// timeout), the seed report's table, plots and a checker's verdict in results/partA/.
+//   npx zx lab-scripts/partA-latency.mjs [--requests 10] [--scenario baseline|delay_2s|failure|timeout]
+import { lab, main } from "./lib.mjs";
+
+await main(async () => {
+  const requests = Number(argv.requests ?? 10);
+  if (!Number.isInteger(requests) || requests < 1 || requests > 100_000) throw new Error("--requests must be a whole number from 1 to 100000");
+  const known = lab.SCENARIOS.map((s) => s.name);
+  const scenarios = argv.scenario ? [argv.scenario].flat().map(String) : undefined;
+  for (const s of scenarios ?? []) if (!known.includes(s)) throw new Error(`unknown --scenario ${s}: use one of ${known.join(", ")}`);
+
+  const result = await lab.runLatencyExperiment({
+    requests,
+    scenarios,
+    log: (line) => console.log(chalk.dim(`  ${line}`)),
+    onScenario: (s) => console.log(chalk.bold(`\n[${s.name}] ${requests} requests — expect ${s.expect}`)),
+    onRequest: (row) => {
+      const mark = row.ok ? chalk.green(row.http_status) : chalk.red(`${row.http_status} ${row.error}`);
+      console.log(`  Request ${row.request}/${requests}: ${(row.latency_ms / 1000).toFixed(3)} s (HTTP ${mark})`);
+    },
+  });
+
+  console.log(`\n${lab.markdownTable(lab.summaryTable(result.summaries))}\n`);
+  console.log(lab.markdownTable(lab.checksTable(result.checks)));
+  const files = await lab.writeLatencyResults(result);
+  console.log(chalk.dim(`\nwrote ${files.map((f) => path.relative(process.cwd(), f)).join(", ")}`));
+  if (!result.checks.every((c) => c.passed)) throw new Error("the checker found a scenario that did not behave as expected (see above)");
+});
