@@ -20,6 +20,7 @@ export type CallOutcome<T> =
 export function createHttpClient(): AxiosInstance {
   const client = axios.create({
     httpAgent: new http.Agent({ keepAlive: true }),
+    maxRedirects: 0, // native http transport; follow-redirects costs time and services never redirect
   });
   axiosRetry(client, {
     retries: 0, // overridden per call
