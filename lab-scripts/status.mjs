@@ -7,8 +7,11 @@ await main(async () => {
   const state = (alive, healthy) => (!alive ? chalk.red("dead") : healthy ? chalk.green("healthy") : chalk.yellow("not answering"));
   console.log(chalk.bold("Brokers"));
   for (const b of brokers) {
-    const where = b.running ? `${b.mode ?? ""} ${b.endpoint ?? ""}` : b.detail ?? "";
-    console.log(`  ${b.id.padEnd(10)} ${b.running ? chalk.green("running") : chalk.dim("stopped")}  ${where}${b.log ? chalk.dim(`  log: ${b.log}`) : ""}`);
+    // A broker with a pid that does not serve was killed or crashed: say so, in red.
+    const state = b.running ? chalk.green("running") : b.pid ? chalk.red("down   ") : chalk.dim("stopped");
+    const ports = b.ports ? ` ports ${Object.entries(b.ports).map(([k, v]) => `${k} ${v}`).join(", ")}` : "";
+    const what = b.running ? `${b.mode} ${b.endpoint ?? ""}${b.pid ? ` pid ${b.pid}` : ""}${ports}` : `${b.detail ?? ""}`;
+    console.log(`  ${b.id.padEnd(10)} ${state}  ${what}${b.log ? chalk.dim(`  log: ${b.log}`) : ""}`);
   }
   console.log(chalk.bold("Services"));
   if (services.length === 0) console.log(chalk.dim("  none running"));

@@ -132,7 +132,7 @@ function describe(s: KafkaSettings, r: ProcessRecord, running: boolean, detail?:
     ports: { broker: s.ports.broker, controller: s.ports.controller },
     log: r.log,
     detail,
-    env: kafkaClientEnv(s),
+    env: kafkaClientEnv(s.ports.broker),
   };
 }
 
@@ -141,7 +141,7 @@ const recordedSettings = (r: ProcessRecord, fallback: KafkaSettings): KafkaSetti
 async function status(opts: BrokerOptions): Promise<BrokerStatus> {
   const s = kafkaSettings(opts.home);
   const record = readRecord(PROCESS, opts.home);
-  if (!record) return { id: "kafka", running: false, mode: "native", detail: "not started", env: kafkaClientEnv(s) };
+  if (!record) return { id: "kafka", running: false, mode: "native", detail: "not started", env: kafkaClientEnv(s.ports.broker) };
   const started = recordedSettings(record, s);
   if (!isAlive(record.pid)) return describe(started, record, false, `process ${record.pid} is gone (killed or crashed); \`up\` starts it again`);
   const serves = await kafkaServes(started.ports.broker);

@@ -19,11 +19,11 @@ const EPMD_PROCESS = "rabbitmq-epmd";
 const START_TIMEOUT_MS = 120_000;
 
 /** Can a client open an AMQP connection, and does the management API answer? */
-export async function rabbitServes(s: Pick<RabbitSettings, "ports">): Promise<boolean> {
+export async function rabbitServes(ports: { amqp: number; management: number }): Promise<boolean> {
   try {
-    const conn = await amqp.connect(`amqp://guest:guest@127.0.0.1:${s.ports.amqp}`, { timeout: 2_000 });
+    const conn = await amqp.connect(`amqp://guest:guest@127.0.0.1:${ports.amqp}`, { timeout: 2_000 });
     await conn.close();
-    const res = await axios.get(`http://127.0.0.1:${s.ports.management}/api/overview`, {
+    const res = await axios.get(`http://127.0.0.1:${ports.management}/api/overview`, {
       auth: { username: "guest", password: "guest" },
       timeout: 2_000,
       validateStatus: () => true,
@@ -99,19 +99,19 @@ function describe(s: RabbitSettings, r: ProcessRecord, running: boolean, detail?
     ports: { amqp: s.ports.amqp, management: s.ports.management, distribution: s.ports.distribution, epmd: s.ports.epmd },
     log: r.log,
     detail,
-    env: rabbitClientEnv(s),
+    env: rabbitClientEnv(s.ports),
   };
 }
 
 async function status(opts: BrokerOptions): Promise<BrokerStatus> {
   const s = rabbitSettings(opts.home);
   const record = readRecord(PROCESS, opts.home);
-  if (!record) return { id: "rabbitmq", running: false, mode: "native", detail: "not started", env: rabbitClientEnv(s) };
+  if (!record) return { id: "rabbitmq", running: false, mode: "native", detail: "not started", env: rabbitClientEnv(s.ports) };
   const started = recordedSettings(record, s);
   if (!isAlive(record.pid)) {
     return describe(started, record, false, `process ${record.pid} is gone (killed or crashed); \`up\` starts it again`);
   }
-  const serves = await rabbitServes(started);
+  const serves = await rabbitServes(started.ports);
   return describe(started, record, serves, serves ? undefined : `process ${record.pid} is alive but AMQP/management do not answer (still starting?)`);
 }
 
@@ -121,7 +121,7 @@ async function up(opts: BrokerOptions): Promise<BrokerStatus> {
   const existing = readRecord(PROCESS, opts.home);
   if (existing && isAlive(existing.pid)) {
     const started = recordedSettings(existing, s);
-    await waitServing("rabbitmq", existing, opts.home, () => rabbitServes(started), START_TIMEOUT_MS);
+    await waitServing("rabbitmq", existing, opts.home, () => rabbitServes(started.ports), START_TIMEOUT_MS);
     log(`rabbitmq already running (pid ${existing.pid}, AMQP ${started.ports.amqp})`);
     return status(opts);
   }
@@ -138,7 +138,7 @@ async function up(opts: BrokerOptions): Promise<BrokerStatus> {
   const started = Date.now();
   const record = startProcess({ name: PROCESS, command: server, args: [], env, meta: { broker: "rabbitmq", settings: s } }, opts.home);
   log(`rabbitmq starting (node ${s.nodeName}, AMQP ${s.ports.amqp}, management ${s.ports.management}, log ${record.log})`);
-  await waitServing("rabbitmq", record, opts.home, () => rabbitServes(s), START_TIMEOUT_MS);
+  await waitServing("rabbitmq", record, opts.home, () => rabbitServes(s.ports), START_TIMEOUT_MS);
   log(`rabbitmq up in ${((Date.now() - started) / 1000).toFixed(1)} s (pid ${record.pid})`);
   return status(opts);
 }

@@ -36,10 +36,10 @@ export function rabbitSettings(home = labHome()): RabbitSettings {
 }
 
 /** The env vars a service needs to reach RabbitMQ. */
-export function rabbitClientEnv(s: RabbitSettings): Record<string, string> {
+export function rabbitClientEnv(ports: { amqp: number; management: number }): Record<string, string> {
   return {
-    AMQP_URL: `amqp://guest:guest@127.0.0.1:${s.ports.amqp}`,
-    RABBITMQ_MANAGEMENT_URL: `http://127.0.0.1:${s.ports.management}`,
+    AMQP_URL: `amqp://guest:guest@127.0.0.1:${ports.amqp}`,
+    RABBITMQ_MANAGEMENT_URL: `http://127.0.0.1:${ports.management}`,
   };
 }
 
@@ -63,6 +63,6 @@ export function kafkaSettings(home = labHome()): KafkaSettings {
   };
 }
 
-export function kafkaClientEnv(s: KafkaSettings): Record<string, string> {
-  return { KAFKA_BROKERS: `127.0.0.1:${s.ports.broker}` };
+export function kafkaClientEnv(brokerPort: number): Record<string, string> {
+  return { KAFKA_BROKERS: `127.0.0.1:${brokerPort}` };
 }
