@@ -6,6 +6,8 @@ import { lab, main } from "./lib.mjs";
 
 const steps = {
   // Filled in by the parts that need them (brokers, Jupyter).
+  // Native brokers: Debian's rabbitmq-server (apt, as root), Java 17, the Kafka jars (Maven, once).
+  brokers: ({ log, lab }) => lab.setupNativeBrokers({ log }),
 };
 
 await main(async () => {

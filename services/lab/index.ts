@@ -8,6 +8,5 @@ export * from "./plots.js";
 export * from "./stats.js";
 export * from "./table.js";
 export * from "./wait.js";
-export { BROKERS } from "./brokers/index.js";
-export type { Broker, BrokerMode, BrokerStatus } from "./brokers/index.js";
+export * from "./brokers/index.js";
 export * from "./partA.js";

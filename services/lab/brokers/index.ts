@@ -70,3 +70,9 @@ export const BROKERS: Record<BrokerId, Broker> = {
 };
 export { chooseMode, dockerEngineReachable } from "./mode.js";
 export type { Broker, BrokerMode, BrokerOptions, BrokerStatus } from "./types.js";
+export { isolatedBrokerEnv, useEnv } from "./isolated.js";
+export { setupNativeBrokers } from "./setup.js";
+export { declareTopics, kafkaServes } from "./kafka.js";
+export { rabbitServes } from "./rabbitmq.js";
+export { KAFKA_VERSION } from "./kafka-install.js";
+export { kafkaSettings, rabbitSettings } from "./settings.js";

@@ -1,7 +1,8 @@
 // Getting RabbitMQ onto the machine for native mode: Debian's `rabbitmq-server` package, installed
 // with apt when it is missing and we are root; otherwise one line saying the exact command.
 import fs from "node:fs";
-import { lastLines, run, which } from "./exec.js";
+import { aptInstall, canApt } from "./apt.js";
+import { run, which } from "./exec.js";
 
 /** Debian's real start script; /usr/sbin/rabbitmq-server is a wrapper that switches to the rabbitmq user. */
 const DEBIAN_SERVER_SCRIPT = "/usr/lib/rabbitmq/bin/rabbitmq-server";
@@ -17,18 +18,10 @@ export async function findRabbitmqServer(): Promise<string | undefined> {
 export async function ensureRabbitmqInstalled(log: (line: string) => void = () => {}): Promise<string> {
   const found = await findRabbitmqServer();
   if (found) return found;
-  const isRoot = process.getuid?.() === 0;
-  if (!isRoot || !(await which("apt-get"))) {
+  if (!(await canApt())) {
     throw new Error(`rabbitmq: rabbitmq-server is not installed; install it with \`${RABBITMQ_INSTALL_COMMAND}\` (Homebrew: \`brew install rabbitmq\`), or run the lab with Docker (--mode docker)`);
   }
-  log("installing rabbitmq-server with apt (once)…");
-  const env = { DEBIAN_FRONTEND: "noninteractive" };
-  const policy = await run("apt-cache", ["policy", "rabbitmq-server"], { timeoutMs: 60_000 });
-  if (!/Candidate: (?!\(none\))/.test(policy.output)) await run("apt-get", ["update"], { env, timeoutMs: 300_000 });
-  const res = await run("apt-get", ["install", "-y", "--no-install-recommends", "rabbitmq-server"], { env, timeoutMs: 600_000 });
-  if (res.code !== 0) {
-    throw new Error(`rabbitmq: \`apt-get install -y rabbitmq-server\` failed (${res.timedOut ? "timed out" : `exit ${res.code}`}); run it by hand to see why:\n${lastLines(res.output)}`);
-  }
+  await aptInstall("rabbitmq-server", log);
   await stopSystemService(log);
   const installed = await findRabbitmqServer();
   if (!installed) throw new Error("rabbitmq: apt installed rabbitmq-server but its start script was not found");

@@ -1,0 +1,17 @@
+// What native mode needs installed, for lab-scripts/setup.mjs (and CI): rabbitmq-server from
+// apt, Java 17, the Kafka jars from Maven Central. Each step checks first; a second run does nothing.
+import { aptInstall, canApt } from "./apt.js";
+import { which } from "./exec.js";
+import { ensureJava, ensureKafkaJars } from "./kafka-install.js";
+import { ensureRabbitmqInstalled } from "./rabbitmq-install.js";
+import { kafkaSettings } from "./settings.js";
+
+export async function setupNativeBrokers(opts: { log?: (line: string) => void } = {}): Promise<void> {
+  const log = opts.log ?? (() => {});
+  log(`rabbitmq-server: ${await ensureRabbitmqInstalled(log)}`);
+  if (!(await which("java")) && !process.env.JAVA_HOME && (await canApt())) await aptInstall("openjdk-17-jre-headless", log);
+  log(`java: ${await ensureJava()}`);
+  if (!(await which("mvn")) && (await canApt())) await aptInstall("maven", log);
+  const jars = await ensureKafkaJars(kafkaSettings().libsDir, log);
+  log(`kafka ${jars.version} jars (${jars.source}): ${jars.libs}`);
+}
