@@ -38,18 +38,26 @@ interface RetryableConfig extends AxiosRequestConfig {
 }
 
 const isTimeout = (err: unknown): boolean =>
-  axios.isAxiosError(err) && (err.code === "ECONNABORTED" || err.code === "ETIMEDOUT");
+  axios.isAxiosError(err) && (err.code === "ECONNABORTED" || err.code === "ETIMEDOUT" || err.code === "ERR_CANCELED");
 
+/**
+ * One call under a policy. `deadline` (a performance.now() instant) bounds the call and all its
+ * retries: whatever the policy says, the caller is answered by then.
+ */
 export async function callWithPolicy<T>(
   client: AxiosInstance,
   request: AxiosRequestConfig,
   policy: CallPolicy,
+  deadline = Infinity,
 ): Promise<CallOutcome<T>> {
   let attempts = 1;
   const started = performance.now();
+  const budget = deadline - started;
+  if (budget <= 0) return { ok: false, kind: "timeout", message: "no time left before the deadline", attempts: 0, ms: 0 };
   const config: RetryableConfig = {
     ...request,
     timeout: policy.timeoutMs,
+    signal: Number.isFinite(budget) ? AbortSignal.timeout(Math.ceil(budget)) : undefined,
     backoffBaseMs: policy.backoffBaseMs,
     "axios-retry": { retries: policy.retries, onRetry: () => void attempts++ },
   };
@@ -62,6 +70,7 @@ export async function callWithPolicy<T>(
     if (err.response) {
       return { ok: false, kind: "http-error", status: err.response.status, data: err.response.data, message: `HTTP ${err.response.status}`, attempts, ms: ms() };
     }
+    if (err.code === "ERR_CANCELED") return { ok: false, kind: "timeout", message: `deadline reached after ${ms()} ms`, attempts, ms: ms() };
     if (isTimeout(err)) return { ok: false, kind: "timeout", message: `no answer within ${policy.timeoutMs} ms`, attempts, ms: ms() };
     return { ok: false, kind: "unreachable", message: err.code ?? err.message, attempts, ms: ms() };
   }

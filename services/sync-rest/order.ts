@@ -16,6 +16,10 @@ const config = loadConfig(
     NOTIFICATION_TIMEOUT_MS: Type.Integer({ default: 3000, minimum: 1 }),
     RETRIES: Type.Integer({ default: 2, minimum: 0, maximum: 10 }),
     BACKOFF_BASE_MS: Type.Integer({ default: 500, minimum: 0 }),
+    ORDER_DEADLINE_MS: Type.Integer({ default: 6000, minimum: 1 }),
+    // Past this many orders in progress, new ones are refused at once (503) instead of piling
+    // up behind a slow dependency until memory or sockets run out.
+    MAX_IN_FLIGHT: Type.Integer({ default: 256, minimum: 1 }),
   }),
 );
 
@@ -25,22 +29,28 @@ const deps: Dependencies = {
   notificationUrl: config.NOTIFICATION_URL,
   reservePolicy: { timeoutMs: config.INVENTORY_TIMEOUT_MS, retries: config.RETRIES, backoffBaseMs: config.BACKOFF_BASE_MS },
   notifyPolicy: { timeoutMs: config.NOTIFICATION_TIMEOUT_MS, retries: config.RETRIES, backoffBaseMs: config.BACKOFF_BASE_MS },
+  deadlineMs: config.ORDER_DEADLINE_MS,
 };
 
-const stats = { orders: 0, confirmed: 0, failed: 0, in_flight: 0 };
+const stats = { orders: 0, confirmed: 0, failed: 0, refused: 0, in_flight: 0, max_in_flight_seen: 0 };
 
 const app = createService({
   name: "order",
   logLevel: config.LOG_LEVEL,
   bodyLimitBytes: config.BODY_LIMIT_BYTES,
-  health: () => ({ ...stats, policy: { reserve: deps.reservePolicy, notify: deps.notifyPolicy } }),
+  health: () => ({ ...stats, policy: { reserve: deps.reservePolicy, notify: deps.notifyPolicy, deadline_ms: deps.deadlineMs, max_in_flight: config.MAX_IN_FLIGHT } }),
 });
 
 // Any JSON object is an order (the seed sends {"order": "test #1"}).
 app.post("/order", { schema: { body: Type.Object({}, { additionalProperties: true }) } }, async (req, reply) => {
+  if (stats.in_flight >= config.MAX_IN_FLIGHT) {
+    stats.refused++;
+    return reply.code(503).header("retry-after", "1").send({ error: "overloaded", message: `${stats.in_flight} orders already in progress; try again shortly` });
+  }
   const orderId = newOrderId();
   stats.orders++;
   stats.in_flight++;
+  stats.max_in_flight_seen = Math.max(stats.max_in_flight_seen, stats.in_flight);
   try {
     const result = await placeOrder(deps, orderId, req.body as Record<string, unknown>);
     if (result.ok) {

@@ -10,6 +10,8 @@ export interface Dependencies {
   notificationUrl: string;
   reservePolicy: CallPolicy;
   notifyPolicy: CallPolicy;
+  /** The whole order, retries included, is answered within this. */
+  deadlineMs: number;
 }
 
 export type OrderResult =
@@ -18,6 +20,7 @@ export type OrderResult =
 
 export async function placeOrder(deps: Dependencies, orderId: string, order: Record<string, unknown>): Promise<OrderResult> {
   const started = performance.now();
+  const deadline = started + deps.deadlineMs;
   const total = () => Math.round((performance.now() - started) * 10) / 10;
 
   // 1. Reserve. The order id is the Idempotency-Key, so a retry can never reserve twice.
@@ -25,6 +28,7 @@ export async function placeOrder(deps: Dependencies, orderId: string, order: Rec
     deps.client,
     { method: "POST", url: `${deps.inventoryUrl}/reserve`, data: { order_id: orderId, order }, headers: { "Idempotency-Key": orderId } },
     deps.reservePolicy,
+    deadline,
   );
   const reserveTimings = { reserve_ms: reserve.ms, reserve_attempts: reserve.attempts };
   if (!reserve.ok) {
@@ -46,6 +50,7 @@ export async function placeOrder(deps: Dependencies, orderId: string, order: Rec
     deps.client,
     { method: "POST", url: `${deps.notificationUrl}/send`, data: { order_id: orderId, reservation_id: reserve.data.reservation_id } },
     deps.notifyPolicy,
+    deadline,
   );
   const timings = { ...reserveTimings, notify_ms: send.ms, notify_attempts: send.attempts, total_ms: total() };
   if (!send.ok) {

@@ -10,7 +10,8 @@ import { freePortsFor, http, tempHome } from "./support.js";
 const home = tempHome();
 let partA: RunningPart;
 let order: string, inventory: string, notification: string;
-const env = { BACKOFF_BASE_MS: "100", FAIL_SEED: "7" }; // short backoff keeps the failure tests quick
+// A short backoff keeps the failure tests quick; a small in-flight bound makes it testable.
+const env = { BACKOFF_BASE_MS: "100", FAIL_SEED: "7", MAX_IN_FLIGHT: "8" };
 
 const inject = async (delay: number, failRate: number) => {
   assert.equal((await http.get(`${inventory}/set-delay-time?delay-time=${delay}`)).status, 200);
@@ -98,6 +99,38 @@ describe("the synchronous chain", () => {
       assert.equal(res.data.timings.notify_attempts, 3);
     } finally {
       partA.services.notification = (await up("partA", { home, ports: { ...portsOf(partA) }, env, only: ["notification"] })).services.notification;
+    }
+  });
+});
+
+describe("bounded by a deadline and an in-flight limit", () => {
+  test("slow failures and their retries never hold an order past the 6 s deadline", async () => {
+    await inject(2.5, 1); // 3 attempts × 2.5 s + backoff would be 7.8 s
+    try {
+      const { res, ms } = await timed({ order: "slow and failing" });
+      assert.equal(res.status, 504);
+      assert.equal(res.data.error, "inventory-timeout");
+      assert.ok(ms >= 5900 && ms < 6500, `answered after ${ms.toFixed(0)} ms`);
+    } finally {
+      await inject(0, 0);
+    }
+  });
+
+  test("orders beyond the in-flight limit are refused at once with 503, not queued", async () => {
+    await inject(1, 0);
+    try {
+      const results = await Promise.all(Array.from({ length: 20 }, (_, i) => timed({ order: `burst #${i}` })));
+      const ok = results.filter((r) => r.res.status === 200);
+      const refused = results.filter((r) => r.res.status === 503);
+      assert.equal(ok.length, 8, "the limit's worth of orders go through");
+      assert.equal(refused.length, 12);
+      for (const r of refused) {
+        assert.equal(r.res.data.error, "overloaded");
+        assert.ok(r.ms < 500, "refused without waiting");
+      }
+      assert.ok((await health(order)).max_in_flight_seen <= 8);
+    } finally {
+      await inject(0, 0);
     }
   });
 });
