@@ -1,6 +1,6 @@
 #!/usr/bin/env zx
 // The lab's own set-up: installs what is missing, idempotently, and says what it did.
-//   npx zx lab-scripts/setup.mjs [--brokers] [--jupyter] [--all]
+//   npx zx lab-scripts/setup.mjs [--brokers] [--jupyter] [--chromium] [--all]
 // Each step checks first and does nothing when its part is already there.
 import { lab, main } from "./lib.mjs";
 
@@ -8,6 +8,20 @@ const steps = {
   // Filled in by the parts that need them (brokers, Jupyter).
   // Native brokers: Debian's rabbitmq-server (apt, as root), Java 17, the Kafka jars (Maven, once).
   brokers: ({ log, lab }) => lab.setupNativeBrokers({ log }),
+  // JupyterLab + nbconvert in the project's .venv/, with the tslab kernel registered into it.
+  jupyter: ({ log, lab }) => lab.ensureJupyter({ log }),
+  // Headless Chromium for the test that looks at a report page as a student would: tests only.
+  chromium: async ({ log }) => {
+    if (!argv.all && !argv.chromium) return log("skipped: only the tests need it (--chromium or --all)");
+    if (fs.existsSync("/usr/bin/chromium")) return log("chromium installed: /usr/bin/chromium");
+    if (process.getuid?.() !== 0) throw new Error("Chromium is missing; install it with: sudo apt-get install -y chromium");
+    log("installing Debian's chromium (apt-get)");
+    await $`apt-get install -y --no-install-recommends chromium`.quiet().catch(async () => {
+      await $`apt-get update`.quiet();
+      await $`apt-get install -y --no-install-recommends chromium`.quiet();
+    });
+    log(`installed: ${(await $`/usr/bin/chromium --version`.quiet()).stdout.trim()}`);
+  },
 };
 
 await main(async () => {

@@ -8,5 +8,8 @@ export * from "./plots.js";
 export * from "./stats.js";
 export * from "./table.js";
 export * from "./wait.js";
+export * from "./jupyter.js";
+export * from "./notebook.js";
+export * from "./report.js";
 export * from "./brokers/index.js";
 export * from "./partA.js";

@@ -1,0 +1,58 @@
+#!/usr/bin/env zx
+// The whole lab in one command: set up what is missing (brokers, Jupyter), run every notebook —
+// each brings its stack up, runs its experiments, writes results/<part>/ and brings it down —
+// export the report bundle to results/reports/, and say where it is.
+//   npm run lab                 the assignment's figures (N requests, 60 s outage, 10k events)
+//   npm run lab -- --quick      small figures: the whole run in a few minutes
+//   npm run lab -- --only 01    some notebooks (01 | 02 | 03 | 04, comma-separated)
+import { spawn } from "node:child_process";
+import { lab, main } from "./lib.mjs";
+
+const mode = argv.quick ? "quick" : argv.mode ?? process.env.LAB_MODE ?? "full";
+const started = Date.now();
+const elapsed = () => `${Math.round((Date.now() - started) / 1000)} s`;
+
+await main(async () => {
+  if (mode !== "quick" && mode !== "full") throw new Error(`--mode ${mode}: use quick or full`);
+  console.log(chalk.bold(`Campus Food Lab — ${mode} run`));
+
+  console.log(chalk.bold("\n1. Set-up (only what is missing)"));
+  await runScript("lab-scripts/setup.mjs");
+
+  console.log(chalk.bold(`\n2. The notebooks, executed one by one (${elapsed()})`));
+  let failure;
+  try {
+    await runScript("lab-scripts/report.mjs", ["--mode", mode, ...(argv.only ? ["--only", String(argv.only)] : [])]);
+  } catch (err) {
+    failure = err;
+  } finally {
+    console.log(chalk.bold(`\n3. Stopping every stack (${elapsed()})`));
+    for (const part of [...lab.PART_IDS].reverse()) {
+      const stopped = await lab.down(part).catch((err) => [`(${err.message})`]);
+      if (stopped.length) console.log(`  ${part}: stopped ${stopped.join(", ")}`);
+    }
+    console.log("  nothing of the lab is left running");
+  }
+
+  const reports = lab.resultsDir("reports");
+  const summaryFile = path.join(reports, "report.json");
+  if (!fs.existsSync(summaryFile) || fs.statSync(summaryFile).mtimeMs < started) throw failure ?? new Error("the report was not written");
+  const summary = JSON.parse(fs.readFileSync(summaryFile, "utf8"));
+  console.log(chalk.bold(`\nDone in ${elapsed()}.`));
+  for (const r of summary.runs) {
+    const mark = !r.ok ? chalk.red("✖ cell error") : r.passed ? chalk.green("✔ PASS") : chalk.red("✖ FAIL");
+    console.log(`  ${mark}  ${r.title.padEnd(48)} ${path.relative(process.cwd(), r.html)}`);
+  }
+  console.log(`  data, plots and summaries per part: ${path.relative(process.cwd(), lab.resultsDir())}/<part>/`);
+  const index = path.join(reports, "index.html");
+  console.log(chalk.bold(`\nThe report: ${path.relative(process.cwd(), index)}`) + chalk.dim(`  (file://${index})`));
+  if (failure) throw failure;
+});
+
+function runScript(script, args = []) {
+  const zx = path.join(lab.projectRoot, "node_modules", "zx", "build", "cli.js");
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [zx, script, ...args], { stdio: "inherit", cwd: lab.projectRoot });
+    child.on("close", (code) => (code === 0 ? resolve() : reject(new Error(`${script} failed (exit ${code})`))));
+  });
+}
