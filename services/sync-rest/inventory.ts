@@ -28,7 +28,9 @@ const injected = { delaySeconds: startDelay, failRate: config.FAIL_RATE };
 const draw = seededRandom(config.FAIL_SEED);
 // Idempotency-Key → the reservation it made (or is making), so a retry gets the same answer.
 const reservations = new Map<string, Promise<ReserveResponse>>();
-const stats = { requests: 0, injected_failures: 0, reservations: 0, replays: 0 };
+// Reservations per order: the fault campaign checks that no order was ever reserved twice.
+const reservationsPerOrder = new Map<string, number>();
+const stats = { requests: 0, injected_failures: 0, reservations: 0, replays: 0, orders_reserved_twice: 0 };
 
 const app = createService({
   name: "inventory",
@@ -65,6 +67,9 @@ app.post(
     const reservation = Promise.resolve<ReserveResponse>({ reservation_id: `res-${randomUUID()}`, order_id: req.body.order_id, status: "RESERVED", replayed: false });
     reservations.set(key, reservation);
     stats.reservations++;
+    const times = (reservationsPerOrder.get(req.body.order_id) ?? 0) + 1;
+    reservationsPerOrder.set(req.body.order_id, times);
+    if (times === 2) stats.orders_reserved_twice++;
     return reservation;
   },
 );
