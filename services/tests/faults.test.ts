@@ -1,0 +1,29 @@
+// The fault campaign at quick sizes: every scenario's invariants must hold, so CI holds them.
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { isolatedBrokerEnv, useEnv } from "../lab/brokers/index.js";
+import { down } from "../lab/lab.js";
+import { labHome } from "../lab/paths.js";
+import { PART_IDS } from "../lab/parts.js";
+import { SCENARIOS } from "../faults/index.js";
+
+let restoreEnv: () => void;
+before(async () => {
+  restoreEnv = useEnv(await isolatedBrokerEnv("faults"));
+});
+after(async () => {
+  for (const part of PART_IDS) await down(part, { home: labHome() });
+  restoreEnv();
+});
+
+for (const [name, run] of Object.entries(SCENARIOS)) {
+  test(name, async () => {
+    const result = await run({ home: labHome(), quick: true, seed: 42, log: () => {} });
+    const broken = result.invariants.filter((i) => !i.holds).map((i) => `${i.name}: ${i.observed}`);
+    assert.deepEqual(broken, [], `${name} broke its invariants`);
+    assert.equal(result.lost, 0, "nothing lost");
+    assert.equal(result.duplicated_effects, 0, "nothing done twice");
+    assert.equal(result.verdict, "PASS");
+    assert.ok(result.orders_sent > 0, "the scenario sent something");
+  });
+}
