@@ -1,5 +1,6 @@
 // Bring a part up (brokers first, then services, each waited for until healthy), down, and
 // report what runs. up.mjs, down.mjs, status.mjs, the experiments, notebooks and tests all use this.
+import path from "node:path";
 import { BROKERS, type BrokerMode, type BrokerStatus } from "./brokers/index.js";
 import { labHome } from "./paths.js";
 import { PARTS, portsFor, scriptPath, type PartId, type ServiceDef } from "./parts.js";
@@ -13,6 +14,8 @@ export interface LabOptions {
   ports?: Record<string, number>;
   /** Extra env for every service started (e.g. FAIL_SEED, BACKOFF_BASE_MS). */
   env?: Record<string, string>;
+  /** Flags for node itself, e.g. ["--cpu-prof"] to profile the services. */
+  nodeArgs?: string[];
   /** Only these services of the part (e.g. restart `inventory` alone). */
   only?: string[];
   mode?: BrokerMode;
@@ -70,8 +73,9 @@ async function startService(part: PartId, svc: ServiceDef, opts: LabOptions & { 
     {
       name,
       command: process.execPath,
-      args: [scriptPath(svc), ...(svc.args ?? [])],
-      env: { PORT: String(svc.port), ...svc.env, ...opts.env },
+      args: [...(opts.nodeArgs ?? []), scriptPath(svc), ...(svc.args ?? [])],
+      // DATA_DIR: where a service keeps its durable state, inside LAB_HOME (a test's home is its own).
+      env: { PORT: String(svc.port), DATA_DIR: path.join(opts.home, "data", part), ...svc.env, ...opts.env },
       meta: { part, service: svc.name, port: svc.port, health: healthUrl },
     },
     opts.home,
