@@ -13,3 +13,4 @@ export * from "./notebook.js";
 export * from "./report.js";
 export * from "./brokers/index.js";
 export * from "./partA.js";
+export * from "./partB/index.js";

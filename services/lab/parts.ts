@@ -50,8 +50,14 @@ export const PARTS: Record<PartId, PartDef> = {
     id: "partB",
     title: "Part B — asynchronous messaging over RabbitMQ",
     brokers: ["rabbitmq"],
-    defaultPorts: {},
-    services: () => [],
+    // order: the contract's port; inventory and notification: their health/stats ports.
+    defaultPorts: { inventory: 8011, notification: 8012, order: 8001 },
+    // AMQP_URL comes from the broker, DATA_DIR from the lab (the durable stores live there).
+    services: (p): ServiceDef[] => [
+      { name: "inventory", script: "async-rabbitmq/inventory.js", port: p.inventory, env: {}, healthPath: "/health" },
+      { name: "notification", script: "async-rabbitmq/notification.js", port: p.notification, env: {}, healthPath: "/health" },
+      { name: "order", script: "async-rabbitmq/order.js", port: p.order, env: {}, healthPath: "/health" },
+    ],
   },
   partC: {
     id: "partC",

@@ -52,8 +52,17 @@ export function timeSeriesSpec(opts: {
   title: string;
   yTitle: string;
   marks?: { from_s: number; to_s: number; label: string }[];
+  /** Instants (a message published, a restart): a vertical rule each, labels stacked from the top. */
+  events?: { t_s: number; label: string }[];
 }): TopLevelSpec {
   const layers: any[] = [];
+  if (opts.events?.length) {
+    const events = opts.events.map((e, i) => ({ ...e, y_px: 4 + 13 * i }));
+    layers.push(
+      { data: { values: events }, mark: { type: "rule", color: "#6a51a3", strokeDash: [4, 3] }, encoding: { x: { field: "t_s", type: "quantitative" } } },
+      { data: { values: events }, mark: { type: "text", align: "left", dx: 3, baseline: "top", color: "#6a51a3" }, encoding: { x: { field: "t_s", type: "quantitative" }, y: { field: "y_px", type: "quantitative", scale: null }, text: { field: "label" } } },
+    );
+  }
   if (opts.marks?.length) {
     layers.push(
       { data: { values: opts.marks }, mark: { type: "rect", color: "#f4a582", opacity: 0.3 }, encoding: { x: { field: "from_s", type: "quantitative" }, x2: { field: "to_s" } } },
@@ -66,7 +75,7 @@ export function timeSeriesSpec(opts: {
     encoding: {
       x: { field: "t_s", type: "quantitative", title: "time (s)" },
       y: { field: "value", type: "quantitative", title: opts.yTitle },
-      color: { field: "series", type: "nominal", title: null },
+      color: { field: "series", type: "nominal", title: null, legend: { labelLimit: 360 } },
     },
   });
   return { ...base, title: opts.title, width: 560, height: 240, layer: layers } as TopLevelSpec;

@@ -1,0 +1,39 @@
+#!/usr/bin/env zx
+// Part B backlog and recovery: inventory stopped while orders keep coming, then started again;
+// the queue depth over time, the drain, and a check that no accepted order was lost.
+//   npx zx lab-scripts/partB-backlog.mjs [--seconds 60] [--rate 10] [--quick]
+// --quick: a 10 s outage. Results in results/partB/backlog/.
+import { lab, main } from "./lib.mjs";
+
+await main(async () => {
+  const seconds = Number(argv.seconds ?? (argv.quick ? 10 : 60));
+  const rate = Number(argv.rate ?? 10);
+  if (!(seconds >= 1 && seconds <= 3600)) throw new Error("--seconds must be a number of seconds from 1 to 3600");
+  if (!(rate > 0 && rate <= 500)) throw new Error("--rate must be orders per second, above 0 and at most 500");
+
+  console.log(chalk.bold(`Part B backlog: inventory down for ${seconds} s while ${rate} orders/s keep coming`));
+  const result = await lab.runBacklogExperiment({
+    outageSeconds: seconds,
+    rate,
+    warmupSeconds: argv.quick ? 3 : 5,
+    log: (line) => console.log(chalk.dim(`  ${line}`)),
+    onProgress: (line) => console.log(`  ${line}`),
+  });
+
+  const m = result.metrics;
+  console.log(`\n${lab.markdownTable([
+    { figure: "orders sent / accepted (202)", value: `${m.sent} / ${m.accepted}` },
+    { figure: "202 latency median / p95 / max (ms)", value: `${m.accept_ms.median.toFixed(1)} / ${m.accept_ms.p95.toFixed(1)} / ${m.accept_ms.max.toFixed(1)}` },
+    { figure: "peak queue depth", value: `${m.peak_queue_depth} at t=${m.peak_at_s} s` },
+    { figure: "inventory restart until consuming (s)", value: m.restart_s },
+    { figure: "backlog when it consumed again", value: m.backlog_at_restart },
+    { figure: "drain time from then (s)", value: m.drain_s ?? "not drained" },
+    { figure: "consume rate while draining (orders/s)", value: m.consume_rate_per_s ?? "–" },
+    { figure: "confirmed / failed / lost", value: `${m.confirmed} / ${m.failed} / ${m.lost}` },
+  ])}\n`);
+  console.log(lab.markdownTable(lab.checksRows(result.checks)));
+  console.log(m.lost === 0 ? chalk.green(`\nlost = 0 ✔`) : chalk.red(`\nlost = ${m.lost} ✖`));
+  const files = await lab.writeBacklogResults(result);
+  console.log(chalk.dim(`wrote ${files.map((f) => path.relative(process.cwd(), f)).join(", ")}`));
+  if (!result.passed) throw new Error("the checker found something that did not behave as expected (see above)");
+});

@@ -1,0 +1,19 @@
+#!/usr/bin/env zx
+// Part B poison messages: malformed JSON and a wrong-shape event land in order.placed.dlq with
+// their reason, and a normal order placed right after is still confirmed.
+//   npx zx lab-scripts/partB-dlq.mjs
+// Results in results/partB/dlq/.
+import { lab, main } from "./lib.mjs";
+
+await main(async () => {
+  console.log(chalk.bold("Part B dead-letter queue: two poison messages, then a normal order"));
+  const result = await lab.runDlqExperiment({
+    log: (line) => console.log(chalk.dim(`  ${line}`)),
+    onProgress: (line) => console.log(`  ${line}`),
+  });
+  console.log(`\n${lab.markdownTable(result.poison.map((p) => ({ message: p.name, reason: p.reason ?? "", "x-death": (p.x_death ?? []).map((d) => `${d.reason} from ${d.queue}`).join("; ") })))}\n`);
+  console.log(lab.markdownTable(lab.checksRows(result.checks)));
+  const files = await lab.writeDlqResults(result);
+  console.log(chalk.dim(`\nwrote ${files.map((f) => path.relative(process.cwd(), f)).join(", ")}`));
+  if (!result.passed) throw new Error("the checker found something that did not behave as expected (see above)");
+});

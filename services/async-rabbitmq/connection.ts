@@ -1,0 +1,219 @@
+// One connection to RabbitMQ per service that comes back by itself after the broker restarts
+// (amqplib's own recovery: reconnect with exponential backoff and jitter, then run our setup
+// again), with a confirm channel to publish on and consumers that are re-created on every
+// reconnection. A channel is never repaired alone: if one closes under a live connection (a
+// protocol error), the whole connection is closed and recovered, so setup runs from the top.
+import amqp, { type Channel, type ChannelModel, type ConfirmChannel, type ConsumeMessage, type RecoveringChannelModel } from "amqplib";
+import type { FastifyBaseLogger } from "fastify";
+import { declareTopology } from "./topology.js";
+
+export type Log = Pick<FastifyBaseLogger, "info" | "warn" | "error">;
+
+/** Publishing did not complete: not connected, the broker refused or did not confirm in time, or nothing was routed. */
+export class PublishError extends Error {}
+
+export interface LinkOptions {
+  url: string;
+  log: Log;
+  /** How long to wait for the broker's confirm before giving up on a publish. */
+  confirmTimeoutMs: number;
+  /** Start consumers here; runs after the topology is declared, on every (re)connection. */
+  onConnect?: (model: ChannelModel) => Promise<void>;
+  /** Reconnect backoff: first delay and cap (ms). */
+  backoff?: { initialMs: number; maxMs: number };
+}
+
+export interface RabbitLink {
+  readonly connected: boolean;
+  readonly stats: { connects: number; disconnects: number };
+  /** Publish a persistent JSON event; resolves once the broker has confirmed it and routed it to a queue. */
+  publish(exchange: string, routingKey: string, event: { event_id: string; event_type: string }): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function connectRabbit(opts: LinkOptions): Promise<RabbitLink> {
+  const log = opts.log;
+  let publisher: ConfirmChannel | undefined;
+  let closing = false;
+  const stats = { connects: 0, disconnects: 0 };
+  /** Message ids the broker returned as unroutable (it still confirms them: see publish). */
+  const returned = new Set<string>();
+
+  async function setup(model: ChannelModel): Promise<void> {
+    const ch = await model.createConfirmChannel();
+    ch.on("error", (err) => log.warn({ err: err.message }, "publish channel error"));
+    closeConnectionWhenChannelCloses(model, ch, log, () => closing);
+    ch.on("return", (msg) => {
+      if (msg.properties.messageId) returned.add(msg.properties.messageId);
+      log.error({ exchange: msg.fields.exchange, routingKey: msg.fields.routingKey, message_id: msg.properties.messageId }, "message returned: no queue is bound for it");
+    });
+    await declareTopology(ch);
+    publisher = ch; // before the consumers start: their first message may need to publish
+    try {
+      await opts.onConnect?.(model);
+    } catch (err) {
+      publisher = undefined;
+      throw err; // amqplib closes this connection and tries again after a backoff
+    }
+  }
+
+  const backoff = opts.backoff ?? { initialMs: 200, maxMs: 5_000 };
+  const recovering: RecoveringChannelModel = await amqp.connect(opts.url, {
+    recovery: { initialDelay: backoff.initialMs, maxDelay: backoff.maxMs, maxRetries: Infinity, waitForConnect: false, setup },
+  });
+  recovering.on("connect", () => {
+    stats.connects++;
+    log.info({ url: redact(opts.url), connects: stats.connects }, stats.connects === 1 ? "connected to RabbitMQ" : "reconnected to RabbitMQ");
+  });
+  recovering.on("disconnect", (err) => {
+    publisher = undefined;
+    stats.disconnects++;
+    if (!closing) log.warn({ err: err.message }, "lost the connection to RabbitMQ; reconnecting");
+  });
+  recovering.on("connect-failed", (err) => log.warn({ err: err.message }, "could not connect to RabbitMQ"));
+  recovering.on("reconnect-scheduled", ({ attempt, delay }) => log.info({ attempt, delay_ms: delay }, "next connection attempt scheduled"));
+  recovering.on("error", (err) => log.warn({ err: err.message }, "connection error"));
+  recovering.on("blocked", (reason) => log.warn({ reason }, "broker blocked publishing (resource alarm)"));
+  recovering.on("unblocked", () => log.info("broker unblocked publishing"));
+  await recovering.waitForConnect();
+
+  return {
+    get connected() {
+      return publisher !== undefined;
+    },
+    stats,
+    async publish(exchange, routingKey, event) {
+      const ch = publisher;
+      if (!ch) throw new PublishError("not connected to RabbitMQ");
+      const messageId = event.event_id;
+      const confirmed = new Promise<void>((resolve, reject) => {
+        ch.publish(
+          exchange,
+          routingKey,
+          Buffer.from(JSON.stringify(event)),
+          // persistent: written to disk by the broker before it confirms; mandatory: returned if unroutable.
+          { persistent: true, mandatory: true, messageId, type: event.event_type, contentType: "application/json", timestamp: Math.floor(Date.now() / 1000) },
+          (err) => (err ? reject(new PublishError(`broker did not accept the message: ${err.message ?? err}`)) : resolve()),
+        );
+      });
+      await withTimeout(confirmed, opts.confirmTimeoutMs, `no confirm from RabbitMQ within ${opts.confirmTimeoutMs} ms`);
+      // An unroutable mandatory message is returned *and then* confirmed: the return comes first.
+      if (returned.delete(messageId)) throw new PublishError(`no queue is bound to ${exchange} with key ${routingKey}`);
+    },
+    async close() {
+      closing = true;
+      publisher = undefined;
+      await recovering.close();
+    },
+  };
+}
+
+function closeConnectionWhenChannelCloses(model: ChannelModel, ch: Channel, log: Log, closing: () => boolean): void {
+  ch.on("close", () => {
+    if (closing()) return;
+    log.warn("a channel closed under a live connection; reconnecting to set everything up again");
+    model.close().catch(() => {}); // already closing with the connection: nothing to do
+  });
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout;
+  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new PublishError(message)), ms)));
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}
+
+const redact = (url: string): string => url.replace(/\/\/([^:@/]+):[^@/]*@/, "//$1:***@");
+
+// ---- Consuming ----
+
+/** What to do with a message once handled. */
+export type Verdict = { ack: true } | { deadLetter: string };
+export const ACK: Verdict = { ack: true };
+
+export interface ConsumerOptions {
+  queue: string;
+  /** How many unacked messages the broker hands us at once. */
+  prefetch: number;
+  log: Log;
+  handle: (msg: ConsumeMessage) => Promise<Verdict>;
+  /** Called for every message sent to the dead-letter queue, with the reason. */
+  onDeadLetter?: (msg: ConsumeMessage, reason: string) => void;
+  /** Wait before requeueing a message whose handling failed for a broker reason. */
+  retryDelayMs?: number;
+}
+
+export interface Consumer {
+  /** Stop receiving, and wait for the messages in hand to be finished. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Manual acks on a channel of its own. A handler's verdict acks the message or rejects it
+ * without requeue (to the dead-letter queue, with the reason logged). A handler that throws:
+ * - PublishError (the broker is the problem): requeue after a pause, the message is fine;
+ * - anything else (a bug, a store failure): requeue once, dead-letter if it fails again, so one
+ *   poison message cannot stall the queue.
+ */
+export async function consume(model: ChannelModel, opts: ConsumerOptions): Promise<Consumer> {
+  const ch = await model.createChannel();
+  let stopping = false;
+  ch.on("error", (err) => opts.log.warn({ err: err.message, queue: opts.queue }, "consumer channel error"));
+  closeConnectionWhenChannelCloses(model, ch, opts.log, () => stopping);
+  await ch.prefetch(opts.prefetch);
+  const inHand = new Set<Promise<void>>();
+
+  const settle = (what: () => void) => {
+    try {
+      what();
+    } catch {
+      // The channel is gone (broker restart): the broker redelivers the message to the next consumer.
+    }
+  };
+
+  async function onMessage(msg: ConsumeMessage): Promise<void> {
+    let verdict: Verdict;
+    try {
+      verdict = await opts.handle(msg);
+    } catch (err) {
+      if (err instanceof PublishError) {
+        opts.log.warn({ err: err.message, queue: opts.queue }, "could not publish the result; the message goes back to the queue");
+        await new Promise((r) => setTimeout(r, opts.retryDelayMs ?? 1000));
+        return settle(() => ch.nack(msg, false, true));
+      }
+      if (!msg.fields.redelivered) {
+        opts.log.error({ err, queue: opts.queue }, "handling failed; requeueing once");
+        return settle(() => ch.nack(msg, false, true));
+      }
+      verdict = { deadLetter: `handling failed twice: ${(err as Error).message}` };
+    }
+    if ("ack" in verdict) return settle(() => ch.ack(msg));
+    opts.log.warn({ queue: opts.queue, message_id: msg.properties.messageId, reason: verdict.deadLetter }, "rejected without requeue: to the dead-letter queue");
+    opts.onDeadLetter?.(msg, verdict.deadLetter);
+    settle(() => ch.reject(msg, false));
+  }
+
+  const { consumerTag } = await ch.consume(
+    opts.queue,
+    (msg) => {
+      if (msg === null) {
+        // The broker cancelled us (queue deleted): reconnect, which declares the queue again.
+        opts.log.warn({ queue: opts.queue }, "consumer cancelled by the broker");
+        model.close().catch(() => {});
+        return;
+      }
+      const p = onMessage(msg).finally(() => inHand.delete(p));
+      inHand.add(p);
+    },
+    { noAck: false },
+  );
+  opts.log.info({ queue: opts.queue, prefetch: opts.prefetch }, "consuming");
+
+  return {
+    async stop() {
+      stopping = true;
+      await ch.cancel(consumerTag).catch(() => {});
+      await Promise.allSettled([...inHand]);
+      await ch.close().catch(() => {});
+    },
+  };
+}

@@ -1,0 +1,88 @@
+// InventoryService's durable state: the stock per sku, and every OrderPlaced message id it has
+// processed with the answer it gave. Both change in the same transaction, so after a crash the
+// stock and the processed ids always agree: a message is either fully reserved and remembered,
+// or neither (and the broker redelivers it, since it was not acked).
+import { durably, openStore, type Database, type RootDatabase } from "../common/store.js";
+import { newEventId } from "../common/ids.js";
+import type { InventoryEvent, OrderPlaced } from "./events.js";
+import { decideReservation, type Stock } from "./reserve.js";
+
+export interface ProcessedRecord {
+  message_id: string;
+  order_id: string;
+  /** The event this message was answered with; a redelivery before it went out sends the same one. */
+  outcome: InventoryEvent;
+  /** Has the broker confirmed the outcome event? */
+  published: boolean;
+  processed_at: string;
+}
+
+export type ReserveResult = { duplicate: false; record: ProcessedRecord } | { duplicate: true; record: ProcessedRecord };
+
+export class InventoryStore {
+  private constructor(
+    private readonly root: RootDatabase,
+    private readonly stockDb: Database<number, string>,
+    private readonly processedDb: Database<ProcessedRecord, string>,
+  ) {}
+
+  static async open(dir: string, initialStock: Stock): Promise<InventoryStore> {
+    const root = openStore(dir);
+    const store = new InventoryStore(root, root.openDB({ name: "stock" }), root.openDB({ name: "processed" }));
+    if (store.stockDb.getCount() === 0) await store.setStock(initialStock); // first start only
+    return store;
+  }
+
+  stock(): Stock {
+    const levels: Stock = {};
+    for (const { key, value } of this.stockDb.getRange()) levels[key] = value;
+    return levels;
+  }
+
+  processed(messageId: string): ProcessedRecord | undefined {
+    return this.processedDb.get(messageId);
+  }
+
+  processedCount(): number {
+    return this.processedDb.getCount();
+  }
+
+  /**
+   * Reserve for this message unless it was processed before: check the id, decide, take the
+   * stock and remember the id with the answer, all in one durable transaction.
+   */
+  reserveOnce(messageId: string, order: OrderPlaced): Promise<ReserveResult> {
+    return durably(this.root, (): ReserveResult => {
+      const earlier = this.processedDb.get(messageId);
+      if (earlier) return { duplicate: true, record: earlier };
+      const decision = decideReservation(this.stock(), order.items);
+      const now = new Date().toISOString();
+      const base = { event_id: newEventId(), order_id: order.order_id, user_id: order.user_id, items: order.items, placed_at: order.timestamp, caused_by: messageId };
+      const outcome: InventoryEvent = decision.ok
+        ? { event_type: "InventoryReserved", ...base, reserved_at: now }
+        : { event_type: "InventoryFailed", ...base, failed_at: now, reason: decision.reason };
+      if (decision.ok) for (const item of order.items) this.stockDb.put(item.sku, decision.after[item.sku]);
+      const record: ProcessedRecord = { message_id: messageId, order_id: order.order_id, outcome, published: false, processed_at: now };
+      this.processedDb.put(messageId, record);
+      return { duplicate: false, record };
+    });
+  }
+
+  markPublished(messageId: string): Promise<void> {
+    return durably(this.root, () => {
+      const record = this.processedDb.get(messageId);
+      if (record && !record.published) this.processedDb.put(messageId, { ...record, published: true });
+    });
+  }
+
+  /** Set stock levels (admin: restock before an experiment). Skus not named keep their level. */
+  setStock(levels: Stock): Promise<void> {
+    return durably(this.root, () => {
+      for (const [sku, qty] of Object.entries(levels)) this.stockDb.put(sku, qty);
+    });
+  }
+
+  close(): Promise<void> {
+    return this.root.close();
+  }
+}

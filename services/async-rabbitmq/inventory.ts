@@ -1,0 +1,149 @@
+// Part B InventoryService. Consumes OrderPlaced from order.placed.q (manual acks, a prefetch),
+// reserves against its durable stock, publishes InventoryReserved or InventoryFailed with
+// publisher confirms, and only then acks. A redelivered message (same message id) is acked and
+// ignored; a malformed one is rejected to order.placed.dlq with the reason. Health and stats on :8011.
+import path from "node:path";
+import type { ConsumeMessage } from "amqplib";
+import { Type, loadConfig, serviceBase } from "../common/config.js";
+import { createService, HttpError, runService } from "../common/server.js";
+import { ACK, connectRabbit, consume, type Consumer, type RabbitLink, type Verdict } from "./connection.js";
+import { decodeOrderPlaced, describeItems, type OrderPlaced } from "./events.js";
+import { InventoryStore } from "./inventory-store.js";
+import { INITIAL_STOCK, type Stock } from "./reserve.js";
+import { EXCHANGES, QUEUES, ROUTING_KEYS } from "./topology.js";
+import { DeadLetterLog, rabbitEnv, runMain } from "./service-kit.js";
+
+const config = loadConfig(
+  Type.Object({
+    ...serviceBase,
+    ...rabbitEnv,
+    PORT: Type.Integer({ default: 8011 }),
+    PREFETCH: Type.Integer({ default: 10, minimum: 1, maximum: 1000 }),
+    /** Seconds to wait before handling each message: a slow inventory, to show it does not slow POST /order. */
+    DELAY_TIME: Type.Number({ default: 0, minimum: 0, maximum: 60 }),
+    /** Stock of a fresh inventory (JSON sku → qty); ignored once the store has stock. */
+    INITIAL_STOCK: Type.String({ default: JSON.stringify(INITIAL_STOCK) }),
+  }),
+);
+
+let store!: InventoryStore;
+let link!: RabbitLink;
+const injected = { delaySeconds: config.DELAY_TIME };
+const stats = { received: 0, reserved: 0, failed: 0, duplicates_ignored: 0, republished: 0, dead_lettered: 0 };
+const deadLetters = new DeadLetterLog();
+let consumer: Consumer | undefined;
+
+const app = createService({
+  name: "inventory",
+  logLevel: config.LOG_LEVEL,
+  bodyLimitBytes: config.BODY_LIMIT_BYTES,
+  health: () => ({
+    broker: link.connected ? "connected" : "reconnecting",
+    queue: QUEUES.orderPlaced.name,
+    prefetch: config.PREFETCH,
+    delay_time_s: injected.delaySeconds,
+    ...stats,
+    processed_total: store.processedCount(),
+    stock: store.stock(),
+    recent_dead_letters: deadLetters.recent(),
+  }),
+});
+
+/** Messages being handled right now, by message id: a second copy waits for the first. */
+const inHand = new Map<string, Promise<unknown>>();
+
+async function handleOrderPlaced(msg: ConsumeMessage): Promise<Verdict> {
+  stats.received++;
+  const decoded = decodeOrderPlaced({ content: msg.content, messageId: msg.properties.messageId });
+  if (!decoded.ok) return { deadLetter: decoded.reason };
+  const { order, messageId } = decoded.event;
+
+  while (inHand.has(messageId)) await inHand.get(messageId)!.catch(() => {});
+  const work = reserveAndAnswer(order, messageId);
+  inHand.set(messageId, work);
+  try {
+    await work;
+  } finally {
+    inHand.delete(messageId);
+  }
+  return ACK;
+}
+
+async function reserveAndAnswer(order: OrderPlaced, messageId: string): Promise<void> {
+  const log = app.log.child({ order_id: order.order_id, message_id: messageId });
+  if (injected.delaySeconds > 0) await new Promise((r) => setTimeout(r, injected.delaySeconds * 1000));
+
+  // 1. Reserve (or recognise the message) — durably, before anything else.
+  const { duplicate, record } = await store.reserveOnce(messageId, order);
+  if (duplicate) {
+    stats.duplicates_ignored++;
+    if (record.published) {
+      log.info("message already processed, skipping (idempotency): acked, stock untouched");
+      return;
+    }
+    // Processed, but its answer never got out (we stopped in between): send that same answer.
+    log.info("message already processed but its answer was not confirmed; publishing it again");
+    stats.republished++;
+  } else if (record.outcome.event_type === "InventoryReserved") {
+    stats.reserved++;
+    log.info(`inventory reserved: ${describeItems(order.items)}`);
+  } else {
+    stats.failed++;
+    log.info({ reason: record.outcome.reason }, "inventory reservation failed");
+  }
+
+  // 2. Answer with a confirmed publish; 3. the caller acks.
+  const key = record.outcome.event_type === "InventoryReserved" ? ROUTING_KEYS.inventoryReserved : ROUTING_KEYS.inventoryFailed;
+  await link.publish(EXCHANGES.inventory, key, record.outcome);
+  await store.markPublished(messageId);
+}
+
+app.get("/stock", async () => ({ stock: store.stock() }));
+
+app.put("/stock", { schema: { body: Type.Record(Type.String({ minLength: 1, maxLength: 64 }), Type.Integer({ minimum: 0, maximum: 1_000_000_000 })) } }, async (req) => {
+  await store.setStock(req.body as Stock);
+  req.log.info({ stock: req.body }, "stock set");
+  return { stock: store.stock() };
+});
+
+app.get("/set-delay-time", { schema: { querystring: Type.Object({ "delay-time": Type.Number({ minimum: 0, maximum: 60 }) }, { required: ["delay-time"] }) } }, async (req) => {
+  injected.delaySeconds = (req.query as Record<string, number>)["delay-time"];
+  req.log.info({ delay_time_s: injected.delaySeconds }, "delay set");
+  return { "delay-time": injected.delaySeconds };
+});
+
+app.get("/processed/:message_id", async (req) => {
+  const id = (req.params as { message_id: string }).message_id;
+  const record = store.processed(id);
+  if (!record) throw new HttpError(404, "not-found", `message ${id} was not processed here`);
+  return record;
+});
+
+async function main(): Promise<void> {
+  store = await InventoryStore.open(path.join(config.DATA_DIR, "inventory"), JSON.parse(config.INITIAL_STOCK) as Stock);
+  // Connected and subscribed before /health answers: that is when this consumer is ready.
+  link = await connectRabbit({
+    url: config.AMQP_URL,
+    log: app.log,
+    confirmTimeoutMs: config.CONFIRM_TIMEOUT_MS,
+    onConnect: async (model) => {
+      consumer = await consume(model, {
+        queue: QUEUES.orderPlaced.name,
+        prefetch: config.PREFETCH,
+        log: app.log,
+        handle: handleOrderPlaced,
+        onDeadLetter: (msg, reason) => {
+          stats.dead_lettered++;
+          deadLetters.add(msg, reason);
+        },
+      });
+    },
+  });
+  await runService(app, config.PORT, config.HOST, async () => {
+    await consumer?.stop();
+    await link.close();
+    await store.close();
+  });
+}
+
+runMain(main);

@@ -1,0 +1,61 @@
+// NotificationService's durable state: who was notified about which order, and when. It is what
+// makes "once per order" hold across redeliveries and restarts.
+import { durably, openStore, type Database, type RootDatabase } from "../common/store.js";
+import type { UserNotified } from "./events.js";
+
+export interface NotificationRecord {
+  order_id: string;
+  /** The UserNotified event sent on; a redelivery before it went out sends the same one. */
+  event: UserNotified;
+  /** Has the broker confirmed the UserNotified event? */
+  published: boolean;
+}
+
+export class NotificationStore {
+  private constructor(
+    private readonly root: RootDatabase,
+    private readonly notified: Database<NotificationRecord, string>,
+  ) {}
+
+  static open(dir: string): NotificationStore {
+    const root = openStore(dir);
+    return new NotificationStore(root, root.openDB({ name: "notified" }));
+  }
+
+  get(orderId: string): NotificationRecord | undefined {
+    return this.notified.get(orderId);
+  }
+
+  /** Remember a sent confirmation, unless one was already remembered; resolves with the record that counts. */
+  remember(event: UserNotified): Promise<{ first: boolean; record: NotificationRecord }> {
+    return durably(this.root, () => {
+      const earlier = this.notified.get(event.order_id);
+      if (earlier) return { first: false, record: earlier };
+      const record: NotificationRecord = { order_id: event.order_id, event, published: false };
+      this.notified.put(event.order_id, record);
+      return { first: true, record };
+    });
+  }
+
+  markPublished(orderId: string): Promise<void> {
+    return durably(this.root, () => {
+      const record = this.notified.get(orderId);
+      if (record && !record.published) this.notified.put(orderId, { ...record, published: true });
+    });
+  }
+
+  count(): number {
+    return this.notified.getCount();
+  }
+
+  /** Every placed → notified time on record (ms). */
+  latencies(): number[] {
+    const out: number[] = [];
+    for (const { value } of this.notified.getRange()) if (value.event.placed_to_notified_ms !== undefined) out.push(value.event.placed_to_notified_ms);
+    return out;
+  }
+
+  close(): Promise<void> {
+    return this.root.close();
+  }
+}

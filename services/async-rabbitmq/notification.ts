@@ -1,0 +1,142 @@
+// Part B NotificationService. Consumes InventoryReserved, sends (logs) the confirmation to the
+// user once per order, records how long the whole workflow took (order placed → user notified),
+// and publishes UserNotified so the order service can show CONFIRMED. Health and stats on :8012.
+import path from "node:path";
+import type { ConsumeMessage } from "amqplib";
+import { Type, loadConfig, serviceBase } from "../common/config.js";
+import { newEventId } from "../common/ids.js";
+import { createService, HttpError, runService } from "../common/server.js";
+import { ACK, connectRabbit, consume, type Consumer, type RabbitLink, type Verdict } from "./connection.js";
+import { decodeInventoryEvent, describeItems, type InventoryReserved, type UserNotified } from "./events.js";
+import { NotificationStore } from "./notification-store.js";
+import { DeadLetterLog, rabbitEnv, runMain } from "./service-kit.js";
+import { EXCHANGES, QUEUES, ROUTING_KEYS } from "./topology.js";
+
+const config = loadConfig(
+  Type.Object({
+    ...serviceBase,
+    ...rabbitEnv,
+    PORT: Type.Integer({ default: 8012 }),
+    PREFETCH: Type.Integer({ default: 10, minimum: 1, maximum: 1000 }),
+  }),
+);
+
+let store!: NotificationStore;
+let link!: RabbitLink;
+let consumer: Consumer | undefined;
+const stats = { received: 0, sent: 0, duplicates_ignored: 0, republished: 0, dead_lettered: 0 };
+const deadLetters = new DeadLetterLog();
+
+const app = createService({
+  name: "notification",
+  logLevel: config.LOG_LEVEL,
+  bodyLimitBytes: config.BODY_LIMIT_BYTES,
+  health: () => ({
+    broker: link?.connected ? "connected" : "reconnecting",
+    queue: QUEUES.notification.name,
+    prefetch: config.PREFETCH,
+    ...stats,
+    notified_total: store.count(),
+    placed_to_notified_ms: summary(store.latencies()),
+    recent_dead_letters: deadLetters.recent(),
+  }),
+});
+
+/** n, median, p95 (nearest rank) and max of the placed → notified times. */
+function summary(values: number[]): Record<string, number> | null {
+  if (values.length === 0) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  const rank = (q: number) => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)];
+  return { n: sorted.length, median: rank(0.5), p95: rank(0.95), max: sorted[sorted.length - 1] };
+}
+
+/** Sending the confirmation to the user: in this lab, a log line (the seed's words). */
+function sendConfirmation(e: InventoryReserved, n: UserNotified): void {
+  app.log.info({ order_id: e.order_id, user_id: e.user_id, placed_to_notified_ms: n.placed_to_notified_ms }, `Order ${e.order_id} confirmed! Reserved items: ${describeItems(e.items)}`);
+}
+
+/** Messages being handled right now, by order id: a second copy waits for the first. */
+const inHand = new Map<string, Promise<unknown>>();
+
+async function handleReserved(msg: ConsumeMessage): Promise<Verdict> {
+  stats.received++;
+  const decoded = decodeInventoryEvent({ content: msg.content, messageId: msg.properties.messageId });
+  if (!decoded.ok) return { deadLetter: decoded.reason };
+  if (decoded.event.event_type !== "InventoryReserved") return { deadLetter: `expected InventoryReserved, got ${decoded.event.event_type}` };
+  const event = decoded.event;
+  while (inHand.has(event.order_id)) await inHand.get(event.order_id)!.catch(() => {});
+  const work = notifyOnce(event);
+  inHand.set(event.order_id, work);
+  try {
+    await work;
+  } finally {
+    inHand.delete(event.order_id);
+  }
+  return ACK;
+}
+
+async function notifyOnce(e: InventoryReserved): Promise<void> {
+  let record = store.get(e.order_id);
+  if (!record) {
+    const now = new Date();
+    const placed = e.placed_at ? Date.parse(e.placed_at) : NaN;
+    const notified: UserNotified = {
+      event_type: "UserNotified",
+      event_id: newEventId(),
+      order_id: e.order_id,
+      user_id: e.user_id,
+      placed_at: e.placed_at,
+      notified_at: now.toISOString(),
+      ...(Number.isFinite(placed) ? { placed_to_notified_ms: now.getTime() - placed } : {}),
+    };
+    // Send, then remember. A crash exactly in between sends it again on redelivery: a second
+    // confirmation is better than none (at-least-once); every later copy is recognised.
+    sendConfirmation(e, notified);
+    stats.sent++;
+    record = (await store.remember(notified)).record;
+  } else if (record.published) {
+    stats.duplicates_ignored++;
+    app.log.info({ order_id: e.order_id }, "user already notified about this order, skipping (idempotency)");
+    return;
+  } else {
+    stats.duplicates_ignored++;
+    stats.republished++;
+    app.log.info({ order_id: e.order_id }, "user already notified, but UserNotified was not confirmed; publishing it again");
+  }
+  await link.publish(EXCHANGES.notification, ROUTING_KEYS.userNotified, record.event);
+  await store.markPublished(e.order_id);
+}
+
+app.get("/notifications/:order_id", { schema: { params: Type.Object({ order_id: Type.String({ minLength: 1, maxLength: 200 }) }) } }, async (req) => {
+  const record = store.get(req.params.order_id);
+  if (!record) throw new HttpError(404, "not-found", `no notification for order ${req.params.order_id}`);
+  return record;
+});
+
+async function main(): Promise<void> {
+  store = NotificationStore.open(path.join(config.DATA_DIR, "notification"));
+  link = await connectRabbit({
+    url: config.AMQP_URL,
+    log: app.log,
+    confirmTimeoutMs: config.CONFIRM_TIMEOUT_MS,
+    onConnect: async (model) => {
+      consumer = await consume(model, {
+        queue: QUEUES.notification.name,
+        prefetch: config.PREFETCH,
+        log: app.log,
+        handle: handleReserved,
+        onDeadLetter: (msg, reason) => {
+          stats.dead_lettered++;
+          deadLetters.add(msg, reason);
+        },
+      });
+    },
+  });
+  await runService(app, config.PORT, config.HOST, async () => {
+    await consumer?.stop();
+    await link.close();
+    await store.close();
+  });
+}
+
+runMain(main);

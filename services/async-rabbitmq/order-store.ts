@@ -1,0 +1,124 @@
+// OrderService's durable state: every order with where it is, and an outbox of the orders whose
+// OrderPlaced the broker has not confirmed yet. An order and its outbox entry are written in one
+// transaction, so an accepted order is never lost: if the broker is down, or the service dies
+// before the confirm, the relay publishes it later (inventory ignores a second copy).
+import { durably, openStore, type Database, type RootDatabase } from "../common/store.js";
+import type { Item, OrderState, OrderStatusEvent } from "./events.js";
+
+export interface OrderRecord {
+  order_id: string;
+  /** Id of its OrderPlaced event (the AMQP message-id the inventory deduplicates on). */
+  event_id: string;
+  user_id: string;
+  restaurant_id?: string;
+  items: Item[];
+  status: OrderState;
+  /** Why it failed (InventoryFailed's reason). */
+  reason?: string;
+  placed_at: string;
+  /** When the broker confirmed the OrderPlaced; absent while it waits in the outbox. */
+  published_at?: string;
+  reserved_at?: string;
+  failed_at?: string;
+  notified_at?: string;
+  placed_to_notified_ms?: number;
+}
+
+/** How far along each state is; an order only moves forward, so late or repeated events change nothing. */
+const RANK: Record<OrderState, number> = { PLACED: 0, RESERVED: 1, CONFIRMED: 2, FAILED: 2 };
+
+/** The order after an event, or undefined when the event does not move it (duplicate, late, or contradicting a final state). */
+export function advance(order: OrderRecord, e: OrderStatusEvent): OrderRecord | undefined {
+  const to: OrderState = e.event_type === "InventoryReserved" ? "RESERVED" : e.event_type === "InventoryFailed" ? "FAILED" : "CONFIRMED";
+  if (RANK[to] <= RANK[order.status]) return undefined;
+  switch (e.event_type) {
+    case "InventoryReserved":
+      return { ...order, status: to, reserved_at: e.reserved_at };
+    case "InventoryFailed":
+      return { ...order, status: to, failed_at: e.failed_at, reason: e.reason };
+    case "UserNotified":
+      return { ...order, status: to, notified_at: e.notified_at, placed_to_notified_ms: e.placed_to_notified_ms };
+  }
+}
+
+export type ApplyResult = { known: false } | { known: true; from: OrderState; order: OrderRecord; changed: boolean };
+
+export class OrderStore {
+  private constructor(
+    private readonly root: RootDatabase,
+    private readonly orders: Database<OrderRecord, string>,
+    /** Key `placed_at order_id` (so oldest first), value the order id. */
+    private readonly outbox: Database<string, string>,
+  ) {}
+
+  static open(dir: string): OrderStore {
+    const root = openStore(dir);
+    return new OrderStore(root, root.openDB({ name: "orders" }), root.openDB({ name: "outbox" }));
+  }
+
+  /** Store a new order and put it in the outbox; resolves once both are on disk. */
+  place(order: OrderRecord): Promise<void> {
+    return durably(this.root, () => {
+      this.orders.put(order.order_id, order);
+      this.outbox.put(outboxKey(order), order.order_id);
+    });
+  }
+
+  /** The broker confirmed its OrderPlaced: out of the outbox. */
+  markPublished(order: OrderRecord, at: string): Promise<void> {
+    return durably(this.root, () => {
+      const current = this.orders.get(order.order_id);
+      if (current && !current.published_at) this.orders.put(order.order_id, { ...current, published_at: at });
+      this.outbox.remove(outboxKey(order));
+    });
+  }
+
+  /** Orders still waiting for a confirmed publish, oldest first. */
+  unpublished(limit: number): OrderRecord[] {
+    const out: OrderRecord[] = [];
+    for (const id of this.outbox.getRange({ limit }).map((e) => e.value)) {
+      const order = this.orders.get(id);
+      if (order) out.push(order);
+    }
+    return out;
+  }
+
+  unpublishedCount(): number {
+    return this.outbox.getCount();
+  }
+
+  get(orderId: string): OrderRecord | undefined {
+    return this.orders.get(orderId);
+  }
+
+  /** Newest first, optionally only one state. */
+  list(opts: { status?: OrderState; limit: number }): { total: number; by_status: Record<OrderState, number>; orders: OrderRecord[] } {
+    const by_status: Record<OrderState, number> = { PLACED: 0, RESERVED: 0, CONFIRMED: 0, FAILED: 0 };
+    const matching: OrderRecord[] = [];
+    let total = 0;
+    for (const { value } of this.orders.getRange()) {
+      total++;
+      by_status[value.status]++;
+      if (!opts.status || value.status === opts.status) matching.push(value);
+    }
+    matching.sort((a, b) => (a.placed_at < b.placed_at ? 1 : a.placed_at > b.placed_at ? -1 : 0));
+    return { total, by_status, orders: matching.slice(0, opts.limit) };
+  }
+
+  /** Move an order along with an event, durably. */
+  apply(e: OrderStatusEvent): Promise<ApplyResult> {
+    return durably(this.root, (): ApplyResult => {
+      const order = this.orders.get(e.order_id);
+      if (!order) return { known: false };
+      const next = advance(order, e);
+      if (next) this.orders.put(order.order_id, next);
+      return { known: true, from: order.status, order: next ?? order, changed: next !== undefined };
+    });
+  }
+
+  close(): Promise<void> {
+    return this.root.close();
+  }
+}
+
+const outboxKey = (o: OrderRecord): string => `${o.placed_at} ${o.order_id}`;

@@ -1,0 +1,189 @@
+// Part B OrderService (:8001). POST /order validates, stores the order durably, publishes a
+// persistent OrderPlaced with a publisher confirm, and answers 202 at once: the reservation and
+// the notification happen later, through RabbitMQ. It follows every order's outcome from the
+// inventory and notification events, so GET /orders/:id tells where an order is.
+//
+// Broker down? The order is already on disk, in the outbox: the answer is still 202, with
+// "published": false, and the relay publishes it as soon as RabbitMQ is back. Nothing is lost
+// and nothing is 500. (A client that sees 202 must not resend: that would be a second order.)
+import path from "node:path";
+import type { ConsumeMessage } from "amqplib";
+import { Type, loadConfig, serviceBase } from "../common/config.js";
+import { newEventId, newOrderId } from "../common/ids.js";
+import { createService, HttpError, runService } from "../common/server.js";
+import { ACK, connectRabbit, consume, PublishError, type Consumer, type RabbitLink, type Verdict } from "./connection.js";
+import { decodeStatusEvent, normalizeItems, orderPlacedFor, PlaceOrderBody, type OrderState } from "./events.js";
+import { OrderStore, type OrderRecord } from "./order-store.js";
+import { DeadLetterLog, rabbitEnv, runMain } from "./service-kit.js";
+import { EXCHANGES, QUEUES, ROUTING_KEYS } from "./topology.js";
+
+const config = loadConfig(
+  Type.Object({
+    ...serviceBase,
+    ...rabbitEnv,
+    PORT: Type.Integer({ default: 8001 }),
+    PREFETCH: Type.Integer({ default: 50, minimum: 1, maximum: 1000 }),
+    /** How often the relay looks for orders whose OrderPlaced is not confirmed yet. */
+    RELAY_INTERVAL_MS: Type.Integer({ default: 1000, minimum: 10 }),
+  }),
+);
+
+let orders!: OrderStore;
+let link!: RabbitLink;
+let consumer: Consumer | undefined;
+const stats = { placed: 0, published_at_once: 0, published_later: 0, publish_deferred: 0, status_events: 0, unknown_order_events: 0, dead_lettered: 0 };
+const deadLetters = new DeadLetterLog();
+
+const app = createService({
+  name: "order",
+  logLevel: config.LOG_LEVEL,
+  bodyLimitBytes: config.BODY_LIMIT_BYTES,
+  health: () => ({
+    broker: link?.connected ? "connected" : "reconnecting",
+    outbox_pending: orders.unpublishedCount(),
+    ...stats,
+    orders: orders.list({ limit: 0 }).by_status,
+    recent_dead_letters: deadLetters.recent(),
+  }),
+});
+
+// ---- Placing an order ----
+
+app.post("/order", { schema: { body: PlaceOrderBody } }, async (req, reply) => {
+  const now = new Date().toISOString();
+  const order: OrderRecord = {
+    order_id: newOrderId(),
+    event_id: newEventId(),
+    user_id: req.body.user_id,
+    ...(req.body.restaurant_id === undefined ? {} : { restaurant_id: req.body.restaurant_id }),
+    items: normalizeItems(req.body.items),
+    status: "PLACED",
+    placed_at: now,
+  };
+  const published = await claimed(order.order_id, async () => {
+    // 1. On disk first: from here on the order cannot be lost.
+    try {
+      await orders.place(order);
+    } catch (err) {
+      req.log.error({ err }, "could not store the order");
+      throw new HttpError(503, "store-unavailable", "the order could not be stored; nothing was placed, try again");
+    }
+    stats.placed++;
+    // 2. Published and confirmed by the broker, or left in the outbox for the relay.
+    return publish(order);
+  });
+  if (published) stats.published_at_once++;
+  else stats.publish_deferred++;
+  req.log.info({ order_id: order.order_id, published }, published ? "order placed and published" : "order placed; kept in the outbox until RabbitMQ confirms it");
+  return reply.code(202).send({
+    order_id: order.order_id,
+    status: "PLACED" satisfies OrderState,
+    published,
+    ...(published ? {} : { message: "RabbitMQ is not reachable: the order is stored and will be published as soon as it is back" }),
+  });
+});
+
+/** Orders a request or the relay is working on right now, so the two never publish the same one at once. */
+const inHand = new Set<string>();
+
+async function claimed<T>(orderId: string, work: () => Promise<T>): Promise<T> {
+  inHand.add(orderId);
+  try {
+    return await work();
+  } finally {
+    inHand.delete(orderId);
+  }
+}
+
+/** Publish an order's OrderPlaced; true once the broker confirmed it, false if it stays in the outbox. */
+async function publish(order: OrderRecord): Promise<boolean> {
+  try {
+    await link.publish(EXCHANGES.orders, ROUTING_KEYS.orderPlaced, orderPlacedFor(order));
+  } catch (err) {
+    if (!(err instanceof PublishError)) throw err;
+    app.log.warn({ order_id: order.order_id, err: err.message }, "OrderPlaced not confirmed yet");
+    return false;
+  }
+  // Confirmed. If noting that fails, the relay publishes it again, which inventory ignores.
+  await orders.markPublished(order, new Date().toISOString()).catch((err) => app.log.error({ err, order_id: order.order_id }, "could not clear the outbox entry"));
+  return true;
+}
+
+/** The outbox relay: publish, oldest first, every order the broker has not confirmed yet. */
+let relaying = false;
+async function relayOutbox(): Promise<void> {
+  if (relaying || !link?.connected || orders.unpublishedCount() === 0) return;
+  relaying = true;
+  try {
+    for (const order of orders.unpublished(500)) {
+      if (inHand.has(order.order_id) || orders.get(order.order_id)?.published_at) continue; // its own request has it
+      if (!(await claimed(order.order_id, () => publish(order)))) break; // broker gone again: next round
+      stats.published_later++;
+      app.log.info({ order_id: order.order_id }, "outbox: OrderPlaced published");
+    }
+  } finally {
+    relaying = false;
+  }
+}
+
+// ---- Following orders ----
+
+async function handleStatusEvent(msg: ConsumeMessage): Promise<Verdict> {
+  const decoded = decodeStatusEvent({ content: msg.content, messageId: msg.properties.messageId });
+  if (!decoded.ok) return { deadLetter: decoded.reason };
+  const event = decoded.event;
+  stats.status_events++;
+  const result = await orders.apply(event);
+  if (!result.known) {
+    stats.unknown_order_events++;
+    app.log.warn({ order_id: event.order_id, event_type: event.event_type }, "event for an order this service did not place (published by hand?); acked and ignored");
+  } else if (result.changed) {
+    app.log.info({ order_id: event.order_id, reason: result.order.reason }, `order ${result.from} → ${result.order.status}`);
+  }
+  return ACK;
+}
+
+app.get("/orders/:order_id", { schema: { params: Type.Object({ order_id: Type.String({ minLength: 1, maxLength: 200 }) }) } }, async (req) => {
+  const order = orders.get(req.params.order_id);
+  if (!order) throw new HttpError(404, "not-found", `no order ${req.params.order_id}`);
+  return order;
+});
+
+const States = Type.Union([Type.Literal("PLACED"), Type.Literal("RESERVED"), Type.Literal("CONFIRMED"), Type.Literal("FAILED")]);
+app.get(
+  "/orders",
+  { schema: { querystring: Type.Object({ status: Type.Optional(States), limit: Type.Integer({ default: 100, minimum: 0, maximum: 100_000 }) }) } },
+  async (req) => orders.list({ status: req.query.status, limit: req.query.limit }),
+);
+
+async function main(): Promise<void> {
+  orders = OrderStore.open(path.join(config.DATA_DIR, "order"));
+  link = await connectRabbit({
+    url: config.AMQP_URL,
+    log: app.log,
+    confirmTimeoutMs: config.CONFIRM_TIMEOUT_MS,
+    onConnect: async (model) => {
+      consumer = await consume(model, {
+        queue: QUEUES.orderStatus.name,
+        prefetch: config.PREFETCH,
+        log: app.log,
+        handle: handleStatusEvent,
+        onDeadLetter: (msg, reason) => {
+          stats.dead_lettered++;
+          deadLetters.add(msg, reason);
+        },
+      });
+    },
+  });
+  // Orders accepted while the broker was down, or before a crash, go out first.
+  const relay = setInterval(() => void relayOutbox().catch((err) => app.log.error({ err }, "outbox relay failed")), config.RELAY_INTERVAL_MS);
+  await relayOutbox();
+  await runService(app, config.PORT, config.HOST, async () => {
+    clearInterval(relay);
+    await consumer?.stop();
+    await link.close();
+    await orders.close();
+  });
+}
+
+runMain(main);

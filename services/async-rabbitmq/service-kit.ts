@@ -1,0 +1,45 @@
+// What the three Part B services share besides the connection: their broker/store settings,
+// a short memory of dead-lettered messages for the stats endpoint, and how a service starts.
+import path from "node:path";
+import type { ConsumeMessage } from "amqplib";
+import { Type } from "../common/config.js";
+
+/** Env settings of every Part B service (the lab passes AMQP_URL and DATA_DIR). */
+export const rabbitEnv = {
+  AMQP_URL: Type.String({ default: "amqp://guest:guest@127.0.0.1:5672" }),
+  /** Where the service keeps its durable store (one sub-folder per service). */
+  DATA_DIR: Type.String({ default: path.resolve(".lab", "data", "partB") }),
+  /** How long a publish waits for the broker's confirm. */
+  CONFIRM_TIMEOUT_MS: Type.Integer({ default: 5000, minimum: 1 }),
+};
+
+export interface DeadLetterNote {
+  at: string;
+  message_id?: string;
+  reason: string;
+  /** The start of the body, enough to recognise it. */
+  body: string;
+}
+
+/** The last few messages sent to a dead-letter queue and why (the broker keeps the messages themselves). */
+export class DeadLetterLog {
+  private readonly notes: DeadLetterNote[] = [];
+  constructor(private readonly keep = 20) {}
+
+  add(msg: ConsumeMessage, reason: string): void {
+    this.notes.push({ at: new Date().toISOString(), message_id: msg.properties.messageId, reason, body: msg.content.toString("utf8").slice(0, 200) });
+    if (this.notes.length > this.keep) this.notes.shift();
+  }
+
+  recent(): DeadLetterNote[] {
+    return [...this.notes];
+  }
+}
+
+/** Start a service; if it cannot start (store locked, bad setting), say why and exit non-zero. */
+export function runMain(main: () => Promise<void>): void {
+  main().catch((err) => {
+    console.error(`failed to start: ${(err as Error).stack ?? err}`);
+    process.exit(1);
+  });
+}

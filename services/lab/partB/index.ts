@@ -1,0 +1,7 @@
+// Part B in the lab library: a client for the running services and the broker, and the three
+// experiments (backlog and recovery, idempotency, dead-letter queue) for scripts, notebooks and tests.
+export * from "./client.js";
+export * from "./experiment.js";
+export * from "./backlog.js";
+export * from "./idempotency.js";
+export * from "./dlq.js";
