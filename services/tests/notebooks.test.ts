@@ -1,0 +1,147 @@
+// The notebooks as a student runs them: every notebook executed headless in quick mode by the
+// report's own code (any cell error fails), each exported page checked for its plots as inline
+// SVG and the tables the assignment asks for, and one page opened in headless Chromium to see
+// that the plots are really displayed. Brokers, services and results are this test's own
+// (a temporary LAB_HOME and RESULTS_DIR, free ports), beside anything a student has up.
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import path from "node:path";
+import { isolatedBrokerEnv, useEnv } from "../lab/brokers/index.js";
+import { down } from "../lab/lab.js";
+import { PART_IDS, PARTS } from "../lab/parts.js";
+import { freePort } from "../lab/ports.js";
+import { buildReport, NOTEBOOKS, type Report } from "../lab/report.js";
+import { notebooksDir } from "../lab/jupyter.js";
+import { tempHome } from "./support.js";
+
+/** What each page must show: at least this many plots, and a table with each of these headers. */
+const EXPECTED: Record<string, { plots: number; tables: string[][] }> = {
+  "01-sync-rest": { plots: 1, tables: [["scenario", "median (ms)", "p95 (ms)", "errors"]] },
+};
+
+const CHROMIUM = "/usr/bin/chromium";
+let restoreEnv: () => void;
+let home: string;
+let outDir: string;
+let report: Report;
+
+before(async () => {
+  const env: Record<string, string> = { ...(await isolatedBrokerEnv("notebooks")), RESULTS_DIR: tempHome("campus-food-results-") };
+  for (const part of PART_IDS) {
+    for (const name of Object.keys(PARTS[part].defaultPorts)) env[`${part.toUpperCase()}_${name.toUpperCase()}_PORT`] = String(await freePort());
+  }
+  restoreEnv = useEnv(env);
+  home = env.LAB_HOME;
+  outDir = path.join(env.RESULTS_DIR, "reports");
+  // Progress only (the steps and the verdicts), not every line a cell prints.
+  const log = (line: string) => /^(▶|✔|✖|\s{2}\[\d+\/\d+)/.test(line) && console.log(line);
+  report = await buildReport({ mode: "quick", outDir, log, only: NOTEBOOKS.map((n) => n.name).filter((n) => n in EXPECTED) });
+});
+
+after(async () => {
+  for (const part of [...PART_IDS].reverse()) await down(part, { home }).catch(() => []);
+  restoreEnv();
+  fs.rmSync(home, { recursive: true, force: true }); // broker data; the pages stay in RESULTS_DIR to look at
+});
+
+const run = (name: string) => {
+  const r = report.runs.find((x) => x.name === name);
+  assert.ok(r, `${name} was not run`);
+  return r;
+};
+
+describe("every notebook, executed in quick mode", () => {
+  for (const [name, expected] of Object.entries(EXPECTED)) {
+    test(`${name}: every cell runs, and its checker passes`, () => {
+      const r = run(name);
+      assert.ok(r.ok, `a cell failed in ${name}:\n${r.error}`);
+      assert.ok(r.verdicts.length > 0, "the notebook shows a checker's verdict");
+      assert.deepEqual(r.verdicts.filter((v) => !v.passed), [], "every verdict passes");
+    });
+
+    test(`${name}.html: self-contained, with its plots as inline SVG and its tables`, () => {
+      const html = fs.readFileSync(run(name).html, "utf8");
+      // (nbconvert re-serialises the page: attribute order and case may change.)
+      const plots = [...html.matchAll(/<figure\b[^>]*class="lab-plot"[^>]*>\s*<svg[\s\S]*?<\/svg>\s*<\/figure>/g)];
+      assert.ok(plots.length >= expected.plots, `${plots.length} inline SVG plots, expected ≥ ${expected.plots}`);
+      for (const plot of plots) assert.match(plot[0], /<(path|line|rect)\b/, "a plot draws marks");
+      assert.doesNotMatch(html, /<script[^>]+src=["']https?:/, "no script from the network");
+      const headers = [...html.matchAll(/<thead>([\s\S]*?)<\/thead>/g)].map((m) => [...m[1].matchAll(/<th[^>]*>([\s\S]*?)<\/th>/g)].map((h) => h[1].trim()));
+      for (const wanted of expected.tables) {
+        assert.ok(
+          headers.some((h) => wanted.every((w) => h.includes(w))),
+          `a table with the columns ${wanted.join(", ")}; found tables with: ${headers.map((h) => h.join(", ")).join(" | ")}`,
+        );
+      }
+      const verdicts = [...html.matchAll(/<div\b[^>]*class="lab-verdict"[^>]*>/g)].map((m) => m[0]);
+      assert.ok(verdicts.length > 0 && verdicts.every((tag) => tag.includes('data-passed="true"')), "the verdict lines, all passed");
+    });
+  }
+
+  test("index.html links every page with its verdict", () => {
+    const index = fs.readFileSync(report.index, "utf8");
+    for (const r of report.runs) {
+      assert.ok(index.includes(`href="${r.name}.html"`), `links ${r.name}.html`);
+      assert.ok(fs.existsSync(r.ipynb) && fs.existsSync(r.html), `${r.name}: both files written`);
+    }
+    assert.equal(index.match(/>PASS</g)?.length, report.runs.length, "one PASS per notebook");
+  });
+
+  test("the executed notebooks keep their outputs; the stored ones have none", () => {
+    for (const r of report.runs) {
+      const executed = JSON.parse(fs.readFileSync(r.ipynb, "utf8"));
+      assert.ok(executed.cells.some((c: { outputs?: unknown[] }) => c.outputs?.length), `${r.name}: executed copy has outputs`);
+    }
+    for (const file of fs.readdirSync(notebooksDir).filter((f) => f.endsWith(".ipynb"))) {
+      const stored = JSON.parse(fs.readFileSync(path.join(notebooksDir, file), "utf8"));
+      const withOutput = stored.cells.filter((c: { outputs?: unknown[]; execution_count?: number | null }) => c.outputs?.length || c.execution_count);
+      assert.equal(withOutput.length, 0, `notebooks/${file} is stored with outputs: clear them (see README, Notebooks)`);
+    }
+  });
+});
+
+describe("a report page as a student sees it", () => {
+  test("headless Chromium displays the plots and tables of 01-sync-rest.html", async (t) => {
+    if (!fs.existsSync(CHROMIUM)) {
+      if (process.env.CI) assert.fail("Chromium is missing: `npx zx lab-scripts/setup.mjs --chromium` installs it");
+      return t.skip("Chromium is not installed (npx zx lab-scripts/setup.mjs --chromium)");
+    }
+    const { chromium } = await import("playwright-core");
+    const profile = tempHome("campus-food-chromium-");
+    const browser = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+      viewport: { width: 1100, height: 900 },
+    });
+    try {
+      const page = await browser.newPage();
+      const failed: string[] = [];
+      page.on("requestfailed", (req) => failed.push(req.url()));
+      await page.goto(`file://${run("01-sync-rest").html}`, { waitUntil: "load" });
+      const plots = await page.$$eval("figure.lab-plot > svg", (svgs) =>
+        svgs.map((svg) => {
+          const box = svg.getBoundingClientRect();
+          return { width: box.width, height: box.height, marks: svg.querySelectorAll("path, line, rect").length, text: svg.textContent ?? "" };
+        }),
+      );
+      assert.ok(plots.length >= 1, "at least one plot on the page");
+      for (const p of plots) {
+        assert.ok(p.width > 200 && p.height > 100, `a plot is laid out at a visible size (${p.width}×${p.height})`);
+        assert.ok(p.marks > 10, "and draws its marks");
+      }
+      assert.match(plots[0].text, /latency/, "the latency plot, with its axis title");
+      const tableRows = await page.$$eval("table tbody tr", (rows) => rows.filter((r) => r.getBoundingClientRect().height > 0).length);
+      assert.ok(tableRows >= 4, `the latency table's rows are displayed (${tableRows})`);
+      assert.deepEqual(failed, [], "the page loads nothing that fails (no network needed)");
+      await page.locator("figure.lab-plot").first().scrollIntoViewIfNeeded();
+      const shot = path.join(outDir, "01-sync-rest.png");
+      await page.screenshot({ path: shot });
+      console.log(`screenshot: ${shot}`);
+    } finally {
+      await browser.close();
+      fs.rmSync(profile, { recursive: true, force: true });
+    }
+  });
+});
