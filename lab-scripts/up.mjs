@@ -8,6 +8,7 @@ await main(async () => {
   for (const part of parts) {
     console.log(chalk.bold(lab.PARTS[part].title));
     const running = await lab.up(part, { mode: argv.mode, log: (line) => console.log(`  ${line}`) });
+    for (const b of running.brokers) console.log(`  ${chalk.green("✔")} ${b.id.padEnd(14)} ${b.endpoint} ${chalk.dim(`(${b.mode}, log: ${b.log})`)}`);
     for (const s of Object.values(running.services)) console.log(`  ${chalk.green("✔")} ${s.name.padEnd(14)} ${s.url}`);
   }
   console.log(chalk.dim("\nStop with: npx zx lab-scripts/down.mjs " + (argv._[0] ?? "")));

@@ -76,3 +76,4 @@ export { declareTopics, kafkaServes } from "./kafka.js";
 export { rabbitServes } from "./rabbitmq.js";
 export { KAFKA_VERSION } from "./kafka-install.js";
 export { kafkaSettings, rabbitSettings } from "./settings.js";
+export { ensureJava, ensureKafkaJars } from "./kafka-install.js";
