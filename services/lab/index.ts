@@ -14,3 +14,4 @@ export * from "./report.js";
 export * from "./brokers/index.js";
 export * from "./partA.js";
 export * from "./partB/index.js";
+export * from "./partC/index.js";

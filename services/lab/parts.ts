@@ -63,8 +63,15 @@ export const PARTS: Record<PartId, PartDef> = {
     id: "partC",
     title: "Part C — event streaming over Kafka",
     brokers: ["kafka"],
-    defaultPorts: {},
-    services: () => [],
+    // inventory: its health/stats port (the contract leaves it to us, outside 8000/8002).
+    defaultPorts: { producer: 8000, inventory: 8020, analytics: 8002 },
+    // KAFKA_BROKERS comes from the broker; INVENTORY_FAIL_RATE, FAIL_SEED and
+    // CONSUMER_THROTTLE_MS pass through LabOptions.env (or the shell's env).
+    services: (p): ServiceDef[] => [
+      { name: "producer", script: "streaming-kafka/producer.js", port: p.producer, env: {}, healthPath: "/health" },
+      { name: "inventory", script: "streaming-kafka/inventory-consumer.js", port: p.inventory, env: {}, healthPath: "/health" },
+      { name: "analytics", script: "streaming-kafka/analytics.js", port: p.analytics, env: {}, healthPath: "/health" },
+    ],
   },
 };
 

@@ -1,0 +1,36 @@
+#!/usr/bin/env zx
+// Part C consumer lag: restart inventory with a pause per message, produce a burst, and sample
+// the lag of every partition until it has drained; inventory is restarted as it was afterwards.
+//   npx zx lab-scripts/partC-lag.mjs [--count 3000] [--throttle-ms 20] [--sample-ms 250]
+// Brings Part C up if needed (and stops only what it started). Results in results/partC/lag/.
+import { lab, main } from "./lib.mjs";
+
+await main(async () => {
+  const count = Number(argv.count ?? 3000);
+  const throttleMs = Number(argv["throttle-ms"] ?? 20);
+  const sampleMs = Number(argv["sample-ms"] ?? 250);
+  if (!Number.isInteger(count) || count < 1 || count > 1_000_000) throw new Error("--count must be a whole number from 1 to 1000000");
+  if (!Number.isInteger(throttleMs) || throttleMs < 1 || throttleMs > 60_000) throw new Error("--throttle-ms must be a whole number of ms from 1 to 60000");
+  if (!(sampleMs >= 50 && sampleMs <= 10_000)) throw new Error("--sample-ms must be from 50 to 10000");
+  console.log(chalk.bold(`Part C lag: ${count} events, inventory pausing ${throttleMs} ms per message (≈ ${(count * throttleMs / 3000).toFixed(0)} s to drain over 3 partitions)`));
+
+  let shown = -1;
+  const result = await lab.runLagExperiment({
+    count,
+    throttleMs,
+    sampleMs,
+    log: (line) => console.log(chalk.dim(`  ${line}`)),
+    onSample: (t, g) => {
+      if (Math.floor(t) === shown) return; // a line a second
+      shown = Math.floor(t);
+      const parts = g.partitions.map((p) => `p${p.partition} ${String(p.lag).padStart(6)}`).join("  ");
+      console.log(`  t=${t.toFixed(1).padStart(6)} s  lag ${String(g.total_lag).padStart(7)}   ${parts}`);
+    },
+  });
+
+  console.log(`\n${lab.markdownTable(lab.lagTable(result))}\n`);
+  console.log(lab.markdownTable(lab.partCChecksRows(result.checks)));
+  const files = await lab.writeLagResults(result);
+  console.log(chalk.dim(`\nwrote ${files.map((f) => path.relative(process.cwd(), f)).join(", ")}`));
+  if (!result.passed) throw new Error("the checker found something that did not behave as expected (see above)");
+});

@@ -1,0 +1,34 @@
+#!/usr/bin/env zx
+// Part C load test: produce N OrderPlaced events (10,000 by default) and measure the producer's
+// throughput and how long until analytics has counted every order and every inventory answer.
+//   npx zx lab-scripts/partC-load.mjs [--count 10000]
+// Brings Part C up if needed (and stops only what it started). Results in results/partC/load/.
+import { lab, main } from "./lib.mjs";
+
+await main(async () => {
+  const count = Number(argv.count ?? 10_000);
+  if (!Number.isInteger(count) || count < 1 || count > 1_000_000) throw new Error("--count must be a whole number from 1 to 1000000");
+
+  console.log(chalk.bold(`Part C load test: ${count} events`));
+  const latest = {};
+  let shown = -1;
+  const result = await lab.runLoadExperiment({
+    count,
+    log: (line) => console.log(chalk.dim(`  ${line}`)),
+    onSample: (s) => {
+      latest[s.series] = s.value;
+      const tick = Math.floor(s.t_s * 2);
+      if (tick === shown) return; // two lines a second
+      shown = tick;
+      const v = (name) => String(latest[name] ?? 0).padStart(7);
+      console.log(`  t=${s.t_s.toFixed(1).padStart(5)} s  acknowledged ${v("acknowledged by Kafka")}  orders counted ${v("orders counted by analytics")}  answers counted ${v("inventory answers counted by analytics")}`);
+    },
+  });
+
+  console.log(`\n${lab.markdownTable(lab.loadTable(result))}\n`);
+  console.log(lab.markdownTable(lab.partCChecksRows(result.checks)));
+  const files = await lab.writeLoadResults(result);
+  console.log(chalk.dim(`\nwrote ${files.map((f) => path.relative(process.cwd(), f)).join(", ")}`));
+  console.log(chalk.dim(`metrics report: ${path.relative(process.cwd(), result.report.markdown)}`));
+  if (!result.passed) throw new Error("the checker found something that did not behave as expected (see above)");
+});

@@ -1,0 +1,97 @@
+// What analytics knows, computed from the events alone. Every number depends only on the set
+// of events read, never on when or in which order they were read: minutes come from each
+// event's own `createdAt`, and an event seen twice (same eventId) counts once. So reading the
+// same log again (a replay, or a restart) gives the same metrics.
+import type { LabEvent } from "./events.js";
+
+export interface Metrics {
+  total_orders: number;
+  /** Reserved + failed. */
+  total_reservations: number;
+  reserved: number;
+  failed_reservations: number;
+  /** failed / total_reservations (0 when there are none). */
+  failure_rate: number;
+  /** "YYYY-MM-DDTHH:MM" (UTC, from the order's createdAt) → orders placed in that minute. */
+  orders_per_minute: Record<string, number>;
+  /** Orders per minute that had orders (as the seed's report computed it). */
+  average_orders_per_minute: number;
+  first_order_at: string | null;
+  last_order_at: string | null;
+  /** Events skipped because their eventId was already counted. */
+  duplicates_skipped: number;
+  /** Events skipped because they could not be read. */
+  unreadable_skipped: number;
+}
+
+/** The fields that must be equal after a replay of the same log. */
+export const REPLAYABLE_FIELDS = ["total_orders", "total_reservations", "failed_reservations", "failure_rate", "orders_per_minute", "average_orders_per_minute"] as const;
+
+export const minuteOf = (isoTime: string): string => new Date(isoTime).toISOString().slice(0, 16);
+
+export class MetricsView {
+  private seen = new Set<string>();
+  private orders = 0;
+  private reserved = 0;
+  private failed = 0;
+  private perMinute = new Map<string, number>();
+  private firstOrderAt: string | null = null;
+  private lastOrderAt: string | null = null;
+  private duplicates = 0;
+  private unreadable = 0;
+
+  /** Count an event; false when it was a duplicate and changed nothing. */
+  apply(event: LabEvent): boolean {
+    if (this.seen.has(event.eventId)) {
+      this.duplicates++;
+      return false;
+    }
+    this.seen.add(event.eventId);
+    switch (event.eventType) {
+      case "OrderPlaced": {
+        this.orders++;
+        const minute = minuteOf(event.createdAt);
+        this.perMinute.set(minute, (this.perMinute.get(minute) ?? 0) + 1);
+        if (this.firstOrderAt === null || event.createdAt < this.firstOrderAt) this.firstOrderAt = event.createdAt;
+        if (this.lastOrderAt === null || event.createdAt > this.lastOrderAt) this.lastOrderAt = event.createdAt;
+        break;
+      }
+      case "InventoryReserved":
+        this.reserved++;
+        break;
+      case "InventoryFailed":
+        this.failed++;
+        break;
+    }
+    return true;
+  }
+
+  skipUnreadable(): void {
+    this.unreadable++;
+  }
+
+  metrics(): Metrics {
+    const total = this.reserved + this.failed;
+    const minutes = [...this.perMinute.keys()].sort();
+    return {
+      total_orders: this.orders,
+      total_reservations: total,
+      reserved: this.reserved,
+      failed_reservations: this.failed,
+      failure_rate: total === 0 ? 0 : round(this.failed / total, 4),
+      orders_per_minute: Object.fromEntries(minutes.map((m) => [m, this.perMinute.get(m)!])),
+      average_orders_per_minute: minutes.length === 0 ? 0 : round(this.orders / minutes.length, 2),
+      first_order_at: this.firstOrderAt,
+      last_order_at: this.lastOrderAt,
+      duplicates_skipped: this.duplicates,
+      unreadable_skipped: this.unreadable,
+    };
+  }
+}
+
+const round = (x: number, digits: number): number => Math.round(x * 10 ** digits) / 10 ** digits;
+
+/** The replayable fields that differ between two metrics, with both values. */
+export function differences(before: Metrics, after: Metrics): { field: string; before: unknown; after: unknown }[] {
+  return REPLAYABLE_FIELDS.filter((f) => JSON.stringify(before[f]) !== JSON.stringify(after[f])).map((field) => ({ field, before: before[field], after: after[field] }));
+}
