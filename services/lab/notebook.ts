@@ -3,6 +3,8 @@
 // image outputs into <img>s without a description), tables as markdown, and a checker's verdict
 // as one coloured line the report's index picks up. Outside a kernel (plain node) each falls
 // back to text on stdout, so the same code runs in a script or a test.
+import fs from "node:fs";
+import path from "node:path";
 import { renderSvg, type TopLevelSpec } from "./plots.js";
 import { markdownTable, type Row } from "./table.js";
 
@@ -43,6 +45,11 @@ const escapeHtml = (s: string): string => s.replace(/&/g, "&amp;").replace(/</g,
 /** An SVG picture inline in the cell's output. */
 export function showSvg(svg: string, label = "plot"): void {
   emit("html", `<figure class="lab-plot" role="img" aria-label="${escapeHtml(label)}" style="margin:0.5em 0;overflow-x:auto">${svg}</figure>`, `[plot: ${label}]`);
+}
+
+/** Show the SVG plots among an experiment's result files (what its write…Results wrote). */
+export function showSvgFiles(files: string[]): void {
+  for (const file of files.filter((f) => f.endsWith(".svg"))) showSvg(fs.readFileSync(file, "utf8"), path.basename(file));
 }
 
 /**

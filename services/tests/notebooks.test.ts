@@ -18,6 +18,7 @@ import { tempHome } from "./support.js";
 /** What each page must show: at least this many plots, and a table with each of these headers. */
 const EXPECTED: Record<string, { plots: number; tables: string[][] }> = {
   "01-sync-rest": { plots: 1, tables: [["scenario", "median (ms)", "p95 (ms)", "errors"]] },
+  "02-async-rabbitmq": { plots: 4, tables: [["figure", "value"], ["step", "stock", "duplicates_ignored"], ["message", "x-death"]] },
 };
 
 const CHROMIUM = "/usr/bin/chromium";
