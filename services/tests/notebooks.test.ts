@@ -19,6 +19,7 @@ import { tempHome } from "./support.js";
 const EXPECTED: Record<string, { plots: number; tables: string[][] }> = {
   "01-sync-rest": { plots: 1, tables: [["scenario", "median (ms)", "p95 (ms)", "errors"]] },
   "02-async-rabbitmq": { plots: 4, tables: [["figure", "value"], ["step", "stock", "duplicates_ignored"], ["message", "x-death"]] },
+  "03-streaming-kafka": { plots: 3, tables: [["measure", "value"], ["metric", "before", "after", "equal"]] },
 };
 
 const CHROMIUM = "/usr/bin/chromium";
