@@ -60,7 +60,7 @@ app.post("/produce", { schema: { body: ProduceBody } }, async (req) => {
 const LoadTestBody = Type.Object({ count: Type.Optional(Type.Unknown()) }, { additionalProperties: true });
 
 app.post("/load-test", { schema: { body: LoadTestBody } }, async (req) => {
-  const count = req.body.count ?? 10_000;
+  const count = req.body.count === undefined ? 10_000 : req.body.count;
   if (typeof count !== "number" || !Number.isInteger(count) || count < 1 || count > MAX_LOAD_COUNT) {
     throw new HttpError(400, "invalid-request", `count must be an integer from 1 to ${MAX_LOAD_COUNT}, got ${JSON.stringify(count)}`);
   }

@@ -1,0 +1,308 @@
+// Part C against a real Kafka of this test's own (temporary LAB_HOME, free ports) and the real
+// services on free ports: the 10k load test, the injected failure rate, both consumer groups
+// and their lag, replay, restarts mid-stream, duplicates, unreadable events and bad bodies.
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import path from "node:path";
+import { Kafka, logLevel, type Admin, type KafkaMessage } from "kafkajs";
+import { newLoadTestOrderId } from "../common/ids.js";
+import { isolatedBrokerEnv, useEnv } from "../lab/brokers/index.js";
+import { down, up, type LabOptions } from "../lab/lab.js";
+import {
+  GROUPS,
+  TOPICS,
+  differences,
+  getLag,
+  getMetrics,
+  healthOf,
+  lagOf,
+  loadTest,
+  partCEndpoints,
+  produceOrder,
+  runLagExperiment,
+  triggerReplay,
+  waitForMetrics,
+  waitForQuiet,
+  writeReport,
+  type PartCEndpoints,
+} from "../lab/partC/index.js";
+import { crashProcess } from "../lab/processes.js";
+import { waitUntil } from "../lab/wait.js";
+import { drawFor } from "../streaming-kafka/reserve.js";
+import { freePortsFor, http } from "./support.js";
+
+const FAIL_RATE = 0.3;
+const FAIL_SEED = 7;
+let home: string;
+let restoreEnv: () => void;
+let lab: LabOptions;
+let urls: PartCEndpoints;
+let kafka: Kafka;
+let admin: Admin;
+
+before(async () => {
+  const env = await isolatedBrokerEnv("partC-test");
+  home = env.LAB_HOME;
+  restoreEnv = useEnv({ ...env, LAB_BROKER_MODE: "native", RESULTS_DIR: path.join(home, "results") });
+  lab = { home, ports: await freePortsFor("partC"), env: { INVENTORY_FAIL_RATE: String(FAIL_RATE), FAIL_SEED: String(FAIL_SEED) } };
+  urls = partCEndpoints(await up("partC", lab));
+  kafka = new Kafka({ clientId: "partC-test", brokers: [urls.kafka], logLevel: logLevel.NOTHING });
+  admin = kafka.admin();
+  await admin.connect();
+});
+
+after(async () => {
+  await admin?.disconnect();
+  await down("partC", { home });
+  restoreEnv();
+  fs.rmSync(home, { recursive: true, force: true });
+});
+
+/** Append raw messages to a topic, as a misbehaving client could. */
+async function produceRaw(topic: string, messages: { key?: string; value: string | null; headers?: Record<string, string> }[]): Promise<void> {
+  const producer = kafka.producer({ allowAutoTopicCreation: false });
+  await producer.connect();
+  try {
+    await producer.send({ topic, acks: -1, messages });
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+/** Every message of a (small) topic, read by a throwaway consumer group. */
+async function readTopic(topic: string): Promise<KafkaMessage[]> {
+  const ends = await admin.fetchTopicOffsets(topic);
+  const total = ends.reduce((n, p) => n + Number(p.high) - Number(p.low), 0);
+  const seen: KafkaMessage[] = [];
+  const consumer = kafka.consumer({ groupId: `partC-test-reader-${Date.now()}`, maxWaitTimeInMs: 200 });
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({ eachMessage: async ({ message }) => void seen.push(message) });
+    await waitUntil(() => seen.length >= total, `${total} messages from ${topic}`, 30_000);
+  } finally {
+    await consumer.disconnect();
+  }
+  return seen;
+}
+
+const restart = async (service: string, env: Record<string, string> = {}) =>
+  up("partC", { ...lab, env: { ...lab.env, ...env }, only: [service], healthTimeoutMs: 60_000 });
+
+describe("the services and their consumer groups", () => {
+  test("every service answers /health once connected; inventory and analytics are in their groups", async () => {
+    for (const url of [urls.producer, urls.inventory, urls.analytics]) assert.equal((await http.get(`${url}/health`)).status, 200, url);
+    assert.deepEqual((await healthOf(urls.inventory)).assigned, { orders: [0, 1, 2] });
+    const { groups } = await admin.listGroups();
+    for (const g of [GROUPS.inventory, GROUPS.analytics]) assert.ok(groups.some((x) => x.groupId === g), `${g} exists`);
+  });
+
+  test("POST /produce appends an OrderPlaced keyed by order id; analytics counts it", async () => {
+    const m0 = await waitForQuiet(urls.analytics);
+    const res = await http.post(`${urls.producer}/produce`, { orderId: "o-123", items: [{ sku: "burrito", qty: 2 }] });
+    assert.equal(res.status, 200);
+    assert.equal(res.data.orderId, "o-123");
+    assert.equal(res.data.status, "PRODUCED");
+    const e = res.data.event;
+    assert.equal(e.eventType, "OrderPlaced");
+    assert.equal(e.orderId, "o-123");
+    assert.deepEqual(e.items, [{ sku: "burrito", qty: 2 }]);
+    assert.match(e.eventId, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    assert.ok(!Number.isNaN(Date.parse(e.createdAt)));
+    // Same key, same partition: one order's events stay in order.
+    const again = await produceOrder(urls.producer, { orderId: "o-123" });
+    assert.equal(again.partition, res.data.partition);
+    // Without a body at all (curl -X POST): a new order id and one burrito.
+    const bare = await fetch(`${urls.producer}/produce`, { method: "POST" });
+    assert.equal(bare.status, 200);
+    const bareBody = await bare.json();
+    assert.match(bareBody.orderId, /^o-[0-9a-f]{8}$/);
+    assert.deepEqual(bareBody.event.items, [{ sku: "burrito", qty: 1 }]);
+    const m = await waitForMetrics(urls.analytics, (x) => x.total_orders === m0.total_orders + 3 && x.total_reservations === m0.total_reservations + 3, "3 orders and 3 answers");
+    assert.equal(m.orders_per_minute[e.createdAt.slice(0, 16)] >= 1, true, "counted in the minute of its own createdAt");
+  });
+});
+
+describe("10k events", () => {
+  test("load test: produced = 10000, analytics reaches them all, failures track INVENTORY_FAIL_RATE exactly per the seed", async () => {
+    const m0 = await waitForQuiet(urls.analytics);
+    const t0 = performance.now();
+    const res = await http.post(`${urls.producer}/load-test`, { count: 10_000 });
+    assert.equal(res.status, 200, JSON.stringify(res.data));
+    assert.equal(res.data.produced, 10_000);
+    assert.equal(res.data.remaining_in_queue, 0);
+    assert.equal(res.data.first_order_id, "load-000000");
+    assert.equal(res.data.last_order_id, "load-009999");
+    assert.equal(typeof res.data.elapsed_ms, "number");
+
+    const m = await waitForMetrics(urls.analytics, (x) => x.total_reservations >= m0.total_reservations + 10_000, "analytics to count 10000 answers", 120_000);
+    const seconds = (performance.now() - t0) / 1000;
+    assert.ok(m.total_orders >= 10_000);
+    assert.equal(m.total_orders - m0.total_orders, 10_000);
+    assert.equal(m.total_reservations - m0.total_reservations, 10_000, "each order answered and counted once");
+
+    const failed = m.failed_reservations - m0.failed_reservations;
+    const rate = failed / 10_000;
+    assert.ok(Math.abs(rate - FAIL_RATE) < 0.03, `failure rate ${rate} for INVENTORY_FAIL_RATE=${FAIL_RATE}`);
+    // Reproducible: the seed decides which orders fail, so the count is known in advance.
+    const expected = Array.from({ length: 10_000 }, (_, i) => drawFor(newLoadTestOrderId(i), FAIL_SEED) < FAIL_RATE).filter(Boolean).length;
+    assert.equal(failed, expected, "the same seed fails the same orders");
+    assert.ok(m.failure_rate > 0 && m.failure_rate < 1);
+    assert.ok(seconds < 120, `${seconds.toFixed(1)} s`);
+  });
+
+  test("both groups report lag per partition (committed, end, lag), and it is 0 once caught up", async () => {
+    await waitForQuiet(urls.analytics);
+    const groups = await getLag(urls.analytics);
+    const inventory = lagOf(groups, GROUPS.inventory);
+    const analytics = lagOf(groups, GROUPS.analytics);
+    assert.deepEqual(inventory.partitions.map((p) => `${p.topic}/${p.partition}`), ["orders/0", "orders/1", "orders/2"]);
+    assert.equal(analytics.partitions.length, 6, "analytics reads both topics");
+    for (const g of [inventory, analytics]) {
+      assert.equal(g.state, "Stable");
+      assert.equal(g.members, 1);
+      for (const p of g.partitions) {
+        assert.equal(p.committed, p.end, `${g.group} ${p.topic}/${p.partition}`);
+        assert.equal(p.lag, 0);
+        assert.ok(p.end > 0, "every partition got events (keys spread)");
+      }
+    }
+  });
+
+  test("a throttled consumer builds up lag on every partition, and it drains (lag experiment)", async () => {
+    const r = await runLagExperiment({ ...lab, count: 600, throttleMs: 5, sampleMs: 100 });
+    assert.ok(r.peak_lag >= 300, `peak ${r.peak_lag}`);
+    assert.ok(r.drained_at_s !== null && r.drained_at_s > r.peak_at_s);
+    assert.ok(r.passed, JSON.stringify(r.checks));
+    assert.equal((await healthOf(urls.inventory)).throttle_ms, 0, "inventory restarted as it was");
+  });
+});
+
+describe("replay", () => {
+  test("POST /replay recomputes from the start of the log; the metrics equal those before", async () => {
+    const beforeReplay = await waitForQuiet(urls.analytics);
+    assert.ok(beforeReplay.total_orders >= 10_000);
+    const res = await triggerReplay(urls.analytics);
+    assert.equal(res.status, "replay_triggered");
+    const lag = lagOf(await getLag(urls.analytics), GROUPS.analytics);
+    assert.ok(lag.total_lag > 0, "the group's committed offsets went back to the log start");
+    const afterReplay = await waitForMetrics(urls.analytics, (m) => m.replay.started_at === res.started_at && !m.replay.running, "the replay to finish");
+    assert.ok(afterReplay.replay.finished_at && afterReplay.replay.events_read >= 2 * beforeReplay.total_orders);
+    assert.deepEqual(differences(beforeReplay, afterReplay), []);
+    assert.deepEqual(afterReplay.orders_per_minute, beforeReplay.orders_per_minute);
+  });
+
+  test("POST /report writes the metrics report (JSON and markdown) to results/partC", async () => {
+    const { files } = await writeReport(urls.analytics, "test");
+    assert.equal(path.dirname(files.json), path.join(home, "results", "partC"));
+    const json = JSON.parse(fs.readFileSync(files.json, "utf8"));
+    assert.equal(json.total_orders, (await getMetrics(urls.analytics)).total_orders);
+    assert.match(fs.readFileSync(files.markdown, "utf8"), /total orders/);
+  });
+});
+
+describe("restarts, duplicates and unreadable events", () => {
+  test("inventory killed mid-stream and restarted: no order lost, none counted twice", async () => {
+    const m0 = await waitForQuiet(urls.analytics);
+    await restart("inventory", { CONSUMER_THROTTLE_MS: "2" }); // ~1,500 orders/s: the kill lands mid-stream
+    const load = loadTest(urls.producer, 6_000);
+    await waitForMetrics(urls.analytics, (m) => m.total_reservations - m0.total_reservations >= 1_000, "inventory to be under way", 60_000);
+    crashProcess("partC-inventory", home); // kill -9: no goodbye, no last commit
+    assert.equal((await load).produced, 6_000);
+    const midway = (await getMetrics(urls.analytics)).total_reservations - m0.total_reservations;
+    assert.ok(midway < 6_000, `killed mid-stream (${midway} answered)`);
+    await restart("inventory"); // rejoins once the dead member's session expires
+    const m = await waitForQuiet(urls.analytics);
+    assert.equal(m.total_orders - m0.total_orders, 6_000);
+    assert.equal(m.total_reservations - m0.total_reservations, 6_000, "every order answered, each counted once");
+  });
+
+  test("analytics killed mid-stream and restarted rebuilds the same metrics from the log", async () => {
+    const m0 = await waitForQuiet(urls.analytics);
+    const load = loadTest(urls.producer, 5_000);
+    await waitForMetrics(urls.analytics, (m) => m.total_orders > m0.total_orders, "analytics to be under way", 60_000);
+    crashProcess("partC-analytics", home);
+    await load;
+    await restart("analytics");
+    const m = await waitForQuiet(urls.analytics);
+    assert.equal(m.total_orders - m0.total_orders, 5_000);
+    assert.equal(m.total_reservations - m0.total_reservations, 5_000);
+    assert.equal(m.failed_reservations >= m0.failed_reservations, true);
+    assert.equal(m.replay.trigger, "startup");
+  });
+
+  test("an inventory answer delivered twice (same eventId) is counted once", async () => {
+    const m0 = await waitForQuiet(urls.analytics);
+    const answer = {
+      eventId: "5b0c1d52-0000-5000-8000-00000000d0b1",
+      eventType: "InventoryReserved",
+      orderId: "o-dup",
+      orderEventId: "e-dup",
+      items: [{ sku: "burrito", qty: 1 }],
+      createdAt: new Date().toISOString(),
+    };
+    await produceRaw(TOPICS.inventoryEvents, [
+      { key: "o-dup", value: JSON.stringify(answer) },
+      { key: "o-dup", value: JSON.stringify(answer) },
+    ]);
+    const m = await waitForMetrics(urls.analytics, (x) => x.duplicates_skipped === m0.duplicates_skipped + 1, "the duplicate to be skipped");
+    assert.equal(m.total_reservations, m0.total_reservations + 1);
+  });
+
+  test("unreadable orders go to orders.dlq with the reason; the consumer carries on", async () => {
+    const [inv0, m0] = [await healthOf(urls.inventory), await waitForQuiet(urls.analytics)];
+    await produceRaw(TOPICS.orders, [
+      { key: "bad-1", value: "this is not JSON" },
+      { key: "bad-2", value: JSON.stringify({ eventType: "OrderPlaced", orderId: "bad-2", items: "burrito" }) },
+    ]);
+    const good = await produceOrder(urls.producer, { orderId: "o-after-bad" });
+    await waitForMetrics(urls.analytics, (m) => m.total_reservations === m0.total_reservations + 1 && m.unreadable_skipped === m0.unreadable_skipped + 2, "the good order answered, the bad ones skipped");
+    const inv = await healthOf(urls.inventory);
+    assert.equal(inv.dead_lettered - inv0.dead_lettered, 2);
+    const dead = await readTopic(TOPICS.ordersDeadLetter);
+    const byKey = new Map(dead.map((d) => [d.key?.toString(), d]));
+    assert.match(String(byKey.get("bad-1")?.headers?.reason), /not JSON/);
+    assert.match(String(byKey.get("bad-2")?.headers?.reason), /OrderPlaced/);
+    assert.equal(byKey.get("bad-1")?.value?.toString(), "this is not JSON", "the original bytes are kept");
+    assert.equal(String(byKey.get("bad-1")?.headers?.["source-topic"]), TOPICS.orders);
+    assert.equal(good.status, "PRODUCED");
+  });
+});
+
+describe("bad request bodies get 400 and produce nothing", () => {
+  const cases: [string, string, unknown][] = [
+    ["/load-test", "negative count", { count: -1 }],
+    ["/load-test", "zero count", { count: 0 }],
+    ["/load-test", "huge count", { count: 10_000_001 }],
+    ["/load-test", "fractional count", { count: 1.5 }],
+    ["/load-test", "count as a string", { count: "10" }],
+    ["/load-test", "count as a boolean", { count: true }],
+    ["/load-test", "count null", { count: null }],
+    ["/load-test", "an array body", [10]],
+    ["/produce", "orderId as a number", { orderId: 5 }],
+    ["/produce", "items not an array", { items: "burrito" }],
+    ["/produce", "empty items", { items: [] }],
+    ["/produce", "an item without sku", { items: [{ qty: 1 }] }],
+    ["/produce", "qty as a string", { items: [{ sku: "burrito", qty: "1" }] }],
+    ["/produce", "qty 0", { items: [{ sku: "burrito", qty: 0 }] }],
+    ["/produce", "a string body", "burrito"],
+  ];
+  for (const [route, what, body] of cases) {
+    test(`${route}: ${what}`, async () => {
+      const before = (await healthOf(urls.producer)).produced;
+      const res = await http.post(`${urls.producer}${route}`, JSON.stringify(body), { headers: { "content-type": "application/json" }, transformRequest: (d) => d });
+      assert.equal(res.status, 400, JSON.stringify(res.data));
+      assert.equal(typeof res.data.message, "string");
+      if (route === "/load-test" && !Array.isArray(body)) assert.match(res.data.message, /count must be an integer from 1 to 1000000/);
+      assert.equal((await healthOf(urls.producer)).produced, before, "nothing produced");
+    });
+  }
+
+  test("invalid JSON gets 400 invalid-json", async () => {
+    // fetch sends the bytes as they are (axios would quote a string that is not JSON).
+    const res = await fetch(`${urls.producer}/produce`, { method: "POST", body: "{not json", headers: { "content-type": "application/json" } });
+    assert.equal(res.status, 400);
+    assert.equal((await res.json()).error, "invalid-json");
+  });
+});
