@@ -6,9 +6,12 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import { Kafka, logLevel, type Admin, type KafkaMessage } from "kafkajs";
+import YAML from "yaml";
 import { newLoadTestOrderId } from "../common/ids.js";
 import { isolatedBrokerEnv, useEnv } from "../lab/brokers/index.js";
 import { down, up, type LabOptions } from "../lab/lab.js";
+import { PARTS } from "../lab/parts.js";
+import { distDir, projectRoot } from "../lab/paths.js";
 import {
   GROUPS,
   TOPICS,
@@ -305,4 +308,19 @@ describe("bad request bodies get 400 and produce nothing", () => {
     assert.equal(res.status, 400);
     assert.equal((await res.json()).error, "invalid-json");
   });
+});
+
+test("compose/streaming-kafka.yml runs the same entry points on the same ports, after the topics exist", () => {
+  const { services } = YAML.parse(fs.readFileSync(path.join(projectRoot, "compose", "streaming-kafka.yml"), "utf8"), { merge: true });
+  for (const svc of PARTS.partC.services(PARTS.partC.defaultPorts)) {
+    const c = services[svc.name];
+    assert.ok(c, `compose has ${svc.name}`);
+    assert.deepEqual(c.command, ["node", `dist/${svc.script}`]);
+    assert.ok(fs.existsSync(path.join(distDir, svc.script)), svc.script);
+    assert.equal(c.environment.PORT, String(svc.port));
+    assert.deepEqual(c.ports, [`127.0.0.1:${svc.port}:${svc.port}`]);
+    assert.equal(c.environment.KAFKA_BROKERS, "kafka:19092");
+    assert.deepEqual(c.depends_on, { "kafka-init": { condition: "service_completed_successfully" } });
+  }
+  for (const name of ["INVENTORY_FAIL_RATE", "FAIL_SEED", "CONSUMER_THROTTLE_MS"]) assert.ok(name in services.inventory.environment, name);
 });
