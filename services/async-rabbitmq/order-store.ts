@@ -99,7 +99,7 @@ export class OrderStore {
     for (const { value } of this.orders.getRange()) {
       total++;
       by_status[value.status]++;
-      if (!opts.status || value.status === opts.status) matching.push(value);
+      if (opts.limit > 0 && (!opts.status || value.status === opts.status)) matching.push(value);
     }
     matching.sort((a, b) => (a.placed_at < b.placed_at ? 1 : a.placed_at > b.placed_at ? -1 : 0));
     return { total, by_status, orders: matching.slice(0, opts.limit) };

@@ -4,9 +4,13 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
+import path from "node:path";
 import { randomUUID } from "node:crypto";
+import YAML from "yaml";
 import { BROKERS, isolatedBrokerEnv, useEnv } from "../lab/brokers/index.js";
 import { down, up, type RunningPart } from "../lab/lab.js";
+import { PARTS } from "../lab/parts.js";
+import { projectRoot } from "../lab/paths.js";
 import { crashProcess } from "../lab/processes.js";
 import { waitUntil } from "../lab/wait.js";
 import {
@@ -306,6 +310,24 @@ describe("restarts lose nothing", () => {
       assert.equal((await waitForFinal(urls.order, placed.order_id!)).status, "CONFIRMED");
     } finally {
       await fresh.close();
+    }
+  });
+});
+
+describe("compose file for Docker users", () => {
+  test("runs the same three services as the lab, on the same ports, against the rabbitmq container, each with a volume for its store", () => {
+    const compose = YAML.parse(fs.readFileSync(path.join(projectRoot, "compose", "async-rabbitmq.yml"), "utf8"), { merge: true });
+    const lab = PARTS.partB.services(PARTS.partB.defaultPorts);
+    for (const svc of lab) {
+      const c = compose.services[`${svc.name}_service`];
+      assert.ok(c, `${svc.name}_service in the compose file`);
+      assert.deepEqual(c.command, ["node", `dist/${svc.script}`]);
+      assert.equal(c.environment.PORT, String(svc.port));
+      assert.deepEqual(c.ports, [`127.0.0.1:${svc.port}:${svc.port}`]);
+      assert.equal(c.environment.AMQP_URL, "amqp://guest:guest@rabbitmq:5672");
+      assert.equal(c.environment.DATA_DIR, "/data");
+      assert.ok(c.volumes[0].endsWith(":/data") && c.volumes[0].split(":")[0] in compose.volumes);
+      assert.deepEqual(c.depends_on, { rabbitmq: { condition: "service_healthy" } });
     }
   });
 });
