@@ -7,9 +7,6 @@ import { Type, type Static } from "@sinclair/typebox";
 import { TypeCompiler } from "@sinclair/typebox/compiler";
 import { newEventId } from "../common/ids.js";
 
-/** Where an order is in the workflow. */
-export type OrderState = "PLACED" | "RESERVED" | "FAILED";
-
 export const OrderItemSchema = Type.Object(
   {
     sku: Type.String({ minLength: 1, maxLength: 100 }),

@@ -125,16 +125,18 @@ export async function openPartC(opts: LabOptions = {}): Promise<PartCSession> {
   const wasUp = new Set<string>();
   for (const s of PARTS.partC.services(ports)) if (await answers(`http://127.0.0.1:${s.port}${s.healthPath}`)) wasUp.add(s.name);
   const brokerWasUp = (await BROKERS.kafka.status({ home, mode: opts.mode })).running;
-  const running = await up("partC", { ...opts, home });
   const started = names.filter((n) => !wasUp.has(n));
-  return {
-    running,
-    urls: partCEndpoints(running),
-    release: async () => {
-      if (started.length === names.length && !brokerWasUp) await down("partC", { home, mode: opts.mode, log: opts.log });
-      else if (started.length) await down("partC", { home, only: started, log: opts.log });
-    },
+  const release = async () => {
+    if (started.length === names.length && !brokerWasUp) await down("partC", { home, mode: opts.mode, log: opts.log });
+    else if (started.length) await down("partC", { home, only: started, log: opts.log });
   };
+  try {
+    const running = await up("partC", { ...opts, home });
+    return { running, urls: partCEndpoints(running), release };
+  } catch (err) {
+    await release(); // a service that did not come up must not leave the others behind
+    throw err;
+  }
 }
 
 /** The env a running Part C service was started with (what the lab passed, not what it inherited). */
