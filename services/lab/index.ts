@@ -15,3 +15,4 @@ export * from "./brokers/index.js";
 export * from "./partA.js";
 export * from "./partB/index.js";
 export * from "./partC/index.js";
+export * from "./compare.js";

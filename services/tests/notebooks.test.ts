@@ -20,6 +20,7 @@ const EXPECTED: Record<string, { plots: number; tables: string[][] }> = {
   "01-sync-rest": { plots: 1, tables: [["scenario", "median (ms)", "p95 (ms)", "errors"]] },
   "02-async-rabbitmq": { plots: 4, tables: [["figure", "value"], ["step", "stock", "duplicates_ignored"], ["message", "x-death"]] },
   "03-streaming-kafka": { plots: 3, tables: [["measure", "value"], ["metric", "before", "after", "equal"]] },
+  "04-compare": { plots: 4, tables: [["model", "condition", "response median (ms)", "confirmed after, median (ms)"]] },
 };
 
 const CHROMIUM = "/usr/bin/chromium";
