@@ -1,0 +1,112 @@
+// Part B's rules without a broker: reading events off the wire (the seeds' shapes, and what goes
+// to the dead-letter queue), the reservation rule, and an order only ever moving forward.
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { decodeOrderPlaced, decodeStatusEvent, normalizeItems, orderPlacedFor, type InventoryReserved, type UserNotified } from "../async-rabbitmq/events.js";
+import { advance, type OrderRecord } from "../async-rabbitmq/order-store.js";
+import { decideReservation, INITIAL_STOCK } from "../async-rabbitmq/reserve.js";
+
+const wire = (body: unknown, messageId?: string) => ({ content: Buffer.from(typeof body === "string" ? body : JSON.stringify(body)), messageId });
+
+describe("reading OrderPlaced off the wire", () => {
+  test("the service's own event round-trips, deduplicated on its message id", () => {
+    const event = orderPlacedFor({ event_id: "e-1", order_id: "o-1", user_id: "u1", items: [{ sku: "burger", qty: 2 }], placed_at: "2026-01-01T00:00:00.000Z" });
+    const d = decodeOrderPlaced(wire(event, "e-1"));
+    assert.ok(d.ok);
+    assert.equal(d.event.messageId, "e-1");
+    assert.deepEqual(d.event.order.items, [{ sku: "burger", qty: 2 }]);
+  });
+
+  test("the seed's hand-published message: item map, message_id in the body, no event_type", () => {
+    const d = decodeOrderPlaced(wire({ order_id: "cac5297b", user_id: "user1", items: { burger: 1 }, message_id: "87e5adb7", timestamp: "2024-01-01T00:00:00" }));
+    assert.ok(d.ok);
+    assert.equal(d.event.messageId, "87e5adb7");
+    assert.deepEqual(d.event.order.items, [{ sku: "burger", qty: 1 }]);
+  });
+
+  test("the AMQP message-id wins over the body's ids", () => {
+    const d = decodeOrderPlaced(wire({ order_id: "o-1", items: { soda: 1 }, message_id: "body-id" }, "property-id"));
+    assert.ok(d.ok && d.event.messageId === "property-id");
+  });
+
+  const bad: [string, unknown, RegExp][] = [
+    ["the seed's poison", '{"order_id": "poison", "invalid": json}', /not valid JSON/],
+    ["empty body", "", /not valid JSON/],
+    ["a JSON string", '"OrderPlaced"', /not a valid OrderPlaced/],
+    ["no order_id", { items: { burger: 1 }, message_id: "m" }, /order_id/],
+    ["items a string", { order_id: "o", items: "burger", message_id: "m" }, /items must be a list/],
+    ["empty item list", { order_id: "o", items: [], message_id: "m" }, /item list/],
+    ["zero quantity", { order_id: "o", items: { burger: 0 }, message_id: "m" }, /item map/],
+    ["fractional quantity", { order_id: "o", items: [{ sku: "burger", qty: 1.5 }], message_id: "m" }, /item list/],
+    ["another event type", { event_type: "InventoryReserved", order_id: "o", items: { burger: 1 }, message_id: "m" }, /event_type/],
+    ["no id at all", { order_id: "o", items: { burger: 1 } }, /without a message id/],
+  ];
+  for (const [what, body, reason] of bad) {
+    test(`dead-lettered with a reason: ${what}`, () => {
+      const d = decodeOrderPlaced(wire(body));
+      assert.equal(d.ok, false);
+      if (!d.ok) assert.match(d.reason, reason);
+    });
+  }
+
+  test("status events: UserNotified and inventory events are told apart; junk is refused", () => {
+    const n = decodeStatusEvent(wire({ event_type: "UserNotified", event_id: "e", order_id: "o", notified_at: "t" }));
+    assert.ok(n.ok && n.event.event_type === "UserNotified");
+    const f = decodeStatusEvent(wire({ event_type: "InventoryFailed", event_id: "e", order_id: "o", items: { burger: 1 }, reason: "unknown sku: x" }));
+    assert.ok(f.ok && f.event.event_type === "InventoryFailed");
+    const noReason = decodeStatusEvent(wire({ event_type: "InventoryFailed", event_id: "e", order_id: "o", items: { burger: 1 } }));
+    assert.equal(noReason.ok, false);
+    assert.equal(decodeStatusEvent(wire("not json at all")).ok, false);
+  });
+});
+
+describe("the reservation rule", () => {
+  test("all or nothing: enough of everything takes it all", () => {
+    const d = decideReservation({ burger: 2, soda: 1 }, [{ sku: "burger", qty: 2 }, { sku: "soda", qty: 1 }]);
+    assert.deepEqual(d, { ok: true, after: { burger: 0, soda: 0 } });
+  });
+
+  test("an unknown sku or too little of one takes nothing and says which", () => {
+    assert.deepEqual(decideReservation({ burger: 5 }, [{ sku: "burger", qty: 1 }, { sku: "lobster", qty: 1 }]), { ok: false, reason: "unknown sku: lobster" });
+    assert.deepEqual(decideReservation({ pizza: 5 }, [{ sku: "pizza", qty: 6 }]), { ok: false, reason: "not enough stock: pizza (6 asked, 5 left)" });
+  });
+
+  test("object keys of JavaScript are not skus", () => {
+    assert.equal(decideReservation(INITIAL_STOCK, [{ sku: "constructor", qty: 1 }]).ok, false);
+    assert.equal(decideReservation(INITIAL_STOCK, [{ sku: "__proto__", qty: 1 }]).ok, false);
+  });
+
+  test("the same sku twice is reserved as its total", () => {
+    assert.deepEqual(normalizeItems([{ sku: "fries", qty: 1 }, { sku: "fries", qty: 2 }]), [{ sku: "fries", qty: 3 }]);
+    assert.equal(decideReservation({ fries: 2 }, normalizeItems([{ sku: "fries", qty: 1 }, { sku: "fries", qty: 2 }])).ok, false);
+  });
+});
+
+describe("an order only moves forward", () => {
+  const placed: OrderRecord = { order_id: "o", event_id: "e", user_id: "u", items: [{ sku: "burger", qty: 1 }], status: "PLACED", placed_at: "t0" };
+  const reserved: InventoryReserved = { event_type: "InventoryReserved", event_id: "r", order_id: "o", items: placed.items, caused_by: "e", reserved_at: "t1" };
+  const notified: UserNotified = { event_type: "UserNotified", event_id: "n", order_id: "o", notified_at: "t2", placed_to_notified_ms: 12 };
+
+  test("PLACED → RESERVED → CONFIRMED, with the times", () => {
+    const r = advance(placed, reserved)!;
+    assert.equal(r.status, "RESERVED");
+    const c = advance(r, notified)!;
+    assert.equal(c.status, "CONFIRMED");
+    assert.equal(c.reserved_at, "t1");
+    assert.equal(c.placed_to_notified_ms, 12);
+  });
+
+  test("a repeated or late event changes nothing; a final state stays final", () => {
+    const confirmed = advance(advance(placed, reserved)!, notified)!;
+    assert.equal(advance(confirmed, reserved), undefined);
+    assert.equal(advance(confirmed, { ...reserved, event_type: "InventoryFailed", failed_at: "t3", reason: "x" } as never), undefined);
+    const failed = advance(placed, { event_type: "InventoryFailed", event_id: "f", order_id: "o", items: placed.items, caused_by: "e", failed_at: "t1", reason: "unknown sku: x" })!;
+    assert.equal(failed.status, "FAILED");
+    assert.equal(failed.reason, "unknown sku: x");
+    assert.equal(advance(failed, notified), undefined);
+  });
+
+  test("UserNotified before InventoryReserved still ends CONFIRMED", () => {
+    assert.equal(advance(placed, notified)!.status, "CONFIRMED");
+  });
+});
