@@ -1,8 +1,8 @@
 #!/usr/bin/env zx
 // Part B backlog and recovery: inventory stopped while orders keep coming, then started again;
 // the queue depth over time, the drain, and a check that no accepted order was lost.
-//   npx zx lab-scripts/partB-backlog.mjs [--seconds 60] [--rate 10] [--quick]
-// --quick: a 10 s outage. Results in results/partB/backlog/.
+//   npx zx lab-scripts/partB-backlog.mjs [--seconds 60] [--rate 10] [--quick] [--kill]
+// --quick: a 10 s outage; --kill: kill -9 instead of a graceful stop. Results in results/partB/backlog/.
 import { lab, main } from "./lib.mjs";
 
 await main(async () => {
@@ -11,10 +11,11 @@ await main(async () => {
   if (!(seconds >= 1 && seconds <= 3600)) throw new Error("--seconds must be a number of seconds from 1 to 3600");
   if (!(rate > 0 && rate <= 500)) throw new Error("--rate must be orders per second, above 0 and at most 500");
 
-  console.log(chalk.bold(`Part B backlog: inventory down for ${seconds} s while ${rate} orders/s keep coming`));
+  console.log(chalk.bold(`Part B backlog: inventory ${argv.kill ? "killed" : "down"} for ${seconds} s while ${rate} orders/s keep coming`));
   const result = await lab.runBacklogExperiment({
     outageSeconds: seconds,
     rate,
+    stop: argv.kill ? "kill" : "graceful",
     warmupSeconds: argv.quick ? 3 : 5,
     log: (line) => console.log(chalk.dim(`  ${line}`)),
     onProgress: (line) => console.log(`  ${line}`),

@@ -4,7 +4,8 @@
 // every accepted order reached a final state. Queues buffer the work, so nothing is lost and
 // POST /order never notices the outage.
 import { fixedRateLoad } from "../../bench/fixed-rate.js";
-import { down, up, type LabOptions } from "../lab.js";
+import { down, processName, up, type LabOptions } from "../lab.js";
+import { crashProcess } from "../processes.js";
 import { portsFor } from "../parts.js";
 import { timeSeriesSpec, writeSvg } from "../plots.js";
 import { summarize, type LatencySummary } from "../stats.js";
@@ -19,6 +20,8 @@ export interface BacklogOptions extends LabOptions {
   outageSeconds: number;
   /** Orders per second, the whole run. */
   rate: number;
+  /** How inventory goes down: a graceful stop (SIGTERM), or kill -9 with messages in hand. */
+  stop?: "graceful" | "kill";
   /** Normal operation before the outage. */
   warmupSeconds?: number;
   /** Orders keep coming this long after inventory is back (default: a third of the outage, at least 5 s). */
@@ -97,7 +100,7 @@ export interface BacklogMetrics {
 }
 
 export interface BacklogResult {
-  params: { rate: number; outage_s: number; warmup_s: number; after_s: number; sample_every_ms: number };
+  params: { rate: number; outage_s: number; warmup_s: number; after_s: number; sample_every_ms: number; stop: "graceful" | "kill" };
   started_at: string;
   timeline: BacklogTimeline;
   samples: BacklogSample[];
@@ -197,8 +200,13 @@ async function backlogRun(urls: PartBEndpoints, opts: BacklogOptions): Promise<B
 
     await sleep(warmup * 1000);
     timeline.inventory_stopped_s = now();
-    progress(`${at(timeline.inventory_stopped_s)}  stopping inventory for ${outage} s`);
-    await down("partB", { ...labOpts, only: ["inventory"] });
+    if (opts.stop === "kill") {
+      progress(`${at(timeline.inventory_stopped_s)}  killing inventory (kill -9) for ${outage} s`);
+      crashProcess(processName("partB", "inventory"), opts.home);
+    } else {
+      progress(`${at(timeline.inventory_stopped_s)}  stopping inventory for ${outage} s`);
+      await down("partB", { ...labOpts, only: ["inventory"] });
+    }
     await sleep(Math.max(0, (timeline.inventory_stopped_s + outage - now()) * 1000));
     timeline.inventory_started_s = now();
     progress(`${at(timeline.inventory_started_s)}  starting inventory again`);
@@ -250,7 +258,7 @@ async function backlogRun(urls: PartBEndpoints, opts: BacklogOptions): Promise<B
     timeline.all_final_s = restarted.slice(firstConsuming).find((s) => s.waiting === 0)?.t_s;
   }
   const result: Omit<BacklogResult, "metrics" | "checks" | "passed"> = {
-    params: { rate: opts.rate, outage_s: outage, warmup_s: warmup, after_s: after, sample_every_ms: everyMs },
+    params: { rate: opts.rate, outage_s: outage, warmup_s: warmup, after_s: after, sample_every_ms: everyMs, stop: opts.stop ?? "graceful" },
     started_at,
     timeline: timeline as BacklogTimeline,
     samples,
@@ -323,7 +331,7 @@ export async function writeBacklogResults(result: BacklogResult, dir?: string): 
   out.write("samples.csv", toCsv(result.samples as unknown as Row[]));
   out.write("orders.csv", toCsv(result.orders as unknown as Row[]));
   out.write("result.json", JSON.stringify(result, null, 2));
-  const outage = { from_s: result.timeline.inventory_stopped_s, to_s: result.timeline.inventory_healthy_s, label: `inventory down (${result.params.outage_s} s)` };
+  const outage = { from_s: result.timeline.inventory_stopped_s, to_s: result.timeline.inventory_healthy_s, label: `inventory ${result.params.stop === "kill" ? "killed" : "down"} (${result.params.outage_s} s)` };
   const depthRows = result.samples.flatMap((s) => [
     { t_s: s.t_s, value: s.queue_depth, series: "messages in order.placed.q" },
     { t_s: s.t_s, value: s.waiting, series: "orders waiting for an answer" },
