@@ -9,9 +9,12 @@ await main(async () => {
   const mode = argv.quick ? "quick" : argv.mode ?? process.env.LAB_MODE ?? "full";
   const only = argv.only ? String(argv.only).split(",") : undefined;
   const report = await lab.buildReport({ mode, only, log: (line) => console.log(styled(line)) });
-  console.log();
-  for (const r of report.runs) console.log(`  ${r.ok && r.passed ? chalk.green("✔") : chalk.red("✖")} ${r.title.padEnd(48)} ${path.relative(process.cwd(), r.html)}`);
-  console.log(chalk.bold(`\nReport: ${path.relative(process.cwd(), report.index)}`));
+  if (argv.summary !== false) {
+    // (--no-summary: the caller, run-lab.mjs, prints its own)
+    console.log();
+    for (const r of report.runs) console.log(`  ${r.ok && r.passed ? chalk.green("✔") : chalk.red("✖")} ${r.title.padEnd(48)} ${path.relative(process.cwd(), r.html)}`);
+    console.log(chalk.bold(`\nReport: ${path.relative(process.cwd(), report.index)}`));
+  }
   if (!report.ok) throw new Error("a notebook cell failed (see above, and the notebook's page in the report)");
 });
 

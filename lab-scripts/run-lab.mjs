@@ -22,13 +22,15 @@ await main(async () => {
   console.log(chalk.bold(`\n2. The notebooks, executed one by one (${elapsed()})`));
   let failure;
   try {
-    await runScript("lab-scripts/report.mjs", ["--mode", mode, ...(argv.only ? ["--only", String(argv.only)] : [])]);
+    await runScript("lab-scripts/report.mjs", ["--mode", mode, "--no-summary", ...(argv.only ? ["--only", String(argv.only)] : [])]);
   } catch (err) {
     failure = err;
   } finally {
     console.log(chalk.bold(`\n3. Stopping every stack (${elapsed()})`));
+    const before = await lab.status();
+    const wasRunning = new Set([...before.services.filter((s) => s.alive).map((s) => s.name), ...before.brokers.filter((b) => b.running).map((b) => b.id)]);
     for (const part of [...lab.PART_IDS].reverse()) {
-      const stopped = await lab.down(part).catch((err) => [`(${err.message})`]);
+      const stopped = (await lab.down(part).catch((err) => [`(${err.message})`])).filter((name) => wasRunning.has(name) || name.startsWith("("));
       if (stopped.length) console.log(`  ${part}: stopped ${stopped.join(", ")}`);
     }
     console.log("  nothing of the lab is left running");
@@ -41,7 +43,8 @@ await main(async () => {
   console.log(chalk.bold(`\nDone in ${elapsed()}.`));
   for (const r of summary.runs) {
     const mark = !r.ok ? chalk.red("✖ cell error") : r.passed ? chalk.green("✔ PASS") : chalk.red("✖ FAIL");
-    console.log(`  ${mark}  ${r.title.padEnd(48)} ${path.relative(process.cwd(), r.html)}`);
+    const earlier = Date.parse(r.finished) < started ? chalk.dim(`  (an earlier ${r.mode} run)`) : "";
+    console.log(`  ${mark}  ${r.title.padEnd(48)} ${path.relative(process.cwd(), r.html)}${earlier}`);
   }
   console.log(`  data, plots and summaries per part: ${path.relative(process.cwd(), lab.resultsDir())}/<part>/`);
   const index = path.join(reports, "index.html");

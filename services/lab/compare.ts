@@ -398,11 +398,13 @@ export function compareLatencyPlot(orders: CompareOrder[], condition: ConditionI
 }
 
 export function confirmedPlot(summaries: CompareSummary[]): TopLevelSpec {
-  return groupedBarSpec(
+  const spec = groupedBarSpec(
     summaries.map((s) => ({ group: s.condition, series: MODELS[s.model].title, value: Math.round((100 * s.confirmed) / Math.max(1, s.orders)) })),
     "Orders confirmed to the user, by the end of each run (%)",
     "% confirmed",
-  );
+  ) as TopLevelSpec & { encoding: { x: Record<string, unknown> } };
+  spec.encoding.x.sort = Object.keys(CONDITIONS); // healthy, delay, outage: the story's order
+  return spec;
 }
 
 /** orders.csv, summary.json, summary.md and the plots in results/compare/. */

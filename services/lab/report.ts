@@ -22,6 +22,9 @@ const executeScript = path.join(projectRoot, "lab-scripts", "report", "execute.p
 export interface NotebookRun {
   name: string;
   title: string;
+  mode: LabMode;
+  /** When it finished (ISO). */
+  finished: string;
   /** Every cell ran without an error. */
   ok: boolean;
   /** Every verdict the notebook showed passed (and it showed at least one). */
@@ -96,6 +99,8 @@ export async function executeNotebook(name: string, opts: { mode: LabMode; outDi
   return {
     name,
     title,
+    mode: opts.mode,
+    finished: new Date().toISOString(),
     ok,
     passed: ok && verdicts.length > 0 && verdicts.every((v) => v.passed),
     verdicts,
@@ -109,6 +114,7 @@ export async function executeNotebook(name: string, opts: { mode: LabMode; outDi
 /** Run every notebook (or `only`), one after the other, then write the index page. */
 export async function buildReport(opts: ReportOptions): Promise<Report> {
   const log = opts.log ?? (() => {});
+  if (opts.mode !== "quick" && opts.mode !== "full") throw new Error(`mode ${JSON.stringify(opts.mode)}: use quick or full`);
   const outDir = opts.outDir ?? resultsDir("reports");
   fs.mkdirSync(outDir, { recursive: true });
   await ensureJupyter({ log: (line) => log(`jupyter: ${line}`) });
@@ -123,9 +129,22 @@ export async function buildReport(opts: ReportOptions): Promise<Report> {
     }
     log(`${run.ok ? (run.passed ? "✔" : "✖") : "✖"} ${nb.name}: ${run.ok ? verdictLine(run) : "a cell failed"} (${run.seconds} s)`);
   }
-  const index = writeIndex(runs, outDir, opts.mode);
-  fs.writeFileSync(path.join(outDir, "report.json"), JSON.stringify({ mode: opts.mode, generated: new Date().toISOString(), runs }, null, 2) + "\n");
+  // The index lists every page in the folder: the notebooks run now, and those of an earlier run
+  // (`--only` re-runs some) whose pages are still there.
+  const listed = [...runs, ...earlierRuns(outDir).filter((e) => !runs.some((r) => r.name === e.name) && fs.existsSync(e.html))];
+  listed.sort((x, y) => NOTEBOOKS.findIndex((n) => n.name === x.name) - NOTEBOOKS.findIndex((n) => n.name === y.name));
+  const index = writeIndex(listed, outDir);
+  fs.writeFileSync(path.join(outDir, "report.json"), JSON.stringify({ generated: new Date().toISOString(), runs: listed }, null, 2) + "\n");
   return { mode: opts.mode, ok: runs.every((r) => r.ok), runs, index };
+}
+
+function earlierRuns(outDir: string): NotebookRun[] {
+  try {
+    const runs = JSON.parse(fs.readFileSync(path.join(outDir, "report.json"), "utf8")).runs as NotebookRun[];
+    return runs.filter((r) => r.mode && r.finished); // written by this version
+  } catch {
+    return [];
+  }
 }
 
 const verdictLine = (run: NotebookRun): string =>
@@ -134,13 +153,13 @@ const verdictLine = (run: NotebookRun): string =>
 const esc = (s: string): string => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 
 /** index.html: one line per notebook with its verdict and links to the page and the .ipynb. */
-export function writeIndex(runs: NotebookRun[], outDir: string, mode: LabMode): string {
+export function writeIndex(runs: NotebookRun[], outDir: string): string {
   const rows = runs
     .map((r) => {
       const state = !r.ok ? "cell error" : r.passed ? "PASS" : "FAIL";
       const colour = r.ok && r.passed ? "#1e6b34" : "#a50e0e";
       const detail = r.ok ? r.verdicts.map((v) => `<li>${v.passed ? "✔" : "✖"} ${esc(v.text.replace(/^[✔✖] (PASS|FAIL) — /, ""))}</li>`).join("") : `<li><pre>${esc(r.error ?? "")}</pre></li>`;
-      return `<tr><td><a href="${r.name}.html">${esc(r.title)}</a><br><small><a href="${r.name}.ipynb">${r.name}.ipynb</a></small></td><td style="color:${colour};font-weight:600">${state}</td><td><ul>${detail}</ul></td><td>${r.seconds} s</td></tr>`;
+      return `<tr><td><a href="${r.name}.html">${esc(r.title)}</a><br><small><a href="${r.name}.ipynb">${r.name}.ipynb</a></small></td><td style="color:${colour};font-weight:600">${state}</td><td><ul>${detail}</ul></td><td>${r.seconds} s, ${r.mode}<br><small>${esc(r.finished.slice(0, 16).replace("T", " "))}</small></td></tr>`;
     })
     .join("\n");
   const html = `<!DOCTYPE html>
@@ -149,9 +168,9 @@ export function writeIndex(runs: NotebookRun[], outDir: string, mode: LabMode): 
 </head><body>
 <h1>Campus Food Lab — report</h1>
 <p>One workflow (place an order → reserve inventory → notify the user) built three ways, run and measured.
-${mode === "quick" ? "<strong>Quick mode</strong>: small figures for a first look; run <code>npm run lab</code> for the assignment's figures." : "Full mode: the assignment's figures."}
-Generated ${esc(new Date().toISOString())}.</p>
-<table><thead><tr><th>notebook</th><th>verdict</th><th>experiments</th><th>run time</th></tr></thead>
+${runs.some((r) => r.mode === "quick") ? "Runs in <strong>quick</strong> mode use small figures for a first look; <code>npm run lab</code> uses the assignment's figures (full mode)." : "Full mode: the assignment's figures."}
+Generated ${esc(new Date().toISOString().slice(0, 16).replace("T", " "))} UTC.</p>
+<table><thead><tr><th>notebook</th><th>verdict</th><th>experiments</th><th>run</th></tr></thead>
 <tbody>
 ${rows}
 </tbody></table>
