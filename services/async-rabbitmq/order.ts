@@ -12,7 +12,7 @@ import { Type, loadConfig, serviceBase } from "../common/config.js";
 import { newEventId, newOrderId } from "../common/ids.js";
 import { createService, HttpError, runService } from "../common/server.js";
 import { ACK, connectRabbit, consume, PublishError, type Consumer, type RabbitLink, type Verdict } from "./connection.js";
-import { decodeStatusEvent, normalizeItems, orderPlacedFor, PlaceOrderBody, type OrderState } from "./events.js";
+import { decodeStatusEvent, orderPlacedFor, PlaceOrderBody, totalItems, type OrderState } from "./events.js";
 import { OrderStore, type OrderRecord } from "./order-store.js";
 import { DeadLetterLog, rabbitEnv, runMain } from "./service-kit.js";
 import { EXCHANGES, QUEUES, ROUTING_KEYS } from "./topology.js";
@@ -50,13 +50,15 @@ const app = createService({
 // ---- Placing an order ----
 
 app.post("/order", { schema: { body: PlaceOrderBody } }, async (req, reply) => {
+  const items = totalItems(req.body.items);
+  if (!items.ok) throw new HttpError(400, "invalid-request", items.reason);
   const now = new Date().toISOString();
   const order: OrderRecord = {
     order_id: newOrderId(),
     event_id: newEventId(),
     user_id: req.body.user_id,
     ...(req.body.restaurant_id === undefined ? {} : { restaurant_id: req.body.restaurant_id }),
-    items: normalizeItems(req.body.items),
+    items: items.event,
     status: "PLACED",
     placed_at: now,
   };

@@ -40,6 +40,9 @@ describe("reading OrderPlaced off the wire", () => {
     ["fractional quantity", { order_id: "o", items: [{ sku: "burger", qty: 1.5 }], message_id: "m" }, /item list/],
     ["another event type", { event_type: "InventoryReserved", order_id: "o", items: { burger: 1 }, message_id: "m" }, /event_type/],
     ["no id at all", { order_id: "o", items: { burger: 1 } }, /without a message id/],
+    // Found by the fault campaign: summed, this sku is past the limit, and the answer inventory
+    // would publish for it is one that every reader refuses, leaving the order stuck.
+    ["one sku past 1000 in total", { order_id: "o", items: [{ sku: "burger", qty: 600 }, { sku: "burger", qty: 600 }], message_id: "m" }, /burger totals 1200/],
   ];
   for (const [what, body, reason] of bad) {
     test(`dead-lettered with a reason: ${what}`, () => {

@@ -131,6 +131,8 @@ describe("bad input", () => {
       ["negative quantity in a map", order({ burger: -1 })],
       ["quantity not a number", order([{ sku: "burger", qty: "two" }])],
       ["items a string", order("burger")],
+      // Found by the fault campaign: accepted, this order's event was refused downstream and it stayed PLACED.
+      ["one sku past 1000 in total", order([{ sku: "burger", qty: 600 }, { sku: "burger", qty: 600 }])],
       ["not an object", [1, 2, 3]],
     ];
     for (const [what, body] of bad) {
