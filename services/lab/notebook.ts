@@ -40,7 +40,7 @@ function emit(kind: keyof Display, content: string, text: string): void {
   }
 }
 
-const escapeHtml = (s: string): string => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+export const escapeHtml = (s: string): string => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 
 /** An SVG picture inline in the cell's output. */
 export function showSvg(svg: string, label = "plot"): void {

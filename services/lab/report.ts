@@ -6,7 +6,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { down } from "./lab.js";
 import { ensureJupyter, jupyterEnv, notebooksDir, venvBin } from "./jupyter.js";
-import { verdictsIn, type LabMode } from "./notebook.js";
+import { escapeHtml as esc, verdictsIn, type LabMode } from "./notebook.js";
 import { PART_IDS } from "./parts.js";
 import { projectRoot, resultsDir } from "./paths.js";
 
@@ -149,8 +149,6 @@ function earlierRuns(outDir: string): NotebookRun[] {
 
 const verdictLine = (run: NotebookRun): string =>
   run.verdicts.length === 0 ? "no verdict shown" : run.passed ? `${run.verdicts.length} experiment(s) passed` : run.verdicts.filter((v) => !v.passed).map((v) => v.text).join("; ");
-
-const esc = (s: string): string => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 
 /** index.html: one line per notebook with its verdict and links to the page and the .ipynb. */
 export function writeIndex(runs: NotebookRun[], outDir: string): string {
