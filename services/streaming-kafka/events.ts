@@ -41,8 +41,9 @@ export type InventoryFailed = Static<typeof InventoryFailedSchema>;
 export type InventoryEvent = InventoryReserved | InventoryFailed;
 export type LabEvent = OrderPlaced | InventoryEvent;
 
-export function orderPlaced(orderId: string, items: OrderItem[], createdAt = new Date()): OrderPlaced {
-  return { eventId: newEventId(), eventType: "OrderPlaced", orderId, items, createdAt: createdAt.toISOString() };
+/** A new OrderPlaced; a client retrying an unacknowledged one passes its eventId, so it is counted once. */
+export function orderPlaced(orderId: string, items: OrderItem[], createdAt = new Date(), eventId = newEventId()): OrderPlaced {
+  return { eventId, eventType: "OrderPlaced", orderId, items, createdAt: createdAt.toISOString() };
 }
 
 export function inventoryReserved(order: OrderPlaced, createdAt = new Date()): InventoryReserved {

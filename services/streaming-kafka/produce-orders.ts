@@ -7,6 +7,8 @@ import { sendAcked } from "./kafka.js";
 import { TOPICS } from "./topics.js";
 
 export const DEFAULT_ITEMS: OrderItem[] = [{ sku: "burrito", qty: 1 }];
+/** The most events one POST /load-test may ask for: a request is bounded in work, not only in bytes. */
+export const MAX_LOAD_COUNT = 1_000_000;
 
 export interface Produced {
   event: OrderPlaced;
@@ -14,9 +16,29 @@ export interface Produced {
   offset: string;
 }
 
-export async function produceOrder(producer: Producer, orderId: string, items: OrderItem[]): Promise<Produced> {
-  const event = orderPlaced(orderId, items);
-  const [ack] = await sendAcked(producer, { topic: TOPICS.orders, messages: [toMessage(event)] });
+/**
+ * Kafka did not acknowledge in time. The client keeps retrying in the background, so the event
+ * may still be appended later: its outcome is unknown, not "refused".
+ */
+export class AckTimeout extends Error {}
+
+/** Wait for Kafka's acknowledgement at most `ms` (an HTTP caller must not hang on a broker outage). */
+export function withinDeadline<T>(send: Promise<T>, ms: number | undefined): Promise<T> {
+  if (ms === undefined) return send;
+  let timer: NodeJS.Timeout;
+  const deadline = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new AckTimeout(`waited ${ms} ms`)), ms)));
+  return Promise.race([send, deadline]).finally(() => clearTimeout(timer));
+}
+
+export interface ProduceOptions {
+  /** Reuse the eventId of an earlier, unacknowledged attempt: analytics then counts the order once. */
+  eventId?: string;
+  timeoutMs?: number;
+}
+
+export async function produceOrder(producer: Producer, orderId: string, items: OrderItem[], opts: ProduceOptions = {}): Promise<Produced> {
+  const event = orderPlaced(orderId, items, new Date(), opts.eventId);
+  const [ack] = await withinDeadline(sendAcked(producer, { topic: TOPICS.orders, messages: [toMessage(event)] }), opts.timeoutMs);
   return { event, partition: ack.partition, offset: ack.baseOffset ?? "" };
 }
 
@@ -34,10 +56,10 @@ export interface LoadResult {
 
 /**
  * Produce `count` orders (`load-000000`, `load-000001`, …) in batches, each awaited until
- * acknowledged, so `produced` is what the log really holds. A failure stops the run; `onBatch`
- * has been told how many were acknowledged before it.
+ * acknowledged, so `produced` is what the log really holds. A failure (or a batch not acknowledged
+ * within `batchTimeoutMs`) stops the run; `onBatch` has been told how many were acknowledged before it.
  */
-export async function produceLoad(producer: Producer, count: number, batchSize: number, onBatch?: (produced: number) => void): Promise<LoadResult> {
+export async function produceLoad(producer: Producer, count: number, batchSize: number, onBatch?: (produced: number) => void, batchTimeoutMs?: number): Promise<LoadResult> {
   const started = new Date();
   const t0 = performance.now();
   let produced = 0;
@@ -45,7 +67,7 @@ export async function produceLoad(producer: Producer, count: number, batchSize: 
   while (produced < count) {
     const size = Math.min(batchSize, count - produced);
     const events = Array.from({ length: size }, (_, i) => orderPlaced(newLoadTestOrderId(produced + i), DEFAULT_ITEMS));
-    await sendAcked(producer, { topic: TOPICS.orders, messages: events.map(toMessage) });
+    await withinDeadline(sendAcked(producer, { topic: TOPICS.orders, messages: events.map(toMessage) }), batchTimeoutMs);
     produced += size;
     batches++;
     onBatch?.(produced);

@@ -1,16 +1,19 @@
 // Part C producer (:8000). Appends OrderPlaced events to the `orders` topic, keyed by order id.
-//   POST /produce    {"orderId"?, "items"?}  → 200 once Kafka acknowledged the event
+//   POST /produce    {"orderId"?, "items"?, "eventId"?}  → 200 once Kafka acknowledged the event
 //   POST /load-test  {"count"?}              → 200 once every one of `count` events is acknowledged
 // It answers /health only once it is connected and the topic exists.
+//
+// Kafka down? Each send waits at most PRODUCE_TIMEOUT_MS for the acknowledgement, then the
+// answer is a 503 that says so, at once rather than after the client library's own retries
+// (16-24 s measured). The event may still be appended later, so the 503 carries its eventId:
+// a client that retries /produce with it has the order counted once, whatever happened.
 import { Type, loadConfig, serviceBase } from "../common/config.js";
-import { newOrderId } from "../common/ids.js";
+import { newEventId, newOrderId } from "../common/ids.js";
 import { HttpError, createService, runService } from "../common/server.js";
 import { ItemsSchema } from "./events.js";
 import { createIdempotentProducer, createKafka, kafkaSettings, waitForTopics } from "./kafka.js";
-import { DEFAULT_ITEMS, produceLoad, produceOrder } from "./produce-orders.js";
+import { AckTimeout, DEFAULT_ITEMS, MAX_LOAD_COUNT, produceLoad, produceOrder } from "./produce-orders.js";
 import { TOPICS } from "./topics.js";
-
-export const MAX_LOAD_COUNT = 1_000_000;
 
 const config = loadConfig(
   Type.Object({
@@ -18,16 +21,21 @@ const config = loadConfig(
     ...kafkaSettings,
     PORT: Type.Integer({ default: 8000 }),
     LOAD_TEST_BATCH_SIZE: Type.Integer({ default: 1000, minimum: 1, maximum: 10_000 }),
+    /** How long an event (or a load-test batch) waits for Kafka's acknowledgement before the answer is a 503. */
+    PRODUCE_TIMEOUT_MS: Type.Integer({ default: 5000, minimum: 100, maximum: 120_000 }),
   }),
 );
 
 const stats = { produced: 0, load_tests: 0, load_tests_running: 0, send_errors: 0 };
+/** The outcome of the last send: what /health reports as the connection to Kafka. */
+const lastSend = { ok: true, at: null as string | null, error: null as string | null };
+const sent = (ok: boolean, error: string | null = null) => Object.assign(lastSend, { ok, at: new Date().toISOString(), error });
 
 const app = createService({
   name: "producer",
   logLevel: config.LOG_LEVEL,
   bodyLimitBytes: config.BODY_LIMIT_BYTES,
-  health: () => ({ kafka: { brokers: config.KAFKA_BROKERS, topic: TOPICS.orders, connected: true }, ...stats }),
+  health: () => ({ kafka: { brokers: config.KAFKA_BROKERS, topic: TOPICS.orders, connected: lastSend.ok, last_send: lastSend }, ...stats }),
 });
 
 const kafka = createKafka({ clientId: "producer", brokers: config.KAFKA_BROKERS, logLevel: config.KAFKA_LOG_LEVEL, logger: app.log });
@@ -39,20 +47,27 @@ app.addHook("preValidation", async (req) => {
 });
 
 const ProduceBody = Type.Object(
-  { orderId: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })), items: Type.Optional(ItemsSchema) },
+  {
+    orderId: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    items: Type.Optional(ItemsSchema),
+    /** Only to retry an event Kafka did not acknowledge (its 503 gave the eventId): counted once. */
+    eventId: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+  },
   { additionalProperties: true },
 );
 
 app.post("/produce", { schema: { body: ProduceBody } }, async (req) => {
   const orderId = req.body.orderId ?? newOrderId();
+  const eventId = req.body.eventId ?? newEventId();
   try {
-    const { event, partition, offset } = await produceOrder(producer, orderId, req.body.items ?? DEFAULT_ITEMS);
+    const { event, partition, offset } = await produceOrder(producer, orderId, req.body.items ?? DEFAULT_ITEMS, { eventId, timeoutMs: config.PRODUCE_TIMEOUT_MS });
     stats.produced++;
+    sent(true);
     req.log.info({ orderId, eventId: event.eventId, partition, offset }, "OrderPlaced produced");
     return { orderId, status: "PRODUCED", event, partition, offset };
   } catch (err) {
     stats.send_errors++;
-    throw unavailable(err as Error, 0);
+    throw unavailable(err as Error, 0, undefined, { orderId, eventId });
   }
 });
 
@@ -73,7 +88,8 @@ app.post("/load-test", { schema: { body: LoadTestBody } }, async (req) => {
     acknowledged = produced;
   };
   try {
-    const result = await produceLoad(producer, count, config.LOAD_TEST_BATCH_SIZE, onBatch);
+    const result = await produceLoad(producer, count, config.LOAD_TEST_BATCH_SIZE, onBatch, config.PRODUCE_TIMEOUT_MS);
+    sent(true);
     req.log.info(result, "load test finished: every event acknowledged");
     return { ...result, remaining_in_queue: 0 };
   } catch (err) {
@@ -84,12 +100,16 @@ app.post("/load-test", { schema: { body: LoadTestBody } }, async (req) => {
   }
 });
 
-/** Kafka did not acknowledge: say so, and how much did get in, rather than a bare 500. */
-function unavailable(err: Error, produced: number, count?: number): HttpError {
-  app.log.error({ err }, "Kafka did not acknowledge");
-  return new HttpError(503, "kafka-unavailable", `Kafka did not acknowledge: ${err.message}`, {
+/** Kafka did not acknowledge: say so, how much did get in, and how to retry safely, rather than a bare 500. */
+function unavailable(err: Error, produced: number, count?: number, retry?: { orderId: string; eventId: string }): HttpError {
+  sent(false, err.message);
+  app.log.error({ err: err.message, ...retry }, "Kafka did not acknowledge");
+  const unknown = err instanceof AckTimeout ? " It may still be appended once Kafka is back." : "";
+  const safely = retry ? " Retry with the same eventId: the order is then counted once." : "";
+  return new HttpError(503, "kafka-unavailable", `Kafka did not acknowledge: ${err.message}.${unknown}${safely}`, {
     produced,
     ...(count === undefined ? {} : { remaining_in_queue: count - produced }),
+    ...retry,
   });
 }
 

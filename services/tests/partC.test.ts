@@ -8,7 +8,7 @@ import path from "node:path";
 import { Kafka, logLevel, type Admin, type KafkaMessage } from "kafkajs";
 import YAML from "yaml";
 import { newLoadTestOrderId } from "../common/ids.js";
-import { isolatedBrokerEnv, useEnv } from "../lab/brokers/index.js";
+import { BROKERS, isolatedBrokerEnv, useEnv } from "../lab/brokers/index.js";
 import { down, up, type LabOptions } from "../lab/lab.js";
 import { PARTS } from "../lab/parts.js";
 import { distDir, projectRoot } from "../lab/paths.js";
@@ -270,6 +270,35 @@ describe("restarts, duplicates and unreadable events", () => {
     assert.equal(byKey.get("bad-1")?.value?.toString(), "this is not JSON", "the original bytes are kept");
     assert.equal(String(byKey.get("bad-1")?.headers?.["source-topic"]), TOPICS.orders);
     assert.equal(good.status, "PRODUCED");
+  });
+
+  // Found by the fault campaign: with Kafka down, POST /produce held the caller 16-24 s.
+  test("with Kafka down, /produce answers a clear 503 within its deadline, with the eventId to retry with; the retry counts once", async () => {
+    const m0 = await waitForQuiet(urls.analytics);
+    await BROKERS.kafka.down({ home });
+    let refused;
+    try {
+      const t0 = performance.now();
+      refused = await http.post(`${urls.producer}/produce`, { orderId: "o-outage" });
+      const ms = performance.now() - t0;
+      assert.equal(refused.status, 503, JSON.stringify(refused.data));
+      assert.equal(refused.data.error, "kafka-unavailable");
+      assert.match(refused.data.message, /Kafka did not acknowledge.*Retry with the same eventId/);
+      assert.equal(refused.data.orderId, "o-outage");
+      assert.ok(ms < 7_000, `answered after ${Math.round(ms)} ms (deadline 5 s)`);
+    } finally {
+      await BROKERS.kafka.up({ home });
+    }
+    // The client retries with the eventId it was given, as often as it takes.
+    let retry = refused;
+    await waitUntil(async () => {
+      retry = await http.post(`${urls.producer}/produce`, { orderId: "o-outage", eventId: refused.data.eventId });
+      return retry.status === 200;
+    }, "the producer to reach Kafka again", 60_000, 500);
+    assert.equal(retry.data.event.eventId, refused.data.eventId);
+    const m = await waitForQuiet(urls.analytics, 120_000);
+    assert.equal(m.total_orders - m0.total_orders, 1, "counted once, whether or not the first attempt got in");
+    assert.equal(m.total_reservations - m0.total_reservations, 1);
   });
 });
 
