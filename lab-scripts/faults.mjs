@@ -2,27 +2,49 @@
 // The fault campaign: each scenario against the real stack, then its invariants checked.
 // Writes results/faults/<scenario>.json and results/faults/README.md.
 //   npm run faults [-- --quick] [-- --only A-bad-input] [-- --seed 42]
-import fs from "node:fs";
-import os from "node:os";
 import { createRequire } from "node:module";
 import { lab, main } from "./lib.mjs";
 
 const faults = createRequire(import.meta.url)("../dist/faults/index.js");
+
+/** A scenario that could not run to its end is a failed one, with the reason, not a missing row. */
+const crashed = (scenario, seed, err) =>
+  faults.verdictOf({
+    scenario,
+    part: /^[ABC]-/.test(scenario) ? scenario[0] : "all",
+    seed,
+    orders_sent: 0,
+    orders_acknowledged: 0,
+    final_states: {},
+    lost: 0,
+    duplicated_effects: 0,
+    invariants: [{ name: "the scenario ran to its end", holds: false, observed: String(err?.message ?? err).split("\n")[0] }],
+  });
 
 await main(async () => {
   const quick = Boolean(argv.quick);
   const seed = Number(argv.seed ?? 42);
   const names = argv.only ? [argv.only].flat() : Object.keys(faults.SCENARIOS);
   for (const n of names) if (!faults.SCENARIOS[n]) throw new Error(`unknown scenario ${n}: use one of ${Object.keys(faults.SCENARIOS).join(", ")}`);
-  const home = fs.mkdtempSync(path.join(os.tmpdir(), "campus-food-faults-"));
+  // Brokers of the campaign's own (a temporary LAB_HOME, free ports, native processes): the
+  // scenarios kill and restart them, never the ones a student has up.
+  const env = await lab.isolatedBrokerEnv("faults");
+  const restoreEnv = lab.useEnv({ ...env, LAB_BROKER_MODE: "native" });
+  const home = env.LAB_HOME;
   let failed = 0;
-  for (const name of names) {
-    console.log(chalk.bold(`\n== ${name}${quick ? " (quick)" : ""}, seed ${seed}`));
-    const result = await faults.SCENARIOS[name]({ home, quick, seed, log: (line) => console.log(`  ${line}`) });
-    faults.writeScenario(result);
-    for (const i of result.invariants) console.log(`  ${i.holds ? chalk.green("✔") : chalk.red("✖")} ${i.name} — ${i.observed}`);
-    console.log(`  ${result.verdict === "PASS" ? chalk.green("PASS") : chalk.red("FAIL")}`);
-    if (result.verdict !== "PASS") failed++;
+  try {
+    for (const name of names) {
+      console.log(chalk.bold(`\n== ${name}${quick ? " (quick)" : ""}, seed ${seed}`));
+      const result = await faults.SCENARIOS[name]({ home, quick, seed, log: (line) => console.log(`  ${line}`) }).catch((err) => crashed(name, seed, err));
+      faults.writeScenario(result);
+      for (const i of result.invariants) console.log(`  ${i.holds ? chalk.green("✔") : chalk.red("✖")} ${i.name} — ${i.observed}`);
+      console.log(`  ${result.verdict === "PASS" ? chalk.green("PASS") : chalk.red("FAIL")}`);
+      if (result.verdict !== "PASS") failed++;
+    }
+  } finally {
+    for (const part of lab.PART_IDS) await lab.down(part, { home });
+    restoreEnv();
+    console.log(chalk.dim(`\nservice and broker logs: ${path.join(home, "logs")}`));
   }
   const all = faults.readScenarios();
   console.log(`\n${lab.markdownTable(faults.scenarioTable(all))}`);

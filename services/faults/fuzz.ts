@@ -6,10 +6,11 @@ import axios from "axios";
 
 export interface FuzzTarget {
   name: string;
-  method: "GET" | "POST";
+  method: "GET" | "POST" | "PUT";
   url: string;
-  /** For POST: a raw body. For GET: a query string. */
+  /** For POST and PUT: a raw body. For GET: a query string, or with `inPath` a path segment after url. */
   input: fc.Arbitrary<{ text: string; contentType: string }> | fc.Arbitrary<string>;
+  inPath?: boolean;
   /** Statuses a correct service may answer with for *some* generated input. */
   allowed?: number[];
 }
@@ -33,8 +34,8 @@ export async function fuzzEndpoint(target: FuzzTarget, runs: number, seed: numbe
     try {
       const res =
         target.method === "GET"
-          ? await http.get(`${target.url}?${input as string}`)
-          : await http.post(target.url, (input as { text: string }).text, { headers: { "content-type": (input as { contentType: string }).contentType } });
+          ? await http.get(target.inPath ? `${target.url}/${input as string}` : `${target.url}?${input as string}`)
+          : await http.request({ method: target.method, url: target.url, data: (input as { text: string }).text, headers: { "content-type": (input as { contentType: string }).contentType } });
       result.by_status[res.status] = (result.by_status[res.status] ?? 0) + 1;
       if (res.status >= 500 || (target.allowed && !target.allowed.includes(res.status))) {
         result.failures.push({ status: res.status, input: preview(input), body: preview(res.data) });

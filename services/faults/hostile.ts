@@ -58,3 +58,31 @@ export function hostileQuery(name: string): fc.Arbitrary<string> {
     nastyString.map((v) => q([[v, "1"]])),
   );
 }
+
+/** Percent-encode a string as a URL path segment, byte by byte (lone surrogates become U+FFFD). */
+export const encodeSegment = (s: string): string =>
+  [...Buffer.from(s, "utf8")].map((b) => (/[A-Za-z0-9\-._~]/.test(String.fromCharCode(b)) ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, "0")}`)).join("");
+
+/** A path segment for a `/:id` route: encoded nasty strings, broken encodings, traversal, very long ids. */
+export const hostilePathSegment: fc.Arbitrary<string> = fc.oneof(
+  nastyString.filter((s) => s.length > 0).map(encodeSegment),
+  fc.constantFrom("%", "%zz", "%E0%A4%A", "%00", "..%2F..%2Fetc%2Fpasswd", "..", "a%2Fb", "%2e%2e", "x".repeat(5000), "%F0%9F%8D%94", "null", "undefined", "-1", "0"),
+);
+
+/**
+ * A message body for a queue or topic: not JSON, binary, JSON of any shape, an object with the
+ * expected fields mangled, a valid-looking event with hostile contents, empty, or huge.
+ */
+export function hostileMessage(fields: string[], nearlyValid: fc.Arbitrary<unknown>): fc.Arbitrary<Buffer> {
+  const json = (a: fc.Arbitrary<unknown>) => a.map((v) => Buffer.from(JSON.stringify(v) ?? "null"));
+  return fc.oneof(
+    nastyString.map((s) => Buffer.from(s)),
+    fc.uint8Array({ minLength: 1, maxLength: 300 }).map((b) => Buffer.from(b)),
+    json(anyJson),
+    json(mangledObject(fields)),
+    { weight: 3, arbitrary: json(nearlyValid) }, // often valid: the services' own rules get hostile contents too
+    fc.constant(Buffer.alloc(0)),
+    fc.constantFrom('{"order_id": "poison", "invalid": json}', "{", "[]", "null", '{"items":[{"sku":"burger","qty":1}]}').map((s) => Buffer.from(s)),
+    fc.integer({ min: 100_000, max: 900_000 }).map((n) => Buffer.from(JSON.stringify({ [fields[0] ?? "padding"]: "x".repeat(n) }))),
+  );
+}
