@@ -103,7 +103,7 @@ const placeholder = (v: string) => /^(\*+|\$\{[^}]+\}|<[^>]+>)$/.test(v);
 const SECRET_PATTERNS: { re: RegExp; allowed: (m: RegExpMatchArray) => boolean }[] = [
   // user:password@ in a URL
   { re: /\b[a-z][a-z0-9+.-]*:\/\/([^\s:/@'"`]+):([^\s@/'"`]+)@/gi, allowed: (m) => (m[1] === "guest" && m[2] === "guest") || placeholder(m[2]) },
-  // password = "...", apiKey: '...'
+  // a password, secret or key assigned a string literal
   { re: /\b(password|passwd|pwd|secret|api[_-]?key|access[_-]?token)\b["']?\s*[:=]\s*["']([^"'\s]{3,})["']/gi, allowed: (m) => m[2] === "guest" || placeholder(m[2]) },
   { re: /-----BEGIN [A-Z ]*PRIVATE KEY-----/g, allowed: () => false },
   { re: /\bAKIA[0-9A-Z]{16}\b/g, allowed: () => false }, // AWS access key id
