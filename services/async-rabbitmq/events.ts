@@ -8,7 +8,8 @@ export type OrderState = "PLACED" | "RESERVED" | "CONFIRMED" | "FAILED";
 export const FINAL_STATES: readonly OrderState[] = ["CONFIRMED", "FAILED"];
 
 const Id = Type.String({ minLength: 1, maxLength: 200 });
-const Sku = Type.String({ minLength: 1, maxLength: 64 });
+const MAX_SKU = 64;
+const Sku = Type.String({ minLength: 1, maxLength: MAX_SKU });
 /** Most of one sku an order may ask for: per item line, and in total once the same sku is summed. */
 export const MAX_QTY = 1000;
 const Qty = Type.Integer({ minimum: 1, maximum: MAX_QTY });
@@ -38,12 +39,15 @@ export function normalizeItems(items: ItemsInput): Item[] {
 }
 
 /**
- * The items as they are reserved (same sku summed), or why they cannot be: two lines of 600
- * burgers are 1,200, past the limit that every reader of the events checks. Checked where an
- * order comes in, so that no service publishes an event the next one would have to refuse.
+ * The items as they are reserved (same sku summed), or why they cannot be. Every reader of the
+ * events checks the list form: two lines of 600 burgers are 1,200, past its limit, and a map's
+ * keys are not checked as skus by the schema (a JSON-schema record checks values only). Checked
+ * where an order comes in, so that no service publishes an event the next one would refuse.
  */
 export function totalItems(items: ItemsInput): Decoded<Item[]> {
   const totals = normalizeItems(items);
+  const badSku = totals.filter((i) => i.sku.length < 1 || i.sku.length > MAX_SKU);
+  if (badSku.length) return { ok: false, reason: `items: a sku must be 1 to ${MAX_SKU} characters, got ${badSku.map((i) => JSON.stringify(i.sku.slice(0, 80))).join(", ")}` };
   const over = totals.filter((i) => i.qty > MAX_QTY);
   if (over.length) return { ok: false, reason: `items: ${over.map((i) => `${i.sku} totals ${i.qty}`).join(", ")}, more than ${MAX_QTY} of one sku` };
   return { ok: true, event: totals };

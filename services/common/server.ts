@@ -39,8 +39,10 @@ export function createService(opts: ServiceOptions): Service {
 
   // Validation keeps unknown fields (the contracts say "add fields freely"). A query string is
   // text, so it is coerced to the declared numbers; a JSON body is not: `"order_id": 5` is wrong.
-  const coercing = new Ajv({ coerceTypes: true, allErrors: true, useDefaults: true });
-  const strict = new Ajv({ coerceTypes: false, allErrors: true, useDefaults: true });
+  // String lengths count UTF-16 units, as JavaScript and the consumers' TypeBox checks do (Ajv
+  // counts code points): otherwise a 40-emoji sku passes here and is refused by the next reader.
+  const coercing = new Ajv({ coerceTypes: true, allErrors: true, useDefaults: true, unicode: false });
+  const strict = new Ajv({ coerceTypes: false, allErrors: true, useDefaults: true, unicode: false });
   app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === "body" ? strict : coercing).compile(schema));
 
   app.setErrorHandler((err: FastifyError | HttpError, req, reply) => {

@@ -43,6 +43,9 @@ describe("reading OrderPlaced off the wire", () => {
     // Found by the fault campaign: summed, this sku is past the limit, and the answer inventory
     // would publish for it is one that every reader refuses, leaving the order stuck.
     ["one sku past 1000 in total", { order_id: "o", items: [{ sku: "burger", qty: 600 }, { sku: "burger", qty: 600 }], message_id: "m" }, /burger totals 1200/],
+    // Also found by it: a map's keys are not checked as skus by the schema.
+    ["a map key longer than a sku", { order_id: "o", items: { ["x".repeat(65)]: 1 }, message_id: "m" }, /sku must be 1 to 64 characters/],
+    ["an empty map key", { order_id: "o", items: { "": 1 }, message_id: "m" }, /sku must be 1 to 64 characters/],
   ];
   for (const [what, body, reason] of bad) {
     test(`dead-lettered with a reason: ${what}`, () => {

@@ -133,6 +133,9 @@ describe("bad input", () => {
       ["items a string", order("burger")],
       // Found by the fault campaign: accepted, this order's event was refused downstream and it stayed PLACED.
       ["one sku past 1000 in total", order([{ sku: "burger", qty: 600 }, { sku: "burger", qty: 600 }])],
+      ["a map key longer than a sku", order({ ["x".repeat(65)]: 1 })],
+      // 40 emojis are 40 characters to JSON schema's usual count but 80 to every reader downstream.
+      ["a sku of 40 emojis", order([{ sku: "🍔".repeat(40), qty: 1 }])],
       ["not an object", [1, 2, 3]],
     ];
     for (const [what, body] of bad) {

@@ -318,6 +318,9 @@ describe("bad request bodies get 400 and produce nothing", () => {
     ["/produce", "an item without sku", { items: [{ qty: 1 }] }],
     ["/produce", "qty as a string", { items: [{ sku: "burrito", qty: "1" }] }],
     ["/produce", "qty 0", { items: [{ sku: "burrito", qty: 0 }] }],
+    // Found by the fault campaign: 60 emojis are 60 characters to JSON schema's usual count, but
+    // 120 to the consumers; produced, the event was dead-lettered and the order never answered.
+    ["/produce", "a sku of 60 emojis", { items: [{ sku: "🍔".repeat(60), qty: 1 }] }],
     ["/produce", "a string body", "burrito"],
   ];
   for (const [route, what, body] of cases) {
