@@ -15,6 +15,7 @@ export const nastyString: fc.Arbitrary<string> = fc.oneof(
     "\u0000",
     "\ud800",
     "🍔".repeat(50),
+    "🍔".repeat(120), // 120 characters as JSON schema counts them by default, 240 as JavaScript does
     "a".repeat(10_000),
     "__proto__",
     "constructor",

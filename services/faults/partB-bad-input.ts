@@ -5,7 +5,7 @@
 // consumer stops, and a good order placed afterwards is confirmed.
 import fs from "node:fs";
 import fc from "fast-check";
-import { BrokerProbe, partBEndpoints, placeOrder, serviceStats, setInventoryDelay, setStock, waitForFinal } from "../lab/partB/client.js";
+import { BrokerProbe, orderCounts, partBEndpoints, placeOrder, serviceStats, setInventoryDelay, setStock, waitForFinal } from "../lab/partB/client.js";
 import { sleep, waitUntil } from "../lab/wait.js";
 import { decodeInventoryEvent, decodeOrderPlaced, decodeStatusEvent } from "../async-rabbitmq/events.js";
 import { INITIAL_STOCK } from "../async-rabbitmq/reserve.js";
@@ -61,6 +61,8 @@ function accepts(reader: Reader, content: Buffer, messageId: string | undefined)
   return e.ok && e.event.event_type === "InventoryReserved";
 }
 
+const statusCount = (results: FuzzResult[], status: string): number => results.reduce((n, r) => n + (r.by_status[status] ?? 0), 0);
+
 /** Log lines a service wrote since `from` (bytes), parsed (pino JSON, one per line). */
 function logSince(file: string, from: number): Record<string, any>[] {
   const text = fs.readFileSync(file).subarray(from).toString("utf8");
@@ -97,6 +99,7 @@ export async function badInput(opts: ScenarioOptions): Promise<ScenarioResult> {
       { name: "notification GET /notifications/:id", method: "GET", url: `${urls.notification}/notifications`, input: hostilePathSegment, inPath: true },
       ...Object.entries(s).map(([n, svc]): FuzzTarget => ({ name: `${n} GET /<anything>`, method: "GET", url: svc.url, input: hostilePathSegment, inPath: true })),
     ];
+    const beforeHttp = await serviceStats(urls.inventory);
     const http: FuzzResult[] = [];
     for (const t of targets) {
       const r = await fuzzEndpoint(t, runs, opts.seed);
@@ -146,6 +149,14 @@ export async function badInput(opts: ScenarioOptions): Promise<ScenarioResult> {
     const good = await placeOrder(urls.order, { user_id: "u-after-the-storm", restaurant_id: "r-faults", items: [{ sku: "burger", qty: 1 }] });
     const goodFinal = good.order_id ? await waitForFinal(urls.order, good.order_id, 30_000).catch(() => undefined) : undefined;
 
+    // Every order accepted over HTTP went all the way: none left PLACED because a reader refused its event.
+    let open = { PLACED: 0, RESERVED: 0 };
+    await waitUntil(async () => {
+      open = (await orderCounts(urls.order)).by_status;
+      return open.PLACED + open.RESERVED === 0;
+    }, "every accepted order to be final", 30_000, 200).catch(() => {});
+    const refusedDownstream = before.inventory.dead_lettered - beforeHttp.dead_lettered;
+
     // Checks: per consumer, dead letters counted, queued, and each with its reason in the log.
     const perReader = await Promise.all(
       (Object.keys(expected) as Reader[]).map(async (r) => {
@@ -168,6 +179,11 @@ export async function badInput(opts: ScenarioOptions): Promise<ScenarioResult> {
     const invariants: Invariant[] = [
       { name: "HTTP: no 5xx and no dropped connection", holds: serverErrors.length === 0, observed: `${serverErrors.length} of ${http.reduce((n, r) => n + r.requests, 0)} requests` },
       { name: "HTTP: every 4xx says what was wrong", holds: unclear === 0, observed: `${unclear} unclear` },
+      {
+        name: "HTTP: every order accepted (202) reached a final state, none refused by a reader downstream",
+        holds: open.PLACED + open.RESERVED === 0 && refusedDownstream === 0,
+        observed: `${statusCount(http, "202")} accepted; ${open.PLACED} PLACED and ${open.RESERVED} RESERVED left; ${refusedDownstream} OrderPlaced dead-lettered by inventory`,
+      },
       ...perReader.map((p) => ({
         name: `${READER_QUEUE[p.reader as Reader].name}: every unreadable message dead-lettered with its reason`,
         holds: p.dl === p.expected.deadLetters && p.dlq === p.expected.deadLetters && p.missing.length === 0 && p.reasons >= p.expected.deadLetters,

@@ -160,6 +160,9 @@ export async function badInput(opts: ScenarioOptions): Promise<ScenarioResult> {
     const q3 = await waitForQuiet(urls.analytics, 60_000).catch(() => q2);
     const goodCounted = q3.total_orders === q2.total_orders + 1 && q3.total_reservations === q2.total_reservations + 1;
     const groups = await getLag(urls.analytics);
+    // What the fuzzing got produced (200s), the consumers could read: none dead-lettered, none skipped.
+    const invHttp = (await healthOf(urls.inventory)).dead_lettered - inv1.dead_lettered;
+    const skippedHttp = q2.unreadable_skipped - q1.unreadable_skipped;
 
     const failures = http.flatMap((r) => r.failures.map((f) => ({ target: r.target, ...f })));
     const serverErrors = failures.filter((f) => typeof f.status === "string" || Number(f.status) >= 500);
@@ -179,6 +182,11 @@ export async function badInput(opts: ScenarioOptions): Promise<ScenarioResult> {
       },
       { name: "HTTP: no 5xx and no dropped connection", holds: serverErrors.length === 0, observed: `${serverErrors.length} of ${http.reduce((n, r) => n + r.requests, 0)} requests` },
       { name: "HTTP: every 4xx says what was wrong", holds: unclear === 0, observed: `${unclear} unclear` },
+      {
+        name: "HTTP: every event produced (200) was read by the consumers, none dead-lettered",
+        holds: invHttp === 0 && skippedHttp === 0,
+        observed: `${http.reduce((n, r) => n + (r.target.startsWith("producer POST") ? (r.by_status["200"] ?? 0) : 0), 0)} produced; ${invHttp} dead-lettered by inventory, ${skippedHttp} skipped by analytics`,
+      },
       {
         name: "no consumer stopped: both groups Stable with one member",
         holds: alive && groups.every((g) => g.state === "Stable" && g.members === 1),
