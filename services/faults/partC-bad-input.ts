@@ -51,6 +51,25 @@ const message = (body: fc.Arbitrary<Buffer>) =>
   });
 
 /**
+ * Each generated event's eventId made its own (the message's number after the tag): an eventId
+ * reused for different content is counted first-read-wins, which a replay need not reproduce.
+ */
+const numbered =
+  (tag: string, kind: string) =>
+  (m: { key: string | null; value: Buffer | null; headers?: Record<string, string> }, i: number) => {
+    try {
+      const v = JSON.parse(m.value?.toString("utf8") ?? "");
+      if (typeof v?.eventId === "string" && v.eventId.startsWith(`${tag}:`)) {
+        v.eventId = `${tag}:${kind}${i}:${v.eventId.slice(tag.length + 1)}`;
+        return { ...m, value: Buffer.from(JSON.stringify(v)) };
+      }
+    } catch {
+      // not JSON: nothing to number
+    }
+    return m;
+  };
+
+/**
  * Load-test bodies: hostile counts, and hostile bodies of any shape — but never a valid request
  * for a big load (a body without `count` asks for the default 10,000): that is not hostile, only slow.
  */
@@ -93,8 +112,8 @@ export async function badInput(opts: ScenarioOptions): Promise<ScenarioResult> {
     dlqTap = await TopicTap.open(kafka, TOPICS.ordersDeadLetter);
     const tag = `fz${opts.seed}-${total(ordersEnd)}`; // new eventIds, the same for the same seed on the same log
     const shapes = nearlyValid(tag);
-    const onOrders = fc.sample(message(hostileMessage(["eventId", "orderId", "items", "createdAt"], shapes.order)), { numRuns: perTopic, seed: opts.seed });
-    const onAnswers = fc.sample(message(hostileMessage(["eventId", "orderId", "orderEventId", "items"], shapes.answer)), { numRuns: perTopic, seed: opts.seed + 1 });
+    const onOrders = fc.sample(message(hostileMessage(["eventId", "orderId", "items", "createdAt"], shapes.order)), { numRuns: perTopic, seed: opts.seed }).map(numbered(tag, "o"));
+    const onAnswers = fc.sample(message(hostileMessage(["eventId", "orderId", "orderEventId", "items"], shapes.answer)), { numRuns: perTopic, seed: opts.seed + 1 }).map(numbered(tag, "a"));
 
     // What one delivery of these would do, by the services' own rules.
     const expected = new MetricsView();

@@ -1,7 +1,11 @@
 // What analytics knows, computed from the events alone. Every number depends only on the set
 // of events read, never on when or in which order they were read: minutes come from each
 // event's own `createdAt`, and an event seen twice (same eventId) counts once. So reading the
-// same log again (a replay, or a restart) gives the same metrics.
+// same log again (a replay, or a restart) gives the same metrics. Orders and inventory answers
+// are told apart by kind as well as by eventId: an answer that reuses an order's eventId must
+// not hide it, or which of the two counts would depend on which topic was read first. (An
+// eventId reused for different content of the same kind: the first read counts. Kafka keeps one
+// key's events in order, so a client's retry under the same order id counts the same every time.)
 import type { LabEvent } from "./events.js";
 
 export interface Metrics {
@@ -30,7 +34,8 @@ export const REPLAYABLE_FIELDS = ["total_orders", "total_reservations", "failed_
 export const minuteOf = (isoTime: string): string => new Date(isoTime).toISOString().slice(0, 16);
 
 export class MetricsView {
-  private seen = new Set<string>();
+  /** The eventIds counted, per kind. */
+  private seen = { orders: new Set<string>(), answers: new Set<string>() };
   private orders = 0;
   private reserved = 0;
   private failed = 0;
@@ -42,11 +47,12 @@ export class MetricsView {
 
   /** Count an event; false when it was a duplicate and changed nothing. */
   apply(event: LabEvent): boolean {
-    if (this.seen.has(event.eventId)) {
+    const seen = this.seen[event.eventType === "OrderPlaced" ? "orders" : "answers"];
+    if (seen.has(event.eventId)) {
       this.duplicates++;
       return false;
     }
-    this.seen.add(event.eventId);
+    seen.add(event.eventId);
     switch (event.eventType) {
       case "OrderPlaced": {
         this.orders++;

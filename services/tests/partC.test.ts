@@ -32,6 +32,7 @@ import {
 } from "../lab/partC/index.js";
 import { crashProcess } from "../lab/processes.js";
 import { waitUntil } from "../lab/wait.js";
+import { MetricsView } from "../streaming-kafka/metrics.js";
 import { drawFor } from "../streaming-kafka/reserve.js";
 import { freePortsFor, http } from "./support.js";
 
@@ -340,6 +341,20 @@ describe("bad request bodies get 400 and produce nothing", () => {
     assert.equal(res.status, 400);
     assert.equal((await res.json()).error, "invalid-json");
   });
+});
+
+// Found by the fault campaign: hostile events reused eventIds across topics, and a replay counted
+// differently from the first read, depending on which topic it read first.
+test("an inventory answer reusing an order's eventId hides neither, whichever is read first", () => {
+  const createdAt = "2026-01-01T12:00:00.000Z";
+  const order = { eventId: "same-id", eventType: "OrderPlaced" as const, orderId: "o-1", items: [{ sku: "burrito", qty: 1 }], createdAt };
+  const answer = { ...order, eventType: "InventoryReserved" as const, orderEventId: "other" };
+  for (const events of [[order, answer], [answer, order]]) {
+    const view = new MetricsView();
+    for (const e of events) view.apply(e);
+    const m = view.metrics();
+    assert.deepEqual([m.total_orders, m.total_reservations, m.duplicates_skipped], [1, 1, 0], `read ${events.map((e) => e.eventType).join(" then ")}`);
+  }
 });
 
 test("compose/streaming-kafka.yml runs the same entry points on the same ports, after the topics exist", () => {

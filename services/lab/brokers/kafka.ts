@@ -107,10 +107,19 @@ function writeConfig(s: KafkaSettings): { properties: string; log4j: string; dat
   return { properties, log4j, data };
 }
 
-/** A new KRaft cluster id: 16 random bytes, base64url without padding, as kafka-storage makes them. */
+/**
+ * A new KRaft cluster id: 16 random bytes, base64url without padding, as kafka-storage makes them
+ * — and, as Kafka's own Uuid.randomUuid does, never starting with "-": `format -t -x…` would read
+ * it as an option and fail (one fresh LAB_HOME in 64).
+ */
 function clusterId(s: KafkaSettings): string {
   const file = path.join(s.dir, "cluster-id");
-  if (!fs.existsSync(file)) fs.writeFileSync(file, crypto.randomBytes(16).toString("base64url") + "\n");
+  if (!fs.existsSync(file)) {
+    let id: string;
+    do id = crypto.randomBytes(16).toString("base64url");
+    while (id.startsWith("-"));
+    fs.writeFileSync(file, id + "\n");
+  }
   return fs.readFileSync(file, "utf8").trim();
 }
 
