@@ -4,6 +4,7 @@
 // eventId every time. So what must hold: analytics counts every acknowledged order once, every
 // order answered once, and the failures are exactly those the seed decides. Hostile input is in
 // partC-bad-input.ts.
+import { randomUUID } from "node:crypto";
 import axios from "axios";
 import { BROKERS } from "../lab/brokers/index.js";
 import { processName } from "../lab/lab.js";
@@ -165,8 +166,10 @@ export async function brokerRestart(opts: ScenarioOptions): Promise<ScenarioResu
     timeline.serving = load.now();
     opts.log(`t=${seconds(timeline.serving)}: Kafka serving again (down ${seconds(timeline.serving - timeline.stop)})`);
     // Back to normal: an order produced now is answered and counted, without restarting anything.
+    // One order, retried under one eventId until acknowledged: an attempt that timed out may still get in.
     const probeId = `${prefix}probe`;
-    await waitUntil(async () => (await produce(probeId)).status === 200, "the producer to get acknowledgements again", 60_000, 500);
+    const probeEventId = randomUUID();
+    await waitUntil(async () => (await produce(probeId, probeEventId)).status === 200, "the producer to get acknowledgements again", 60_000, 500);
     await waitUntil(() => answers!.messages.some((m) => m.key === probeId), "inventory to answer again", 90_000, 100);
     timeline.recovered = load.now();
     await sleep(afterS * 1000);
