@@ -59,6 +59,11 @@ export async function connectRabbit(opts: LinkOptions): Promise<RabbitLink> {
 
   const backoff = opts.backoff ?? { initialMs: 200, maxMs: 5_000 };
   const recovering: RecoveringChannelModel = await amqp.connect(opts.url, {
+    // TCP_NODELAY, as RabbitMQ's own clients set it. amqplib leaves Nagle's algorithm on: a small
+    // frame (a publish) then waits for the TCP ack of the one before (a consumer's ack), which the
+    // broker delays up to 40 ms. Measured: POST /order 43 ms → 3 ms at the median, and a
+    // consumer with 10 messages in hand stuck near 250 a second.
+    noDelay: true,
     recovery: { initialDelay: backoff.initialMs, maxDelay: backoff.maxMs, maxRetries: Infinity, waitForConnect: false, setup },
   });
   recovering.on("connect", () => {

@@ -18,7 +18,7 @@ const config = loadConfig(
     ...serviceBase,
     ...rabbitEnv,
     PORT: Type.Integer({ default: 8011 }),
-    PREFETCH: Type.Integer({ default: 10, minimum: 1, maximum: 1000 }),
+    PREFETCH: Type.Integer({ default: 100, minimum: 1, maximum: 1000 }),
     /** Seconds to wait before handling each message: a slow inventory, to show it does not slow POST /order. */
     DELAY_TIME: Type.Number({ default: 0, minimum: 0, maximum: 60 }),
     /** Stock of a fresh inventory (JSON sku → qty); ignored once the store has stock. */

@@ -17,7 +17,7 @@ const config = loadConfig(
     ...serviceBase,
     ...rabbitEnv,
     PORT: Type.Integer({ default: 8012 }),
-    PREFETCH: Type.Integer({ default: 10, minimum: 1, maximum: 1000 }),
+    PREFETCH: Type.Integer({ default: 100, minimum: 1, maximum: 1000 }),
   }),
 );
 

@@ -44,24 +44,41 @@ export function advance(order: OrderRecord, e: OrderStatusEvent): OrderRecord | 
 export type ApplyResult = { known: false } | { known: true; from: OrderState; order: OrderRecord; changed: boolean };
 
 export class OrderStore {
+  /**
+   * Orders per state, counted once at open and kept up to date after each commit (this service
+   * is the store's only writer), so GET /orders?limit=0 and /health cost nothing however many
+   * orders there are. Reading every order for a count made each poll of a script slower, and
+   * the service with it.
+   */
+  private readonly counts: Record<OrderState, number> = { PLACED: 0, RESERVED: 0, CONFIRMED: 0, FAILED: 0 };
+
   private constructor(
     private readonly root: RootDatabase,
     private readonly orders: Database<OrderRecord, string>,
     /** Key `placed_at order_id` (so oldest first), value the order id. */
     private readonly outbox: Database<string, string>,
-  ) {}
+  ) {
+    for (const { value } of orders.getRange()) this.counts[value.status]++;
+  }
 
   static open(dir: string): OrderStore {
     const root = openStore(dir);
     return new OrderStore(root, root.openDB({ name: "orders" }), root.openDB({ name: "outbox" }));
   }
 
-  /** Store a new order and put it in the outbox; resolves once both are on disk. */
-  place(order: OrderRecord): Promise<void> {
-    return durably(this.root, () => {
+  /**
+   * Store a new order and put it in the outbox; resolves once both are on disk, with false (and
+   * nothing written) if another order already has its id.
+   */
+  async place(order: OrderRecord): Promise<boolean> {
+    const placed = await durably(this.root, () => {
+      if (this.orders.doesExist(order.order_id)) return false;
       this.orders.put(order.order_id, order);
       this.outbox.put(outboxKey(order), order.order_id);
+      return true;
     });
+    if (placed) this.counts[order.status]++;
+    return placed;
   }
 
   /** The broker confirmed its OrderPlaced: out of the outbox. */
@@ -91,29 +108,32 @@ export class OrderStore {
     return this.orders.get(orderId);
   }
 
-  /** Newest first, optionally only one state. */
+  /** Newest first, optionally only one state; with the count per state (limit 0: only the counts). */
   list(opts: { status?: OrderState; limit: number }): { total: number; by_status: Record<OrderState, number>; orders: OrderRecord[] } {
-    const by_status: Record<OrderState, number> = { PLACED: 0, RESERVED: 0, CONFIRMED: 0, FAILED: 0 };
+    const by_status = { ...this.counts };
+    const total = Object.values(by_status).reduce((a, b) => a + b, 0);
     const matching: OrderRecord[] = [];
-    let total = 0;
-    for (const { value } of this.orders.getRange()) {
-      total++;
-      by_status[value.status]++;
-      if (opts.limit > 0 && (!opts.status || value.status === opts.status)) matching.push(value);
+    if (opts.limit > 0) {
+      for (const { value } of this.orders.getRange()) if (!opts.status || value.status === opts.status) matching.push(value);
+      matching.sort((a, b) => (a.placed_at < b.placed_at ? 1 : a.placed_at > b.placed_at ? -1 : 0));
     }
-    matching.sort((a, b) => (a.placed_at < b.placed_at ? 1 : a.placed_at > b.placed_at ? -1 : 0));
     return { total, by_status, orders: matching.slice(0, opts.limit) };
   }
 
   /** Move an order along with an event, durably. */
-  apply(e: OrderStatusEvent): Promise<ApplyResult> {
-    return durably(this.root, (): ApplyResult => {
+  async apply(e: OrderStatusEvent): Promise<ApplyResult> {
+    const result = await durably(this.root, (): ApplyResult => {
       const order = this.orders.get(e.order_id);
       if (!order) return { known: false };
       const next = advance(order, e);
       if (next) this.orders.put(order.order_id, next);
       return { known: true, from: order.status, order: next ?? order, changed: next !== undefined };
     });
+    if (result.known && result.changed) {
+      this.counts[result.from]--;
+      this.counts[result.order.status]++;
+    }
+    return result;
   }
 
   close(): Promise<void> {

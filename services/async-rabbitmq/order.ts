@@ -22,7 +22,7 @@ const config = loadConfig(
     ...serviceBase,
     ...rabbitEnv,
     PORT: Type.Integer({ default: 8001 }),
-    PREFETCH: Type.Integer({ default: 50, minimum: 1, maximum: 1000 }),
+    PREFETCH: Type.Integer({ default: 100, minimum: 1, maximum: 1000 }),
     /** How often the relay looks for orders whose OrderPlaced is not confirmed yet. */
     RELAY_INTERVAL_MS: Type.Integer({ default: 1000, minimum: 10 }),
   }),
@@ -49,31 +49,44 @@ const app = createService({
 
 // ---- Placing an order ----
 
+/**
+ * An order id is 32 random bits (`o-` + 8 hex, the seed's format): among tens of thousands of
+ * orders two draws can meet (≈ 1 % at 10,000 orders, ≈ 35 % at 60,000). A taken id is drawn
+ * again, never written over another user's order.
+ */
+const ID_ATTEMPTS = 5;
+
 app.post("/order", { schema: { body: PlaceOrderBody } }, async (req, reply) => {
   const items = totalItems(req.body.items);
   if (!items.ok) throw new HttpError(400, "invalid-request", items.reason);
-  const now = new Date().toISOString();
-  const order: OrderRecord = {
+  let order: OrderRecord = {
     order_id: newOrderId(),
     event_id: newEventId(),
     user_id: req.body.user_id,
     ...(req.body.restaurant_id === undefined ? {} : { restaurant_id: req.body.restaurant_id }),
     items: items.event,
     status: "PLACED",
-    placed_at: now,
+    placed_at: new Date().toISOString(),
   };
-  const published = await claimed(order.order_id, async () => {
-    // 1. On disk first: from here on the order cannot be lost.
-    try {
-      await orders.place(order);
-    } catch (err) {
-      req.log.error({ err }, "could not store the order");
-      throw new HttpError(503, "store-unavailable", "the order could not be stored; nothing was placed, try again");
-    }
-    stats.placed++;
-    // 2. Published and confirmed by the broker, or left in the outbox for the relay.
-    return publish(order);
-  });
+  let published: boolean | undefined;
+  for (let attempt = 1; published === undefined; attempt++) {
+    if (attempt > ID_ATTEMPTS) throw new HttpError(503, "store-unavailable", "no free order id; nothing was placed, try again");
+    if (attempt > 1) order = { ...order, order_id: newOrderId() };
+    published = await claimed(order.order_id, async () => {
+      // 1. On disk first: from here on the order cannot be lost.
+      let placed: boolean;
+      try {
+        placed = await orders.place(order);
+      } catch (err) {
+        req.log.error({ err }, "could not store the order");
+        throw new HttpError(503, "store-unavailable", "the order could not be stored; nothing was placed, try again");
+      }
+      if (!placed) return undefined; // the id is taken: draw another
+      stats.placed++;
+      // 2. Published and confirmed by the broker, or left in the outbox for the relay.
+      return publish(order);
+    });
+  }
   if (published) stats.published_at_once++;
   else stats.publish_deferred++;
   req.log.info({ order_id: order.order_id, published }, published ? "order placed and published" : "order placed; kept in the outbox until RabbitMQ confirms it");
@@ -106,10 +119,19 @@ async function publish(order: OrderRecord): Promise<boolean> {
     app.log.warn({ order_id: order.order_id, err: err.message }, "OrderPlaced not confirmed yet");
     return false;
   }
-  // Confirmed. If noting that fails, the relay publishes it again, which inventory ignores.
-  await orders.markPublished(order, new Date().toISOString()).catch((err) => app.log.error({ err, order_id: order.order_id }, "could not clear the outbox entry"));
+  // Confirmed: all the client needs to hear. The outbox entry is cleared after the answer, off
+  // the request's path (one disk commit less in the 202's latency); meanwhile the relay leaves the
+  // order alone. If clearing fails, the relay publishes it again, which inventory ignores.
+  const note = orders
+    .markPublished(order, new Date().toISOString())
+    .catch((err) => app.log.error({ err, order_id: order.order_id }, "could not clear the outbox entry"))
+    .finally(() => noting.delete(order.order_id));
+  noting.set(order.order_id, note);
   return true;
 }
+
+/** Confirmed publishes whose outbox entries are being cleared. */
+const noting = new Map<string, Promise<void>>();
 
 /** The outbox relay: publish, oldest first, every order the broker has not confirmed yet. */
 let relaying = false;
@@ -118,7 +140,7 @@ async function relayOutbox(): Promise<void> {
   relaying = true;
   try {
     for (const order of orders.unpublished(500)) {
-      if (inHand.has(order.order_id) || orders.get(order.order_id)?.published_at) continue; // its own request has it
+      if (inHand.has(order.order_id) || noting.has(order.order_id) || orders.get(order.order_id)?.published_at) continue; // its own request has it
       if (!(await claimed(order.order_id, () => publish(order)))) break; // broker gone again: next round
       stats.published_later++;
       app.log.info({ order_id: order.order_id }, "outbox: OrderPlaced published");
@@ -184,6 +206,7 @@ async function main(): Promise<void> {
     clearInterval(relay);
     await consumer?.stop();
     await link.close();
+    await Promise.allSettled(noting.values());
     await orders.close();
   });
 }

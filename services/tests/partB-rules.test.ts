@@ -1,9 +1,13 @@
 // Part B's rules without a broker: reading events off the wire (the seeds' shapes, and what goes
-// to the dead-letter queue), the reservation rule, and an order only ever moving forward.
+// to the dead-letter queue), the reservation rule, an order only ever moving forward, and the
+// order store (a real LMDB in a temporary folder).
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { decodeOrderPlaced, decodeStatusEvent, normalizeItems, orderPlacedFor, type InventoryReserved, type UserNotified } from "../async-rabbitmq/events.js";
-import { advance, type OrderRecord } from "../async-rabbitmq/order-store.js";
+import { advance, OrderStore, type OrderRecord } from "../async-rabbitmq/order-store.js";
 import { decideReservation, INITIAL_STOCK } from "../async-rabbitmq/reserve.js";
 
 const wire = (body: unknown, messageId?: string) => ({ content: Buffer.from(typeof body === "string" ? body : JSON.stringify(body)), messageId });
@@ -115,4 +119,47 @@ describe("an order only moves forward", () => {
   test("UserNotified before InventoryReserved still ends CONFIRMED", () => {
     assert.equal(advance(placed, notified)!.status, "CONFIRMED");
   });
+});
+
+describe("the order store", () => {
+  const order = (id: string, user: string): OrderRecord => ({ order_id: id, event_id: `e-${user}`, user_id: user, items: [{ sku: "burger", qty: 1 }], status: "PLACED", placed_at: new Date().toISOString() });
+  const withStoreDir = async (body: (dir: string) => Promise<void>) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "order-store-"));
+    try {
+      await body(dir);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  };
+  const reserved = (id: string): InventoryReserved => ({ event_type: "InventoryReserved", event_id: `r-${id}`, order_id: id, items: [{ sku: "burger", qty: 1 }], caused_by: "e", reserved_at: "t1" });
+  const countsOf = (store: OrderStore) => {
+    const { total, by_status } = store.list({ limit: 0 });
+    return { total, by_status };
+  };
+
+  test("an order id already taken is refused, never written over another user's order", () =>
+    withStoreDir(async (dir) => {
+      const store = OrderStore.open(dir);
+      assert.equal(await store.place(order("o-0000beef", "u-first")), true);
+      assert.equal(await store.place(order("o-0000beef", "u-second")), false);
+      assert.equal(store.get("o-0000beef")?.user_id, "u-first");
+      assert.equal(store.unpublishedCount(), 1, "only the first order is in the outbox");
+      await store.close();
+    }));
+
+  test("the counts per state follow every order, and match a fresh count after reopening", () =>
+    withStoreDir(async (dir) => {
+      const store = OrderStore.open(dir);
+      for (const id of ["o-1", "o-2", "o-3"]) await store.place(order(id, "u"));
+      await store.apply(reserved("o-1"));
+      await store.apply(reserved("o-1")); // a repeat changes nothing
+      await store.apply({ event_type: "UserNotified", event_id: "n", order_id: "o-2", notified_at: "t2" });
+      const expected = { total: 3, by_status: { PLACED: 1, RESERVED: 1, CONFIRMED: 1, FAILED: 0 } };
+      assert.deepEqual(countsOf(store), expected);
+      assert.equal(store.list({ limit: 10 }).orders.length, 3);
+      await store.close();
+      const reopened = OrderStore.open(dir);
+      assert.deepEqual(countsOf(reopened), expected);
+      await reopened.close();
+    }));
 });
