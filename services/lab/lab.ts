@@ -73,7 +73,7 @@ async function startService(part: PartId, svc: ServiceDef, opts: LabOptions & { 
     {
       name,
       command: process.execPath,
-      args: [...(opts.nodeArgs ?? []), scriptPath(svc), ...(svc.args ?? [])],
+      args: [...(svc.nodeArgs ?? []), ...(opts.nodeArgs ?? []), scriptPath(svc), ...(svc.args ?? [])],
       // DATA_DIR: where a service keeps its durable state, inside LAB_HOME (a test's home is its own).
       env: { PORT: String(svc.port), DATA_DIR: path.join(opts.home, "data", part), ...svc.env, ...opts.env },
       meta: { part, service: svc.name, port: svc.port, health: healthUrl },

@@ -117,7 +117,11 @@ async function consume(): Promise<void> {
 
 function byTopic(answers: { topic: string; message: Message }[]): { topic: string; messages: Message[] }[] {
   const topics = new Map<string, Message[]>();
-  for (const a of answers) topics.set(a.topic, [...(topics.get(a.topic) ?? []), a.message]);
+  for (const a of answers) {
+    const messages = topics.get(a.topic);
+    if (messages) messages.push(a.message);
+    else topics.set(a.topic, [a.message]);
+  }
   return [...topics].map(([topic, messages]) => ({ topic, messages }));
 }
 

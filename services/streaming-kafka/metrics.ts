@@ -6,6 +6,7 @@
 // not hide it, or which of the two counts would depend on which topic was read first. (An
 // eventId reused for different content of the same kind: the first read counts. Kafka keeps one
 // key's events in order, so a client's retry under the same order id counts the same every time.)
+import { EventIdSet } from "./event-id-set.js";
 import type { LabEvent } from "./events.js";
 
 export interface Metrics {
@@ -35,7 +36,7 @@ export const minuteOf = (isoTime: string): string => new Date(isoTime).toISOStri
 
 export class MetricsView {
   /** The eventIds counted, per kind. */
-  private seen = { orders: new Set<string>(), answers: new Set<string>() };
+  private seen = { orders: new EventIdSet(), answers: new EventIdSet() };
   private orders = 0;
   private reserved = 0;
   private failed = 0;
@@ -47,12 +48,10 @@ export class MetricsView {
 
   /** Count an event; false when it was a duplicate and changed nothing. */
   apply(event: LabEvent): boolean {
-    const seen = this.seen[event.eventType === "OrderPlaced" ? "orders" : "answers"];
-    if (seen.has(event.eventId)) {
+    if (!this.seen[event.eventType === "OrderPlaced" ? "orders" : "answers"].add(event.eventId)) {
       this.duplicates++;
       return false;
     }
-    seen.add(event.eventId);
     switch (event.eventType) {
       case "OrderPlaced": {
         this.orders++;
