@@ -1,8 +1,8 @@
 #!/usr/bin/env zx
 // Every benchmark against its baseline, in one run: results/bench/<name>.json + README.md.
-//   npm run bench [-- --quick] [-- --only partA]
+//   npm run bench [-- --quick] [-- --only partB] [-- --profile]
+//   --profile: the services run under `node --cpu-prof`; profiles in results/bench/profiles/<part>/
 import fs from "node:fs";
-import os from "node:os";
 import { createRequire } from "node:module";
 import { lab, main } from "./lib.mjs";
 
@@ -10,25 +10,46 @@ const bench = createRequire(import.meta.url)("../dist/bench/index.js");
 
 const benches = {
   partA: (o) => bench.benchPartA(o),
+  partB: (o) => bench.benchPartB(o),
+  partC: (o) => bench.benchPartC(o),
 };
 
 await main(async () => {
   const quick = Boolean(argv.quick);
   const only = argv.only ? [argv.only].flat() : Object.keys(benches);
-  const home = fs.mkdtempSync(path.join(os.tmpdir(), "campus-food-bench-"));
+  for (const name of only) if (!benches[name]) throw new Error(`unknown benchmark ${name}: use one of ${Object.keys(benches).join(", ")}`);
+  // Brokers and services of the benchmark's own (a temporary LAB_HOME, free ports): a benchmark
+  // never touches the brokers a student has up. Native brokers, as the tests run them.
+  const env = await lab.isolatedBrokerEnv("bench");
+  const restoreEnv = lab.useEnv({ ...env, LAB_BROKER_MODE: "native" });
+  const home = env.LAB_HOME;
+  console.log(chalk.dim(`lab folder of this run (brokers, services, logs): ${home}`));
   const runs = [];
+  let cleaned = false;
+  const cleanUp = async () => {
+    if (cleaned) return;
+    cleaned = true;
+    // Whatever failed, nothing the benchmark started keeps running: services, then brokers.
+    for (const part of lab.PART_IDS) await lab.down(part, { home }).catch((err) => console.error(`could not stop ${part}: ${err.message}`));
+    restoreEnv();
+    fs.rmSync(home, { recursive: true, force: true });
+  };
+  process.once("SIGINT", () => {
+    console.error("\ninterrupted: stopping what the benchmark started");
+    cleanUp().finally(() => process.exit(130));
+  });
   try {
     for (const name of only) {
-      if (!benches[name]) throw new Error(`unknown benchmark ${name}: use one of ${Object.keys(benches).join(", ")}`);
       console.log(chalk.bold(`\n== ${name}${quick ? " (quick)" : ""}`));
-      const { figures, details } = await benches[name]({ home, quick, log: (line) => console.log(`  ${line}`) });
-      const run = { name, quick, machine: bench.machineInfo(), figures, details, at: new Date().toISOString() };
+      const nodeArgs = argv.profile ? ["--cpu-prof", `--cpu-prof-dir=${lab.resultsDir("bench", "profiles", name)}`] : undefined;
+      const { figures, details, versions } = await benches[name]({ home, quick, nodeArgs, log: (line) => console.log(`  ${line}`) });
+      const run = { name, quick, machine: bench.machineInfo(versions ?? {}), figures, details, at: new Date().toISOString() };
       bench.writeBenchRun(run);
       runs.push(run);
       console.log(lab.markdownTable(bench.figuresTable(figures)));
     }
   } finally {
-    await lab.down("partA", { home }).catch(() => {});
+    await cleanUp();
   }
   const all = bench.readBenchRuns();
   const file = bench.writeBenchReadme(all, bench.lessons(all));

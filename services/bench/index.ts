@@ -4,3 +4,5 @@ export * from "./histogram.js";
 export * from "./machine.js";
 export * from "./report.js";
 export * from "./partA.js";
+export * from "./partB.js";
+export * from "./partC.js";
