@@ -7,15 +7,14 @@
 import { randomUUID } from "node:crypto";
 import axios from "axios";
 import { BROKERS } from "../lab/brokers/index.js";
-import { processName } from "../lab/lab.js";
-import { crashProcess } from "../lab/processes.js";
-import { differences, getMetrics, loadTest, partCEndpoints, triggerReplay, waitForMetrics, waitForQuiet, type AnalyticsMetrics, type PartCEndpoints } from "../lab/partC/client.js";
+import { differences, loadTest, partCEndpoints, triggerReplay, waitForMetrics, waitForQuiet, type AnalyticsMetrics, type PartCEndpoints } from "../lab/partC/client.js";
 import { sleep, waitUntil } from "../lab/wait.js";
 import { newLoadTestOrderId } from "../common/ids.js";
 import { minuteOf } from "../streaming-kafka/metrics.js";
 import { drawFor } from "../streaming-kafka/reserve.js";
 import { toMessage, type OrderPlaced } from "../streaming-kafka/events.js";
-import { TOPICS } from "../streaming-kafka/topics.js";
+import { GROUPS, TOPICS } from "../streaming-kafka/topics.js";
+import type { Admin } from "kafkajs";
 import { endOffsets, kafkaClient, produceRaw, TopicTap, total } from "./kafka-tap.js";
 import type { ScenarioOptions } from "./partA.js";
 import { allAlive, clearError, countBy, openStack, pidOf, restartService, seconds, steadyLoad, type Stack } from "./stack.js";
@@ -61,9 +60,9 @@ const outcome = (c: ReturnType<typeof counted>, n: number) => ({
 
 /**
  * A load test of n orders; the inventory consumer, throttled so the stream takes a few seconds,
- * is killed (kill -9) in the middle, with answers sent but not yet committed, and restarted
- * (twice in the full run). The group resumes from the last commit, so some orders are answered
- * again: the log holds those answers twice, and analytics must count them once.
+ * is killed (kill -9) in the middle — at a moment when it has sent answers it has not committed
+ * yet — and restarted (twice in the full run). The group resumes from the last commit, so those
+ * orders are answered again: the log holds their answers twice, and analytics must count them once.
  */
 export async function consumerCrash(opts: ScenarioOptions): Promise<ScenarioResult> {
   const n = opts.quick ? 4000 : 20_000;
@@ -71,19 +70,24 @@ export async function consumerCrash(opts: ScenarioOptions): Promise<ScenarioResu
   const stack = await openPartC(opts, "C-consumer-crash");
   const urls = urlsOf(stack);
   const kafka = kafkaClient(urls.kafka);
+  const admin = kafka.admin();
+  await admin.connect();
   try {
     const m0 = await waitForQuiet(urls.analytics);
     const answers0 = total(await endOffsets(kafka, TOPICS.inventoryEvents));
+    const committed0 = await committedOrders(admin);
     await restartService(stack, "inventory", { CONSUMER_THROTTLE_MS: "2" }); // ~1,500 orders/s
     const load = loadTest(urls.producer, n);
-    const atKill: number[] = [];
+    const atKill: { answered: number; uncommitted: number; tries: number }[] = [];
     for (let k = 1; k <= kills; k++) {
       const target = Math.round((k * n) / (kills + 1));
       await waitForMetrics(urls.analytics, (m) => m.total_reservations - m0.total_reservations >= target, `inventory to answer ${target} orders`, 120_000, undefined, 20);
-      crashProcess(processName("partC", "inventory"), opts.home);
-      await sleep(200);
-      atKill.push((await getMetrics(urls.analytics)).total_reservations - m0.total_reservations);
-      opts.log(`kill -9 #${k} of inventory with ${atKill[k - 1]}/${n} answers counted`);
+      const kill = await killWithAnswersUncommitted(pidOf(stack, "inventory")!, async () => {
+        const answered = total(await endOffsets(kafka, TOPICS.inventoryEvents)) - answers0;
+        return { answered, uncommitted: answered - ((await committedOrders(admin)) - committed0) };
+      });
+      atKill.push(kill);
+      opts.log(`kill -9 #${k} of inventory with ${kill.answered}/${n} orders answered, ${kill.uncommitted} of them not committed (found after ${kill.tries} freeze(s))`);
       // It rejoins once the dead member's session (10 s) expires; throttled again unless it is the last start.
       await restartService(stack, "inventory", k < kills ? { CONSUMER_THROTTLE_MS: "2" } : { CONSUMER_THROTTLE_MS: "0" });
     }
@@ -102,11 +106,15 @@ export async function consumerCrash(opts: ScenarioOptions): Promise<ScenarioResu
       orders_acknowledged: produced,
       ...o,
       invariants: [
-        { name: `inventory killed (kill -9) mid-stream, ${kills} time(s)`, holds: atKill.every((a) => a > 0 && a < n), observed: atKill.map((a) => `${a}/${n} answered at the kill`).join("; ") },
+        {
+          name: `inventory killed (kill -9) mid-stream with answers sent but not committed, ${kills} time(s)`,
+          holds: atKill.every((a) => a.answered > 0 && a.answered < n && a.uncommitted > 0),
+          observed: atKill.map((a) => `${a.answered}/${n} answered, ${a.uncommitted} uncommitted`).join("; "),
+        },
         ...metricInvariants(c, n, expectedFailed),
         {
           name: "answers sent again after the kill (at-least-once) were each counted once",
-          holds: answersInLog - n === c.duplicates_skipped && answersInLog >= n,
+          holds: answersInLog - n === c.duplicates_skipped && answersInLog - n >= atKill.reduce((sum, a) => sum + a.uncommitted, 0),
           observed: `${answersInLog - n} answers in the log twice, ${c.duplicates_skipped} skipped by analytics as duplicates`,
         },
         { name: "every service still runs", holds: allAlive(stack), observed: allAlive(stack) ? "all alive" : "a service died" },
@@ -114,7 +122,41 @@ export async function consumerCrash(opts: ScenarioOptions): Promise<ScenarioResu
       details: { counted: c, answers_in_log: answersInLog, at_kill: atKill, expected_failed: expectedFailed },
     });
   } finally {
+    await admin.disconnect();
     await stack.release();
+  }
+}
+
+/** Orders the inventory group has committed (next offsets summed over the partitions of `orders`). */
+async function committedOrders(admin: Admin): Promise<number> {
+  const [topic] = await admin.fetchOffsets({ groupId: GROUPS.inventory, topics: [TOPICS.orders] });
+  return topic.partitions.reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0);
+}
+
+/**
+ * kill -9 at a moment when the consumer has answers in the log that it has not committed: freeze
+ * it (SIGSTOP), look, and kill it if so, else let it run a few milliseconds more and look again.
+ * That window (between the acknowledged send and the commit) is what at-least-once is about; a
+ * kill at a random moment almost never lands in it.
+ */
+async function killWithAnswersUncommitted(pid: number, look: () => Promise<{ answered: number; uncommitted: number }>, maxTries = 500) {
+  const signal = (sig: NodeJS.Signals) => {
+    try {
+      process.kill(-pid, sig);
+    } catch {
+      // already gone
+    }
+  };
+  for (let tries = 1; ; tries++) {
+    signal("SIGSTOP");
+    const seen = await look();
+    if (seen.uncommitted > 0 || tries === maxTries) {
+      signal("SIGKILL");
+      signal("SIGCONT");
+      return { ...seen, tries };
+    }
+    signal("SIGCONT");
+    await sleep(1 + Math.floor(Math.random() * 15));
   }
 }
 
