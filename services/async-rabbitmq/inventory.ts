@@ -6,12 +6,12 @@ import path from "node:path";
 import type { ConsumeMessage } from "amqplib";
 import { Type, loadConfig, serviceBase } from "../common/config.js";
 import { createService, HttpError, runService } from "../common/server.js";
-import { ACK, connectRabbit, consume, type Consumer, type RabbitLink, type Verdict } from "./connection.js";
+import { ACK, type RabbitLink, type Verdict } from "./connection.js";
 import { decodeOrderPlaced, describeItems, type OrderPlaced } from "./events.js";
 import { InventoryStore } from "./inventory-store.js";
 import { INITIAL_STOCK, type Stock } from "./reserve.js";
 import { EXCHANGES, QUEUES, ROUTING_KEYS } from "./topology.js";
-import { DeadLetterLog, rabbitEnv, runMain } from "./service-kit.js";
+import { connectAndConsume, DeadLetterLog, rabbitEnv, runMain } from "./service-kit.js";
 
 const config = loadConfig(
   Type.Object({
@@ -31,7 +31,6 @@ let link!: RabbitLink;
 const injected = { delaySeconds: config.DELAY_TIME };
 const stats = { received: 0, reserved: 0, failed: 0, duplicates_ignored: 0, republished: 0, dead_lettered: 0 };
 const deadLetters = new DeadLetterLog();
-let consumer: Consumer | undefined;
 
 const app = createService({
   name: "inventory",
@@ -122,25 +121,19 @@ app.get("/processed/:message_id", async (req) => {
 async function main(): Promise<void> {
   store = await InventoryStore.open(path.join(config.DATA_DIR, "inventory"), JSON.parse(config.INITIAL_STOCK) as Stock);
   // Connected and subscribed before /health answers: that is when this consumer is ready.
-  link = await connectRabbit({
+  let stopConsuming: () => Promise<void>;
+  ({ link, stopConsuming } = await connectAndConsume({
     url: config.AMQP_URL,
     log: app.log,
     confirmTimeoutMs: config.CONFIRM_TIMEOUT_MS,
-    onConnect: async (model) => {
-      consumer = await consume(model, {
-        queue: QUEUES.orderPlaced.name,
-        prefetch: config.PREFETCH,
-        log: app.log,
-        handle: handleOrderPlaced,
-        onDeadLetter: (msg, reason) => {
-          stats.dead_lettered++;
-          deadLetters.add(msg, reason);
-        },
-      });
-    },
-  });
+    queue: QUEUES.orderPlaced.name,
+    prefetch: config.PREFETCH,
+    handle: handleOrderPlaced,
+    stats,
+    deadLetters,
+  }));
   await runService(app, config.PORT, config.HOST, async () => {
-    await consumer?.stop();
+    await stopConsuming();
     await link.close();
     await store.close();
   });

@@ -6,10 +6,10 @@ import type { ConsumeMessage } from "amqplib";
 import { Type, loadConfig, serviceBase } from "../common/config.js";
 import { newEventId } from "../common/ids.js";
 import { createService, HttpError, runService } from "../common/server.js";
-import { ACK, connectRabbit, consume, type Consumer, type RabbitLink, type Verdict } from "./connection.js";
+import { ACK, type RabbitLink, type Verdict } from "./connection.js";
 import { decodeInventoryEvent, describeItems, type InventoryReserved, type UserNotified } from "./events.js";
 import { NotificationStore } from "./notification-store.js";
-import { DeadLetterLog, rabbitEnv, runMain } from "./service-kit.js";
+import { connectAndConsume, DeadLetterLog, rabbitEnv, runMain } from "./service-kit.js";
 import { EXCHANGES, QUEUES, ROUTING_KEYS } from "./topology.js";
 
 const config = loadConfig(
@@ -23,7 +23,6 @@ const config = loadConfig(
 
 let store!: NotificationStore;
 let link!: RabbitLink;
-let consumer: Consumer | undefined;
 const stats = { received: 0, sent: 0, duplicates_ignored: 0, republished: 0, dead_lettered: 0 };
 const deadLetters = new DeadLetterLog();
 
@@ -115,25 +114,19 @@ app.get("/notifications/:order_id", { schema: { params: Type.Object({ order_id: 
 
 async function main(): Promise<void> {
   store = NotificationStore.open(path.join(config.DATA_DIR, "notification"));
-  link = await connectRabbit({
+  let stopConsuming: () => Promise<void>;
+  ({ link, stopConsuming } = await connectAndConsume({
     url: config.AMQP_URL,
     log: app.log,
     confirmTimeoutMs: config.CONFIRM_TIMEOUT_MS,
-    onConnect: async (model) => {
-      consumer = await consume(model, {
-        queue: QUEUES.notification.name,
-        prefetch: config.PREFETCH,
-        log: app.log,
-        handle: handleReserved,
-        onDeadLetter: (msg, reason) => {
-          stats.dead_lettered++;
-          deadLetters.add(msg, reason);
-        },
-      });
-    },
-  });
+    queue: QUEUES.notification.name,
+    prefetch: config.PREFETCH,
+    handle: handleReserved,
+    stats,
+    deadLetters,
+  }));
   await runService(app, config.PORT, config.HOST, async () => {
-    await consumer?.stop();
+    await stopConsuming();
     await link.close();
     await store.close();
   });

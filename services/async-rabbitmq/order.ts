@@ -11,10 +11,10 @@ import type { ConsumeMessage } from "amqplib";
 import { Type, loadConfig, serviceBase } from "../common/config.js";
 import { newEventId, newOrderId } from "../common/ids.js";
 import { createService, HttpError, runService } from "../common/server.js";
-import { ACK, connectRabbit, consume, PublishError, type Consumer, type RabbitLink, type Verdict } from "./connection.js";
+import { ACK, PublishError, type RabbitLink, type Verdict } from "./connection.js";
 import { decodeStatusEvent, orderPlacedFor, PlaceOrderBody, totalItems, type OrderState } from "./events.js";
 import { OrderStore, type OrderRecord } from "./order-store.js";
-import { DeadLetterLog, rabbitEnv, runMain } from "./service-kit.js";
+import { connectAndConsume, DeadLetterLog, rabbitEnv, runMain } from "./service-kit.js";
 import { EXCHANGES, QUEUES, ROUTING_KEYS } from "./topology.js";
 
 const config = loadConfig(
@@ -30,7 +30,6 @@ const config = loadConfig(
 
 let orders!: OrderStore;
 let link!: RabbitLink;
-let consumer: Consumer | undefined;
 const stats = { placed: 0, published_at_once: 0, published_later: 0, publish_deferred: 0, status_events: 0, unknown_order_events: 0, dead_lettered: 0 };
 const deadLetters = new DeadLetterLog();
 
@@ -182,29 +181,23 @@ app.get(
 
 async function main(): Promise<void> {
   orders = OrderStore.open(path.join(config.DATA_DIR, "order"));
-  link = await connectRabbit({
+  let stopConsuming: () => Promise<void>;
+  ({ link, stopConsuming } = await connectAndConsume({
     url: config.AMQP_URL,
     log: app.log,
     confirmTimeoutMs: config.CONFIRM_TIMEOUT_MS,
-    onConnect: async (model) => {
-      consumer = await consume(model, {
-        queue: QUEUES.orderStatus.name,
-        prefetch: config.PREFETCH,
-        log: app.log,
-        handle: handleStatusEvent,
-        onDeadLetter: (msg, reason) => {
-          stats.dead_lettered++;
-          deadLetters.add(msg, reason);
-        },
-      });
-    },
-  });
+    queue: QUEUES.orderStatus.name,
+    prefetch: config.PREFETCH,
+    handle: handleStatusEvent,
+    stats,
+    deadLetters,
+  }));
   // Orders accepted while the broker was down, or before a crash, go out first.
   const relay = setInterval(() => void relayOutbox().catch((err) => app.log.error({ err }, "outbox relay failed")), config.RELAY_INTERVAL_MS);
   await relayOutbox();
   await runService(app, config.PORT, config.HOST, async () => {
     clearInterval(relay);
-    await consumer?.stop();
+    await stopConsuming();
     await link.close();
     await Promise.allSettled(noting.values());
     await orders.close();

@@ -3,6 +3,7 @@
 import path from "node:path";
 import type { ConsumeMessage } from "amqplib";
 import { Type } from "../common/config.js";
+import { connectRabbit, consume, type Consumer, type ConsumerOptions, type Log, type RabbitLink } from "./connection.js";
 
 /** Env settings of every Part B service (the lab passes AMQP_URL and DATA_DIR). */
 export const rabbitEnv = {
@@ -34,6 +35,41 @@ export class DeadLetterLog {
   recent(): DeadLetterNote[] {
     return [...this.notes];
   }
+}
+
+/**
+ * The connection of a Part B service and its one consumer: on every (re)connection it consumes
+ * `queue` again; every dead-lettered message is counted and noted for the stats endpoint.
+ */
+export async function connectAndConsume(opts: {
+  url: string;
+  log: Log;
+  confirmTimeoutMs: number;
+  queue: string;
+  prefetch: number;
+  handle: ConsumerOptions["handle"];
+  stats: { dead_lettered: number };
+  deadLetters: DeadLetterLog;
+}): Promise<{ link: RabbitLink; stopConsuming: () => Promise<void> }> {
+  let consumer: Consumer | undefined;
+  const link = await connectRabbit({
+    url: opts.url,
+    log: opts.log,
+    confirmTimeoutMs: opts.confirmTimeoutMs,
+    onConnect: async (model) => {
+      consumer = await consume(model, {
+        queue: opts.queue,
+        prefetch: opts.prefetch,
+        log: opts.log,
+        handle: opts.handle,
+        onDeadLetter: (msg, reason) => {
+          opts.stats.dead_lettered++;
+          opts.deadLetters.add(msg, reason);
+        },
+      });
+    },
+  });
+  return { link, stopConsuming: async () => void (await consumer?.stop()) };
 }
 
 /** Start a service; if it cannot start (store locked, bad setting), say why and exit non-zero. */
