@@ -108,7 +108,7 @@ export async function benchPartC(opts: BenchOptions): Promise<BenchResult> {
       {
         id: "C.load",
         part: "C",
-        figure: `/load-test events/s, ${load.events} events`,
+        figure: `/load-test events/s, ${n(load.events)} events`,
         unit: "events/s",
         better: "higher",
         value: load.events_per_s,
@@ -124,7 +124,7 @@ export async function benchPartC(opts: BenchOptions): Promise<BenchResult> {
       {
         id: "C.catchup",
         part: "C",
-        figure: `analytics catch-up events/s, ${catchUp.events} events`,
+        figure: `analytics catch-up events/s, ${n(catchUp.events)} events`,
         unit: "events/s",
         better: "higher",
         value: catchUp.events_per_s,
@@ -139,7 +139,7 @@ export async function benchPartC(opts: BenchOptions): Promise<BenchResult> {
       {
         id: "C.replay",
         part: "C",
-        figure: `replay events/s, ${replay.events} events`,
+        figure: `replay events/s, ${n(replay.events)} events`,
         unit: "events/s",
         better: "higher",
         value: replay.events_per_s,
@@ -213,3 +213,4 @@ const topicSize = (bootstrap: string, topic: string) =>
   withAdmin(bootstrap, async (admin) => (await admin.fetchTopicOffsets(topic)).reduce((sum, p) => sum + Number(p.high) - Number(p.low), 0));
 
 const round2 = (x: number) => Math.round(x * 100) / 100;
+const n = (x: number) => x.toLocaleString("en-US");

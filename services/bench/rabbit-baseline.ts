@@ -2,6 +2,7 @@
 // way RabbitMQ's PerfTest measures it — one publisher with confirms, one consumer acking.
 import amqp from "amqplib";
 import { randomUUID } from "node:crypto";
+import { fixedRateLoad, type FixedRateResult } from "./fixed-rate.js";
 
 export interface RawRabbitOptions {
   amqpUrl: string;
@@ -132,6 +133,35 @@ export async function rawWorkflow(opts: RawRabbitOptions): Promise<{ orders_per_
     return { orders_per_s: Math.round(opts.messages / seconds), seconds: round(seconds) };
   } finally {
     for (const conn of roles) await conn.close().catch(() => {});
+  }
+}
+
+/**
+ * The broker's part of a 202: one persistent message published with a confirm, at a fixed rate
+ * (latency from each message's intended start), to a durable queue that one consumer acks.
+ * TCP_NODELAY, as the order service has it: this is a latency, not a throughput.
+ */
+export async function rawConfirmLatency(opts: { amqpUrl: string; rate: number; messages: number; size: number }): Promise<FixedRateResult> {
+  const [pubConn, subConn] = [await connect(opts.amqpUrl, true), await connect(opts.amqpUrl, true)];
+  try {
+    const pub = await pubConn.createConfirmChannel();
+    const queue = `bench-confirm-${randomUUID()}`;
+    await pub.assertQueue(queue, { durable: true, autoDelete: false });
+    const sub = await subConn.createChannel();
+    await sub.prefetch(100);
+    await sub.consume(queue, (msg) => msg && sub.ack(msg));
+    const body = Buffer.alloc(opts.size, "x");
+    const result = await fixedRateLoad({
+      rate: opts.rate,
+      count: opts.messages,
+      connections: 64,
+      send: (i) => new Promise<boolean>((resolve) => pub.sendToQueue(queue, body, { persistent: true, messageId: String(i) }, (err) => resolve(!err))),
+    });
+    await sub.close();
+    await pub.deleteQueue(queue);
+    return result;
+  } finally {
+    for (const conn of [pubConn, subConn]) await conn.close().catch(() => {});
   }
 }
 

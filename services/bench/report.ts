@@ -76,6 +76,28 @@ export function readBenchRuns(dir = resultsDir("bench")): BenchRun[] {
     .map((f) => JSON.parse(fs.readFileSync(path.join(dir, f), "utf8")) as BenchRun);
 }
 
+/** One flat row per figure of the latest runs, for a table or a plot (04-compare plots these). */
+export function benchRows(runs: BenchRun[] = readBenchRuns()) {
+  return runs.flatMap((r) =>
+    r.figures.map((f) => ({
+      run: r.name,
+      quick: r.quick,
+      at: r.at,
+      part: f.part,
+      id: f.id,
+      figure: f.figure,
+      unit: f.unit,
+      better: f.better,
+      value: f.value,
+      baseline: f.baseline?.value ?? null,
+      baseline_name: f.baseline?.name ?? null,
+      ratio: f.ratio ?? null,
+      target: f.target,
+      met: f.met,
+    })),
+  );
+}
+
 const fmt = (v: number) => (Math.abs(v) >= 100 ? Math.round(v).toLocaleString("en-US") : String(Math.round(v * 1000) / 1000));
 
 export function figuresTable(figures: Figure[]) {
@@ -139,14 +161,14 @@ export function lessons(runs: BenchRun[]): string[] {
   if (bT?.baseline && b?.message_flow && b?.sustained?.cpu_ms_per_order) {
     const cpu = b.sustained.cpu_ms_per_order as Record<string, number>;
     out.push(
-      `Asynchronous is not free: an order in Part B is 3 confirmed publishes, 4 deliveries and 8 disk commits. It sustains ${bT.value} orders/s from POST to user notified, ${bT.ratio} × a bare publish-and-consume of one message (${bT.baseline.value}/s) and ${ratioOf(bT.value, b.message_flow.orders_per_s)} × the same message flow without the services (${b.message_flow.orders_per_s}/s). ` +
-        `It costs ${cpu.total} ms of CPU per order over all processes, ${cpu.rabbitmq ?? "?"} ms of it in RabbitMQ: on ${runs[0].machine.cores} cores that is the limit, whatever the code does.`,
+      `Asynchronous is not free: an order in Part B is 3 confirmed publishes, 4 deliveries and 8 disk commits. It sustains ${fmt(bT.value)} orders/s from POST to user notified, ${bT.ratio} × a bare publish-and-consume of one message (${fmt(bT.baseline.value)}/s) and ${ratioOf(bT.value, b.message_flow.orders_per_s)} × the same message flow without the services (${fmt(b.message_flow.orders_per_s)}/s). ` +
+        `It costs ${cpu.total} ms of CPU per order over all processes, ${cpu.rabbitmq ?? "?"} ms of it in RabbitMQ: on ${runs[0].machine.cores} cores that is the ceiling of this design, before any code is slow.`,
     );
   }
   if (bP && bD?.baseline && b?.accept) {
     out.push(
-      `The client never waits for inventory: at half that rate the 202 comes back in ${b.accept.p50_ms} ms at the median and ${bP.value} ms at p99 (one disk commit and one broker confirm). ` +
-        `After an outage, inventory works through a backlog of ${b.backlog?.backlog} at ${bD.value} orders/s, ${bD.ratio} × a consumer that only acks: each message is a reservation on disk, a confirmed answer, then the ack.`,
+      `The client never waits for inventory: at half that rate the 202 comes back in ${fmt(b.accept.p50_ms)} ms at the median and ${fmt(bP.value)} ms at p99 (one disk commit and one broker confirm). ` +
+        `After an outage, inventory works through a backlog of ${fmt(b.backlog?.backlog ?? 0)} at ${fmt(bD.value)} orders/s, ${bD.ratio} × a consumer that only acks: each message is a reservation on disk, a confirmed answer, then the ack.`,
     );
   }
   const cL = f.get("C.load");
@@ -154,8 +176,8 @@ export function lessons(runs: BenchRun[]): string[] {
   const cR = f.get("C.replay");
   if (cL?.baseline && cC?.baseline && cR?.baseline) {
     out.push(
-      `A log takes writes at the producer's pace, whoever reads it: /load-test appended ${cL.value} events/s with acks=all (Kafka's own producer perf tool, at its default batching: ${cL.baseline.value}/s). ` +
-        `Reading is where the work is: analytics catches up at ${cC.value} events/s and replays ${cR.figure.replace(/^replay events\/s, /, "")} at ${cR.value} events/s, ${cC.ratio}–${cR.ratio} × Kafka's own consumer, the price of parsing and validating every event and counting each eventId once.`,
+      `A log takes writes at the producer's pace, whoever reads it: /load-test appended ${fmt(cL.value)} events/s with acks=all (Kafka's own producer perf tool, at its default batching: ${fmt(cL.baseline.value)}/s). ` +
+        `Reading is where the work is: analytics catches up at ${fmt(cC.value)} events/s and replays ${cR.figure.replace(/^replay events\/s, /, "")} at ${fmt(cR.value)} events/s, ${cC.ratio}–${cR.ratio} × Kafka's own consumer, the price of parsing and validating every event and counting each eventId once.`,
     );
   }
   const memory = [...f.values()].filter((x) => /^[BC]\.memory\./.test(x.id));
