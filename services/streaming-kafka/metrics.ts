@@ -32,7 +32,25 @@ export interface Metrics {
 /** The fields that must be equal after a replay of the same log. */
 export const REPLAYABLE_FIELDS = ["total_orders", "total_reservations", "failed_reservations", "failure_rate", "orders_per_minute", "average_orders_per_minute"] as const;
 
-export const minuteOf = (isoTime: string): string => new Date(isoTime).toISOString().slice(0, 16);
+/**
+ * The UTC minute of a timestamp, "YYYY-MM-DDTHH:MM". A timestamp written as toISOString writes
+ * it ("2026-01-01T12:34:56.789Z") has its minute decided by its first 16 characters, so each
+ * minute is worked out once and remembered: a Date per event was 8 % of a replay's CPU.
+ */
+export function minuteOf(isoTime: string): string {
+  const canonical = isoTime.length === 24 && CANONICAL.test(isoTime);
+  const key = isoTime.slice(0, 16);
+  const known = canonical ? minutes.get(key) : undefined;
+  if (known !== undefined) return known;
+  const minute = new Date(isoTime).toISOString().slice(0, 16); // also "…T24:00" → the next day
+  if (canonical) {
+    if (minutes.size >= 10_000) minutes.clear();
+    minutes.set(key, minute);
+  }
+  return minute;
+}
+const CANONICAL = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
+const minutes = new Map<string, string>();
 
 export class MetricsView {
   /** The eventIds counted, per kind. */
