@@ -52,6 +52,11 @@ await main(async () => {
     await cleanUp();
   }
   const all = bench.readBenchRuns();
+  const rows = bench.benchRows(all);
+  const plots = [
+    await lab.writeSvg(bench.benchRatioSpec(rows), path.join(lab.resultsDir("bench"), "ratios.svg")),
+    await lab.writeSvg(bench.benchMemorySpec(rows), path.join(lab.resultsDir("bench"), "memory.svg")),
+  ];
   const file = bench.writeBenchReadme(all, bench.lessons(all));
-  console.log(chalk.dim(`\nwrote ${path.relative(process.cwd(), file)}`));
+  for (const f of [file, ...plots]) console.log(chalk.dim(`wrote ${path.relative(process.cwd(), f)}`));
 });

@@ -6,3 +6,4 @@ export * from "./report.js";
 export * from "./partA.js";
 export * from "./partB.js";
 export * from "./partC.js";
+export * from "./plots.js";

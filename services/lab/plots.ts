@@ -22,12 +22,12 @@ export async function writeSvg(spec: TopLevelSpec, file: string): Promise<string
   return file;
 }
 
-const base = { $schema: "https://vega.github.io/schema/vega-lite/v5.json", background: "white", config: { font: "sans-serif" } } as const;
+export const specBase = { $schema: "https://vega.github.io/schema/vega-lite/v5.json", background: "white", config: { font: "sans-serif" } } as const;
 
 /** Latency per scenario: a strip of every request over a box plot, so outliers stay visible. */
 export function latencyDistributionSpec(rows: { scenario: string; latency_ms: number; ok: boolean }[], title: string): TopLevelSpec {
   return {
-    ...base,
+    ...specBase,
     title,
     data: { values: rows },
     width: 520,
@@ -78,13 +78,13 @@ export function timeSeriesSpec(opts: {
       color: { field: "series", type: "nominal", title: null, legend: { labelLimit: 360 } },
     },
   });
-  return { ...base, title: opts.title, width: 560, height: 240, layer: layers } as TopLevelSpec;
+  return { ...specBase, title: opts.title, width: 560, height: 240, layer: layers } as TopLevelSpec;
 }
 
 /** Grouped bars: e.g. metrics before and after a replay, or one figure across the three models. */
 export function groupedBarSpec(rows: { group: string; series: string; value: number }[], title: string, yTitle: string): TopLevelSpec {
   return {
-    ...base,
+    ...specBase,
     title,
     data: { values: rows },
     width: { step: 28 },
@@ -102,7 +102,7 @@ export function groupedBarSpec(rows: { group: string; series: string; value: num
 /** A histogram of one set of values (e.g. the latencies of one scenario). */
 export function histogramSpec(values: number[], title: string, xTitle: string): TopLevelSpec {
   return {
-    ...base,
+    ...specBase,
     title,
     data: { values: values.map((v) => ({ v })) },
     width: 480,

@@ -72,6 +72,11 @@ test("npm run bench -- --quick: every figure beside its baseline, the README, no
     for (const r of runs) for (const f of r.figures) assert.ok(readme.includes(f.figure), `README lists ${f.id}`);
     assert.match(readme, /## Machine/);
     assert.match(readme, /## What the numbers teach\n\n- .+/);
+    // The two pictures the README shows (and 04-compare plots): every figure with a baseline, every service's memory.
+    const ratios = fs.readFileSync(path.join(results, "bench", "ratios.svg"), "utf8");
+    for (const f of runs.flatMap((r) => r.figures).filter((x) => x.baseline)) assert.ok(ratios.includes(`${f.part} · ${f.figure}`.slice(0, 40)), `ratios.svg shows ${f.id}`);
+    const memory = fs.readFileSync(path.join(results, "bench", "memory.svg"), "utf8");
+    for (const f of runs.flatMap((r) => r.figures).filter((x) => x.id.includes(".memory."))) assert.ok(memory.includes(`${f.part} ${f.id.split(".").pop()}`), `memory.svg shows ${f.id}`);
 
     assert.deepEqual(processesUsing(home!), [], "every broker and service the benchmark started is stopped");
     assert.equal(fs.existsSync(home!), false, "its lab folder is removed");
