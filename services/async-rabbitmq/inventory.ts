@@ -18,7 +18,6 @@ const config = loadConfig(
     ...serviceBase,
     ...rabbitEnv,
     PORT: Type.Integer({ default: 8011 }),
-    PREFETCH: Type.Integer({ default: 100, minimum: 1, maximum: 1000 }),
     /** Seconds to wait before handling each message: a slow inventory, to show it does not slow POST /order. */
     DELAY_TIME: Type.Number({ default: 0, minimum: 0, maximum: 60 }),
     /** Stock of a fresh inventory (JSON sku → qty); ignored once the store has stock. */
@@ -121,20 +120,10 @@ app.get("/processed/:message_id", async (req) => {
 async function main(): Promise<void> {
   store = await InventoryStore.open(path.join(config.DATA_DIR, "inventory"), JSON.parse(config.INITIAL_STOCK) as Stock);
   // Connected and subscribed before /health answers: that is when this consumer is ready.
-  let stopConsuming: () => Promise<void>;
-  ({ link, stopConsuming } = await connectAndConsume({
-    url: config.AMQP_URL,
-    log: app.log,
-    confirmTimeoutMs: config.CONFIRM_TIMEOUT_MS,
-    queue: QUEUES.orderPlaced.name,
-    prefetch: config.PREFETCH,
-    handle: handleOrderPlaced,
-    stats,
-    deadLetters,
-  }));
+  let closeConsumer: () => Promise<void>;
+  ({ link, close: closeConsumer } = await connectAndConsume(config, { log: app.log, queue: QUEUES.orderPlaced.name, handle: handleOrderPlaced, stats, deadLetters }));
   await runService(app, config.PORT, config.HOST, async () => {
-    await stopConsuming();
-    await link.close();
+    await closeConsumer();
     await store.close();
   });
 }

@@ -17,7 +17,6 @@ const config = loadConfig(
     ...serviceBase,
     ...rabbitEnv,
     PORT: Type.Integer({ default: 8012 }),
-    PREFETCH: Type.Integer({ default: 100, minimum: 1, maximum: 1000 }),
   }),
 );
 
@@ -114,20 +113,10 @@ app.get("/notifications/:order_id", { schema: { params: Type.Object({ order_id: 
 
 async function main(): Promise<void> {
   store = NotificationStore.open(path.join(config.DATA_DIR, "notification"));
-  let stopConsuming: () => Promise<void>;
-  ({ link, stopConsuming } = await connectAndConsume({
-    url: config.AMQP_URL,
-    log: app.log,
-    confirmTimeoutMs: config.CONFIRM_TIMEOUT_MS,
-    queue: QUEUES.notification.name,
-    prefetch: config.PREFETCH,
-    handle: handleReserved,
-    stats,
-    deadLetters,
-  }));
+  let closeConsumer: () => Promise<void>;
+  ({ link, close: closeConsumer } = await connectAndConsume(config, { log: app.log, queue: QUEUES.notification.name, handle: handleReserved, stats, deadLetters }));
   await runService(app, config.PORT, config.HOST, async () => {
-    await stopConsuming();
-    await link.close();
+    await closeConsumer();
     await store.close();
   });
 }

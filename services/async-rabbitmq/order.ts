@@ -22,7 +22,6 @@ const config = loadConfig(
     ...serviceBase,
     ...rabbitEnv,
     PORT: Type.Integer({ default: 8001 }),
-    PREFETCH: Type.Integer({ default: 100, minimum: 1, maximum: 1000 }),
     /** How often the relay looks for orders whose OrderPlaced is not confirmed yet. */
     RELAY_INTERVAL_MS: Type.Integer({ default: 1000, minimum: 10 }),
   }),
@@ -181,24 +180,14 @@ app.get(
 
 async function main(): Promise<void> {
   orders = OrderStore.open(path.join(config.DATA_DIR, "order"));
-  let stopConsuming: () => Promise<void>;
-  ({ link, stopConsuming } = await connectAndConsume({
-    url: config.AMQP_URL,
-    log: app.log,
-    confirmTimeoutMs: config.CONFIRM_TIMEOUT_MS,
-    queue: QUEUES.orderStatus.name,
-    prefetch: config.PREFETCH,
-    handle: handleStatusEvent,
-    stats,
-    deadLetters,
-  }));
+  let closeConsumer: () => Promise<void>;
+  ({ link, close: closeConsumer } = await connectAndConsume(config, { log: app.log, queue: QUEUES.orderStatus.name, handle: handleStatusEvent, stats, deadLetters }));
   // Orders accepted while the broker was down, or before a crash, go out first.
   const relay = setInterval(() => void relayOutbox().catch((err) => app.log.error({ err }, "outbox relay failed")), config.RELAY_INTERVAL_MS);
   await relayOutbox();
   await runService(app, config.PORT, config.HOST, async () => {
     clearInterval(relay);
-    await stopConsuming();
-    await link.close();
+    await closeConsumer();
     await Promise.allSettled(noting.values());
     await orders.close();
   });

@@ -12,7 +12,16 @@ export const rabbitEnv = {
   DATA_DIR: Type.String({ default: path.resolve(".lab", "data", "partB") }),
   /** How long a publish waits for the broker's confirm. */
   CONFIRM_TIMEOUT_MS: Type.Integer({ default: 5000, minimum: 1 }),
+  /** Unacked messages the service's consumer may hold (10 left it idle 60 % of the time, waiting). */
+  PREFETCH: Type.Integer({ default: 100, minimum: 1, maximum: 1000 }),
 };
+
+/** The settings of rabbitEnv, as loaded. */
+export interface RabbitSettings {
+  AMQP_URL: string;
+  CONFIRM_TIMEOUT_MS: number;
+  PREFETCH: number;
+}
 
 export interface DeadLetterNote {
   at: string;
@@ -40,26 +49,21 @@ export class DeadLetterLog {
 /**
  * The connection of a Part B service and its one consumer: on every (re)connection it consumes
  * `queue` again; every dead-lettered message is counted and noted for the stats endpoint.
+ * `close` stops consuming, then closes the connection.
  */
-export async function connectAndConsume(opts: {
-  url: string;
-  log: Log;
-  confirmTimeoutMs: number;
-  queue: string;
-  prefetch: number;
-  handle: ConsumerOptions["handle"];
-  stats: { dead_lettered: number };
-  deadLetters: DeadLetterLog;
-}): Promise<{ link: RabbitLink; stopConsuming: () => Promise<void> }> {
+export async function connectAndConsume(
+  settings: RabbitSettings,
+  opts: { log: Log; queue: string; handle: ConsumerOptions["handle"]; stats: { dead_lettered: number }; deadLetters: DeadLetterLog },
+): Promise<{ link: RabbitLink; close: () => Promise<void> }> {
   let consumer: Consumer | undefined;
   const link = await connectRabbit({
-    url: opts.url,
+    url: settings.AMQP_URL,
     log: opts.log,
-    confirmTimeoutMs: opts.confirmTimeoutMs,
+    confirmTimeoutMs: settings.CONFIRM_TIMEOUT_MS,
     onConnect: async (model) => {
       consumer = await consume(model, {
         queue: opts.queue,
-        prefetch: opts.prefetch,
+        prefetch: settings.PREFETCH,
         log: opts.log,
         handle: opts.handle,
         onDeadLetter: (msg, reason) => {
@@ -69,7 +73,13 @@ export async function connectAndConsume(opts: {
       });
     },
   });
-  return { link, stopConsuming: async () => void (await consumer?.stop()) };
+  return {
+    link,
+    close: async () => {
+      await consumer?.stop();
+      await link.close();
+    },
+  };
 }
 
 /** Start a service; if it cannot start (store locked, bad setting), say why and exit non-zero. */

@@ -60,6 +60,20 @@ export function memoryFigures(part: "A" | "B" | "C", peaks: Record<string, numbe
   }));
 }
 
+/**
+ * A figure beside its baseline, with a target as a multiple of it: at least `targetRatio` ×
+ * the baseline when higher is better (throughput), at most when lower is better (latency).
+ * `holds` adds what else must be true for the target to count as met (no errors, say).
+ */
+export function againstBaseline(
+  f: Omit<Figure, "ratio" | "target" | "met" | "baseline"> & { baseline: NonNullable<Figure["baseline"]>; targetRatio: number; holds?: boolean },
+): Figure {
+  const { targetRatio, holds = true, ...figure } = f;
+  const ratio = f.value / f.baseline.value;
+  const within = f.better === "higher" ? ratio >= targetRatio : ratio <= targetRatio;
+  return { ...figure, ratio: ratioOf(f.value, f.baseline.value), target: `${f.better === "higher" ? "≥" : "≤"} ${targetRatio} × baseline`, met: within && holds };
+}
+
 /** value / baseline to two significant digits (0.031, 0.62, 1.3). */
 export const ratioOf = (value: number, baseline: number): number => Number((value / baseline).toPrecision(2));
 

@@ -19,6 +19,13 @@ export { badInput } from "./partB-bad-input.js";
 
 const urlsOf = (stack: Stack): PartBEndpoints => partBEndpoints(stack.running);
 
+/** The orders a scenario will place, stock for them (one item scarce), and the counters before it starts. */
+async function prepareOrders(urls: PartBEndpoints, seed: number, count: number, userPrefix: string) {
+  const plan = plannedOrders(seed, count, userPrefix);
+  const stock = await stockFor(urls.inventory, plan);
+  return { plan, stock, before: await snapshot(urls) };
+}
+
 /** What notification remembers about an order: the UserNotified it sent (404 → undefined). */
 async function getNotification(notificationUrl: string, orderId: string): Promise<{ event: { event_id: string; event_type: string } } | undefined> {
   const res = await fetch(`${notificationUrl}/notifications/${encodeURIComponent(orderId)}`);
@@ -41,9 +48,7 @@ export async function consumerCrash(opts: ScenarioOptions): Promise<ScenarioResu
   const urls = urlsOf(stack);
   const probe = await BrokerProbe.open(urls.amqp);
   try {
-    const plan = plannedOrders(opts.seed, n, "u-crash");
-    const stock = await stockFor(urls.inventory, plan);
-    const before = await snapshot(urls);
+    const { plan, stock, before } = await prepareOrders(urls, opts.seed, n, "u-crash");
 
     // 1. The backlog: inventory stopped, every order accepted and queued.
     await down("partB", { home: opts.home, only: ["inventory"] });
@@ -122,9 +127,7 @@ export async function brokerRestart(opts: ScenarioOptions): Promise<ScenarioResu
   const pids = Object.fromEntries(Object.keys(stack.running.services).map((s) => [s, pidOf(stack, s)]));
   const confirmTimeoutMs = 5000; // the services' CONFIRM_TIMEOUT_MS default: the longest a publish may wait
   try {
-    const plan = plannedOrders(opts.seed, Math.ceil(rate * (warmup + outage + afterS + 30)), "u-broker");
-    const stock = await stockFor(urls.inventory, plan);
-    const before = await snapshot(urls);
+    const { plan, stock, before } = await prepareOrders(urls, opts.seed, Math.ceil(rate * (warmup + outage + afterS + 30)), "u-broker");
     await setInventoryDelay(urls.inventory, 3); // each order held 3 s: ~3 s of orders unacked in inventory's hands
     const timeline: Record<string, number> = {};
     const load = steadyLoad(rate, async (seq) => {
@@ -221,9 +224,7 @@ export async function duplicates(opts: ScenarioOptions): Promise<ScenarioResult>
   const urls = urlsOf(stack);
   const probe = await BrokerProbe.open(urls.amqp);
   try {
-    const plan = plannedOrders(opts.seed, n, "u-dup");
-    const stock = await stockFor(urls.inventory, plan);
-    const before = await snapshot(urls);
+    const { plan, stock, before } = await prepareOrders(urls, opts.seed, n, "u-dup");
     let copies = 0;
     const publishCopy = async (exchange: string, key: string, event: { event_id: string; event_type: string }) => {
       await probe.publish(exchange, key, JSON.stringify(event), { messageId: event.event_id, type: event.event_type });

@@ -13,7 +13,7 @@ import { resultsDir } from "../lab/paths.js";
 import { parseEvent } from "./events.js";
 import { consumerConfig, createKafka, joined, kafkaSettings, waitForTopics } from "./kafka.js";
 import { lagOfGroups } from "./lag.js";
-import { MetricsView } from "./metrics.js";
+import { MetricsView, type AnalyticsMetrics, type ReplayState, type ReplayTrigger } from "./metrics.js";
 import { writeMetricsReport } from "./report.js";
 import { GROUPS, GROUP_TOPICS, TOPICS } from "./topics.js";
 
@@ -27,27 +27,13 @@ const config = loadConfig(
 
 const TOPICS_READ = GROUP_TOPICS[GROUPS.analytics];
 
-type ReplayTrigger = "startup" | "request";
-interface ReplayState {
-  running: boolean;
-  trigger: ReplayTrigger | null;
-  /** Replays asked for with POST /replay since the service started. */
-  requested: number;
-  started_at: string | null;
-  finished_at: string | null;
-  duration_ms: number | null;
-  events_read: number;
-  /** The log end offsets when the replay started: reaching them means it has read the whole log. */
-  target: Record<string, number>;
-}
-
 let view = new MetricsView();
 let replay: ReplayState = { running: false, trigger: null, requested: 0, started_at: null, finished_at: null, duration_ms: null, events_read: 0, target: {} };
 /** Next offset to read, per "topic/partition". */
 let positions = new Map<string, bigint>();
 let target = new Map<string, bigint>();
 let consumer: Consumer | null = null;
-let consumerState: "stopped" | "joining" | "joined" = "stopped";
+let consumerState: AnalyticsMetrics["consumer"]["state"] = "stopped";
 let assigned: Record<string, number[]> = {};
 
 const app = createService({
@@ -167,7 +153,7 @@ function replayFromStart(trigger: ReplayTrigger): Promise<void> {
   return replaying;
 }
 
-const metricsNow = () => ({
+const metricsNow = (): AnalyticsMetrics => ({
   ...view.metrics(),
   replay,
   consumer: { group: GROUPS.analytics, state: consumerState, assigned },

@@ -29,6 +29,29 @@ export interface Metrics {
   unreadable_skipped: number;
 }
 
+export type ReplayTrigger = "startup" | "request";
+
+/** Where analytics' reading of the whole log stands (at start, or after POST /replay). */
+export interface ReplayState {
+  running: boolean;
+  trigger: ReplayTrigger | null;
+  /** Replays asked for with POST /replay since the service started. */
+  requested: number;
+  started_at: string | null;
+  finished_at: string | null;
+  duration_ms: number | null;
+  events_read: number;
+  /** The log end offsets when the replay started: reaching them means it has read the whole log. */
+  target: Record<string, number>;
+}
+
+/** The body of analytics' GET /metrics: the metrics, the replay, and the consumer reading them. */
+export type AnalyticsMetrics = Metrics & {
+  replay: ReplayState;
+  consumer: { group: string; state: "stopped" | "joining" | "joined"; assigned: Record<string, number[]> };
+  computed_at: string;
+};
+
 /** The fields that must be equal after a replay of the same log. */
 export const REPLAYABLE_FIELDS = ["total_orders", "total_reservations", "failed_reservations", "failure_rate", "orders_per_minute", "average_orders_per_minute"] as const;
 

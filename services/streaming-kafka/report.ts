@@ -33,7 +33,7 @@ export function metricsMarkdown(metrics: Metrics, title = "Analytics metrics rep
 }
 
 /** Write `metrics-<label>-<time>.json` and `.md` into `dir`; returns both paths. */
-export function writeMetricsReport(metrics: Metrics & Record<string, unknown>, dir: string, label = "report"): { json: string; markdown: string } {
+export function writeMetricsReport(metrics: Metrics, dir: string, label = "report"): { json: string; markdown: string } {
   fs.mkdirSync(dir, { recursive: true });
   const stamp = new Date().toISOString().replace(/[:.]/g, "-");
   const base = path.join(dir, `metrics-${label.replace(/[^\w-]/g, "_")}-${stamp}`);

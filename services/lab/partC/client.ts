@@ -3,7 +3,7 @@
 // experiment and stopping afterwards only what the experiment started.
 import axios from "axios";
 import type { GroupLag } from "../../streaming-kafka/lag.js";
-import type { Metrics } from "../../streaming-kafka/metrics.js";
+import type { AnalyticsMetrics, Metrics, ReplayState } from "../../streaming-kafka/metrics.js";
 import type { LoadResult } from "../../streaming-kafka/produce-orders.js";
 import { BROKERS } from "../brokers/index.js";
 import { down, processName, up, type LabOptions, type RunningPart } from "../lab.js";
@@ -12,7 +12,7 @@ import { PARTS, portsFor } from "../parts.js";
 import { readRecord } from "../processes.js";
 import { answers, waitUntil } from "../wait.js";
 
-export type { GroupLag, LoadResult, Metrics };
+export type { AnalyticsMetrics, GroupLag, LoadResult, Metrics, ReplayState };
 export { REPLAYABLE_FIELDS, differences } from "../../streaming-kafka/metrics.js";
 export { GROUPS, TOPICS } from "../../streaming-kafka/topics.js";
 
@@ -42,18 +42,6 @@ async function call<T>(method: "get" | "post", url: string, body?: unknown): Pro
   if (res.status !== 200) throw new Error(`${method.toUpperCase()} ${url} answered ${res.status}: ${JSON.stringify(res.data)}`);
   return res.data as T;
 }
-
-export interface ReplayState {
-  running: boolean;
-  trigger: "startup" | "request" | null;
-  requested: number;
-  started_at: string | null;
-  finished_at: string | null;
-  duration_ms: number | null;
-  events_read: number;
-  target: Record<string, number>;
-}
-export type AnalyticsMetrics = Metrics & { replay: ReplayState; computed_at: string };
 
 export const produceOrder = (producerUrl: string, body: { orderId?: string; items?: { sku: string; qty: number }[] } = {}) =>
   call<{ orderId: string; status: string; event: Record<string, unknown>; partition: number; offset: string }>("post", `${producerUrl}/produce`, body);
