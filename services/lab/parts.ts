@@ -37,7 +37,7 @@ const url = (port: number) => `http://127.0.0.1:${port}`;
  * under 200 MB at the benchmark's loads, for ≈ 10 % of the producer's speed (measured: producer
  * 185 → 102 MB, analytics 195–206 → 143 MB; 96 MB and 4 MB cost the producer 20 %).
  */
-const KAFKA_SERVICE_MEMORY = ["--max-old-space-size=128", "--max-semi-space-size=8"];
+export const KAFKA_SERVICE_MEMORY = ["--max-old-space-size=128", "--max-semi-space-size=8"];
 
 export const PARTS: Record<PartId, PartDef> = {
   partA: {

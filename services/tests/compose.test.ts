@@ -7,7 +7,7 @@ import fs from "node:fs";
 import path from "node:path";
 import YAML from "yaml";
 import { distDir, projectRoot } from "../lab/paths.js";
-import { PARTS } from "../lab/parts.js";
+import { KAFKA_SERVICE_MEMORY, PARTS } from "../lab/parts.js";
 
 const composeDir = path.join(projectRoot, "compose");
 const files = fs.readdirSync(composeDir).filter((f) => f.endsWith(".yml"));
@@ -57,4 +57,15 @@ test("sync-rest.yml runs Part A's entry points on the contract's ports", () => {
     assert.deepEqual(c.ports, [`127.0.0.1:${svc.port}:${svc.port}`]);
   }
   assert.equal(services["sync-order"].environment.INVENTORY_URL, "http://sync-inventory:8081");
+});
+
+test("streaming-kafka.yml runs Part C's entry points on their ports, with the lab's heap budget", () => {
+  const { services } = read("streaming-kafka.yml");
+  for (const svc of PARTS.partC.services(PARTS.partC.defaultPorts)) {
+    const c = services[svc.name];
+    assert.ok(c, svc.name);
+    assert.deepEqual(c.command, ["node", `dist/${svc.script}`]);
+    assert.equal(c.environment.PORT, String(svc.port));
+    assert.equal(c.environment.NODE_OPTIONS, KAFKA_SERVICE_MEMORY.join(" "), `${svc.name}: the heap budget native mode uses`);
+  }
 });
