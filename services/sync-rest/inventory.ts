@@ -14,6 +14,8 @@ const config = loadConfig(
     DELAY_TIME: Type.Number({ default: 0, minimum: 0, maximum: 60 }),
     FAIL_RATE: Type.Number({ default: 0, minimum: 0, maximum: 1 }),
     FAIL_SEED: Type.Integer({ default: 42 }),
+    /** Idempotency-Keys remembered (the latest); a retry comes within seconds of its first try. */
+    IDEMPOTENCY_KEYS: Type.Integer({ default: 100_000, minimum: 1 }),
   }),
 );
 // The seed starts inventory with `--delay-time T`; the flag wins over the env.
@@ -30,13 +32,19 @@ const draw = seededRandom(config.FAIL_SEED);
 const reservations = new Map<string, Promise<ReserveResponse>>();
 // Reservations per order: the fault campaign checks that no order was ever reserved twice.
 const reservationsPerOrder = new Map<string, number>();
+// Only the latest keys are kept, so a lab left running does not grow without end. A Map
+// iterates in insertion order: the first key is the oldest.
+const remember = <V>(map: Map<string, V>, key: string, value: V) => {
+  map.set(key, value);
+  if (map.size > config.IDEMPOTENCY_KEYS) map.delete(map.keys().next().value!);
+};
 const stats = { requests: 0, injected_failures: 0, reservations: 0, replays: 0, orders_reserved_twice: 0 };
 
 const app = createService({
   name: "inventory",
   logLevel: config.LOG_LEVEL,
   bodyLimitBytes: config.BODY_LIMIT_BYTES,
-  health: () => ({ ...stats, delay_time_s: injected.delaySeconds, fail_rate: injected.failRate, fail_seed: config.FAIL_SEED }),
+  health: () => ({ ...stats, idempotency_keys: reservations.size, idempotency_keys_kept: config.IDEMPOTENCY_KEYS, delay_time_s: injected.delaySeconds, fail_rate: injected.failRate, fail_seed: config.FAIL_SEED }),
 });
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -65,10 +73,10 @@ app.post(
       return { ...(await earlier), replayed: true };
     }
     const reservation = Promise.resolve<ReserveResponse>({ reservation_id: `res-${randomUUID()}`, order_id: req.body.order_id, status: "RESERVED", replayed: false });
-    reservations.set(key, reservation);
+    remember(reservations, key, reservation);
     stats.reservations++;
     const times = (reservationsPerOrder.get(req.body.order_id) ?? 0) + 1;
-    reservationsPerOrder.set(req.body.order_id, times);
+    remember(reservationsPerOrder, req.body.order_id, times);
     if (times === 2) stats.orders_reserved_twice++;
     return reservation;
   },

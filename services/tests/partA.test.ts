@@ -11,7 +11,7 @@ const home = tempHome();
 let partA: RunningPart;
 let order: string, inventory: string, notification: string;
 // A short backoff keeps the failure tests quick; a small in-flight bound makes it testable.
-const env = { BACKOFF_BASE_MS: "100", FAIL_SEED: "7", MAX_IN_FLIGHT: "8" };
+const env = { BACKOFF_BASE_MS: "100", FAIL_SEED: "7", MAX_IN_FLIGHT: "8", IDEMPOTENCY_KEYS: "50" };
 
 const inject = async (delay: number, failRate: number) => {
   assert.equal((await http.get(`${inventory}/set-delay-time?delay-time=${delay}`)).status, 200);
@@ -147,6 +147,21 @@ describe("idempotent reserve", () => {
     assert.equal(new Set([a, b, c].map((r) => r.data.reservation_id)).size, 1, "one reservation id");
     assert.equal([a, b, c].filter((r) => r.data.replayed).length, 2);
     assert.equal((await health(inventory)).reservations - before, 1);
+  });
+
+  test("only the latest keys are remembered: memory stays bounded, a recent retry still replays", async () => {
+    const reserve = (key: string) => http.post(`${inventory}/reserve`, { order_id: `o-${key}` }, { headers: { "Idempotency-Key": key } });
+    const oldest = await reserve(`old-${Date.now()}`);
+    for (let i = 0; i < 50; i++) assert.equal((await reserve(`k${i}-${Date.now()}`)).status, 200);
+    const recent = `recent-${Date.now()}`;
+    const first = await reserve(recent);
+    const retried = await reserve(recent);
+    assert.equal(retried.data.replayed, true, "a retry of a recent key replays");
+    assert.equal(retried.data.reservation_id, first.data.reservation_id);
+    const again = await reserve(oldest.config.headers["Idempotency-Key"] as string);
+    assert.equal(again.data.replayed, false, "a key 50 keys old is forgotten");
+    const h = await health(inventory);
+    assert.equal(h.idempotency_keys, 50, "no more keys than IDEMPOTENCY_KEYS");
   });
 });
 
