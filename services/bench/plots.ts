@@ -5,12 +5,6 @@ import type { benchRows } from "./report.js";
 
 type BenchRow = ReturnType<typeof benchRows>[number];
 
-/** "≥ 0.6 × baseline" → 0.6; undefined when the target is not a ratio. */
-const targetRatio = (target: string): number | undefined => {
-  const m = /[≤≥]\s*([\d.]+)\s*×\s*baseline/.exec(target);
-  return m ? Number(m[1]) : undefined;
-};
-
 /**
  * Every figure that has a baseline, as "× the baseline's cost": value / baseline when lower is
  * better (latency), baseline / value when higher is better (throughput). 1 is as good as the
@@ -21,11 +15,11 @@ export function benchRatioSpec(rows: BenchRow[]): TopLevelSpec {
     .filter((r) => r.baseline !== null && r.value > 0)
     .map((r) => {
       const cost = r.better === "lower" ? r.value / r.baseline! : r.baseline! / r.value;
-      const t = targetRatio(r.target);
+      const t = r.target_ratio;
       return {
         figure: `${r.part} · ${r.figure}`,
         cost: Number(cost.toPrecision(3)),
-        target: t === undefined ? null : Number((r.better === "lower" ? t : 1 / t).toPrecision(3)),
+        target: t === null ? null : Number((r.better === "lower" ? t : 1 / t).toPrecision(3)),
         verdict: r.met ? "target met" : "target missed",
       };
     });

@@ -1,7 +1,7 @@
 // Benchmark figures, each beside its baseline from the same run, written to results/bench/.
 import fs from "node:fs";
 import path from "node:path";
-import { resultsDir } from "../lab/paths.js";
+import { readJsonResults, resultsDir, writeJsonResult } from "../lab/paths.js";
 import { markdownTable } from "../lab/table.js";
 import type { MachineInfo } from "./machine.js";
 
@@ -17,6 +17,8 @@ export interface Figure {
   /** value / baseline, when there is a baseline. */
   ratio?: number;
   target: string;
+  /** The target as a multiple of the baseline, when it is one (a plot marks it). */
+  targetRatio?: number;
   met: boolean;
   notes?: string;
 }
@@ -68,7 +70,8 @@ export function memoryFigures(part: "A" | "B" | "C", peaks: Record<string, numbe
 export function againstBaseline(
   f: Omit<Figure, "ratio" | "target" | "met" | "baseline"> & { baseline: NonNullable<Figure["baseline"]>; targetRatio: number; holds?: boolean },
 ): Figure {
-  const { targetRatio, holds = true, ...figure } = f;
+  const { holds = true, ...figure } = f;
+  const targetRatio = f.targetRatio;
   const ratio = f.value / f.baseline.value;
   const within = f.better === "higher" ? ratio >= targetRatio : ratio <= targetRatio;
   return { ...figure, ratio: ratioOf(f.value, f.baseline.value), target: `${f.better === "higher" ? "≥" : "≤"} ${targetRatio} × baseline`, met: within && holds };
@@ -77,18 +80,9 @@ export function againstBaseline(
 /** value / baseline to two significant digits (0.031, 0.62, 1.3). */
 export const ratioOf = (value: number, baseline: number): number => Number((value / baseline).toPrecision(2));
 
-export function writeBenchRun(run: BenchRun, dir = resultsDir("bench")): string {
-  const file = path.join(dir, `${run.name}.json`);
-  fs.writeFileSync(file, JSON.stringify(run, null, 2));
-  return file;
-}
+export const writeBenchRun = (run: BenchRun, dir = resultsDir("bench")): string => writeJsonResult(dir, run.name, run);
 
-export function readBenchRuns(dir = resultsDir("bench")): BenchRun[] {
-  return fs
-    .readdirSync(dir)
-    .filter((f) => f.endsWith(".json"))
-    .map((f) => JSON.parse(fs.readFileSync(path.join(dir, f), "utf8")) as BenchRun);
-}
+export const readBenchRuns = (dir = resultsDir("bench")): BenchRun[] => readJsonResults<BenchRun>(dir);
 
 /** One flat row per figure of the latest runs, for a table or a plot (04-compare plots these). */
 export function benchRows(runs: BenchRun[] = readBenchRuns()) {
@@ -107,6 +101,7 @@ export function benchRows(runs: BenchRun[] = readBenchRuns()) {
       baseline_name: f.baseline?.name ?? null,
       ratio: f.ratio ?? null,
       target: f.target,
+      target_ratio: f.targetRatio ?? null,
       met: f.met,
     })),
   );

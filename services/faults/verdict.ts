@@ -2,7 +2,7 @@
 // where each order ended up, what was lost or done twice, and the checker's verdict.
 import fs from "node:fs";
 import path from "node:path";
-import { resultsDir } from "../lab/paths.js";
+import { readJsonResults, resultsDir, writeJsonResult } from "../lab/paths.js";
 import { markdownTable } from "../lab/table.js";
 
 export interface Invariant {
@@ -31,19 +31,10 @@ export function verdictOf(r: Omit<ScenarioResult, "verdict" | "at">): ScenarioRe
   return { ...r, verdict: holds ? "PASS" : "FAIL", at: new Date().toISOString() };
 }
 
-export function writeScenario(r: ScenarioResult, dir = resultsDir("faults")): string {
-  const file = path.join(dir, `${r.scenario}.json`);
-  fs.writeFileSync(file, JSON.stringify(r, null, 2));
-  return file;
-}
+export const writeScenario = (r: ScenarioResult, dir = resultsDir("faults")): string => writeJsonResult(dir, r.scenario, r);
 
-export function readScenarios(dir = resultsDir("faults")): ScenarioResult[] {
-  return fs
-    .readdirSync(dir)
-    .filter((f) => f.endsWith(".json"))
-    .map((f) => JSON.parse(fs.readFileSync(path.join(dir, f), "utf8")) as ScenarioResult)
-    .sort((a, b) => a.scenario.localeCompare(b.scenario));
-}
+export const readScenarios = (dir = resultsDir("faults")): ScenarioResult[] =>
+  readJsonResults<ScenarioResult>(dir).sort((a, b) => a.scenario.localeCompare(b.scenario));
 
 const states = (s: Record<string, number>) => Object.entries(s).map(([k, n]) => `${k} ${n}`).join(", ");
 

@@ -16,3 +16,19 @@ export function ensureDir(dir: string): string {
   fs.mkdirSync(dir, { recursive: true });
   return dir;
 }
+
+/** A result as `<dir>/<name>.json`, pretty-printed so a person can read it too. */
+export function writeJsonResult(dir: string, name: string, value: unknown): string {
+  const file = path.join(ensureDir(dir), `${name}.json`);
+  fs.writeFileSync(file, JSON.stringify(value, null, 2) + "\n");
+  return file;
+}
+
+/** Every `<dir>/*.json` result, in file-name order. */
+export function readJsonResults<T>(dir: string): T[] {
+  return fs
+    .readdirSync(ensureDir(dir))
+    .filter((f) => f.endsWith(".json"))
+    .sort()
+    .map((f) => JSON.parse(fs.readFileSync(path.join(dir, f), "utf8")) as T);
+}

@@ -59,6 +59,7 @@ test("npm run bench -- --quick: every figure beside its baseline, the README, no
         assert.ok(Number.isFinite(f.value) && f.value > 0, `${f.id}: value ${f.value}`);
         assert.equal(typeof f.met, "boolean", `${f.id}: met`);
         assert.ok(f.target.length > 0, `${f.id}: target`);
+        if (f.target.includes("× baseline")) assert.ok(f.targetRatio! > 0, `${f.id}: the target as a ratio, for the plot`);
         if (f.baseline) {
           assert.ok(Number.isFinite(f.baseline.value) && f.baseline.value > 0, `${f.id}: baseline ${f.baseline.value}`);
           assert.ok(Number.isFinite(f.ratio) && f.ratio! > 0, `${f.id}: ratio ${f.ratio}`);
