@@ -43,8 +43,10 @@ async function getNotification(notificationUrl: string, orderId: string): Promis
 export async function consumerCrash(opts: ScenarioOptions): Promise<ScenarioResult> {
   const n = opts.quick ? 300 : 3000;
   const kills = opts.quick ? 1 : 3;
-  // A small pause per message (10 in hand at once) keeps the drain long enough to land kills in it.
-  const stack = await openStack("partB", opts, "B-consumer-crash", { DELAY_TIME: "0.02" });
+  // A pause before each message, 100 in hand at once (the prefetch): inventory drains in waves,
+  // 0.2 s apart, so the drain cannot end before a kill lands, and the kill lands while a wave is
+  // being reserved and acked (what leaves messages processed but not acked).
+  const stack = await openStack("partB", opts, "B-consumer-crash", { DELAY_TIME: "0.2" });
   const urls = urlsOf(stack);
   const probe = await BrokerProbe.open(urls.amqp);
   try {
