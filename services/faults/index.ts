@@ -1,14 +1,14 @@
 // The fault campaign: every scenario, for lab-scripts/faults.mjs, the tests and the notebooks.
-import * as partA from "./partA.js";
-import * as partB from "./partB.js";
-import * as partC from "./partC.js";
+import * as partA from "../partA-sync-rest/faults/scenarios.js";
+import * as partB from "../partB-rabbitmq/faults/scenarios.js";
+import * as partC from "../partC-kafka/faults/scenarios.js";
 import { securityBasics } from "./security.js";
-import type { ScenarioOptions } from "./partA.js";
-import type { ScenarioResult } from "./verdict.js";
+import type { ScenarioOptions } from "../harness/verdict.js";
+import type { ScenarioResult } from "../harness/verdict.js";
 
-export * from "./verdict.js";
-export * from "./fuzz.js";
-export * from "./hostile.js";
+export * from "../harness/verdict.js";
+export * from "../harness/fuzz.js";
+export * from "../harness/hostile.js";
 export type { ScenarioOptions };
 
 export const SCENARIOS: Record<string, (opts: ScenarioOptions) => Promise<ScenarioResult>> = {

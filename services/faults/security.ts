@@ -6,15 +6,15 @@ import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import axios from "axios";
-import { down, up, type RunningPart } from "../lab/lab.js";
-import { PART_IDS, PARTS, type PartId } from "../lab/parts.js";
-import { projectRoot } from "../lab/paths.js";
-import { freePort } from "../lab/ports.js";
-import { listRecords } from "../lab/processes.js";
-import { MAX_LOAD_COUNT } from "../streaming-kafka/produce-orders.js";
-import type { ScenarioOptions } from "./partA.js";
-import { countBy } from "./stack.js";
-import { verdictOf, type Invariant, type ScenarioResult } from "./verdict.js";
+import { down, up, type RunningPart } from "../harness/lifecycle.js";
+import { PART_IDS, PARTS, type PartId } from "../harness/parts.js";
+import { projectRoot } from "../common/paths.js";
+import { freePort } from "../harness/ports.js";
+import { listRecords } from "../harness/processes.js";
+import { MAX_LOAD_COUNT } from "../partC-kafka/produce-orders.js";
+import type { ScenarioOptions } from "../harness/verdict.js";
+import { countBy } from "../harness/stack.js";
+import { verdictOf, type Invariant, type ScenarioResult } from "../harness/verdict.js";
 
 // ---- Listening sockets, from /proc ----
 

@@ -9,8 +9,8 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
-import { projectRoot } from "../lab/paths.js";
-import { readBenchRuns } from "../bench/report.js";
+import { projectRoot } from "../common/paths.js";
+import { readBenchRuns } from "../harness/bench-report.js";
 
 const run = promisify(execFile);
 

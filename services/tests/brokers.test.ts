@@ -14,12 +14,12 @@ import axios from "axios";
 import { Kafka, logLevel } from "kafkajs";
 import YAML from "yaml";
 import { KAFKA_TOPICS } from "../common/kafka-topics.js";
-import { BROKERS, chooseMode, dockerEngineReachable, isolatedBrokerEnv, KAFKA_VERSION, useEnv } from "../lab/brokers/index.js";
-import { down, status } from "../lab/lab.js";
-import { projectRoot } from "../lab/paths.js";
-import { portInUse } from "../lab/ports.js";
-import { crashProcess, isAlive, listRecords, readRecord } from "../lab/processes.js";
-import { waitUntil } from "../lab/wait.js";
+import { BROKERS, chooseMode, dockerEngineReachable, isolatedBrokerEnv, KAFKA_VERSION, useEnv } from "../harness/brokers/index.js";
+import { down, status } from "../harness/lifecycle.js";
+import { projectRoot } from "../common/paths.js";
+import { portInUse } from "../harness/ports.js";
+import { crashProcess, isAlive, listRecords, readRecord } from "../harness/processes.js";
+import { waitUntil } from "../common/wait.js";
 
 let env: Record<string, string>;
 let home: string;

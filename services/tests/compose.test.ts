@@ -6,8 +6,8 @@ import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import YAML from "yaml";
-import { distDir, projectRoot } from "../lab/paths.js";
-import { KAFKA_SERVICE_MEMORY, PARTS } from "../lab/parts.js";
+import { distDir, projectRoot } from "../common/paths.js";
+import { KAFKA_SERVICE_MEMORY, PARTS } from "../harness/parts.js";
 
 const composeDir = path.join(projectRoot, "compose");
 const files = fs.readdirSync(composeDir).filter((f) => f.endsWith(".yml"));

@@ -4,7 +4,7 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import fc from "fast-check";
-import { EventIdSet } from "../streaming-kafka/event-id-set.js";
+import { EventIdSet } from "../partC-kafka/event-id-set.js";
 
 /** Ids near the packed form's edges: UUIDs in either case, the nil UUID, almost-UUIDs, anything. */
 const eventId = fc.oneof(

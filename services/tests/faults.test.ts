@@ -1,10 +1,10 @@
 // The fault campaign at quick sizes: every scenario's invariants must hold, so CI holds them.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { isolatedBrokerEnv, useEnv } from "../lab/brokers/index.js";
-import { down } from "../lab/lab.js";
-import { labHome } from "../lab/paths.js";
-import { PART_IDS } from "../lab/parts.js";
+import { isolatedBrokerEnv, useEnv } from "../harness/brokers/index.js";
+import { down } from "../harness/lifecycle.js";
+import { labHome } from "../common/paths.js";
+import { PART_IDS } from "../harness/parts.js";
 import { SCENARIOS } from "../faults/index.js";
 
 let restoreEnv: () => void;

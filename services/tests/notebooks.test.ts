@@ -7,12 +7,12 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
-import { isolatedBrokerEnv, useEnv } from "../lab/brokers/index.js";
-import { down } from "../lab/lab.js";
-import { PART_IDS, PARTS } from "../lab/parts.js";
-import { freePort } from "../lab/ports.js";
-import { buildReport, NOTEBOOKS, type Report } from "../lab/report.js";
-import { notebooksDir } from "../lab/jupyter.js";
+import { isolatedBrokerEnv, useEnv } from "../harness/brokers/index.js";
+import { down } from "../harness/lifecycle.js";
+import { PART_IDS, PARTS } from "../harness/parts.js";
+import { freePort } from "../harness/ports.js";
+import { buildReport, NOTEBOOKS, type Report } from "../harness/report.js";
+import { notebooksDir } from "../harness/jupyter.js";
 import { tempHome } from "./support.js";
 
 /** What each page must show: at least this many plots, and a table with each of these headers. */

@@ -6,9 +6,9 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { decodeOrderPlaced, decodeStatusEvent, normalizeItems, orderPlacedFor, type InventoryReserved, type UserNotified } from "../async-rabbitmq/events.js";
-import { advance, OrderStore, type OrderRecord } from "../async-rabbitmq/order-store.js";
-import { decideReservation, INITIAL_STOCK } from "../async-rabbitmq/reserve.js";
+import { decodeOrderPlaced, decodeStatusEvent, normalizeItems, orderPlacedFor, type InventoryReserved, type UserNotified } from "../partB-rabbitmq/events.js";
+import { advance, OrderStore, type OrderRecord } from "../partB-rabbitmq/order-store.js";
+import { decideReservation, INITIAL_STOCK } from "../partB-rabbitmq/reserve.js";
 
 const wire = (body: unknown, messageId?: string) => ({ content: Buffer.from(typeof body === "string" ? body : JSON.stringify(body)), messageId });
 

@@ -7,12 +7,12 @@ import fs from "node:fs";
 import path from "node:path";
 import { randomUUID } from "node:crypto";
 import YAML from "yaml";
-import { BROKERS, isolatedBrokerEnv, useEnv } from "../lab/brokers/index.js";
-import { down, up, type RunningPart } from "../lab/lab.js";
-import { PARTS } from "../lab/parts.js";
-import { projectRoot } from "../lab/paths.js";
-import { crashProcess } from "../lab/processes.js";
-import { waitUntil } from "../lab/wait.js";
+import { BROKERS, isolatedBrokerEnv, useEnv } from "../harness/brokers/index.js";
+import { down, up, type RunningPart } from "../harness/lifecycle.js";
+import { PARTS } from "../harness/parts.js";
+import { projectRoot } from "../common/paths.js";
+import { crashProcess } from "../harness/processes.js";
+import { waitUntil } from "../common/wait.js";
 import {
   BrokerProbe,
   getOrder,
@@ -27,8 +27,8 @@ import {
   setStock,
   waitForFinal,
   type PartBEndpoints,
-} from "../lab/partB/index.js";
-import { EXCHANGES, QUEUES, ROUTING_KEYS } from "../async-rabbitmq/topology.js";
+} from "../partB-rabbitmq/lab/index.js";
+import { EXCHANGES, QUEUES, ROUTING_KEYS } from "../partB-rabbitmq/topology.js";
 import { freePortsFor, http } from "./support.js";
 
 let home: string;

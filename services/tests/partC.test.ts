@@ -8,10 +8,10 @@ import path from "node:path";
 import { Kafka, logLevel, type Admin, type KafkaMessage } from "kafkajs";
 import YAML from "yaml";
 import { newLoadTestOrderId } from "../common/ids.js";
-import { BROKERS, isolatedBrokerEnv, useEnv } from "../lab/brokers/index.js";
-import { down, up, type LabOptions } from "../lab/lab.js";
-import { PARTS } from "../lab/parts.js";
-import { distDir, projectRoot } from "../lab/paths.js";
+import { BROKERS, isolatedBrokerEnv, useEnv } from "../harness/brokers/index.js";
+import { down, up, type LabOptions } from "../harness/lifecycle.js";
+import { PARTS } from "../harness/parts.js";
+import { distDir, projectRoot } from "../common/paths.js";
 import {
   GROUPS,
   TOPICS,
@@ -29,11 +29,11 @@ import {
   waitForQuiet,
   writeReport,
   type PartCEndpoints,
-} from "../lab/partC/index.js";
-import { crashProcess } from "../lab/processes.js";
-import { waitUntil } from "../lab/wait.js";
-import { MetricsView } from "../streaming-kafka/metrics.js";
-import { drawFor } from "../streaming-kafka/reserve.js";
+} from "../partC-kafka/lab/index.js";
+import { crashProcess } from "../harness/processes.js";
+import { waitUntil } from "../common/wait.js";
+import { MetricsView } from "../partC-kafka/metrics.js";
+import { drawFor } from "../partC-kafka/reserve.js";
 import { freePortsFor, http } from "./support.js";
 
 const FAIL_RATE = 0.3;

@@ -4,8 +4,8 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import axios from "axios";
-import { freePort } from "../lab/ports.js";
-import { PARTS, type PartId } from "../lab/parts.js";
+import { freePort } from "../harness/ports.js";
+import { PARTS, type PartId } from "../harness/parts.js";
 
 export function tempHome(prefix = "campus-food-lab-"): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));

@@ -1,0 +1,68 @@
+// Broker ports and folders, read from the environment each time they are needed (never cached),
+// so a test can point LAB_HOME and the ports elsewhere and run its own brokers beside a student's.
+import path from "node:path";
+import { labHome, projectRoot } from "../../common/paths.js";
+
+function envPort(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const port = Number(raw);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`${name}=${raw} is not a TCP port (1-65535)`);
+  return port;
+}
+
+export interface RabbitSettings {
+  home: string;
+  nodeName: string;
+  ports: { amqp: number; management: number; distribution: number; epmd: number };
+  /** Data (mnesia), config, plugins file and Erlang cookie live here. */
+  dir: string;
+}
+
+export function rabbitSettings(home = labHome()): RabbitSettings {
+  const amqp = envPort("RABBITMQ_PORT", 5672);
+  return {
+    home,
+    nodeName: process.env.RABBITMQ_NODENAME || "campusfood@localhost",
+    ports: {
+      amqp,
+      management: envPort("RABBITMQ_MANAGEMENT_PORT", 15672),
+      // RabbitMQ's own convention: the inter-node port is the AMQP port + 20000.
+      distribution: envPort("RABBITMQ_DIST_PORT", amqp + 20000 <= 65535 ? amqp + 20000 : 25672),
+      epmd: envPort("ERL_EPMD_PORT", 4369),
+    },
+    dir: path.join(home, "rabbitmq"),
+  };
+}
+
+/** The env vars a service needs to reach RabbitMQ. */
+export function rabbitClientEnv(ports: { amqp: number; management: number }): Record<string, string> {
+  return {
+    AMQP_URL: `amqp://guest:guest@127.0.0.1:${ports.amqp}`,
+    RABBITMQ_MANAGEMENT_URL: `http://127.0.0.1:${ports.management}`,
+  };
+}
+
+export interface KafkaSettings {
+  home: string;
+  ports: { broker: number; controller: number };
+  /** Storage, server.properties and the cluster id live here. */
+  dir: string;
+  /** Where the Kafka jars fetched from Maven Central are kept, shared by every LAB_HOME. */
+  libsDir: string;
+  heap: string;
+}
+
+export function kafkaSettings(home = labHome()): KafkaSettings {
+  return {
+    home,
+    ports: { broker: envPort("KAFKA_PORT", 9092), controller: envPort("KAFKA_CONTROLLER_PORT", 9093) },
+    dir: path.join(home, "kafka"),
+    libsDir: path.resolve(process.env.KAFKA_LIBS || path.join(projectRoot, ".lab", "kafka-libs")),
+    heap: process.env.KAFKA_HEAP || "512m",
+  };
+}
+
+export function kafkaClientEnv(brokerPort: number): Record<string, string> {
+  return { KAFKA_BROKERS: `127.0.0.1:${brokerPort}` };
+}

@@ -1,0 +1,155 @@
+// Bring a part up (brokers first, then services, each waited for until healthy), down, and
+// report what runs. up.mjs, down.mjs, status.mjs, the experiments, notebooks and tests all use this.
+import path from "node:path";
+import { BROKERS, type BrokerMode, type BrokerStatus } from "./brokers/index.js";
+import { labHome } from "../common/paths.js";
+import { PARTS, portsFor, scriptPath, type PartId, type ServiceDef } from "./parts.js";
+import { isAlive, listRecords, readRecord, startProcess, stopProcess, tailLog, type ProcessRecord } from "./processes.js";
+import { answers, waitUntil } from "../common/wait.js";
+import { portInUse } from "./ports.js";
+
+export interface LabOptions {
+  home?: string;
+  /** Explicit ports by service name (tests use free ports). */
+  ports?: Record<string, number>;
+  /** Extra env for every service started (e.g. FAIL_SEED, BACKOFF_BASE_MS). */
+  env?: Record<string, string>;
+  /** Flags for node itself, e.g. ["--cpu-prof"] to profile the services. */
+  nodeArgs?: string[];
+  /** Only these services of the part (e.g. restart `inventory` alone). */
+  only?: string[];
+  mode?: BrokerMode;
+  healthTimeoutMs?: number;
+  log?: (line: string) => void;
+}
+
+export interface RunningService {
+  name: string;
+  port: number;
+  url: string;
+  pid: number;
+  log: string;
+}
+
+export interface RunningPart {
+  part: PartId;
+  services: Record<string, RunningService>;
+  brokers: BrokerStatus[];
+}
+
+export const processName = (part: PartId, service: string): string => `${part}-${service}`;
+
+export async function up(part: PartId, opts: LabOptions = {}): Promise<RunningPart> {
+  const home = opts.home ?? labHome();
+  const log = opts.log ?? (() => {});
+  const def = PARTS[part];
+  const brokers: BrokerStatus[] = [];
+  for (const id of def.brokers) {
+    // Restarting one service (`only`) must not start a broker the student stopped on purpose.
+    brokers.push(opts.only ? await BROKERS[id].status({ home, mode: opts.mode }) : await BROKERS[id].up({ home, mode: opts.mode, log }));
+  }
+  const brokerEnv = Object.assign({}, ...brokers.map((b) => b.env ?? {})) as Record<string, string>;
+  const services: Record<string, RunningService> = {};
+  for (const svc of def.services(portsFor(part, opts.ports))) {
+    if (opts.only && !opts.only.includes(svc.name)) continue;
+    services[svc.name] = await startService(part, svc, { ...opts, env: { ...brokerEnv, ...opts.env }, home, log });
+  }
+  return { part, services, brokers };
+}
+
+async function startService(part: PartId, svc: ServiceDef, opts: LabOptions & { home: string; log: (l: string) => void }): Promise<RunningService> {
+  const name = processName(part, svc.name);
+  const healthUrl = `http://127.0.0.1:${svc.port}${svc.healthPath}`;
+  const existing = readRecord(name, opts.home);
+  if (existing && isAlive(existing.pid) && (await answers(healthUrl))) {
+    opts.log(`${name} already running (pid ${existing.pid}, port ${svc.port})`);
+    return running(svc, existing);
+  }
+  if (existing) await stopProcess(name, opts.home); // a stale or unhealthy leftover
+  if (await portInUse(svc.port)) {
+    throw new Error(`${name}: port ${svc.port} is already taken by another program; stop it, or set ${part.toUpperCase()}_${svc.name.toUpperCase()}_PORT`);
+  }
+  const record = startProcess(
+    {
+      name,
+      command: process.execPath,
+      args: [...(svc.nodeArgs ?? []), ...(opts.nodeArgs ?? []), scriptPath(svc), ...(svc.args ?? [])],
+      // DATA_DIR: where a service keeps its durable state, inside LAB_HOME (a test's home is its own).
+      env: { PORT: String(svc.port), DATA_DIR: path.join(opts.home, "data", part), ...svc.env, ...opts.env },
+      meta: { part, service: svc.name, port: svc.port, health: healthUrl },
+    },
+    opts.home,
+  );
+  try {
+    await waitUntil(async () => {
+      if (!isAlive(record.pid)) throw new Error("exited");
+      return answers(healthUrl);
+    }, `${name} to answer ${healthUrl}`, opts.healthTimeoutMs ?? 30_000);
+  } catch (err) {
+    await stopProcess(name, opts.home);
+    throw new Error(`${name} did not become healthy (${(err as Error).message}). Last lines of ${record.log}:\n${tailLog(record.log)}`);
+  }
+  opts.log(`${name} up on port ${svc.port} (pid ${record.pid})`);
+  return running(svc, record);
+}
+
+const running = (svc: ServiceDef, r: ProcessRecord): RunningService => ({
+  name: svc.name,
+  port: svc.port,
+  url: `http://127.0.0.1:${svc.port}`,
+  pid: r.pid,
+  log: r.log,
+});
+
+/** Stop a part's services (all, or `only`), then its brokers unless `keepBrokers`. */
+export async function down(part: PartId, opts: LabOptions & { keepBrokers?: boolean } = {}): Promise<string[]> {
+  const home = opts.home ?? labHome();
+  const stopped: string[] = [];
+  const mine = listRecords(home).filter((r) => r.meta?.part === part && (!opts.only || opts.only.includes(String(r.meta?.service))));
+  for (const r of mine.reverse()) {
+    await stopProcess(r.name, home);
+    stopped.push(r.name);
+    opts.log?.(`${r.name} stopped`);
+  }
+  if (!opts.only && !opts.keepBrokers) {
+    for (const id of PARTS[part].brokers) {
+      const stillNeeded = listRecords(home).some((r) => r.meta?.part && PARTS[r.meta.part as PartId]?.brokers.includes(id));
+      if (stillNeeded) {
+        opts.log?.(`${id} kept: another part still uses it`);
+        continue;
+      }
+      await BROKERS[id].down({ home, mode: opts.mode, log: opts.log });
+      stopped.push(id);
+    }
+  }
+  return stopped;
+}
+
+export interface ServiceStatus {
+  name: string;
+  part: string;
+  pid: number;
+  port?: number;
+  alive: boolean;
+  healthy: boolean;
+  log: string;
+}
+
+export async function status(opts: { home?: string } = {}): Promise<{ services: ServiceStatus[]; brokers: BrokerStatus[] }> {
+  const home = opts.home ?? labHome();
+  const services = await Promise.all(
+    listRecords(home)
+      .filter((r) => r.meta?.part)
+      .map(async (r) => ({
+        name: r.name,
+        part: String(r.meta?.part),
+        pid: r.pid,
+        port: r.meta?.port as number | undefined,
+        alive: isAlive(r.pid),
+        healthy: typeof r.meta?.health === "string" ? await answers(r.meta.health) : false,
+        log: r.log,
+      })),
+  );
+  const brokers = await Promise.all(Object.values(BROKERS).map((b) => b.status({ home })));
+  return { services, brokers };
+}

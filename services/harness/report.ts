@@ -1,0 +1,180 @@
+// The submission bundle: every notebook executed headless on the tslab kernel, saved as an
+// executed .ipynb and a self-contained HTML page in results/reports/, plus an index page with
+// one verdict line per notebook. `npm run report`, `npm run lab` and the tests all run this.
+import { spawn } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import { down } from "./lifecycle.js";
+import { ensureJupyter, jupyterEnv, notebooksDir, venvBin } from "./jupyter.js";
+import { escapeHtml as esc, verdictsIn, type LabMode } from "./notebook.js";
+import { PART_IDS } from "./parts.js";
+import { projectRoot, resultsDir } from "../common/paths.js";
+
+export const NOTEBOOKS = [
+  { name: "01-sync-rest", title: "Part A — synchronous REST" },
+  { name: "02-async-rabbitmq", title: "Part B — asynchronous messaging over RabbitMQ" },
+  { name: "03-streaming-kafka", title: "Part C — event streaming over Kafka" },
+  { name: "04-compare", title: "The three models side by side" },
+] as const;
+
+const executeScript = path.join(projectRoot, "lab-scripts", "report", "execute.py");
+
+export interface NotebookRun {
+  name: string;
+  title: string;
+  mode: LabMode;
+  /** When it finished (ISO). */
+  finished: string;
+  /** Every cell ran without an error. */
+  ok: boolean;
+  /** Every verdict the notebook showed passed (and it showed at least one). */
+  passed: boolean;
+  verdicts: { passed: boolean; text: string }[];
+  seconds: number;
+  ipynb: string;
+  html: string;
+  /** The last lines printed when a cell failed. */
+  error?: string;
+}
+
+export interface ReportOptions {
+  mode: LabMode;
+  /** Only these notebooks (names or their number prefixes, e.g. "01"). */
+  only?: (string | number)[];
+  outDir?: string;
+  /** Seconds one cell may take. */
+  cellTimeoutS?: number;
+  log?: (line: string) => void;
+}
+
+export interface Report {
+  mode: LabMode;
+  ok: boolean;
+  runs: NotebookRun[];
+  index: string;
+}
+
+export function selectNotebooks(wanted?: (string | number)[]): (typeof NOTEBOOKS)[number][] {
+  if (!wanted?.length) return [...NOTEBOOKS];
+  const only = wanted.map((o) => (/^\d+$/.test(String(o)) ? String(o).padStart(2, "0") : String(o))); // --only 1 or 01
+  const picked = NOTEBOOKS.filter((nb) => only.some((o) => nb.name === o || nb.name.startsWith(`${o}-`) || `${nb.name}.ipynb` === o));
+  const unknown = only.filter((o) => !NOTEBOOKS.some((nb) => nb.name === o || nb.name.startsWith(`${o}-`) || `${nb.name}.ipynb` === o));
+  if (unknown.length) throw new Error(`unknown notebook ${unknown.join(", ")}: use one of ${NOTEBOOKS.map((n) => n.name).join(", ")}`);
+  return picked;
+}
+
+/** Execute one notebook headless; its progress goes to `log` line by line as it runs. */
+export async function executeNotebook(name: string, opts: { mode: LabMode; outDir: string; cellTimeoutS?: number; log?: (line: string) => void }): Promise<NotebookRun> {
+  const log = opts.log ?? (() => {});
+  const title = NOTEBOOKS.find((n) => n.name === name)?.title ?? name;
+  const ipynb = path.join(opts.outDir, `${name}.ipynb`);
+  const html = path.join(opts.outDir, `${name}.html`);
+  fs.rmSync(ipynb, { force: true });
+  fs.rmSync(html, { force: true });
+  const started = Date.now();
+  const tail: string[] = [];
+  const code = await new Promise<number | null>((resolve) => {
+    const args = [executeScript, path.join(notebooksDir, `${name}.ipynb`), "--ipynb", ipynb, "--html", html, "--timeout", String(opts.cellTimeoutS ?? 3600)];
+    const child = spawn(venvBin("python"), args, { cwd: notebooksDir, env: jupyterEnv({ LAB_MODE: opts.mode, FORCE_COLOR: "0" }), stdio: ["ignore", "pipe", "pipe"] });
+    const onLines = (chunk: Buffer) => {
+      for (const line of chunk.toString().split("\n")) {
+        if (!line.trim()) continue;
+        log(line);
+        tail.push(line);
+        if (tail.length > 20) tail.shift();
+      }
+    };
+    child.stdout.on("data", onLines);
+    child.stderr.on("data", (chunk: Buffer) => {
+      for (const line of chunk.toString().split("\n")) if (line.trim() && !/Warning|warn\(|_validate\(/.test(line)) tail.push(line);
+    });
+    child.on("error", (err) => {
+      tail.push(err.message);
+      resolve(null);
+    });
+    child.on("close", resolve);
+  });
+  const ok = code === 0 && fs.existsSync(ipynb);
+  const verdicts = fs.existsSync(ipynb) ? verdictsIn(fs.readFileSync(ipynb, "utf8")) : [];
+  return {
+    name,
+    title,
+    mode: opts.mode,
+    finished: new Date().toISOString(),
+    ok,
+    passed: ok && verdicts.length > 0 && verdicts.every((v) => v.passed),
+    verdicts,
+    seconds: Math.round((Date.now() - started) / 100) / 10,
+    ipynb,
+    html,
+    error: ok ? undefined : tail.slice(-8).join("\n"),
+  };
+}
+
+/** Run every notebook (or `only`), one after the other, then write the index page. */
+export async function buildReport(opts: ReportOptions): Promise<Report> {
+  const log = opts.log ?? (() => {});
+  if (opts.mode !== "quick" && opts.mode !== "full") throw new Error(`mode ${JSON.stringify(opts.mode)}: use quick or full`);
+  const outDir = opts.outDir ?? resultsDir("reports");
+  fs.mkdirSync(outDir, { recursive: true });
+  await ensureJupyter({ log: (line) => log(`jupyter: ${line}`) });
+  const runs: NotebookRun[] = [];
+  for (const nb of selectNotebooks(opts.only)) {
+    log(`▶ ${nb.name}.ipynb — ${nb.title} (${opts.mode} mode)`);
+    const run = await executeNotebook(nb.name, { mode: opts.mode, outDir, cellTimeoutS: opts.cellTimeoutS, log });
+    runs.push(run);
+    if (!run.ok) {
+      // A failed cell skips the notebook's own clean-up: stop whatever it left running.
+      for (const part of [...PART_IDS].reverse()) await down(part).catch(() => []);
+    }
+    log(`${run.ok ? (run.passed ? "✔" : "✖") : "✖"} ${nb.name}: ${run.ok ? verdictLine(run) : "a cell failed"} (${run.seconds} s)`);
+  }
+  // The index lists every page in the folder: the notebooks run now, and those of an earlier run
+  // (`--only` re-runs some) whose pages are still there.
+  const listed = [...runs, ...earlierRuns(outDir).filter((e) => !runs.some((r) => r.name === e.name) && fs.existsSync(e.html))];
+  listed.sort((x, y) => NOTEBOOKS.findIndex((n) => n.name === x.name) - NOTEBOOKS.findIndex((n) => n.name === y.name));
+  const index = writeIndex(listed, outDir);
+  fs.writeFileSync(path.join(outDir, "report.json"), JSON.stringify({ generated: new Date().toISOString(), runs: listed }, null, 2) + "\n");
+  return { mode: opts.mode, ok: runs.every((r) => r.ok), runs, index };
+}
+
+function earlierRuns(outDir: string): NotebookRun[] {
+  try {
+    const runs = JSON.parse(fs.readFileSync(path.join(outDir, "report.json"), "utf8")).runs as NotebookRun[];
+    return runs.filter((r) => r.mode && r.finished); // written by this version
+  } catch {
+    return [];
+  }
+}
+
+const verdictLine = (run: NotebookRun): string =>
+  run.verdicts.length === 0 ? "no verdict shown" : run.passed ? `${run.verdicts.length} experiment(s) passed` : run.verdicts.filter((v) => !v.passed).map((v) => v.text).join("; ");
+
+/** index.html: one line per notebook with its verdict and links to the page and the .ipynb. */
+export function writeIndex(runs: NotebookRun[], outDir: string): string {
+  const rows = runs
+    .map((r) => {
+      const state = !r.ok ? "cell error" : r.passed ? "PASS" : "FAIL";
+      const colour = r.ok && r.passed ? "#1e6b34" : "#a50e0e";
+      const detail = r.ok ? r.verdicts.map((v) => `<li>${v.passed ? "✔" : "✖"} ${esc(v.text.replace(/^[✔✖] (PASS|FAIL) — /, ""))}</li>`).join("") : `<li><pre>${esc(r.error ?? "")}</pre></li>`;
+      return `<tr><td><a href="${r.name}.html">${esc(r.title)}</a><br><small><a href="${r.name}.ipynb">${r.name}.ipynb</a></small></td><td style="color:${colour};font-weight:600">${state}</td><td><ul>${detail}</ul></td><td>${r.seconds} s, ${r.mode}<br><small>${esc(r.finished.slice(0, 16).replace("T", " "))}</small></td></tr>`;
+    })
+    .join("\n");
+  const html = `<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>Campus Food Lab — report</title>
+<style>body{font-family:sans-serif;max-width:60em;margin:2em auto;padding:0 1em}table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ddd;padding:0.5em;text-align:left;vertical-align:top}ul{margin:0;padding-left:1.2em}pre{white-space:pre-wrap;font-size:0.85em}</style>
+</head><body>
+<h1>Campus Food Lab — report</h1>
+<p>One workflow (place an order → reserve inventory → notify the user) built three ways, run and measured.
+${runs.some((r) => r.mode === "quick") ? "Runs in <strong>quick</strong> mode use small figures for a first look; <code>npm run lab</code> uses the assignment's figures (full mode)." : "Full mode: the assignment's figures."}
+Generated ${esc(new Date().toISOString().slice(0, 16).replace("T", " "))} UTC.</p>
+<table><thead><tr><th>notebook</th><th>verdict</th><th>experiments</th><th>run</th></tr></thead>
+<tbody>
+${rows}
+</tbody></table>
+</body></html>
+`;
+  const file = path.join(outDir, "index.html");
+  fs.writeFileSync(file, html);
+  return file;
+}

@@ -1,0 +1,115 @@
+// What the Part B and Part C scenarios share: a stack of their own (services on free ports, a
+// fresh data folder per scenario, the native broker of the campaign's LAB_HOME), steady load at
+// a fixed rate, and counting what came back.
+import path from "node:path";
+import { down, up, type LabOptions, type RunningPart } from "./lifecycle.js";
+import { PARTS, type PartId } from "./parts.js";
+import { freePort } from "./ports.js";
+import { isAlive, readRecord } from "./processes.js";
+import { sleep } from "../common/wait.js";
+import type { ScenarioOptions } from "./verdict.js";
+
+export interface Stack {
+  running: RunningPart;
+  /** Options to start or restart one of its services the same way (`{...stack.lab, only: [name]}`). */
+  lab: LabOptions;
+  /** Services stopped; the broker stays up for the next scenario (the campaign stops it at the end). */
+  release(): Promise<void>;
+}
+
+/**
+ * Brokers run natively: the scenarios kill processes by pid and restart a broker on the same
+ * data, which is what the claims are about. DATA_DIR is the scenario's own, so stock and processed
+ * ids start fresh; RESULTS_DIR keeps anything a service writes (POST /report) out of results/.
+ */
+export async function openStack(part: PartId, opts: ScenarioOptions, scenario: string, env: Record<string, string> = {}): Promise<Stack> {
+  const ports: Record<string, number> = {};
+  for (const name of Object.keys(PARTS[part].defaultPorts)) ports[name] = await freePort();
+  const lab: LabOptions = {
+    home: opts.home,
+    ports,
+    mode: "native",
+    healthTimeoutMs: 60_000,
+    env: { DATA_DIR: path.join(opts.home, "data", `${scenario}-${Date.now()}`), RESULTS_DIR: path.join(opts.home, "results"), ...env },
+  };
+  try {
+    const running = await up(part, { ...lab, log: opts.log });
+    return { running, lab, release: () => down(part, { home: opts.home, keepBrokers: true }).then(() => {}) };
+  } catch (err) {
+    await down(part, { home: opts.home, keepBrokers: true });
+    throw err;
+  }
+}
+
+/** Restart one service of the stack (after a kill -9 or a stop), with the same env and port. */
+export async function restartService(stack: Stack, name: string, env: Record<string, string> = {}): Promise<RunningPart> {
+  const part = stack.running.part;
+  await down(part, { home: stack.lab.home, only: [name] }); // a live one stops first, so the new env applies
+  const running = await up(part, { ...stack.lab, env: { ...stack.lab.env, ...env }, only: [name] });
+  stack.running.services[name] = running.services[name];
+  return running;
+}
+
+/** The pid the lab recorded for a service (to tell "reconnected by itself" from "restarted"). */
+export const pidOf = (stack: Stack, name: string): number | undefined => readRecord(`${stack.running.part}-${name}`, stack.lab.home)?.pid;
+
+export const allAlive = (stack: Stack): boolean => Object.keys(stack.running.services).every((n) => {
+  const pid = pidOf(stack, n);
+  return pid !== undefined && isAlive(pid);
+});
+
+/** One request of a steady load: when it was sent, how long its answer took, what it was. */
+export interface Sent<T = unknown> {
+  seq: number;
+  sent_ms: number;
+  ms: number;
+  status: number | string;
+  body: T;
+}
+
+/**
+ * Send at a fixed rate until stopped, without waiting for answers: a request that hangs shows up
+ * as its own long response time instead of slowing the schedule down.
+ */
+export function steadyLoad<T>(rate: number, send: (seq: number) => Promise<{ status: number | string; body: T }>) {
+  const t0 = performance.now();
+  const sent: Sent<T>[] = [];
+  const inFlight = new Set<Promise<void>>();
+  let running = true;
+  const loop = (async () => {
+    for (let seq = 0; running; seq++) {
+      const due = t0 + (seq * 1000) / rate;
+      await sleep(Math.max(0, due - performance.now()));
+      if (!running) break;
+      const started = performance.now();
+      const p = send(seq)
+        .catch((err) => ({ status: (err as { code?: string }).code ?? "error", body: String(err) as T }))
+        .then((r) => void sent.push({ seq, sent_ms: Math.round(started - t0), ms: Math.round(performance.now() - started), status: r.status, body: r.body }));
+      inFlight.add(p);
+      void p.finally(() => inFlight.delete(p));
+    }
+  })();
+  return {
+    /** Milliseconds since the load started (for a timeline). */
+    now: () => Math.round(performance.now() - t0),
+    sent,
+    async stop(): Promise<Sent<T>[]> {
+      running = false;
+      await loop;
+      await Promise.all([...inFlight]);
+      return sent.sort((a, b) => a.seq - b.seq);
+    },
+  };
+}
+
+export function countBy<T>(items: T[], key: (t: T) => string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const i of items) out[key(i)] = (out[key(i)] ?? 0) + 1;
+  return out;
+}
+
+/** Is an error answer clear: a 4xx/5xx whose JSON body says what (`error`) and why (`message`)? */
+export const clearError = (status: number | string, body: unknown): boolean =>
+  typeof status === "number" && status >= 400 && typeof (body as { error?: unknown })?.error === "string" && typeof (body as { message?: unknown })?.message === "string";
+
+export const seconds = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;

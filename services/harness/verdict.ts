@@ -1,0 +1,81 @@
+// What every fault scenario reports, Maelstrom-style: what was sent, what was acknowledged,
+// where each order ended up, what was lost or done twice, and the checker's verdict.
+import fs from "node:fs";
+import path from "node:path";
+import { readJsonResults, resultsDir, writeJsonResult } from "../common/paths.js";
+import { markdownTable } from "../common/table.js";
+
+/** What every fault scenario is given: its LAB_HOME, its size, its seed and where to log. */
+export interface ScenarioOptions {
+  home: string;
+  quick: boolean;
+  seed: number;
+  log: (line: string) => void;
+}
+
+export interface Invariant {
+  name: string;
+  holds: boolean;
+  observed: string;
+}
+
+export interface ScenarioResult {
+  scenario: string;
+  part: "A" | "B" | "C" | "all";
+  seed: number;
+  orders_sent: number;
+  orders_acknowledged: number;
+  final_states: Record<string, number>;
+  lost: number;
+  duplicated_effects: number;
+  invariants: Invariant[];
+  verdict: "PASS" | "FAIL";
+  details?: Record<string, unknown>;
+  at: string;
+}
+
+export function verdictOf(r: Omit<ScenarioResult, "verdict" | "at">): ScenarioResult {
+  const holds = r.invariants.every((i) => i.holds) && r.lost === 0 && r.duplicated_effects === 0;
+  return { ...r, verdict: holds ? "PASS" : "FAIL", at: new Date().toISOString() };
+}
+
+export const writeScenario = (r: ScenarioResult, dir = resultsDir("faults")): string => writeJsonResult(dir, r.scenario, r);
+
+export const readScenarios = (dir = resultsDir("faults")): ScenarioResult[] =>
+  readJsonResults<ScenarioResult>(dir).sort((a, b) => a.scenario.localeCompare(b.scenario));
+
+const states = (s: Record<string, number>) => Object.entries(s).map(([k, n]) => `${k} ${n}`).join(", ");
+
+export function scenarioTable(results: ScenarioResult[]) {
+  return results.map((r) => ({
+    scenario: r.scenario,
+    part: r.part,
+    "orders sent": r.orders_sent,
+    acknowledged: r.orders_acknowledged,
+    "final states": states(r.final_states),
+    lost: r.lost,
+    "duplicated effects": r.duplicated_effects,
+    verdict: r.verdict === "PASS" ? "✔ PASS" : "✖ FAIL",
+  }));
+}
+
+export function writeFaultsReadme(results: ScenarioResult[], dir = resultsDir("faults")): string {
+  const failing = results.flatMap((r) => r.invariants.filter((i) => !i.holds).map((i) => ({ scenario: r.scenario, invariant: i.name, observed: i.observed })));
+  const text = [
+    "# Fault campaign",
+    "",
+    "Each scenario runs against the real stack, then a checker tests its invariants. Scenarios are reproducible from their seed.",
+    "",
+    markdownTable(scenarioTable(results)),
+    "",
+    "## Invariants",
+    "",
+    markdownTable(results.flatMap((r) => r.invariants.map((i) => ({ scenario: r.scenario, invariant: i.name, holds: i.holds ? "✔" : "✖", observed: i.observed })))),
+    "",
+    failing.length ? `**${failing.length} invariant(s) broken.**` : "Every invariant held.",
+    "",
+  ].join("\n");
+  const file = path.join(dir, "README.md");
+  fs.writeFileSync(file, text);
+  return file;
+}

@@ -1,0 +1,135 @@
+// Part A under a slow and failing inventory, and under hostile input. The synchronous chain
+// cannot hide a bad dependency, but it can stay bounded: no order held past its deadline, no
+// reserve done twice by a retry, no pile-up of requests in flight.
+import axios from "axios";
+import { down, up, type RunningPart } from "../../harness/lifecycle.js";
+import { freePort } from "../../harness/ports.js";
+import { isAlive } from "../../harness/processes.js";
+import { inject } from "../lab/latency.js";
+import { fuzzEndpoint, type FuzzResult } from "../../harness/fuzz.js";
+import { hostileBody, hostileQuery } from "../../harness/hostile.js";
+import { verdictOf, type ScenarioOptions, type ScenarioResult } from "../../harness/verdict.js";
+
+const http = axios.create({ validateStatus: () => true, timeout: 30_000 });
+const DEADLINE_MS = 6000;
+const MAX_IN_FLIGHT = 32;
+
+async function startPartA(opts: ScenarioOptions): Promise<RunningPart> {
+  const ports = { order: await freePort(), inventory: await freePort(), notification: await freePort() };
+  return up("partA", { home: opts.home, ports, env: { FAIL_SEED: String(opts.seed), MAX_IN_FLIGHT: String(MAX_IN_FLIGHT), ORDER_DEADLINE_MS: String(DEADLINE_MS) } });
+}
+
+const healthOf = async (url: string) => (await http.get(`${url}/health`)).data;
+
+export async function slowAndFailingDependency(opts: ScenarioOptions): Promise<ScenarioResult> {
+  const part = await startPartA(opts);
+  const { order, inventory } = part.services;
+  const delays = opts.quick ? [0, 4] : [0, 0.5, 2, 4];
+  const failRates = opts.quick ? [0, 1] : [0, 0.5, 1];
+  const concurrency = opts.quick ? 8 : 24;
+  const cells: { delay_s: number; fail_rate: number; concurrency: number; statuses: Record<string, number>; max_ms: number }[] = [];
+  const finalStates: Record<string, number> = {};
+  let sent = 0, acknowledged = 0, lost = 0, maxMs = 0;
+  try {
+    const grid = delays.flatMap((d) => failRates.map((f) => ({ d, f, c: concurrency })));
+    grid.push({ d: 1, f: 0, c: MAX_IN_FLIGHT * 2 }); // a burst past the in-flight limit
+    for (const { d, f, c } of grid) {
+      await inject(inventory.url, d, f);
+      const results = await Promise.all(
+        Array.from({ length: c }, async (_, i) => {
+          const t0 = performance.now();
+          try {
+            const res = await http.post(`${order.url}/order`, { order: `fault #${i}` });
+            return { status: String(res.status), state: stateOf(res.status, res.data), ms: performance.now() - t0 };
+          } catch {
+            return { status: "no answer", state: "LOST", ms: performance.now() - t0 };
+          }
+        }),
+      );
+      const statuses: Record<string, number> = {};
+      for (const r of results) {
+        statuses[r.status] = (statuses[r.status] ?? 0) + 1;
+        finalStates[r.state] = (finalStates[r.state] ?? 0) + 1;
+        if (r.state === "LOST") lost++;
+        if (r.status === "200") acknowledged++;
+      }
+      sent += c;
+      const cellMax = Math.max(...results.map((r) => r.ms));
+      maxMs = Math.max(maxMs, cellMax);
+      cells.push({ delay_s: d, fail_rate: f, concurrency: c, statuses, max_ms: Math.round(cellMax) });
+      opts.log(`delay ${d} s, fail-rate ${f}, ${c} concurrent: ${JSON.stringify(statuses)}, slowest ${(cellMax / 1000).toFixed(2)} s`);
+    }
+    await inject(inventory.url, 0, 0);
+    const [orderHealth, inventoryHealth] = [await healthOf(order.url), await healthOf(inventory.url)];
+    return verdictOf({
+      scenario: "A-slow-failing-dependency",
+      part: "A",
+      seed: opts.seed,
+      orders_sent: sent,
+      orders_acknowledged: acknowledged,
+      final_states: finalStates,
+      lost,
+      duplicated_effects: inventoryHealth.orders_reserved_twice,
+      invariants: [
+        { name: `no order held past the ${DEADLINE_MS / 1000} s deadline (+0.5 s)`, holds: maxMs <= DEADLINE_MS + 500, observed: `slowest answer ${(maxMs / 1000).toFixed(2)} s` },
+        { name: "retries never reserve an order twice", holds: inventoryHealth.orders_reserved_twice === 0, observed: `${inventoryHealth.reservations} reservations, ${inventoryHealth.orders_reserved_twice} orders reserved twice` },
+        { name: `in-flight orders stay ≤ ${MAX_IN_FLIGHT}`, holds: orderHealth.max_in_flight_seen <= MAX_IN_FLIGHT, observed: `max in flight ${orderHealth.max_in_flight_seen}, ${orderHealth.refused} refused with 503` },
+        { name: "every request got an answer", holds: lost === 0, observed: `${lost} without an answer` },
+      ],
+      details: { cells },
+    });
+  } finally {
+    await down("partA", { home: opts.home });
+  }
+}
+
+const stateOf = (status: number, body: any): string =>
+  status === 200 ? "CONFIRMED" : status === 503 ? "REFUSED" : body?.status === "RESERVED" ? "RESERVED-UNNOTIFIED" : "FAILED";
+
+export async function badInput(opts: ScenarioOptions): Promise<ScenarioResult> {
+  const part = await startPartA(opts);
+  const { order, inventory, notification } = part.services;
+  const runs = opts.quick ? 60 : 500;
+  const targets = [
+    { name: "POST /order", method: "POST" as const, url: `${order.url}/order`, input: hostileBody(["order"]) },
+    { name: "POST /reserve", method: "POST" as const, url: `${inventory.url}/reserve`, input: hostileBody(["order_id", "order"]) },
+    { name: "POST /send", method: "POST" as const, url: `${notification.url}/send`, input: hostileBody(["order_id", "reservation_id"]) },
+    { name: "GET /set-delay-time", method: "GET" as const, url: `${inventory.url}/set-delay-time`, input: hostileQuery("delay-time") },
+    { name: "GET /set-fail-rate", method: "GET" as const, url: `${inventory.url}/set-fail-rate`, input: hostileQuery("fail-rate") },
+  ];
+  try {
+    const results: FuzzResult[] = [];
+    for (const t of targets) {
+      const r = await fuzzEndpoint(t, runs, opts.seed);
+      results.push(r);
+      opts.log(`${t.name}: ${r.requests} hostile requests → ${JSON.stringify(r.by_status)}`);
+      await inject(inventory.url, 0, 0); // the set-* fuzzing may have left a valid delay behind
+    }
+    const good = await http.post(`${order.url}/order`, { order: "a good one after the storm" });
+    const alive = Object.values(part.services).every((s) => isAlive(s.pid));
+    const sent = results.reduce((n, r) => n + r.requests, 0);
+    const failures = results.flatMap((r) => r.failures.map((f) => ({ target: r.target, ...f })));
+    return verdictOf({
+      scenario: "A-bad-input",
+      part: "A",
+      seed: opts.seed,
+      orders_sent: sent,
+      orders_acknowledged: results.reduce((n, r) => n + Object.entries(r.by_status).filter(([s]) => s.startsWith("2")).reduce((m, [, c]) => m + c, 0), 0),
+      final_states: results.reduce<Record<string, number>>((acc, r) => {
+        for (const [s, c] of Object.entries(r.by_status)) acc[`HTTP ${s}`] = (acc[`HTTP ${s}`] ?? 0) + c;
+        return acc;
+      }, {}),
+      lost: 0,
+      duplicated_effects: 0,
+      invariants: [
+        { name: "no 5xx and no dropped connection", holds: failures.filter((f) => typeof f.status === "string" || f.status >= 500).length === 0, observed: `${failures.length} bad answers` },
+        { name: "every 4xx says what was wrong", holds: results.every((r) => r.unclear === 0), observed: `${results.reduce((n, r) => n + r.unclear, 0)} unclear` },
+        { name: "every service still runs", holds: alive, observed: alive ? "all alive" : "a service died" },
+        { name: "the next good order is confirmed", holds: good.status === 200, observed: `HTTP ${good.status}` },
+      ],
+      details: { per_endpoint: results.map(({ failures: f, ...rest }) => ({ ...rest, failures: f.slice(0, 5) })) },
+    });
+  } finally {
+    await down("partA", { home: opts.home });
+  }
+}

@@ -1,0 +1,237 @@
+// Part A's experiment: N sequential orders per scenario through the synchronous chain, timed by
+// the client, as in the seed's latency test — then a table, plots and a checker's verdict.
+import fs from "node:fs";
+import path from "node:path";
+import axios from "axios";
+import { up, down, type LabOptions } from "../../harness/lifecycle.js";
+import { portsFor } from "../../harness/parts.js";
+import { latencyDistributionSpec, histogramSpec, writeSvg } from "../../harness/plots.js";
+import { resultsDir } from "../../common/paths.js";
+import { summarize, type LatencySummary } from "../../harness/stats.js";
+import { markdownTable, toCsv, type Row } from "../../common/table.js";
+import { answers } from "../../common/wait.js";
+
+export type ScenarioName = "baseline" | "delay_2s" | "failure" | "timeout";
+
+export interface Scenario {
+  name: ScenarioName;
+  /** What the student should expect, and why. */
+  expect: string;
+  delaySeconds: number;
+  failRate: number;
+}
+
+/** The order service's defaults (services/partA-sync-rest/order.ts): what the checks compare against. */
+export const ORDER_POLICY = { timeoutMs: 3000, retries: 2 };
+
+export const SCENARIOS: Scenario[] = [
+  { name: "baseline", delaySeconds: 0, failRate: 0, expect: "a few ms: two local hops" },
+  { name: "delay_2s", delaySeconds: 2, failRate: 0, expect: "baseline + 2 s: the caller waits for the slow hop" },
+  { name: "failure", delaySeconds: 0, failRate: 1, expect: "502 reserve-failed after 1 + 2 retries with backoff" },
+  { name: "timeout", delaySeconds: 5, failRate: 0, expect: "504 inventory-timeout after the 3 s timeout, not the 5 s delay" },
+];
+
+export interface RequestRow {
+  scenario: ScenarioName;
+  request: number;
+  latency_ms: number;
+  http_status: number;
+  ok: boolean;
+  error: string;
+  order_id: string;
+  reserve_ms?: number;
+  notify_ms?: number;
+  reserve_attempts?: number;
+}
+
+export interface ScenarioSummary extends LatencySummary {
+  scenario: ScenarioName;
+  ok: number;
+  errors: number;
+}
+
+export interface Check {
+  scenario: ScenarioName;
+  check: string;
+  passed: boolean;
+  observed: string;
+}
+
+export interface LatencyResult {
+  requests: number;
+  rows: RequestRow[];
+  summaries: ScenarioSummary[];
+  checks: Check[];
+}
+
+const http = axios.create({ validateStatus: () => true, timeout: 60_000 });
+
+/** Set the inventory's injected delay and failure rate through its own endpoints. */
+export async function inject(inventoryUrl: string, delaySeconds: number, failRate: number): Promise<void> {
+  await http.get(`${inventoryUrl}/set-delay-time`, { params: { "delay-time": delaySeconds } });
+  await http.get(`${inventoryUrl}/set-fail-rate`, { params: { "fail-rate": failRate } });
+}
+
+/** One order, timed from the client's side: what the user waits for. */
+export async function timeOrder(orderUrl: string, label: string): Promise<Omit<RequestRow, "scenario" | "request">> {
+  const started = performance.now();
+  const res = await http.post(`${orderUrl}/order`, { order: label });
+  const latency_ms = Math.round((performance.now() - started) * 10) / 10;
+  const t = res.data?.timings ?? {};
+  return {
+    latency_ms,
+    http_status: res.status,
+    ok: res.status === 200,
+    error: res.data?.error ?? "",
+    order_id: res.data?.order_id ?? "",
+    reserve_ms: t.reserve_ms,
+    notify_ms: t.notify_ms,
+    reserve_attempts: t.reserve_attempts,
+  };
+}
+
+export async function runScenario(
+  urls: { order: string; inventory: string },
+  scenario: Scenario,
+  requests: number,
+  onRequest: (row: RequestRow) => void = () => {},
+): Promise<RequestRow[]> {
+  await inject(urls.inventory, scenario.delaySeconds, scenario.failRate);
+  const rows: RequestRow[] = [];
+  try {
+    for (let i = 1; i <= requests; i++) {
+      const row: RequestRow = { scenario: scenario.name, request: i, ...(await timeOrder(urls.order, `test #${i}`)) };
+      rows.push(row);
+      onRequest(row);
+    }
+  } finally {
+    await inject(urls.inventory, 0, 0);
+  }
+  return rows;
+}
+
+export function summarizeScenarios(rows: RequestRow[]): ScenarioSummary[] {
+  const names = [...new Set(rows.map((r) => r.scenario))];
+  return names.map((scenario) => {
+    const mine = rows.filter((r) => r.scenario === scenario);
+    const ok = mine.filter((r) => r.ok).length;
+    return { scenario, ...summarize(mine.map((r) => r.latency_ms)), ok, errors: mine.length - ok };
+  });
+}
+
+/** The checker: does each scenario behave as the synchronous model predicts? */
+export function checkScenarios(rows: RequestRow[], summaries: ScenarioSummary[]): Check[] {
+  const by = (s: ScenarioName) => rows.filter((r) => r.scenario === s);
+  const median = (s: ScenarioName) => summaries.find((x) => x.scenario === s)?.median ?? NaN;
+  const checks: Check[] = [];
+  const add = (scenario: ScenarioName, check: string, passed: boolean, observed: string) => checks.push({ scenario, check, passed, observed });
+  if (by("baseline").length) {
+    add("baseline", "every order confirmed (200)", by("baseline").every((r) => r.ok), `${by("baseline").filter((r) => r.ok).length}/${by("baseline").length} ok`);
+  }
+  if (by("delay_2s").length) {
+    const added = median("delay_2s") - (by("baseline").length ? median("baseline") : 0);
+    add("delay_2s", "every order confirmed (200)", by("delay_2s").every((r) => r.ok), `${by("delay_2s").filter((r) => r.ok).length}/${by("delay_2s").length} ok`);
+    add("delay_2s", "the delay adds ≈ 2 s to the median (1.9–2.5 s)", added >= 1900 && added <= 2500, `+${(added / 1000).toFixed(3)} s`);
+  }
+  if (by("failure").length) {
+    const rs = by("failure");
+    add("failure", "every order answered 502 reserve-failed", rs.every((r) => r.http_status === 502 && r.error === "reserve-failed"), statuses(rs));
+    add("failure", `each tried 1 + ${ORDER_POLICY.retries} times`, rs.every((r) => r.reserve_attempts === 1 + ORDER_POLICY.retries), `attempts: ${[...new Set(rs.map((r) => r.reserve_attempts))].join(", ")}`);
+  }
+  if (by("timeout").length) {
+    const rs = by("timeout");
+    const worst = Math.max(...rs.map((r) => r.latency_ms));
+    add("timeout", "every order answered 504 inventory-timeout", rs.every((r) => r.http_status === 504 && r.error === "inventory-timeout"), statuses(rs));
+    add("timeout", `answered within the ${ORDER_POLICY.timeoutMs / 1000} s timeout (+0.5 s)`, worst <= ORDER_POLICY.timeoutMs + 500, `max ${(worst / 1000).toFixed(3)} s`);
+  }
+  return checks;
+}
+
+const statuses = (rows: RequestRow[]) =>
+  Object.entries(rows.reduce<Record<string, number>>((acc, r) => ((acc[`${r.http_status} ${r.error}`.trim()] = (acc[`${r.http_status} ${r.error}`.trim()] ?? 0) + 1), acc), {}))
+    .map(([k, n]) => `${n}× ${k}`)
+    .join(", ");
+
+export interface LatencyOptions extends LabOptions {
+  requests: number;
+  scenarios?: ScenarioName[];
+  onRequest?: (row: RequestRow, scenario: Scenario) => void;
+  onScenario?: (scenario: Scenario) => void;
+}
+
+/**
+ * The whole experiment: bring Part A up unless it already runs, run each scenario, and stop
+ * what this run started (a stack the student had up stays up).
+ */
+export async function runLatencyExperiment(opts: LatencyOptions): Promise<LatencyResult> {
+  const ports = portsFor("partA", opts.ports);
+  const alreadyUp = await answers(`http://127.0.0.1:${ports.order}/health`);
+  const running = await up("partA", opts);
+  const urls = { order: running.services.order.url, inventory: running.services.inventory.url };
+  try {
+    const scenarios = SCENARIOS.filter((s) => !opts.scenarios || opts.scenarios.includes(s.name));
+    const rows: RequestRow[] = [];
+    for (const scenario of scenarios) {
+      opts.onScenario?.(scenario);
+      rows.push(...(await runScenario(urls, scenario, opts.requests, (row) => opts.onRequest?.(row, scenario))));
+    }
+    const summaries = summarizeScenarios(rows);
+    return { requests: opts.requests, rows, summaries, checks: checkScenarios(rows, summaries) };
+  } finally {
+    if (!alreadyUp) await down("partA", { home: opts.home });
+  }
+}
+
+/** The seed report's table: one row per scenario, in milliseconds. */
+export function summaryTable(summaries: ScenarioSummary[]): Row[] {
+  return summaries.map((s) => ({
+    scenario: s.scenario,
+    "min (ms)": s.min,
+    "avg (ms)": s.mean,
+    "median (ms)": s.median,
+    "p95 (ms)": s.p95,
+    "p99 (ms)": s.p99,
+    "max (ms)": s.max,
+    ok: s.ok,
+    errors: s.errors,
+  }));
+}
+
+export function checksTable(checks: Check[]): Row[] {
+  return checks.map((c) => ({ verdict: c.passed ? "✔" : "✖", scenario: c.scenario, check: c.check, observed: c.observed }));
+}
+
+export const latencyPlot = (rows: RequestRow[]) =>
+  latencyDistributionSpec(rows.map((r) => ({ scenario: r.scenario, latency_ms: r.latency_ms, ok: r.ok })), "Part A — order latency per scenario (each tick is one request)");
+
+/** latency.csv, summary.json, summary.md and one SVG per scenario plus one for all. */
+export async function writeLatencyResults(result: LatencyResult, dir = resultsDir("partA")): Promise<string[]> {
+  const files: string[] = [];
+  const write = (name: string, text: string) => {
+    const file = path.join(dir, name);
+    fs.writeFileSync(file, text);
+    files.push(file);
+  };
+  write("latency.csv", toCsv(result.rows as unknown as Row[]));
+  write("summary.json", JSON.stringify({ requests: result.requests, summaries: result.summaries, checks: result.checks, passed: result.checks.every((c) => c.passed) }, null, 2));
+  const verdict = result.checks.every((c) => c.passed) ? "PASS" : "FAIL";
+  write(
+    "summary.md",
+    [
+      `# Part A — synchronous REST latency (${result.requests} requests per scenario)`,
+      "",
+      markdownTable(summaryTable(result.summaries)),
+      "",
+      `## Checker: ${verdict}`,
+      "",
+      markdownTable(checksTable(result.checks)),
+      "",
+    ].join("\n"),
+  );
+  files.push(await writeSvg(latencyPlot(result.rows), path.join(dir, "latency.svg")));
+  for (const s of result.summaries) {
+    const rows = result.rows.filter((r) => r.scenario === s.scenario);
+    files.push(await writeSvg(histogramSpec(rows.map((r) => r.latency_ms), `Part A — ${s.scenario}: latency of ${rows.length} orders`, "latency (ms)"), path.join(dir, `latency-${s.scenario}.svg`)));
+  }
+  return files;
+}

@@ -1,0 +1,311 @@
+// Part B (RabbitMQ) under faults: the inventory consumer killed with a backlog in hand, the broker
+// restarted under load, every message delivered twice. What must hold each time: every
+// acknowledged order reaches a final state, and stock, processed ids and notifications equal one
+// delivery of each order (at-least-once delivery, idempotent effects). Hostile input is in
+// partB-bad-input.ts.
+import { BROKERS } from "../../harness/brokers/index.js";
+import { down, processName } from "../../harness/lifecycle.js";
+import { crashProcess } from "../../harness/processes.js";
+import { BrokerProbe, getOrder, getProcessed, partBEndpoints, placeOrder, serviceStats, setInventoryDelay, type PartBEndpoints } from "../lab/client.js";
+import { sleep, waitUntil } from "../../common/wait.js";
+import { orderPlacedFor, type InventoryEvent } from "../events.js";
+import { EXCHANGES, QUEUES, ROUTING_KEYS } from "../topology.js";
+import type { ScenarioOptions } from "../../harness/verdict.js";
+import { SCARCE, effectsOf, placeAll, plannedOrders, snapshot, stockFor, waitAllFinal, type PlannedOrder } from "./effects.js";
+import { allAlive, clearError, countBy, openStack, pidOf, restartService, seconds, steadyLoad, type Stack } from "../../harness/stack.js";
+import { verdictOf, type ScenarioResult } from "../../harness/verdict.js";
+
+export { badInput } from "./bad-input.js";
+
+const urlsOf = (stack: Stack): PartBEndpoints => partBEndpoints(stack.running);
+
+/** The orders a scenario will place, stock for them (one item scarce), and the counters before it starts. */
+async function prepareOrders(urls: PartBEndpoints, seed: number, count: number, userPrefix: string) {
+  const plan = plannedOrders(seed, count, userPrefix);
+  const stock = await stockFor(urls.inventory, plan);
+  return { plan, stock, before: await snapshot(urls) };
+}
+
+/** What notification remembers about an order: the UserNotified it sent (404 → undefined). */
+async function getNotification(notificationUrl: string, orderId: string): Promise<{ event: { event_id: string; event_type: string } } | undefined> {
+  const res = await fetch(`${notificationUrl}/notifications/${encodeURIComponent(orderId)}`);
+  return res.status === 200 ? ((await res.json()) as { event: { event_id: string; event_type: string } }) : undefined;
+}
+
+// ---- Consumer crash ----
+
+/**
+ * A backlog of orders waits in order.placed.q while inventory is stopped; inventory starts on it
+ * and is killed (kill -9) part-way through, with messages in hand, then started again (more than
+ * once in the full run). RabbitMQ redelivers whatever was not acked; inventory's processed ids,
+ * written in the same transaction as the stock, make the redelivery harmless.
+ */
+export async function consumerCrash(opts: ScenarioOptions): Promise<ScenarioResult> {
+  const n = opts.quick ? 300 : 3000;
+  const kills = opts.quick ? 1 : 3;
+  // A pause before each message, 100 in hand at once (the prefetch): inventory drains in waves,
+  // 0.2 s apart, so the drain cannot end before a kill lands, and the kill lands while a wave is
+  // being reserved and acked (what leaves messages processed but not acked).
+  const stack = await openStack("partB", opts, "B-consumer-crash", { DELAY_TIME: "0.2" });
+  const urls = urlsOf(stack);
+  const probe = await BrokerProbe.open(urls.amqp);
+  try {
+    const { plan, stock, before } = await prepareOrders(urls, opts.seed, n, "u-crash");
+
+    // 1. The backlog: inventory stopped, every order accepted and queued.
+    await down("partB", { home: opts.home, only: ["inventory"] });
+    const placed = await placeAll(urls.order, plan);
+    const acked = placed.filter((p) => p.http_status === 202 && p.order_id);
+    const backlog = (await probe.queue(QUEUES.orderPlaced.name)).messages;
+    opts.log(`${acked.length}/${n} orders accepted with inventory down; ${backlog} messages wait in ${QUEUES.orderPlaced.name}`);
+
+    // 2. Inventory drains it, and is killed part-way, `kills` times. Its store says, once it is
+    //    started again, how far the killed process had got.
+    const killedAt: number[] = [];
+    let redelivered = 0; // processed but not acked at a kill: redelivered, recognised by the next process
+    for (let k = 1; k <= kills; k++) {
+      await restartService(stack, "inventory");
+      if (k > 1) killedAt.push((await serviceStats(urls.inventory)).processed_total - before.processed);
+      const target = before.processed + Math.round((k * acked.length) / (kills + 1));
+      await waitUntil(async () => (await serviceStats(urls.inventory)).processed_total >= target, `inventory to process ${target - before.processed} orders`, 120_000, 10);
+      redelivered += (await serviceStats(urls.inventory)).duplicates_ignored;
+      crashProcess(processName("partB", "inventory"), opts.home);
+      opts.log(`kill -9 #${k} of inventory once ${target - before.processed}/${acked.length} orders were processed`);
+    }
+    await restartService(stack, "inventory");
+    killedAt.push((await serviceStats(urls.inventory)).processed_total - before.processed);
+    const records = await waitAllFinal(urls.order, acked.map((a) => a.order_id!), opts.quick ? 60_000 : 300_000);
+    await sleep(300); // a (wrong) late effect would show now
+    const after = await snapshot(urls);
+    redelivered += after.inventory.duplicates_ignored;
+    const effects = effectsOf(acked, records, before, after, stock[SCARCE]);
+    opts.log(`final: ${JSON.stringify(effects.final_states)}; ${redelivered} OrderPlaced redelivered after a kill and recognised`);
+    const midDrain = killedAt.every((done) => done > 0 && done < acked.length);
+    return verdictOf({
+      scenario: "B-consumer-crash",
+      part: "B",
+      seed: opts.seed,
+      orders_sent: n,
+      orders_acknowledged: acked.length,
+      final_states: effects.final_states,
+      lost: effects.lost,
+      duplicated_effects: effects.duplicated_effects,
+      invariants: [
+        { name: "every order accepted (202) with inventory down", holds: acked.length === n, observed: `${acked.length}/${n}, ${backlog} queued` },
+        { name: `inventory killed (kill -9) mid-drain, ${kills} time(s)`, holds: midDrain, observed: killedAt.map((done) => `${done}/${acked.length} processed at the kill`).join("; ") },
+        {
+          name: "the kills left orders processed but not acked; each redelivery was recognised, not processed again",
+          holds: redelivered > 0,
+          observed: `${redelivered} OrderPlaced redelivered and recognised by their message id`,
+        },
+        ...effects.invariants,
+      ],
+      details: {
+        ...effects.details,
+        kills: killedAt,
+        redeliveries_recognised: redelivered,
+        redeliveries_recognised_after_last_restart: after.inventory.duplicates_ignored,
+        answers_republished_after_last_restart: after.inventory.republished,
+      },
+    });
+  } finally {
+    await probe.close();
+    await stack.release();
+  }
+}
+
+// ---- Broker restart ----
+
+/**
+ * Orders at a fixed rate the whole time; RabbitMQ stopped and started again on the same data in
+ * the middle. Inventory is slowed first so that messages wait in the queue (and in its hands)
+ * when the broker goes. Nothing is restarted but the broker: the services must reconnect alone.
+ */
+export async function brokerRestart(opts: ScenarioOptions): Promise<ScenarioResult> {
+  const rate = opts.quick ? 25 : 50;
+  const [warmup, outage, afterS] = opts.quick ? [2, 3, 3] : [5, 15, 10];
+  const stack = await openStack("partB", opts, "B-broker-restart");
+  const urls = urlsOf(stack);
+  const pids = Object.fromEntries(Object.keys(stack.running.services).map((s) => [s, pidOf(stack, s)]));
+  const confirmTimeoutMs = 5000; // the services' CONFIRM_TIMEOUT_MS default: the longest a publish may wait
+  try {
+    const { plan, stock, before } = await prepareOrders(urls, opts.seed, Math.ceil(rate * (warmup + outage + afterS + 30)), "u-broker");
+    await setInventoryDelay(urls.inventory, 3); // each order held 3 s: ~3 s of orders unacked in inventory's hands
+    const timeline: Record<string, number> = {};
+    const load = steadyLoad(rate, async (seq) => {
+      const r = await placeOrder(urls.order, plan[seq % plan.length].body);
+      return { status: r.http_status || (r.error ?? "no answer"), body: { ...r, plan: plan[seq % plan.length] } };
+    });
+    await sleep(warmup * 1000);
+    // Waiting in RabbitMQ when it stops: accepted, not yet processed (ready in the queue, or unacked in inventory's hands).
+    const processedAtStop = (await serviceStats(urls.inventory)).processed_total - before.processed;
+    const waitingAtStop = load.sent.filter((s) => s.status === 202).length - processedAtStop;
+    timeline.stop = load.now();
+    opts.log(`t=${seconds(timeline.stop)}: stopping RabbitMQ with ${waitingAtStop} accepted orders not yet processed`);
+    await BROKERS.rabbitmq.down({ home: opts.home, mode: "native" });
+    timeline.stopped = load.now();
+    await sleep(outage * 1000);
+    timeline.start = load.now();
+    await BROKERS.rabbitmq.up({ home: opts.home, mode: "native" });
+    timeline.serving = load.now();
+    opts.log(`t=${seconds(timeline.serving)}: RabbitMQ serving again (down ${seconds(timeline.serving - timeline.stop)})`);
+    await waitUntil(async () => {
+      for (const s of ["order", "inventory", "notification"]) if ((await serviceStats(stack.running.services[s].url)).broker !== "connected") return false;
+      return true;
+    }, "every service to reconnect to RabbitMQ", 60_000, 100);
+    timeline.reconnected = load.now();
+    await setInventoryDelay(urls.inventory, 0);
+    await sleep(afterS * 1000);
+    const sent = await load.stop();
+    timeline.load_stopped = load.now();
+
+    const acked = sent.filter((s) => s.status === 202).map((s) => ({ order_id: s.body.order_id, plan: s.body.plan, published: s.body.published }));
+    const records = await waitAllFinal(urls.order, acked.map((a) => a.order_id!), opts.quick ? 90_000 : 300_000);
+    await sleep(300);
+    const after = await snapshot(urls);
+    const effects = effectsOf(acked, records, before, after, stock[SCARCE]);
+    const inOutage = sent.filter((s) => s.sent_ms >= timeline.stop && s.sent_ms < timeline.reconnected);
+    const deferred = acked.filter((a) => a.published === false).length;
+    const refused = inOutage.filter((s) => s.status !== 202);
+    const unclear = refused.filter((s) => !clearError(s.status, s.body));
+    const slowest = Math.max(0, ...inOutage.map((s) => s.ms));
+    const samePids = Object.entries(pids).every(([s, pid]) => pid !== undefined && pidOf(stack, s) === pid) && allAlive(stack);
+    opts.log(`${sent.length} orders sent, ${acked.length} accepted (${deferred} kept in the outbox while RabbitMQ was away); final ${JSON.stringify(effects.final_states)}`);
+    return verdictOf({
+      scenario: "B-broker-restart",
+      part: "B",
+      seed: opts.seed,
+      orders_sent: sent.length,
+      orders_acknowledged: acked.length,
+      final_states: effects.final_states,
+      lost: effects.lost,
+      duplicated_effects: effects.duplicated_effects,
+      invariants: [
+        {
+          name: "the services reconnected by themselves (same processes)",
+          holds: samePids,
+          observed: `all connected ${seconds(timeline.reconnected - timeline.serving)} after RabbitMQ was back; pids ${samePids ? "unchanged" : "changed"}`,
+        },
+        {
+          name: "orders waiting in RabbitMQ at the stop survived the restart (durable queue, persistent messages)",
+          holds: waitingAtStop > 0 && effects.lost === 0,
+          observed: `${waitingAtStop} accepted but not yet processed at the stop; every accepted order final`,
+        },
+        {
+          name: "during the outage every order got 202 (outbox) or a clear error",
+          holds: unclear.length === 0 && inOutage.length > 0,
+          observed: `while RabbitMQ was down ${JSON.stringify(countBy(inOutage.filter((s) => s.sent_ms < timeline.serving), (s) => String(s.status)))}, while the services reconnected ${JSON.stringify(countBy(inOutage.filter((s) => s.sent_ms >= timeline.serving), (s) => String(s.status)))}; ${unclear.length} unclear`,
+        },
+        {
+          name: `no hang: every answer during the outage within the confirm timeout (${seconds(confirmTimeoutMs)}) + 1 s`,
+          holds: slowest <= confirmTimeoutMs + 1000,
+          observed: `slowest ${seconds(slowest)}`,
+        },
+        { name: "the outbox was published once RabbitMQ was back", holds: after.order.outbox_pending === 0, observed: `${deferred} deferred, ${after.order.outbox_pending} still pending, ${after.order.published_later} published by the relay` },
+        ...effects.invariants,
+      ],
+      details: { ...effects.details, timeline_ms: timeline, waiting_at_stop: waitingAtStop, deferred, slowest_ms_in_outage: slowest },
+    });
+  } finally {
+    await BROKERS.rabbitmq.up({ home: opts.home, mode: "native" }).catch(() => {});
+    await stack.release();
+  }
+}
+
+// ---- Duplicates ----
+
+/**
+ * Every message of a run delivered twice: each OrderPlaced published again with its message id
+ * right after the order is accepted (so the copies race the originals), then, once every order
+ * is final, each inventory outcome and each UserNotified again. The final stock, processed ids,
+ * notifications and order states must be those of one delivery.
+ */
+export async function duplicates(opts: ScenarioOptions): Promise<ScenarioResult> {
+  const n = opts.quick ? 120 : 1000;
+  const stack = await openStack("partB", opts, "B-duplicates");
+  const urls = urlsOf(stack);
+  const probe = await BrokerProbe.open(urls.amqp);
+  try {
+    const { plan, stock, before } = await prepareOrders(urls, opts.seed, n, "u-dup");
+    let copies = 0;
+    const publishCopy = async (exchange: string, key: string, event: { event_id: string; event_type: string }) => {
+      await probe.publish(exchange, key, JSON.stringify(event), { messageId: event.event_id, type: event.event_type });
+      copies++;
+    };
+
+    // 1. Each order placed, and its OrderPlaced published a second time at once: the copy races the original.
+    const acked: { order_id: string; plan: PlannedOrder }[] = [];
+    let next = 0;
+    const worker = async () => {
+      for (let i = next++; i < plan.length; i = next++) {
+        const placed = await placeOrder(urls.order, plan[i].body);
+        if (placed.http_status !== 202 || !placed.order_id) continue;
+        acked.push({ order_id: placed.order_id, plan: plan[i] });
+        const record = await getOrder(urls.order, placed.order_id);
+        if (record) await publishCopy(EXCHANGES.orders, ROUTING_KEYS.orderPlaced, orderPlacedFor(record));
+      }
+    };
+    await Promise.all(Array.from({ length: 8 }, worker));
+    const records = await waitAllFinal(urls.order, acked.map((a) => a.order_id!), opts.quick ? 60_000 : 300_000);
+    await waitUntil(async () => (await serviceStats(urls.inventory)).received >= before.inventory.received + 2 * acked.length, "inventory to receive every copy", 30_000, 100);
+    const mid = await snapshot(urls);
+
+    // 2. Each inventory outcome and each UserNotified, again.
+    let outcomes = 0;
+    let notices = 0;
+    for (const a of acked) {
+      const r = records.get(a.order_id);
+      const processed = r ? ((await getProcessed(urls.inventory, r.event_id)) as { outcome?: InventoryEvent } | undefined) : undefined;
+      if (processed?.outcome) {
+        const key = processed.outcome.event_type === "InventoryReserved" ? ROUTING_KEYS.inventoryReserved : ROUTING_KEYS.inventoryFailed;
+        await publishCopy(EXCHANGES.inventory, key, processed.outcome);
+        outcomes++;
+      }
+      const note = await getNotification(urls.notification, a.order_id);
+      if (note) {
+        await publishCopy(EXCHANGES.notification, ROUTING_KEYS.userNotified, note.event);
+        notices++;
+      }
+    }
+    const confirmed = [...records.values()].filter((r) => r?.status === "CONFIRMED").length;
+    await waitUntil(
+      async () => (await serviceStats(urls.notification)).received >= mid.notification.received + confirmed && (await serviceStats(urls.order)).status_events >= mid.order.status_events + outcomes + notices,
+      "the copies of the outcomes to be consumed",
+      30_000,
+      100,
+    );
+    await sleep(500);
+    const after = await snapshot(urls);
+    const recordsAfter = await waitAllFinal(urls.order, acked.map((a) => a.order_id!), 5_000);
+    const changed = acked.filter((a) => recordsAfter.get(a.order_id!)?.status !== records.get(a.order_id!)?.status).length;
+    const effects = effectsOf(acked, recordsAfter, before, after, stock[SCARCE]);
+    const invDup = after.inventory.duplicates_ignored - before.inventory.duplicates_ignored;
+    const noteDup = after.notification.duplicates_ignored - before.notification.duplicates_ignored;
+    opts.log(`${acked.length} orders, ${copies} copies published; inventory recognised ${invDup}, notification ${noteDup}; final ${JSON.stringify(effects.final_states)}`);
+    return verdictOf({
+      scenario: "B-duplicates",
+      part: "B",
+      seed: opts.seed,
+      orders_sent: n,
+      orders_acknowledged: acked.length,
+      final_states: effects.final_states,
+      lost: effects.lost,
+      duplicated_effects: effects.duplicated_effects + changed,
+      invariants: [
+        {
+          name: "every message of the run was delivered twice",
+          holds: outcomes === acked.length && notices === confirmed,
+          observed: `${acked.length} OrderPlaced, ${outcomes} inventory outcomes, ${notices} UserNotified published again`,
+        },
+        { name: "inventory recognised every second OrderPlaced", holds: invDup === acked.length, observed: `${invDup} recognised for ${acked.length} copies` },
+        { name: "notification recognised every second InventoryReserved", holds: noteDup === confirmed, observed: `${noteDup} recognised for ${confirmed} copies` },
+        { name: "no order changed state when its events came again", holds: changed === 0, observed: `${changed} changed` },
+        ...effects.invariants,
+      ],
+      details: { ...effects.details, copies, inventory_duplicates_ignored: invDup, notification_duplicates_ignored: noteDup },
+    });
+  } finally {
+    await probe.close();
+    await stack.release();
+  }
+}

@@ -1,0 +1,182 @@
+// Talking to a running Part B from a script, a notebook or a test: its HTTP endpoints (place an
+// order, read an order, read a service's stats, restock) and the broker itself (queue depths,
+// publishing a message by hand, peeking at a dead-letter queue).
+import amqp, { type ChannelModel, type ConfirmChannel, type GetMessage } from "amqplib";
+import axios from "axios";
+import type { OrderRecord } from "../order-store.js";
+import type { OrderState } from "../events.js";
+import { FINAL_STATES } from "../events.js";
+import { declareTopology } from "../topology.js";
+import type { RunningPart } from "../../harness/lifecycle.js";
+import { waitUntil } from "../../common/wait.js";
+
+export type { OrderRecord, OrderState };
+export { FINAL_STATES };
+
+export interface PartBEndpoints {
+  order: string;
+  inventory: string;
+  notification: string;
+  amqp: string;
+}
+
+export function partBEndpoints(running: RunningPart): PartBEndpoints {
+  const amqpUrl = running.brokers.find((b) => b.id === "rabbitmq")?.env?.AMQP_URL;
+  if (!amqpUrl) throw new Error("RabbitMQ is not running (no AMQP_URL): bring Part B up first");
+  const url = (name: string) => {
+    const s = running.services[name];
+    if (!s) throw new Error(`partB-${name} is not running`);
+    return s.url;
+  };
+  return { order: url("order"), inventory: url("inventory"), notification: url("notification"), amqp: amqpUrl };
+}
+
+const http = axios.create({ validateStatus: () => true, timeout: 30_000 });
+
+export interface PlacedOrder {
+  http_status: number;
+  /** Time until the 202 (or error) arrived, as the client saw it. */
+  accept_ms: number;
+  order_id?: string;
+  published?: boolean;
+  error?: string;
+}
+
+/** POST /order, timed. */
+export async function placeOrder(orderUrl: string, body: unknown): Promise<PlacedOrder> {
+  const started = performance.now();
+  try {
+    const res = await http.post(`${orderUrl}/order`, body);
+    const accept_ms = Math.round((performance.now() - started) * 100) / 100;
+    return { http_status: res.status, accept_ms, order_id: res.data?.order_id, published: res.data?.published, error: res.data?.error };
+  } catch (err) {
+    return { http_status: 0, accept_ms: Math.round(performance.now() - started), error: (err as Error).message };
+  }
+}
+
+export async function getOrder(orderUrl: string, orderId: string): Promise<OrderRecord | undefined> {
+  const res = await http.get(`${orderUrl}/orders/${encodeURIComponent(orderId)}`);
+  return res.status === 200 ? (res.data as OrderRecord) : undefined;
+}
+
+export async function orderCounts(orderUrl: string): Promise<{ total: number; by_status: Record<OrderState, number> }> {
+  const res = await http.get(`${orderUrl}/orders`, { params: { limit: 0 } });
+  if (res.status !== 200) throw new Error(`GET /orders answered ${res.status}`);
+  return res.data;
+}
+
+/** A service's /health body: its counters, stock, broker state. */
+export async function serviceStats(url: string): Promise<Record<string, any>> {
+  const res = await http.get(`${url}/health`);
+  if (res.status !== 200) throw new Error(`${url}/health answered ${res.status}`);
+  return res.data;
+}
+
+export async function setStock(inventoryUrl: string, stock: Record<string, number>): Promise<Record<string, number>> {
+  const res = await http.put(`${inventoryUrl}/stock`, stock);
+  if (res.status !== 200) throw new Error(`PUT /stock answered ${res.status}: ${JSON.stringify(res.data)}`);
+  return res.data.stock;
+}
+
+export async function setInventoryDelay(inventoryUrl: string, seconds: number): Promise<void> {
+  const res = await http.get(`${inventoryUrl}/set-delay-time`, { params: { "delay-time": seconds } });
+  if (res.status !== 200) throw new Error(`set-delay-time answered ${res.status}`);
+}
+
+/** What inventory stored for a processed OrderPlaced message id (404 → undefined). */
+export async function getProcessed(inventoryUrl: string, messageId: string): Promise<Record<string, unknown> | undefined> {
+  const res = await http.get(`${inventoryUrl}/processed/${encodeURIComponent(messageId)}`);
+  return res.status === 200 ? res.data : undefined;
+}
+
+/** Wait until an order is CONFIRMED or FAILED; returns it, or throws after the timeout. */
+export async function waitForFinal(orderUrl: string, orderId: string, timeoutMs = 15_000): Promise<OrderRecord> {
+  let order: OrderRecord | undefined;
+  await waitUntil(async () => {
+    order = await getOrder(orderUrl, orderId);
+    return order !== undefined && FINAL_STATES.includes(order.status);
+  }, `order ${orderId} to reach CONFIRMED or FAILED (last seen: ${order?.status ?? "unknown"})`, timeoutMs, 50);
+  return order!;
+}
+
+/** Read many orders, a few requests at a time. */
+export async function getOrders(orderUrl: string, ids: string[], concurrency = 16): Promise<Map<string, OrderRecord | undefined>> {
+  const out = new Map<string, OrderRecord | undefined>();
+  let next = 0;
+  const worker = async () => {
+    while (next < ids.length) {
+      const id = ids[next++];
+      out.set(id, await getOrder(orderUrl, id));
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return out;
+}
+
+export interface PeekedMessage {
+  message_id?: string;
+  body: string;
+  /** RabbitMQ's dead-letter history: why, from which queue, how many times. */
+  x_death?: { reason: string; queue: string; count: number; time?: unknown }[];
+}
+
+/**
+ * A client of the broker itself. Queue depths come from a passive declare (AMQP queue.declare
+ * with passive=true): exact and instant, unlike the management API's counters, which refresh
+ * every 5 s.
+ */
+export class BrokerProbe {
+  private constructor(
+    private readonly conn: ChannelModel,
+    private readonly ch: ConfirmChannel,
+  ) {}
+
+  static async open(amqpUrl: string): Promise<BrokerProbe> {
+    const conn = await amqp.connect(amqpUrl);
+    conn.on("error", () => {}); // a broker restart during an experiment is reported by the calls
+    const ch = await conn.createConfirmChannel();
+    ch.on("error", () => {});
+    await declareTopology(ch); // the same declarations as the services: a no-op when they ran first
+    return new BrokerProbe(conn, ch);
+  }
+
+  /** Messages ready in a queue (not counting those delivered and not yet acked) and its consumers. */
+  async queue(name: string): Promise<{ messages: number; consumers: number }> {
+    const q = await this.ch.checkQueue(name);
+    return { messages: q.messageCount, consumers: q.consumerCount };
+  }
+
+  /** Publish raw bytes, persistent, and wait for the broker's confirm: for duplicates and poison by hand. */
+  async publish(exchange: string, routingKey: string, body: string | Buffer, props: { messageId?: string; type?: string } = {}): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
+      this.ch.publish(exchange, routingKey, Buffer.isBuffer(body) ? body : Buffer.from(body), { persistent: true, contentType: "application/json", ...props }, (err) =>
+        err ? reject(new Error("the broker refused the message")) : resolve(),
+      );
+    });
+  }
+
+  /** Read up to `max` messages of a queue without taking them: they go back when the peek channel closes. */
+  async peek(queue: string, max = 100): Promise<PeekedMessage[]> {
+    const ch = await this.conn.createChannel();
+    try {
+      const out: PeekedMessage[] = [];
+      for (let i = 0; i < max; i++) {
+        const msg: GetMessage | false = await ch.get(queue, { noAck: false });
+        if (!msg) break;
+        const deaths = msg.properties.headers?.["x-death"] as PeekedMessage["x_death"] | undefined;
+        out.push({
+          message_id: msg.properties.messageId,
+          body: msg.content.toString("utf8"),
+          x_death: deaths?.map((d) => ({ reason: String(d.reason), queue: String(d.queue), count: Number(d.count), time: d.time })),
+        });
+      }
+      return out;
+    } finally {
+      await ch.close().catch(() => {}); // unacked messages return to the queue, in order
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.conn.close().catch(() => {});
+  }
+}
