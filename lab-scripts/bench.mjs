@@ -20,8 +20,8 @@ await main(async () => {
   for (const name of only) if (!benches[name]) throw new Error(`unknown benchmark ${name}: use one of ${Object.keys(benches).join(", ")}`);
   // Brokers and services of the benchmark's own (a temporary LAB_HOME, free ports): a benchmark
   // never touches the brokers a student has up. Native brokers, as the tests run them.
-  const env = await lab.isolatedBrokerEnv("bench");
-  const restoreEnv = lab.useEnv({ ...env, LAB_BROKER_MODE: "native" });
+  const env = await lab.harness.isolatedBrokerEnv("bench");
+  const restoreEnv = lab.harness.useEnv({ ...env, LAB_BROKER_MODE: "native" });
   const home = env.LAB_HOME;
   console.log(chalk.dim(`lab folder of this run (brokers, services, logs): ${home}`));
   const runs = [];
@@ -54,8 +54,8 @@ await main(async () => {
   const all = bench.readBenchRuns();
   const rows = bench.benchRows(all);
   const plots = [
-    await lab.writeSvg(bench.benchRatioSpec(rows), path.join(lab.resultsDir("bench"), "ratios.svg")),
-    await lab.writeSvg(bench.benchMemorySpec(rows), path.join(lab.resultsDir("bench"), "memory.svg")),
+    await lab.harness.writeSvg(bench.benchRatioSpec(rows), path.join(lab.resultsDir("bench"), "ratios.svg")),
+    await lab.harness.writeSvg(bench.benchMemorySpec(rows), path.join(lab.resultsDir("bench"), "memory.svg")),
   ];
   const file = bench.writeBenchReadme(all, bench.lessons(all));
   for (const f of [file, ...plots]) console.log(chalk.dim(`wrote ${path.relative(process.cwd(), f)}`));

@@ -28,8 +28,8 @@ await main(async () => {
   for (const n of names) if (!faults.SCENARIOS[n]) throw new Error(`unknown scenario ${n}: use one of ${Object.keys(faults.SCENARIOS).join(", ")}`);
   // Brokers of the campaign's own (a temporary LAB_HOME, free ports, native processes): the
   // scenarios kill and restart them, never the ones a student has up.
-  const env = await lab.isolatedBrokerEnv("faults");
-  const restoreEnv = lab.useEnv({ ...env, LAB_BROKER_MODE: "native" });
+  const env = await lab.harness.isolatedBrokerEnv("faults");
+  const restoreEnv = lab.harness.useEnv({ ...env, LAB_BROKER_MODE: "native" });
   const home = env.LAB_HOME;
   let failed = 0;
   try {

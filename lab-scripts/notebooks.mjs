@@ -6,14 +6,14 @@ import { spawn } from "node:child_process";
 import { lab, main } from "./lib.mjs";
 
 await main(async () => {
-  if (!lab.jupyterReady()) await lab.ensureJupyter({ log: (line) => console.log(`  ${line}`) });
+  if (!lab.harness.jupyterReady()) await lab.harness.ensureJupyter({ log: (line) => console.log(`  ${line}`) });
   const mode = process.argv.includes("--quick") ? "quick" : process.env.LAB_MODE ?? "full";
   const passOn = process.argv.slice(3).filter((a) => a !== "--quick");
   if (process.getuid?.() === 0 && !passOn.includes("--allow-root")) passOn.push("--allow-root");
   console.log(chalk.bold(`JupyterLab on notebooks/ (${mode} mode) — start with 01-sync-rest.ipynb; stop with Ctrl-C`));
-  const child = spawn(lab.venvBin("jupyter"), ["lab", "--notebook-dir", lab.notebooksDir, ...passOn], {
+  const child = spawn(lab.harness.venvBin("jupyter"), ["lab", "--notebook-dir", lab.harness.notebooksDir, ...passOn], {
     stdio: "inherit",
-    env: lab.jupyterEnv({ LAB_MODE: mode }),
+    env: lab.harness.jupyterEnv({ LAB_MODE: mode }),
   });
   for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => child.kill(signal));
   const code = await new Promise((resolve) => child.on("close", resolve));

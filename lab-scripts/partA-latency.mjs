@@ -7,11 +7,11 @@ import { lab, main } from "./lib.mjs";
 await main(async () => {
   const requests = Number(argv.requests ?? 10);
   if (!Number.isInteger(requests) || requests < 1 || requests > 100_000) throw new Error("--requests must be a whole number from 1 to 100000");
-  const known = lab.SCENARIOS.map((s) => s.name);
+  const known = lab.partA.SCENARIOS.map((s) => s.name);
   const scenarios = argv.scenario ? [argv.scenario].flat().map(String) : undefined;
   for (const s of scenarios ?? []) if (!known.includes(s)) throw new Error(`unknown --scenario ${s}: use one of ${known.join(", ")}`);
 
-  const result = await lab.runLatencyExperiment({
+  const result = await lab.partA.runLatencyExperiment({
     requests,
     scenarios,
     log: (line) => console.log(chalk.dim(`  ${line}`)),
@@ -22,9 +22,9 @@ await main(async () => {
     },
   });
 
-  console.log(`\n${lab.markdownTable(lab.summaryTable(result.summaries))}\n`);
-  console.log(lab.markdownTable(lab.checksTable(result.checks)));
-  const files = await lab.writeLatencyResults(result);
+  console.log(`\n${lab.markdownTable(lab.partA.summaryTable(result.summaries))}\n`);
+  console.log(lab.markdownTable(lab.partA.checksTable(result.checks)));
+  const files = await lab.partA.writeLatencyResults(result);
   console.log(chalk.dim(`\nwrote ${files.map((f) => path.relative(process.cwd(), f)).join(", ")}`));
   if (!result.checks.every((c) => c.passed)) throw new Error("the checker found a scenario that did not behave as expected (see above)");
 });

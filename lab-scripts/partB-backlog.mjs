@@ -12,7 +12,7 @@ await main(async () => {
   if (!(rate > 0 && rate <= 500)) throw new Error("--rate must be orders per second, above 0 and at most 500");
 
   console.log(chalk.bold(`Part B backlog: inventory ${argv.kill ? "killed" : "down"} for ${seconds} s while ${rate} orders/s keep coming`));
-  const result = await lab.runBacklogExperiment({
+  const result = await lab.partB.runBacklogExperiment({
     outageSeconds: seconds,
     rate,
     stop: argv.kill ? "kill" : "graceful",
@@ -32,9 +32,9 @@ await main(async () => {
     { figure: "consume rate while draining (orders/s)", value: m.consume_rate_per_s ?? "–" },
     { figure: "confirmed / failed / lost", value: `${m.confirmed} / ${m.failed} / ${m.lost}` },
   ])}\n`);
-  console.log(lab.markdownTable(lab.checksRows(result.checks)));
+  console.log(lab.markdownTable(lab.partB.checksRows(result.checks)));
   console.log(m.lost === 0 ? chalk.green(`\nlost = 0 ✔`) : chalk.red(`\nlost = ${m.lost} ✖`));
-  const files = await lab.writeBacklogResults(result);
+  const files = await lab.partB.writeBacklogResults(result);
   console.log(chalk.dim(`wrote ${files.map((f) => path.relative(process.cwd(), f)).join(", ")}`));
   if (!result.passed) throw new Error("the checker found something that did not behave as expected (see above)");
 });

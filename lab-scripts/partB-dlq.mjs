@@ -7,13 +7,13 @@ import { lab, main } from "./lib.mjs";
 
 await main(async () => {
   console.log(chalk.bold("Part B dead-letter queue: two poison messages, then a normal order"));
-  const result = await lab.runDlqExperiment({
+  const result = await lab.partB.runDlqExperiment({
     log: (line) => console.log(chalk.dim(`  ${line}`)),
     onProgress: (line) => console.log(`  ${line}`),
   });
   console.log(`\n${lab.markdownTable(result.poison.map((p) => ({ message: p.name, reason: p.reason ?? "", "x-death": (p.x_death ?? []).map((d) => `${d.reason} from ${d.queue}`).join("; ") })))}\n`);
-  console.log(lab.markdownTable(lab.checksRows(result.checks)));
-  const files = await lab.writeDlqResults(result);
+  console.log(lab.markdownTable(lab.partB.checksRows(result.checks)));
+  const files = await lab.partB.writeDlqResults(result);
   console.log(chalk.dim(`\nwrote ${files.map((f) => path.relative(process.cwd(), f)).join(", ")}`));
   if (!result.passed) throw new Error("the checker found something that did not behave as expected (see above)");
 });

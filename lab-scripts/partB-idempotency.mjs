@@ -9,15 +9,15 @@ await main(async () => {
   const copies = Number(argv.copies ?? 2);
   if (!Number.isInteger(copies) || copies < 1 || copies > 1000) throw new Error("--copies must be a whole number from 1 to 1000");
   console.log(chalk.bold(`Part B idempotency: one order, then ${copies} more copies of its OrderPlaced`));
-  const result = await lab.runIdempotencyExperiment({
+  const result = await lab.partB.runIdempotencyExperiment({
     copies,
     sku: argv.sku,
     log: (line) => console.log(chalk.dim(`  ${line}`)),
     onProgress: (line) => console.log(`  ${line}`),
   });
   console.log(`\n${lab.markdownTable(result.steps)}\n`);
-  console.log(lab.markdownTable(lab.checksRows(result.checks)));
-  const files = await lab.writeIdempotencyResults(result);
+  console.log(lab.markdownTable(lab.partB.checksRows(result.checks)));
+  const files = await lab.partB.writeIdempotencyResults(result);
   console.log(chalk.dim(`\nwrote ${files.map((f) => path.relative(process.cwd(), f)).join(", ")}`));
   if (!result.passed) throw new Error("the checker found something that did not behave as expected (see above)");
 });

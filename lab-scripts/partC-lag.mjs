@@ -15,7 +15,7 @@ await main(async () => {
   console.log(chalk.bold(`Part C lag: ${count} events, inventory pausing ${throttleMs} ms per message (≈ ${(count * throttleMs / 3000).toFixed(0)} s to drain over 3 partitions)`));
 
   let shown = -1;
-  const result = await lab.runLagExperiment({
+  const result = await lab.partC.runLagExperiment({
     count,
     throttleMs,
     sampleMs,
@@ -28,9 +28,9 @@ await main(async () => {
     },
   });
 
-  console.log(`\n${lab.markdownTable(lab.lagTable(result))}\n`);
-  console.log(lab.markdownTable(lab.partCChecksRows(result.checks)));
-  const files = await lab.writeLagResults(result);
+  console.log(`\n${lab.markdownTable(lab.partC.lagTable(result))}\n`);
+  console.log(lab.markdownTable(lab.partC.checksRows(result.checks)));
+  const files = await lab.partC.writeLagResults(result);
   console.log(chalk.dim(`\nwrote ${files.map((f) => path.relative(process.cwd(), f)).join(", ")}`));
   if (!result.passed) throw new Error("the checker found something that did not behave as expected (see above)");
 });

@@ -12,7 +12,7 @@ await main(async () => {
   console.log(chalk.bold(`Part C load test: ${count} events`));
   const latest = {};
   let shown = -1;
-  const result = await lab.runLoadExperiment({
+  const result = await lab.partC.runLoadExperiment({
     count,
     log: (line) => console.log(chalk.dim(`  ${line}`)),
     onSample: (s) => {
@@ -25,9 +25,9 @@ await main(async () => {
     },
   });
 
-  console.log(`\n${lab.markdownTable(lab.loadTable(result))}\n`);
-  console.log(lab.markdownTable(lab.partCChecksRows(result.checks)));
-  const files = await lab.writeLoadResults(result);
+  console.log(`\n${lab.markdownTable(lab.partC.loadTable(result))}\n`);
+  console.log(lab.markdownTable(lab.partC.checksRows(result.checks)));
+  const files = await lab.partC.writeLoadResults(result);
   console.log(chalk.dim(`\nwrote ${files.map((f) => path.relative(process.cwd(), f)).join(", ")}`));
   console.log(chalk.dim(`metrics report: ${path.relative(process.cwd(), result.report.markdown)}`));
   if (!result.passed) throw new Error("the checker found something that did not behave as expected (see above)");

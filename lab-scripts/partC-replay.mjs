@@ -10,16 +10,16 @@ await main(async () => {
   if (!Number.isInteger(seedCount) || seedCount < 0 || seedCount > 1_000_000) throw new Error("--seed-count must be a whole number from 0 to 1000000");
 
   console.log(chalk.bold("Part C replay: metrics before and after"));
-  const result = await lab.runReplayExperiment({
+  const result = await lab.partC.runReplayExperiment({
     seedCount,
     log: (line) => console.log(chalk.dim(`  ${line}`)),
     onPhase: (line) => console.log(`  ${line}`),
   });
 
-  console.log(`\n${lab.markdownTable(lab.replayTable(result))}\n`);
+  console.log(`\n${lab.markdownTable(lab.partC.replayTable(result))}\n`);
   console.log(result.equal ? chalk.green(`equal ✔ (replayed ${result.events_replayed} events in ${result.replay_ms} ms)`) : chalk.yellow(`not equal: ${result.reason}`));
-  console.log(`\n${lab.markdownTable(lab.partCChecksRows(result.checks))}`);
-  const files = await lab.writeReplayResults(result);
+  console.log(`\n${lab.markdownTable(lab.partC.checksRows(result.checks))}`);
+  const files = await lab.partC.writeReplayResults(result);
   console.log(chalk.dim(`\nwrote ${files.map((f) => path.relative(process.cwd(), f)).join(", ")}`));
   if (!result.passed) throw new Error("the checker found something that did not behave as expected (see above)");
 });

@@ -8,7 +8,7 @@ import { lab, main } from "./lib.mjs";
 await main(async () => {
   const mode = argv.quick ? "quick" : argv.mode ?? process.env.LAB_MODE ?? "full";
   const only = argv.only ? String(argv.only).split(",") : undefined;
-  const report = await lab.buildReport({ mode, only, log: (line) => console.log(styled(line)) });
+  const report = await lab.harness.buildReport({ mode, only, log: (line) => console.log(styled(line)) });
   if (argv.summary !== false) {
     // (--no-summary: the caller, run-lab.mjs, prints its own)
     console.log();

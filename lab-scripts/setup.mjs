@@ -7,9 +7,9 @@ import { lab, main } from "./lib.mjs";
 const steps = {
   // Filled in by the parts that need them (brokers, Jupyter).
   // Native brokers: Debian's rabbitmq-server (apt, as root), Java 17, the Kafka jars (Maven, once).
-  brokers: ({ log, lab }) => lab.setupNativeBrokers({ log }),
+  brokers: ({ log, lab }) => lab.harness.setupNativeBrokers({ log }),
   // JupyterLab + nbconvert in the project's .venv/, with the tslab kernel registered into it.
-  jupyter: ({ log, lab }) => lab.ensureJupyter({ log }),
+  jupyter: ({ log, lab }) => lab.harness.ensureJupyter({ log }),
   // Headless Chromium for the test that looks at a report page as a student would: tests only.
   chromium: async ({ log }) => {
     if (!argv.all && !argv.chromium) return log("skipped: only the tests need it (--chromium or --all)");

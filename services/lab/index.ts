@@ -1,18 +1,15 @@
-// The lab library shared by lab-scripts/, notebooks/ and the tests.
-export * from "../harness/lifecycle.js";
-export * from "../harness/parts.js";
-export * from "../common/paths.js";
-export * from "../harness/ports.js";
-export * from "../harness/processes.js";
-export * from "../harness/plots.js";
-export * from "../harness/stats.js";
-export * from "../common/table.js";
-export * from "../common/wait.js";
-export * from "../harness/jupyter.js";
-export * from "../harness/notebook.js";
-export * from "../harness/report.js";
-export * from "../harness/brokers/index.js";
-export * from "../partA-sync-rest/lab/latency.js";
-export * from "../partB-rabbitmq/lab/index.js";
-export * from "../partC-kafka/lab/index.js";
-export * from "../compare/compare.js";
+// The lab library for lab-scripts/, notebooks/ and the tests. A name says its part:
+//   lab.partA.runLatencyExperiment(…), lab.partB.runBacklogExperiment(…), lab.partC.runReplayExperiment(…),
+//   lab.compare.runComparison(…), lab.harness.isolatedBrokerEnv(…).
+// The top level keeps only what nearly every notebook cell or script uses: bringing a part up
+// and down, the display helpers, the table printer and the size of the run.
+export * as harness from "../harness/index.js";
+export * as partA from "../partA-sync-rest/lab/index.js";
+export * as partB from "../partB-rabbitmq/lab/index.js";
+export * as partC from "../partC-kafka/lab/index.js";
+export * as compare from "../compare/index.js";
+export { up, down, status } from "../harness/lifecycle.js";
+export { PARTS, PART_IDS, parsePartArg } from "../harness/parts.js";
+export { showPlot, showTable, showVerdict, showMarkdown, showSvgFiles, labMode, byMode } from "../harness/notebook.js";
+export { markdownTable, type Row } from "../common/table.js";
+export { resultsDir, projectRoot } from "../common/paths.js";
