@@ -4,6 +4,7 @@
 // comes from the environment; request bodies and `count` are bounded.
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
+import { request as httpRequest } from "node:http";
 import path from "node:path";
 import axios from "axios";
 import { down, up, type RunningPart } from "../harness/lifecycle.js";
@@ -15,6 +16,40 @@ import { MAX_LOAD_COUNT } from "../partC-kafka/produce-orders.js";
 import type { ScenarioOptions } from "../harness/verdict.js";
 import { countBy } from "../harness/stack.js";
 import { verdictOf, type Invariant, type ScenarioResult } from "../harness/verdict.js";
+
+// ---- An oversized body ----
+
+/**
+ * Send a body past the services' limit and read the answer. A server that refuses it early (413)
+ * may close the connection while the body is still being written: the client's write then fails
+ * with EPIPE, although the answer has already arrived. The answer counts, not the broken write.
+ */
+function sendOversized(method: string, url: string, body: string): Promise<{ status: number | string; error?: string }> {
+  return new Promise((resolve) => {
+    let answered = false;
+    const req = httpRequest(url, { method, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) }, timeout: 30_000 }, (res) => {
+      answered = true;
+      let text = "";
+      res.setEncoding("utf8");
+      res.on("data", (chunk: string) => (text += chunk));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, error: errorOf(text) }));
+      res.on("error", () => resolve({ status: res.statusCode ?? 0, error: errorOf(text) }));
+    });
+    req.on("timeout", () => req.destroy(new Error("no answer within 30 s")));
+    req.on("error", (err) => {
+      if (!answered) resolve({ status: err.message });
+    });
+    req.end(body);
+  });
+}
+
+function errorOf(text: string): string | undefined {
+  try {
+    return (JSON.parse(text) as { error?: string }).error;
+  } catch {
+    return undefined;
+  }
+}
 
 // ---- Listening sockets, from /proc ----
 
@@ -177,8 +212,8 @@ export async function securityBasics(opts: ScenarioOptions): Promise<ScenarioRes
     ];
     const bodies = [];
     for (const [method, name, url] of writes) {
-      const res = await http.request({ method, url, data: huge, headers: { "content-type": "application/json" } }).catch((err: Error) => ({ status: err.message, data: undefined }));
-      bodies.push({ name, status: res.status, error: (res.data as { error?: string } | undefined)?.error });
+      const res = await sendOversized(method, url, huge);
+      bodies.push({ name, status: res.status, error: res.error });
     }
     const tooBig = bodies.filter((b) => !(typeof b.status === "number" && b.status >= 400 && b.status < 500));
     const counts = [];

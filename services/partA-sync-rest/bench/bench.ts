@@ -8,7 +8,6 @@ import path from "node:path";
 import autocannon from "autocannon";
 import { callWithPolicy, createHttpClient } from "../../common/http.js";
 import { down, up } from "../../harness/lifecycle.js";
-import { distDir } from "../../common/paths.js";
 import { freePort } from "../../harness/ports.js";
 import { startProcess, stopProcess } from "../../harness/processes.js";
 import { answers, waitUntil } from "../../common/wait.js";
@@ -53,7 +52,7 @@ export async function startLabChain(home: string, nodeArgs?: string[]): Promise<
 /** Three node:http processes doing the same hops: the baseline. */
 export async function startBaselineChain(home: string): Promise<ChainUnderTest> {
   const ports = { order: await freePort(), inventory: await freePort(), notification: await freePort() };
-  const script = path.join(distDir, "bench", "baseline-chain.js");
+  const script = path.join(__dirname, "baseline-chain.js"); // compiled beside this file
   const pids: Record<string, number> = {};
   for (const role of ["inventory", "notification", "order"] as const) {
     const env = { PORT: String(ports[role]), INVENTORY_URL: `http://127.0.0.1:${ports.inventory}`, NOTIFICATION_URL: `http://127.0.0.1:${ports.notification}` };
