@@ -7,7 +7,7 @@ import { lab, main } from "./lib.mjs";
 await main(async () => {
   const requests = Number(argv.requests ?? 10);
   if (!Number.isInteger(requests) || requests < 1 || requests > 100_000) throw new Error("--requests must be a whole number from 1 to 100000");
-  const known = lab.partA.SCENARIOS.map((s) => s.name);
+  const known = lab.partA.SCENARIO_NAMES;
   const scenarios = argv.scenario ? [argv.scenario].flat().map(String) : undefined;
   for (const s of scenarios ?? []) if (!known.includes(s)) throw new Error(`unknown --scenario ${s}: use one of ${known.join(", ")}`);
 

@@ -16,11 +16,15 @@ export type CallOutcome<T> =
   | { ok: true; status: number; data: T; attempts: number; ms: number }
   | { ok: false; kind: "timeout" | "http-error" | "unreachable"; status?: number; data?: unknown; message: string; attempts: number; ms: number };
 
-/** One keep-alive client per service; a new TCP connection per hop would dominate the latency. */
-export function createHttpClient(): AxiosInstance {
+/**
+ * One keep-alive client per service; a new TCP connection per hop costs a handshake on every call
+ * (and, where the first address of a name does not answer, a connect timeout). A caller may pass
+ * its own agent (Part A's order service does, to make that a switch of its config).
+ */
+export function createHttpClient(agent: http.Agent = new http.Agent({ keepAlive: true, noDelay: true })): AxiosInstance {
   const client = axios.create({
-    // No Nagle delay: a small request is sent at once.
-    httpAgent: new http.Agent({ keepAlive: true, noDelay: true }),
+    // No Nagle delay (noDelay): a small request is sent at once.
+    httpAgent: agent,
     maxRedirects: 0, // native http transport; follow-redirects costs time and services never redirect
     // Services call each other directly; without this axios reads the proxy variables of the
     // environment on every request (≈ 8 % of a call's CPU).

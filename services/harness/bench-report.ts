@@ -166,7 +166,9 @@ export function lessons(runs: BenchRun[]): string[] {
     out.push(
       `A synchronous order costs two network hops: ${a50.value} ms at the median here against ${a50.baseline.value} ms for the bare node:http chain, and ${Math.round((aT.ratio ?? 0) * 100)} % of its throughput (${fmt(aT.value)} vs ${fmt(aT.baseline.value)} orders/s). ` +
         `Most of the difference is the client, not the framework: one call through axios costs its caller ${cost.axios} ms of CPU (${cost.axios_with_policy} ms with timeout, retries and deadline) against ${cost.node_http} ms with node:http, and the order service, one thread, makes two per order. ` +
-        `Convenience has a price that can be measured, and here it is a fraction of a millisecond: the seed report's 6.1 s per order was not the chain at all, it was sleeps.`,
+        `Convenience has a price that can be measured, and here it is a fraction of a millisecond. Connecting can cost far more: the original report's 6.1 s per order was neither this nor sleeps — ` +
+        `that team's own services answer in 8.0 ms at the median on the reference machine, and the report's figures (6.1 s with three new connections per order, 4.1 s with two, 8.1 s with a 2 s delay) fit about 2 s per new connection, ` +
+        `the wait for a first address that does not answer before the fallback. Part A's connection experiment (lab-scripts/partA-connections.mjs) measures that per hop; keep-alive agents, an address that answers, and a connect timeout shorter than the fallback avoid it.`,
     );
   }
   const bT = f.get("B.throughput");

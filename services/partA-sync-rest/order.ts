@@ -4,6 +4,7 @@ import { createHttpClient } from "../common/http.js";
 import { newOrderId } from "../common/ids.js";
 import { createService, runService } from "../common/server.js";
 import { placeOrder, type Dependencies } from "./place-order.js";
+import { RESOLVE_PATTERN, outgoingAgent, parseResolve } from "./connections.js";
 
 const config = loadConfig(
   Type.Object({
@@ -20,11 +21,20 @@ const config = loadConfig(
     // Past this many orders in progress, new ones are refused at once (503) instead of piling
     // up behind a slow dependency until memory or sockets run out.
     MAX_IN_FLIGHT: Type.Integer({ default: 256, minimum: 1 }),
+    // How calls connect. KEEP_ALIVE=false opens a new TCP connection for every call (as the
+    // original lab's services did); RESOLVE gives names of the lab its own addresses, tried in
+    // order, each for at most CONNECT_ATTEMPT_TIMEOUT_MS (Node's autoSelectFamilyAttemptTimeout).
+    KEEP_ALIVE: Type.Boolean({ default: true }),
+    RESOLVE: Type.String({ default: "", pattern: RESOLVE_PATTERN }),
+    CONNECT_ATTEMPT_TIMEOUT_MS: Type.Integer({ default: 250, minimum: 10 }),
   }),
 );
 
+const connections = { keepAlive: config.KEEP_ALIVE, resolve: parseResolve(config.RESOLVE), connectAttemptTimeoutMs: config.CONNECT_ATTEMPT_TIMEOUT_MS };
+const agent = outgoingAgent(connections);
+
 const deps: Dependencies = {
-  client: createHttpClient(),
+  client: createHttpClient(agent),
   inventoryUrl: config.INVENTORY_URL,
   notificationUrl: config.NOTIFICATION_URL,
   reservePolicy: { timeoutMs: config.INVENTORY_TIMEOUT_MS, retries: config.RETRIES, backoffBaseMs: config.BACKOFF_BASE_MS },
@@ -38,7 +48,17 @@ const app = createService({
   name: "order",
   logLevel: config.LOG_LEVEL,
   bodyLimitBytes: config.BODY_LIMIT_BYTES,
-  health: () => ({ ...stats, policy: { reserve: deps.reservePolicy, notify: deps.notifyPolicy, deadline_ms: deps.deadlineMs, max_in_flight: config.MAX_IN_FLIGHT } }),
+  health: () => ({
+    ...stats,
+    connections_opened: agent.opened,
+    policy: {
+      reserve: deps.reservePolicy,
+      notify: deps.notifyPolicy,
+      deadline_ms: deps.deadlineMs,
+      max_in_flight: config.MAX_IN_FLIGHT,
+      connections: { keep_alive: connections.keepAlive, resolve: connections.resolve, connect_attempt_timeout_ms: connections.connectAttemptTimeoutMs },
+    },
+  }),
 });
 
 // Any JSON object is an order (the seed sends {"order": "test #1"}).

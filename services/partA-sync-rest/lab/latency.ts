@@ -3,6 +3,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import axios from "axios";
+import type { CallPolicy } from "../../common/http.js";
 import { up, down, type LabOptions } from "../../harness/lifecycle.js";
 import { portsFor } from "../../harness/parts.js";
 import { latencyDistributionSpec, histogramSpec, writeSvg } from "../../harness/plots.js";
@@ -21,15 +22,56 @@ export interface Scenario {
   failRate: number;
 }
 
-/** The order service's defaults (services/partA-sync-rest/order.ts): what the checks compare against. */
-export const ORDER_POLICY = { timeoutMs: 3000, retries: 2 };
+/** What the order service declares about itself in GET /health: the checks compare against this. */
+export interface OrderPolicy {
+  reserve: CallPolicy;
+  notify: CallPolicy;
+  deadline_ms: number;
+  max_in_flight: number;
+  /** How it connects to inventory and notification (keep-alive, the lab's resolver). */
+  connections?: { keep_alive: boolean; resolve: Record<string, string[]>; connect_attempt_timeout_ms: number };
+}
 
-export const SCENARIOS: Scenario[] = [
-  { name: "baseline", delaySeconds: 0, failRate: 0, expect: "a few ms: two local hops" },
-  { name: "delay_2s", delaySeconds: 2, failRate: 0, expect: "baseline + 2 s: the caller waits for the slow hop" },
-  { name: "failure", delaySeconds: 0, failRate: 1, expect: "502 reserve-failed after 1 + 2 retries with backoff" },
-  { name: "timeout", delaySeconds: 5, failRate: 0, expect: "504 inventory-timeout after the 3 s timeout, not the 5 s delay" },
-];
+/** The policy of the running order service, read from its /health — never a copy of its defaults. */
+export async function orderPolicy(orderUrl: string): Promise<OrderPolicy> {
+  const res = await http.get(`${orderUrl}/health`);
+  const policy = res.data?.policy as OrderPolicy | undefined;
+  if (res.status !== 200 || !policy?.reserve || !policy?.notify) throw new Error(`${orderUrl}/health did not publish the order service's policy (HTTP ${res.status})`);
+  return policy;
+}
+
+export const SCENARIO_NAMES: ScenarioName[] = ["baseline", "delay_2s", "failure", "timeout"];
+
+/** The n-th retry waits backoffBaseMs × 2^(n-1) plus up to 20 % jitter (services/common/http.ts). */
+const worstBackoffMs = (p: CallPolicy) => 1.2 * p.backoffBaseMs * (2 ** p.retries - 1);
+
+/** The reserve attempts a failing inventory gets: all of them, unless the deadline comes first. */
+export function expectedFailureAttempts(policy: OrderPolicy): { attempts: number; exact: boolean } {
+  return { attempts: 1 + policy.reserve.retries, exact: worstBackoffMs(policy.reserve) + 500 < policy.deadline_ms };
+}
+
+/** Whether the 2 s delay is answered before the reserve timeout (with room for the hop itself). */
+const delayFitsTimeout = (policy: OrderPolicy) => 2000 + 250 <= Math.min(policy.reserve.timeoutMs, policy.deadline_ms);
+
+/** The four scenarios, with what to expect from this order service's policy. */
+export function scenariosFor(policy: OrderPolicy): Scenario[] {
+  const { timeoutMs, retries } = policy.reserve;
+  const bound = Math.min(timeoutMs, policy.deadline_ms);
+  // Longer than the timeout by 2 s, so the timeout — not the delay — decides the answer.
+  const slow = Math.ceil(timeoutMs / 1000) + 2;
+  const s = (ms: number) => `${ms / 1000} s`;
+  return [
+    { name: "baseline", delaySeconds: 0, failRate: 0, expect: "a few ms: two local hops" },
+    {
+      name: "delay_2s",
+      delaySeconds: 2,
+      failRate: 0,
+      expect: delayFitsTimeout(policy) ? "baseline + 2 s: the caller waits for the slow hop" : `504 inventory-timeout: the ${s(bound)} bound is shorter than the 2 s delay`,
+    },
+    { name: "failure", delaySeconds: 0, failRate: 1, expect: `502 reserve-failed after 1 + ${retries} retries with backoff` },
+    { name: "timeout", delaySeconds: slow, failRate: 0, expect: `504 inventory-timeout after the ${s(bound)} ${bound === timeoutMs ? "timeout" : "deadline"}, not the ${slow} s delay` },
+  ];
+}
 
 export interface RequestRow {
   scenario: ScenarioName;
@@ -59,6 +101,8 @@ export interface Check {
 
 export interface LatencyResult {
   requests: number;
+  /** The order service's policy the checks were made against. */
+  policy: OrderPolicy;
   rows: RequestRow[];
   summaries: ScenarioSummary[];
   checks: Check[];
@@ -120,7 +164,7 @@ export function summarizeScenarios(rows: RequestRow[]): ScenarioSummary[] {
 }
 
 /** The checker: does each scenario behave as the synchronous model predicts? */
-export function checkScenarios(rows: RequestRow[], summaries: ScenarioSummary[]): Check[] {
+export function checkScenarios(rows: RequestRow[], summaries: ScenarioSummary[], policy: OrderPolicy): Check[] {
   const by = (s: ScenarioName) => rows.filter((r) => r.scenario === s);
   const median = (s: ScenarioName) => summaries.find((x) => x.scenario === s)?.median ?? NaN;
   const checks: Check[] = [];
@@ -128,21 +172,28 @@ export function checkScenarios(rows: RequestRow[], summaries: ScenarioSummary[])
   if (by("baseline").length) {
     add("baseline", "every order confirmed (200)", by("baseline").every((r) => r.ok), `${by("baseline").filter((r) => r.ok).length}/${by("baseline").length} ok`);
   }
-  if (by("delay_2s").length) {
+  if (by("delay_2s").length && delayFitsTimeout(policy)) {
     const added = median("delay_2s") - (by("baseline").length ? median("baseline") : 0);
     add("delay_2s", "every order confirmed (200)", by("delay_2s").every((r) => r.ok), `${by("delay_2s").filter((r) => r.ok).length}/${by("delay_2s").length} ok`);
     add("delay_2s", "the delay adds ≈ 2 s to the median (1.9–2.5 s)", added >= 1900 && added <= 2500, `+${(added / 1000).toFixed(3)} s`);
+  } else if (by("delay_2s").length) {
+    const rs = by("delay_2s");
+    add("delay_2s", `every order answered 504 inventory-timeout: 2 s is not within the ${policy.reserve.timeoutMs / 1000} s timeout`, rs.every((r) => r.http_status === 504 && r.error === "inventory-timeout"), statuses(rs));
   }
   if (by("failure").length) {
     const rs = by("failure");
     add("failure", "every order answered 502 reserve-failed", rs.every((r) => r.http_status === 502 && r.error === "reserve-failed"), statuses(rs));
-    add("failure", `each tried 1 + ${ORDER_POLICY.retries} times`, rs.every((r) => r.reserve_attempts === 1 + ORDER_POLICY.retries), `attempts: ${[...new Set(rs.map((r) => r.reserve_attempts))].join(", ")}`);
+    const { attempts, exact } = expectedFailureAttempts(policy);
+    const seen = `attempts: ${[...new Set(rs.map((r) => r.reserve_attempts))].join(", ")}`;
+    if (exact) add("failure", `each tried 1 + ${policy.reserve.retries} times`, rs.every((r) => r.reserve_attempts === attempts), seen);
+    else add("failure", `each tried at most 1 + ${policy.reserve.retries} times, within the ${policy.deadline_ms / 1000} s deadline (+0.5 s)`, rs.every((r) => (r.reserve_attempts ?? 0) <= attempts && r.latency_ms <= policy.deadline_ms + 500), seen);
   }
   if (by("timeout").length) {
     const rs = by("timeout");
     const worst = Math.max(...rs.map((r) => r.latency_ms));
     add("timeout", "every order answered 504 inventory-timeout", rs.every((r) => r.http_status === 504 && r.error === "inventory-timeout"), statuses(rs));
-    add("timeout", `answered within the ${ORDER_POLICY.timeoutMs / 1000} s timeout (+0.5 s)`, worst <= ORDER_POLICY.timeoutMs + 500, `max ${(worst / 1000).toFixed(3)} s`);
+    const bound = Math.min(policy.reserve.timeoutMs, policy.deadline_ms);
+    add("timeout", `answered within the ${bound / 1000} s ${bound === policy.reserve.timeoutMs ? "timeout" : "deadline"} (+0.5 s)`, worst <= bound + 500, `max ${(worst / 1000).toFixed(3)} s`);
   }
   return checks;
 }
@@ -169,14 +220,15 @@ export async function runLatencyExperiment(opts: LatencyOptions): Promise<Latenc
   const running = await up("partA", opts);
   const urls = { order: running.services.order.url, inventory: running.services.inventory.url };
   try {
-    const scenarios = SCENARIOS.filter((s) => !opts.scenarios || opts.scenarios.includes(s.name));
+    const policy = await orderPolicy(urls.order);
+    const scenarios = scenariosFor(policy).filter((s) => !opts.scenarios || opts.scenarios.includes(s.name));
     const rows: RequestRow[] = [];
     for (const scenario of scenarios) {
       opts.onScenario?.(scenario);
       rows.push(...(await runScenario(urls, scenario, opts.requests, (row) => opts.onRequest?.(row, scenario))));
     }
     const summaries = summarizeScenarios(rows);
-    return { requests: opts.requests, rows, summaries, checks: checkScenarios(rows, summaries) };
+    return { requests: opts.requests, policy, rows, summaries, checks: checkScenarios(rows, summaries, policy) };
   } finally {
     if (!alreadyUp) await down("partA", { home: opts.home });
   }
@@ -213,7 +265,7 @@ export async function writeLatencyResults(result: LatencyResult, dir = resultsDi
     files.push(file);
   };
   write("latency.csv", toCsv(result.rows as unknown as Row[]));
-  write("summary.json", JSON.stringify({ requests: result.requests, summaries: result.summaries, checks: result.checks, passed: result.checks.every((c) => c.passed) }, null, 2));
+  write("summary.json", JSON.stringify({ requests: result.requests, policy: result.policy, summaries: result.summaries, checks: result.checks, passed: result.checks.every((c) => c.passed) }, null, 2));
   const verdict = result.checks.every((c) => c.passed) ? "PASS" : "FAIL";
   write(
     "summary.md",

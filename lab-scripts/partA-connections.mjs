@@ -1,0 +1,29 @@
+#!/usr/bin/env zx
+// Part A connection experiment: the same sequential orders with keep-alive connections, with a new
+// TCP connection per call on every hop, and with names whose first address does not answer (or
+// refuses); the wait on each hop, a plot and the checker's verdict in results/partA/connections/.
+//   npx zx lab-scripts/partA-connections.mjs [--requests 50] [--stall-ms 1000] [--quick]   (quick: 20 orders, 250 ms)
+import { lab, main } from "./lib.mjs";
+
+await main(async () => {
+  const requests = Number(argv.requests ?? (argv.quick ? 20 : 50));
+  if (!Number.isInteger(requests) || requests < 1 || requests > 10_000) throw new Error("--requests must be a whole number from 1 to 10000");
+  const stallMs = Number(argv["stall-ms"] ?? (argv.quick ? 250 : 1000));
+  if (!Number.isInteger(stallMs) || stallMs < 10 || stallMs > 60_000) throw new Error("--stall-ms must be a whole number of ms from 10 to 60000");
+
+  console.log(chalk.bold(`${requests} orders per mode, the modes taking turns (first-address connect attempt ${stallMs} ms):`));
+  for (const m of lab.partA.CONNECTION_MODES) console.log(`  ${m}: ${lab.partA.MODE_TEXT[m]}`);
+  const result = await lab.partA.runConnectionsExperiment({
+    requests,
+    stallMs,
+    log: (line) => console.log(chalk.dim(`  ${line}`)),
+    onRequest: (r) =>
+      console.log(`  ${r.mode} ${r.request}/${requests}: ${(r.latency_ms / 1000).toFixed(3)} s (HTTP ${r.http_status}) — client ${r.client_ms} ms, reserve ${r.reserve_ms} ms, notify ${r.notify_ms} ms`),
+  });
+
+  console.log(`\n${lab.markdownTable(lab.partA.hopsTable(result.hops), 2)}\n`);
+  console.log(lab.markdownTable(lab.partA.connectionChecksTable(result.checks)));
+  const files = await lab.partA.writeConnectionsResults(result);
+  console.log(chalk.dim(`\nwrote ${files.map((f) => path.relative(process.cwd(), f)).join(", ")}`));
+  if (!result.passed) throw new Error("the checker found a mode that did not behave as expected (see above)");
+});
