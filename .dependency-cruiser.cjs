@@ -28,7 +28,8 @@ module.exports = {
     },
     {
       name: "harness-imports-common-and-harness",
-      comment: "The harness is shared by every part: it imports only common/ and harness/, never a part or a layer above.",
+      comment:
+        "The harness is shared by every part: it imports only common/ and harness/, never a part or a layer above.",
       severity: "error",
       from: { path: "^services/harness/" },
       to: { path: "^services/", pathNot: ["^services/common/", "^services/harness/"] },
