@@ -67,7 +67,8 @@ module.exports = {
   ],
   options: {
     doNotFollow: { path: "node_modules" },
-    exclude: { path: "^(dist|node_modules)/" },
+    // node_modules also where it is a symlink (a checkout sharing another one's), so the counts match everywhere.
+    exclude: { path: "^dist/|(^|/)node_modules/" },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: "tsconfig.json" },
     enhancedResolveOptions: {
