@@ -51,5 +51,5 @@ export function benchMemorySpec(rows: BenchRow[], limitMb = 200): TopLevelSpec {
       { mark: "bar", encoding: { x: { field: "service", type: "nominal", title: null, sort: null, axis: { labelAngle: -40 } }, y: { field: "mb", type: "quantitative", title: "MB", scale: { domainMax: limitMb * 1.1 } }, color: { field: "part", type: "nominal", title: null } } },
       { mark: { type: "rule", color: "#d62728", strokeDash: [4, 3] }, encoding: { y: { datum: limitMb } } },
     ],
-  } as TopLevelSpec;
+  };
 }

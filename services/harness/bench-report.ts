@@ -132,7 +132,7 @@ export function writeBenchReadme(runs: BenchRun[], lessons: string[], dir = resu
     `Each figure is measured beside its baseline in the same run on the same machine (${runs.some((r) => r.quick) ? "quick mode: smaller counts, a smoke test more than a measurement" : "full sizes"}).`,
     "Latency percentiles come from an HDR histogram; latency is measured under load at a fixed rate, from each request's intended start time, so a stall counts against every request it delayed (coordinated omission corrected).",
     "",
-    markdownTable(figuresTable(figures) as any),
+    markdownTable(figuresTable(figures)),
     "",
     "![Each figure against its baseline](ratios.svg)",
     "",

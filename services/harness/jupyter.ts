@@ -113,8 +113,8 @@ async function runChecked(command: string, args: string[], what: string): Promis
   const { code, output } = await new Promise<{ code: number | null; output: string }>((resolve) => {
     let output = "";
     const child = spawn(command, args, { env: jupyterEnv(), stdio: ["ignore", "pipe", "pipe"] });
-    child.stdout.on("data", (c: Buffer) => (output += c));
-    child.stderr.on("data", (c: Buffer) => (output += c));
+    child.stdout.on("data", (c: Buffer) => (output += c.toString()));
+    child.stderr.on("data", (c: Buffer) => (output += c.toString()));
     child.on("error", (err) => resolve({ code: null, output: err.message }));
     child.on("close", (code) => resolve({ code, output }));
   });

@@ -78,7 +78,7 @@ export function timeSeriesSpec(opts: {
       color: { field: "series", type: "nominal", title: null, legend: { labelLimit: 360 } },
     },
   });
-  return { ...specBase, title: opts.title, width: 560, height: 240, layer: layers } as TopLevelSpec;
+  return { ...specBase, title: opts.title, width: 560, height: 240, layer: layers };
 }
 
 /** Grouped bars: e.g. metrics before and after a replay, or one figure across the three models. */
@@ -96,7 +96,7 @@ export function groupedBarSpec(rows: { group: string; series: string; value: num
       y: { field: "value", type: "quantitative", title: yTitle },
       color: { field: "series", type: "nominal", title: null },
     },
-  } as TopLevelSpec;
+  };
 }
 
 /** A histogram of one set of values (e.g. the latencies of one scenario). */
@@ -112,5 +112,5 @@ export function histogramSpec(values: number[], title: string, xTitle: string): 
       x: { field: "v", type: "quantitative", bin: { maxbins: 30 }, title: xTitle },
       y: { aggregate: "count", type: "quantitative", title: "requests", axis: { tickMinStep: 1, format: "d" } },
     },
-  } as TopLevelSpec;
+  };
 }

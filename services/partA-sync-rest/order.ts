@@ -72,7 +72,7 @@ app.post("/order", { schema: { body: Type.Object({}, { additionalProperties: tru
   stats.in_flight++;
   stats.max_in_flight_seen = Math.max(stats.max_in_flight_seen, stats.in_flight);
   try {
-    const result = await placeOrder(deps, orderId, req.body as Record<string, unknown>);
+    const result = await placeOrder(deps, orderId, req.body);
     if (result.ok) {
       stats.confirmed++;
       req.log.info({ order_id: orderId, timings: result.timings }, "order confirmed");

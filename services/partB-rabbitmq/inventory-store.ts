@@ -61,9 +61,10 @@ export class InventoryStore {
       const outcome: InventoryEvent = decision.ok
         ? { event_type: "InventoryReserved", ...base, reserved_at: now }
         : { event_type: "InventoryFailed", ...base, failed_at: now, reason: decision.reason };
-      if (decision.ok) for (const item of order.items) this.stockDb.put(item.sku, decision.after[item.sku]);
+      // lmdb: a put/remove inside a transaction is part of it, and durably() awaits the commit: its own promise adds nothing.
+      if (decision.ok) for (const item of order.items) void this.stockDb.put(item.sku, decision.after[item.sku]);
       const record: ProcessedRecord = { message_id: messageId, order_id: order.order_id, outcome, published: false, processed_at: now };
-      this.processedDb.put(messageId, record);
+      void this.processedDb.put(messageId, record);
       return { duplicate: false, record };
     });
   }
@@ -71,14 +72,14 @@ export class InventoryStore {
   markPublished(messageId: string): Promise<void> {
     return durably(this.root, () => {
       const record = this.processedDb.get(messageId);
-      if (record && !record.published) this.processedDb.put(messageId, { ...record, published: true });
+      if (record && !record.published) void this.processedDb.put(messageId, { ...record, published: true });
     });
   }
 
   /** Set stock levels (admin: restock before an experiment). Skus not named keep their level. */
   setStock(levels: Stock): Promise<void> {
     return durably(this.root, () => {
-      for (const [sku, qty] of Object.entries(levels)) this.stockDb.put(sku, qty);
+      for (const [sku, qty] of Object.entries(levels)) void this.stockDb.put(sku, qty);
     });
   }
 

@@ -99,7 +99,7 @@ async function reserveAndAnswer(order: OrderPlaced, messageId: string): Promise<
 app.get("/stock", async () => ({ stock: store.stock() }));
 
 app.put("/stock", { schema: { body: Type.Record(Type.String({ minLength: 1, maxLength: 64 }), Type.Integer({ minimum: 0, maximum: 1_000_000_000 })) } }, async (req) => {
-  await store.setStock(req.body as Stock);
+  await store.setStock(req.body);
   req.log.info({ stock: req.body }, "stock set");
   return { stock: store.stock() };
 });

@@ -32,7 +32,8 @@ export class NotificationStore {
       const earlier = this.notified.get(event.order_id);
       if (earlier) return { first: false, record: earlier };
       const record: NotificationRecord = { order_id: event.order_id, event, published: false };
-      this.notified.put(event.order_id, record);
+      // lmdb: a put/remove inside a transaction is part of it, and durably() awaits the commit: its own promise adds nothing.
+      void this.notified.put(event.order_id, record);
       return { first: true, record };
     });
   }
@@ -40,7 +41,7 @@ export class NotificationStore {
   markPublished(orderId: string): Promise<void> {
     return durably(this.root, () => {
       const record = this.notified.get(orderId);
-      if (record && !record.published) this.notified.put(orderId, { ...record, published: true });
+      if (record && !record.published) void this.notified.put(orderId, { ...record, published: true });
     });
   }
 

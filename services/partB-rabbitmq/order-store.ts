@@ -73,8 +73,9 @@ export class OrderStore {
   async place(order: OrderRecord): Promise<boolean> {
     const placed = await durably(this.root, () => {
       if (this.orders.doesExist(order.order_id)) return false;
-      this.orders.put(order.order_id, order);
-      this.outbox.put(outboxKey(order), order.order_id);
+      // lmdb: a put/remove inside a transaction is part of it, and durably() awaits the commit: its own promise adds nothing.
+      void this.orders.put(order.order_id, order);
+      void this.outbox.put(outboxKey(order), order.order_id);
       return true;
     });
     if (placed) this.counts[order.status]++;
@@ -85,8 +86,8 @@ export class OrderStore {
   markPublished(order: OrderRecord, at: string): Promise<void> {
     return durably(this.root, () => {
       const current = this.orders.get(order.order_id);
-      if (current && !current.published_at) this.orders.put(order.order_id, { ...current, published_at: at });
-      this.outbox.remove(outboxKey(order));
+      if (current && !current.published_at) void this.orders.put(order.order_id, { ...current, published_at: at });
+      void this.outbox.remove(outboxKey(order));
     });
   }
 
@@ -126,7 +127,7 @@ export class OrderStore {
       const order = this.orders.get(e.order_id);
       if (!order) return { known: false };
       const next = advance(order, e);
-      if (next) this.orders.put(order.order_id, next);
+      if (next) void this.orders.put(order.order_id, next);
       return { known: true, from: order.status, order: next ?? order, changed: next !== undefined };
     });
     if (result.known && result.changed) {

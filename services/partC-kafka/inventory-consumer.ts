@@ -92,6 +92,7 @@ async function consume(): Promise<void> {
     autoCommit: false, // we commit ourselves, after the answers are acknowledged
     eachBatchAutoResolve: false,
     partitionsConsumedConcurrently: 3, // the three partitions are worked on side by side
+    // eslint-disable-next-line @typescript-eslint/unbound-method -- kafkajs types the payload's callbacks as methods, but they are closures: destructuring them is its documented use
     eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
       for (let i = 0; i < batch.messages.length; i += chunkSize) {
         if (!isRunning() || isStale()) return; // stopping, or the partition moved to another member

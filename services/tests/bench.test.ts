@@ -79,8 +79,8 @@ test("npm run bench -- --quick: every figure beside its baseline, the README, no
     const memory = fs.readFileSync(path.join(results, "bench", "memory.svg"), "utf8");
     for (const f of runs.flatMap((r) => r.figures).filter((x) => x.id.includes(".memory."))) assert.ok(memory.includes(`${f.part} ${f.id.split(".").pop()}`), `memory.svg shows ${f.id}`);
 
-    assert.deepEqual(processesUsing(home!), [], "every broker and service the benchmark started is stopped");
-    assert.equal(fs.existsSync(home!), false, "its lab folder is removed");
+    assert.deepEqual(processesUsing(home), [], "every broker and service the benchmark started is stopped");
+    assert.equal(fs.existsSync(home), false, "its lab folder is removed");
   } finally {
     fs.rmSync(results, { recursive: true, force: true });
   }

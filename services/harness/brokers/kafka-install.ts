@@ -79,6 +79,7 @@ export async function fetchKafkaJars(libsDir: string, log: (line: string) => voi
     fs.rmSync(tmp, { recursive: true, force: true });
     const why = res.timedOut ? "timed out after 15 min" : `exit ${res.code}`;
     // Maven's first [ERROR] line says what failed; the ones after it are advice about Maven itself.
+    // eslint-disable-next-line no-control-regex -- strips ANSI colours, which start with ESC
     const output = res.output.replace(/\x1b\[[0-9;]*m/g, "");
     const last = (output.split("\n").find((l) => l.startsWith("[ERROR]")) ?? lastLines(output, 1)).slice(0, 400);
     throw new Error(`kafka: Maven could not fetch Kafka ${KAFKA_VERSION} from Maven Central (${why}: ${last}); check the network or the proxy in ~/.m2/settings.xml, or set KAFKA_HOME to an installed Kafka 3.x`);

@@ -39,11 +39,17 @@ const handlers: Record<string, (body: any) => Promise<[number, unknown]>> = {
 const handle = handlers[role];
 if (!handle) throw new Error(`role must be one of ${Object.keys(handlers).join(", ")}`);
 
+async function serve(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  if (req.method === "GET" && req.url === "/health") return reply(res, 200, { status: "ok", role });
+  const [status, body] = await handle(JSON.parse((await readBody(req)) || "{}"));
+  reply(res, status, body);
+}
+
 http
-  .createServer(async (req, res) => {
-    if (req.method === "GET" && req.url === "/health") return reply(res, 200, { status: "ok", role });
-    const [status, body] = await handle(JSON.parse((await readBody(req)) || "{}"));
-    reply(res, status, body);
+  .createServer((req, res) => {
+    // node:http does not wait for the handler's promise: a failure (a body that is not JSON, a hop that
+    // refuses) answers 500 here instead of becoming an unhandled rejection, which would end the process.
+    serve(req, res).catch((err: unknown) => (res.headersSent ? res.destroy() : reply(res, 500, { error: String(err) })));
   })
   .listen(port, "127.0.0.1");
 process.on("SIGTERM", () => process.exit(0));

@@ -184,7 +184,7 @@ function partBFigures({ size, messageBytes, raw, flow, sustained, rate, accept, 
 async function brokerVersion(amqpUrl: string): Promise<string> {
   const conn = await amqp.connect(amqpUrl);
   try {
-    return String((conn.connection as unknown as { serverProperties?: { version?: unknown } }).serverProperties?.version ?? "unknown");
+    return String((conn.connection as unknown as { serverProperties?: { version?: string } }).serverProperties?.version ?? "unknown");
   } finally {
     await conn.close();
   }

@@ -185,9 +185,9 @@ export async function badInput(opts: ScenarioOptions): Promise<ScenarioResult> {
         observed: `${statusCount(http, "202")} accepted; ${open.PLACED} PLACED and ${open.RESERVED} RESERVED left; ${refusedDownstream} OrderPlaced dead-lettered by inventory`,
       },
       ...perReader.map((p) => ({
-        name: `${READER_QUEUE[p.reader as Reader].name}: every unreadable message dead-lettered with its reason`,
+        name: `${READER_QUEUE[p.reader].name}: every unreadable message dead-lettered with its reason`,
         holds: p.dl === p.expected.deadLetters && p.dlq === p.expected.deadLetters && p.missing.length === 0 && p.reasons >= p.expected.deadLetters,
-        observed: `${p.expected.received} taken of which ${p.expected.deadLetters} unreadable; dead-lettered ${p.dl}, +${p.dlq} in ${READER_QUEUE[p.reader as Reader].deadLetter.queue}, ${p.reasons} reasons logged${p.missing.length ? `, ${p.missing.length} without a reason` : ""}`,
+        observed: `${p.expected.received} taken of which ${p.expected.deadLetters} unreadable; dead-lettered ${p.dl}, +${p.dlq} in ${READER_QUEUE[p.reader].deadLetter.queue}, ${p.reasons} reasons logged${p.missing.length ? `, ${p.missing.length} without a reason` : ""}`,
       })),
       {
         name: "no handler threw, every consumer still subscribed",

@@ -246,7 +246,7 @@ export async function duplicates(opts: ScenarioOptions): Promise<ScenarioResult>
       }
     };
     await Promise.all(Array.from({ length: 8 }, worker));
-    const records = await waitAllFinal(urls.order, acked.map((a) => a.order_id!), opts.quick ? 60_000 : 300_000);
+    const records = await waitAllFinal(urls.order, acked.map((a) => a.order_id), opts.quick ? 60_000 : 300_000);
     await waitUntil(async () => (await serviceStats(urls.inventory)).received >= before.inventory.received + 2 * acked.length, "inventory to receive every copy", 30_000, 100);
     const mid = await snapshot(urls);
 
@@ -276,8 +276,8 @@ export async function duplicates(opts: ScenarioOptions): Promise<ScenarioResult>
     );
     await sleep(500);
     const after = await snapshot(urls);
-    const recordsAfter = await waitAllFinal(urls.order, acked.map((a) => a.order_id!), 5_000);
-    const changed = acked.filter((a) => recordsAfter.get(a.order_id!)?.status !== records.get(a.order_id!)?.status).length;
+    const recordsAfter = await waitAllFinal(urls.order, acked.map((a) => a.order_id), 5_000);
+    const changed = acked.filter((a) => recordsAfter.get(a.order_id)?.status !== records.get(a.order_id)?.status).length;
     const effects = effectsOf(acked, recordsAfter, before, after, stock[SCARCE]);
     const invDup = after.inventory.duplicates_ignored - before.inventory.duplicates_ignored;
     const noteDup = after.notification.duplicates_ignored - before.notification.duplicates_ignored;

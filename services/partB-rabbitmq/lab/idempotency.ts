@@ -98,7 +98,7 @@ async function idempotencyRun(urls: PartBEndpoints, opts: IdempotencyOptions): P
     { check: "no new processed id for the copies", passed: s2.processed_ids === s1.processed_ids, observed: `${s1.processed_ids} → ${s2.processed_ids}` },
     { check: "the user was notified once", passed: s2.notifications_sent - s0.notifications_sent === 1, observed: `+${s2.notifications_sent - s0.notifications_sent} notification(s)` },
     { check: "the order stays CONFIRMED", passed: s2.order_status === "CONFIRMED", observed: s2.order_status },
-    { check: "inventory remembers the message id durably", passed: processed?.message_id === event.event_id, observed: processed ? `processed at ${processed.processed_at}` : "not found" },
+    { check: "inventory remembers the message id durably", passed: processed?.message_id === event.event_id, observed: processed ? `processed at ${String(processed.processed_at)}` : "not found" },
   ];
   return { order_id: orderId, message_id: event.event_id, sku, copies, steps, processed_record: processed, checks, passed: checks.every((c) => c.passed) };
 }

@@ -54,7 +54,7 @@ export async function benchPartC(opts: BenchOptions): Promise<BenchResult> {
   try {
     running = await up("partC", lab);
     const urls = partCEndpoints(running);
-    const kafka = String(readRecord("kafka", opts.home)?.meta?.version ?? "unknown");
+    const kafka = String((readRecord("kafka", opts.home)?.meta?.version as string | undefined) ?? "unknown");
     const brokerPid = running.brokers.find((b) => b.id === "kafka")?.pid;
     const broker: Record<string, { pid: number; group: boolean }> = brokerPid ? { kafka: { pid: brokerPid, group: true } } : {};
     const pid = (name: string) => ({ [name]: { pid: running!.services[name].pid } });

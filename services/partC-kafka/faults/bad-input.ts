@@ -6,7 +6,7 @@
 import fc from "fast-check";
 import { healthOf, getLag, partCEndpoints, produceOrder, waitForMetrics, waitForQuiet } from "../lab/client.js";
 import { waitUntil } from "../../common/wait.js";
-import { parseEvent, type OrderPlaced } from "../events.js";
+import { parseEvent } from "../events.js";
 import { MetricsView } from "../metrics.js";
 import { MAX_LOAD_COUNT } from "../produce-orders.js";
 import { reserve } from "../reserve.js";
@@ -122,7 +122,7 @@ export async function badInput(opts: ScenarioOptions): Promise<ScenarioResult> {
     for (const m of onOrders) {
       const p = parseEvent(m.value, ["OrderPlaced"] as const);
       if (!p.ok) badOrders++;
-      else if (expected.apply(p.event)) expected.apply(reserve(p.event as OrderPlaced, { failRate: FAIL_RATE, seed: opts.seed }));
+      else if (expected.apply(p.event)) expected.apply(reserve(p.event, { failRate: FAIL_RATE, seed: opts.seed }));
     }
     for (const m of onAnswers) {
       const p = parseEvent(m.value, ["InventoryReserved", "InventoryFailed"] as const);

@@ -195,7 +195,7 @@ export async function brokerRestart(opts: ScenarioOptions): Promise<ScenarioResu
     orders = await TopicTap.open(kafka, TOPICS.orders, undefined, mine);
     const produce = async (orderId: string, eventId?: string) => {
       const res = await http.post(`${urls.producer}/produce`, { orderId, items: [{ sku: "burrito", qty: 1 }], ...(eventId ? { eventId } : {}) });
-      return { status: res.status as number, body: { orderId, eventId: res.data?.event?.eventId ?? res.data?.eventId, error: res.data?.error, message: res.data?.message } as ProduceAnswer };
+      return { status: res.status, body: { orderId, eventId: res.data?.event?.eventId ?? res.data?.eventId, error: res.data?.error, message: res.data?.message } as ProduceAnswer };
     };
     const timeline: Record<string, number> = {};
     const load = steadyLoad(rate, (seq) => produce(`${prefix}${String(seq).padStart(6, "0")}`));

@@ -98,6 +98,7 @@ export async function runReplayExperiment(opts: ReplayExperimentOptions = {}): P
   }
 }
 
+// eslint-disable-next-line @typescript-eslint/no-base-to-string -- only primitives reach String(): objects (and null) go to JSON.stringify
 const show = (v: unknown) => (typeof v === "object" ? JSON.stringify(v) : String(v));
 
 /** The side-by-side table: one row per metric, plus one per minute of orders. */
