@@ -41,7 +41,7 @@ export function mappedLookup(map: ResolveMap): NonNullable<net.TcpSocketConnectO
     const list = addresses.map((address) => ({ address, family: net.isIP(address) }));
     if (options.all) callback(null, list);
     else callback(null, list[0].address, list[0].family);
-  }) as NonNullable<net.TcpSocketConnectOpts["lookup"]>;
+  });
 }
 
 export interface ConnectionSettings {

@@ -105,11 +105,11 @@ export async function startSilentListener(host: string, ports: number[]): Promis
   const python = process.env.LAB_PYTHON ?? "python3";
   const child = spawn(python, ["-c", SILENT_LISTENER, host, ...ports.map(String)], { stdio: ["pipe", "pipe", "pipe"] });
   let err = "";
-  child.stderr!.on("data", (d) => (err += d));
+  child.stderr.on("data", (d) => (err += d));
   await new Promise<void>((resolve, reject) => {
     child.on("error", (e) => reject(new Error(`cannot start ${python} for the silent listener: ${e.message}`)));
     child.on("exit", (code) => reject(new Error(`the silent listener exited (${code}): ${err.trim()}`)));
-    child.stdout!.on("data", (d) => String(d).includes("ready") && resolve());
+    child.stdout.on("data", (d) => String(d).includes("ready") && resolve());
   });
   return child;
 }
