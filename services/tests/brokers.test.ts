@@ -15,6 +15,7 @@ import { Kafka, logLevel } from "kafkajs";
 import YAML from "yaml";
 import { KAFKA_TOPICS } from "../common/kafka-topics.js";
 import { BROKERS, chooseMode, dockerEngineReachable, isolatedBrokerEnv, KAFKA_VERSION, useEnv } from "../harness/brokers/index.js";
+import { supportedKafka } from "../harness/brokers/kafka-install.js";
 import { down, status } from "../harness/lifecycle.js";
 import { projectRoot } from "../common/paths.js";
 import { portInUse } from "../harness/ports.js";
@@ -179,6 +180,11 @@ describe("native brokers through the lab", () => {
       await down("partB", { home });
     }
   });
+});
+
+test("an installed Kafka is used when the lab supports its version, and the pinned one is among them", () => {
+  for (const v of ["3.3.2", "3.9.1", "4.0.0", "4.1.1", "4.4.0", KAFKA_VERSION]) assert.ok(supportedKafka(v), v);
+  for (const v of ["2.8.2", "3.2.3", "4.5.0", "5.0.0", "unknown"]) assert.ok(!supportedKafka(v), v);
 });
 
 describe("choosing Docker or native", () => {

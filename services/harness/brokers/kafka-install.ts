@@ -8,7 +8,7 @@ import { lastLines, run, which } from "./exec.js";
 
 /** The pom that lists the jars; its <kafka.version> is the one version native and Docker use. */
 export const KAFKA_POM = path.join(projectRoot, "services", "harness", "brokers", "kafka", "pom.xml");
-export const KAFKA_VERSION = /<kafka\.version>([^<]+)<\/kafka\.version>/.exec(fs.readFileSync(KAFKA_POM, "utf8"))?.[1] ?? "3.9.1";
+export const KAFKA_VERSION = /<kafka\.version>([^<]+)<\/kafka\.version>/.exec(fs.readFileSync(KAFKA_POM, "utf8"))?.[1] ?? "unknown";
 export const JAVA_INSTALL_COMMAND = "sudo apt-get install -y openjdk-17-jre-headless";
 const MAVEN_INSTALL_COMMAND = "sudo apt-get install -y maven";
 
@@ -49,14 +49,25 @@ async function installedKafka(): Promise<Omit<KafkaJars, "version"> | undefined>
   return libs ? { libs: path.resolve(libs), source: "PATH" } : undefined;
 }
 
+/**
+ * The Kafka versions the lab runs natively: single-node KRaft with a static voter (3.3 made KRaft
+ * production-ready), up to the newest kafkajs 2.2.4 was checked against. kafkajs speaks the
+ * protocol versions 4.x kept (admin, idempotent and transactional producers, groups, commits,
+ * seek and offsets were checked against 4.1.1 and 4.4.0, with 3.9.1 as the control).
+ */
+export const SUPPORTED_KAFKA = "3.3 – 4.4";
+export function supportedKafka(version: string): boolean {
+  const [major, minor] = version.split(".").map(Number);
+  return (major === 3 && minor >= 3) || (major === 4 && minor <= 4);
+}
+
 /** The folder of Kafka jars to run the broker from, fetching them the first time. */
 export async function ensureKafkaJars(libsDir: string, log: (line: string) => void = () => {}): Promise<KafkaJars> {
   const installed = await installedKafka();
   if (installed && fs.existsSync(installed.libs)) {
     const version = versionOf(installed.libs) ?? "unknown";
-    // kafkajs cannot talk to Kafka 4 (it removed the old protocol versions): use the pinned one then.
-    if (!version.startsWith("4") && !version.startsWith("5")) return { ...installed, version };
-    log(`the installed Kafka (${installed.libs}) is ${version}; kafkajs needs 3.x, so the lab uses Kafka ${KAFKA_VERSION} from Maven Central`);
+    if (supportedKafka(version)) return { ...installed, version };
+    log(`the installed Kafka (${installed.libs}) is ${version}, outside what the lab supports (${SUPPORTED_KAFKA}); the lab uses Kafka ${KAFKA_VERSION} from Maven Central instead`);
   }
   const marker = path.join(libsDir, `.fetched-${KAFKA_VERSION}`);
   if (!fs.existsSync(marker)) await fetchKafkaJars(libsDir, log);
@@ -67,7 +78,7 @@ export async function ensureKafkaJars(libsDir: string, log: (line: string) => vo
 export async function fetchKafkaJars(libsDir: string, log: (line: string) => void = () => {}): Promise<void> {
   const mvn = await which("mvn");
   if (!mvn) {
-    throw new Error(`kafka: Maven is needed once to fetch the Kafka ${KAFKA_VERSION} jars; install it with \`${MAVEN_INSTALL_COMMAND}\`, or set KAFKA_HOME to an installed Kafka 3.x, or run the lab with Docker (--mode docker)`);
+    throw new Error(`kafka: Maven is needed once to fetch the Kafka ${KAFKA_VERSION} jars; install it with \`${MAVEN_INSTALL_COMMAND}\`, or set KAFKA_HOME to an installed Kafka ${SUPPORTED_KAFKA}, or run the lab with Docker (--mode docker)`);
   }
   log(`fetching Kafka ${KAFKA_VERSION} jars from Maven Central with Maven (once, ~60 MB) into ${libsDir}…`);
   const tmp = `${libsDir}.tmp-${process.pid}`;
@@ -82,7 +93,7 @@ export async function fetchKafkaJars(libsDir: string, log: (line: string) => voi
     // eslint-disable-next-line no-control-regex -- strips ANSI colours, which start with ESC
     const output = res.output.replace(/\x1b\[[0-9;]*m/g, "");
     const last = (output.split("\n").find((l) => l.startsWith("[ERROR]")) ?? lastLines(output, 1)).slice(0, 400);
-    throw new Error(`kafka: Maven could not fetch Kafka ${KAFKA_VERSION} from Maven Central (${why}: ${last}); check the network or the proxy in ~/.m2/settings.xml, or set KAFKA_HOME to an installed Kafka 3.x`);
+    throw new Error(`kafka: Maven could not fetch Kafka ${KAFKA_VERSION} from Maven Central (${why}: ${last}); check the network or the proxy in ~/.m2/settings.xml, or set KAFKA_HOME to an installed Kafka ${SUPPORTED_KAFKA}`);
   }
   fs.writeFileSync(path.join(tmp, `.fetched-${KAFKA_VERSION}`), new Date().toISOString() + "\n");
   fs.rmSync(libsDir, { recursive: true, force: true });

@@ -55,7 +55,7 @@ export async function declareTopics(port: number, topics: readonly TopicSpec[] =
   }
 }
 
-function writeConfig(s: KafkaSettings): { properties: string; log4j: string; data: string } {
+function writeConfig(s: KafkaSettings): KafkaConfig {
   const data = path.join(s.dir, "data");
   fs.mkdirSync(data, { recursive: true });
   const properties = path.join(s.dir, "server.properties");
@@ -89,22 +89,36 @@ function writeConfig(s: KafkaSettings): { properties: string; log4j: string; dat
       "",
     ].join("\n"),
   );
+  // Everything to stdout, which the lab writes to its log file for this process. Kafka 4.x logs
+  // through log4j2, an installed 3.x through log4j 1: both files are written, each JVM reads its own.
+  const quiet = ["kafka.request.logger", "state.change.logger", "org.apache.kafka.clients"];
   const log4j = path.join(s.dir, "log4j.properties");
   fs.writeFileSync(
     log4j,
     [
-      "# Everything to stdout, which the lab writes to its log file for this process.",
       "log4j.rootLogger=INFO, stdout",
       "log4j.appender.stdout=org.apache.log4j.ConsoleAppender",
       "log4j.appender.stdout.layout=org.apache.log4j.PatternLayout",
       "log4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n",
-      "log4j.logger.kafka.request.logger=WARN",
-      "log4j.logger.state.change.logger=WARN",
-      "log4j.logger.org.apache.kafka.clients=WARN",
+      ...quiet.map((name) => `log4j.logger.${name}=WARN`),
       "",
     ].join("\n"),
   );
-  return { properties, log4j, data };
+  const log4j2 = path.join(s.dir, "log4j2.properties");
+  fs.writeFileSync(
+    log4j2,
+    [
+      "appender.stdout.type=Console",
+      "appender.stdout.name=STDOUT",
+      "appender.stdout.layout.type=PatternLayout",
+      "appender.stdout.layout.pattern=[%d] %p %m (%c)%n",
+      "rootLogger.level=INFO",
+      "rootLogger.appenderRef.stdout.ref=STDOUT",
+      ...quiet.flatMap((name, i) => [`logger.q${i}.name=${name}`, `logger.q${i}.level=WARN`]),
+      "",
+    ].join("\n"),
+  );
+  return { properties, logging: [`-Dlog4j.configuration=file:${log4j}`, `-Dlog4j2.configurationFile=${log4j2}`], data };
 }
 
 /**
@@ -123,9 +137,16 @@ function clusterId(s: KafkaSettings): string {
   return fs.readFileSync(file, "utf8").trim();
 }
 
-async function formatStorage(java: string, libs: string, s: KafkaSettings, cfg: { properties: string; log4j: string; data: string }, log: (line: string) => void): Promise<void> {
+interface KafkaConfig {
+  properties: string;
+  /** JVM flags that point both log4j generations at the lab's logging config. */
+  logging: string[];
+  data: string;
+}
+
+async function formatStorage(java: string, libs: string, s: KafkaSettings, cfg: KafkaConfig, log: (line: string) => void): Promise<void> {
   if (fs.existsSync(path.join(cfg.data, "meta.properties"))) return;
-  const args = [`-Dlog4j.configuration=file:${cfg.log4j}`, "-cp", path.join(libs, "*"), "kafka.tools.StorageTool", "format", "-t", clusterId(s), "-c", cfg.properties];
+  const args = [...cfg.logging, "-cp", path.join(libs, "*"), "kafka.tools.StorageTool", "format", "-t", clusterId(s), "-c", cfg.properties];
   const res = await run(java, args, { timeoutMs: 120_000 });
   if (res.code !== 0) throw new Error(`kafka: formatting the storage in ${cfg.data} failed (exit ${res.code}):\n${lastLines(res.output)}`);
   log(`kafka storage formatted in ${cfg.data}`);
@@ -189,7 +210,7 @@ async function up(opts: BrokerOptions): Promise<BrokerStatus> {
         "-XX:+UseG1GC",
         "-XX:MaxGCPauseMillis=20",
         "-Djava.awt.headless=true",
-        `-Dlog4j.configuration=file:${cfg.log4j}`,
+        ...cfg.logging,
         "-cp",
         path.join(jars.libs, "*"),
         "kafka.Kafka",

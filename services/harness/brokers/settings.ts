@@ -2,6 +2,7 @@
 // so a test can point LAB_HOME and the ports elsewhere and run its own brokers beside a student's.
 import path from "node:path";
 import { labHome, projectRoot } from "../../common/paths.js";
+import { KAFKA_VERSION } from "./kafka-install.js";
 
 function envPort(name: string, fallback: number): number {
   const raw = process.env[name];
@@ -48,7 +49,7 @@ export interface KafkaSettings {
   ports: { broker: number; controller: number };
   /** Storage, server.properties and the cluster id live here. */
   dir: string;
-  /** Where the Kafka jars fetched from Maven Central are kept, shared by every LAB_HOME. */
+  /** Where the Kafka jars fetched from Maven Central are kept, one folder per version, shared by every LAB_HOME. */
   libsDir: string;
   heap: string;
 }
@@ -58,7 +59,7 @@ export function kafkaSettings(home = labHome()): KafkaSettings {
     home,
     ports: { broker: envPort("KAFKA_PORT", 9092), controller: envPort("KAFKA_CONTROLLER_PORT", 9093) },
     dir: path.join(home, "kafka"),
-    libsDir: path.resolve(process.env.KAFKA_LIBS || path.join(projectRoot, ".lab", "kafka-libs")),
+    libsDir: path.resolve(process.env.KAFKA_LIBS || path.join(projectRoot, ".lab", `kafka-libs-${KAFKA_VERSION}`)),
     heap: process.env.KAFKA_HEAP || "512m",
   };
 }
