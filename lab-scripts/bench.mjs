@@ -4,7 +4,17 @@
 //   --profile: the services run under `node --cpu-prof`; profiles in results/bench/profiles/<part>/
 import fs from "node:fs";
 import { createRequire } from "node:module";
-import { lab, main } from "./lib.mjs";
+import { lab, listOf, main, parseFlags } from "./lib.mjs";
+
+const { values: argv } = parseFlags({
+  summary: "Every benchmark against its baseline, on brokers and services of its own (a temporary lab folder, free ports): results/bench/<name>.json, plots and README.md.",
+  usage: "npm run bench [-- --quick] [-- --only partB] [-- --profile]",
+  options: {
+    quick: { type: "boolean", help: "small sizes, a smoke test" },
+    only: { type: "string", multiple: true, value: "PART", help: "only these benchmarks: partA | partB | partC (comma-separated or repeated)", defaultText: "all three" },
+    profile: { type: "boolean", help: "run the services under node --cpu-prof; profiles in results/bench/profiles/<part>/" },
+  },
+});
 
 const bench = createRequire(import.meta.url)("../dist/bench/index.js");
 
@@ -16,7 +26,7 @@ const benches = {
 
 await main(async () => {
   const quick = Boolean(argv.quick);
-  const only = argv.only ? [argv.only].flat() : Object.keys(benches);
+  const only = listOf(argv.only) ?? Object.keys(benches);
   for (const name of only) if (!benches[name]) throw new Error(`unknown benchmark ${name}: use one of ${Object.keys(benches).join(", ")}`);
   // Brokers and services of the benchmark's own (a temporary LAB_HOME, free ports): a benchmark
   // never touches the brokers a student has up. Native brokers, as the tests run them.

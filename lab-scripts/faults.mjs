@@ -3,7 +3,17 @@
 // Writes results/faults/<scenario>.json and results/faults/README.md.
 //   npm run faults [-- --quick] [-- --only A-bad-input] [-- --seed 42]
 import { createRequire } from "node:module";
-import { lab, main } from "./lib.mjs";
+import { lab, listOf, main, parseFlags } from "./lib.mjs";
+
+const { values: argv } = parseFlags({
+  summary: "The fault campaign: each scenario against the real stack on brokers of its own, then its invariants checked. Writes results/faults/<scenario>.json and results/faults/README.md.",
+  usage: "npm run faults [-- --quick] [-- --only A-bad-input] [-- --seed 42]",
+  options: {
+    quick: { type: "boolean", help: "the small sizes CI runs" },
+    only: { type: "string", multiple: true, value: "SCENARIO", help: "only these scenarios (comma-separated or repeated)", defaultText: "every scenario" },
+    seed: { type: "string", default: "42", value: "N", help: "the seed of the generated inputs (the same seed sends the same inputs)" },
+  },
+});
 
 const faults = createRequire(import.meta.url)("../dist/faults/index.js");
 
@@ -23,8 +33,9 @@ const crashed = (scenario, seed, err) =>
 
 await main(async () => {
   const quick = Boolean(argv.quick);
-  const seed = Number(argv.seed ?? 42);
-  const names = argv.only ? [argv.only].flat() : Object.keys(faults.SCENARIOS);
+  const seed = Number(argv.seed);
+  if (!Number.isInteger(seed)) throw new Error("--seed must be a whole number");
+  const names = listOf(argv.only) ?? Object.keys(faults.SCENARIOS);
   for (const n of names) if (!faults.SCENARIOS[n]) throw new Error(`unknown scenario ${n}: use one of ${Object.keys(faults.SCENARIOS).join(", ")}`);
   // Brokers of the campaign's own (a temporary LAB_HOME, free ports, native processes): the
   // scenarios kill and restart them, never the ones a student has up.

@@ -3,12 +3,22 @@
 // TCP connection per call on every hop, and with names whose first address does not answer (or
 // refuses); the wait on each hop, a plot and the checker's verdict in results/partA/connections/.
 //   npx zx lab-scripts/partA-connections.mjs [--requests 50] [--stall-ms 1000] [--quick]   (quick: 20 orders, 250 ms)
-import { lab, main } from "./lib.mjs";
+import { lab, main, parseFlags } from "./lib.mjs";
+
+const { values: flags } = parseFlags({
+  summary: "Part A connections: the same sequential orders with keep-alive connections, a new connection per call, and names whose first address does not answer (or refuses); the wait on each hop, a plot and the checker's verdict in results/partA/connections/.",
+  usage: "npx zx lab-scripts/partA-connections.mjs [--requests 50] [--stall-ms 1000] [--quick]",
+  options: {
+    requests: { type: "string", value: "N", help: "orders per mode, 1 to 10000", defaultText: "50, quick: 20" },
+    "stall-ms": { type: "string", value: "MS", help: "how long a connect attempt to the unanswered first address lasts", defaultText: "1000, quick: 250" },
+    quick: { type: "boolean", help: "small figures: 20 orders, a 250 ms stall" },
+  },
+});
 
 await main(async () => {
-  const requests = Number(argv.requests ?? (argv.quick ? 20 : 50));
+  const requests = Number(flags.requests ?? (flags.quick ? 20 : 50));
   if (!Number.isInteger(requests) || requests < 1 || requests > 10_000) throw new Error("--requests must be a whole number from 1 to 10000");
-  const stallMs = Number(argv["stall-ms"] ?? (argv.quick ? 250 : 1000));
+  const stallMs = Number(flags["stall-ms"] ?? (flags.quick ? 250 : 1000));
   if (!Number.isInteger(stallMs) || stallMs < 10 || stallMs > 60_000) throw new Error("--stall-ms must be a whole number of ms from 10 to 60000");
 
   console.log(chalk.bold(`${requests} orders per mode, the modes taking turns (first-address connect attempt ${stallMs} ms):`));

@@ -2,13 +2,22 @@
 // Part A latency experiment: N sequential orders per scenario (baseline, 2 s delay, failure,
 // timeout), the seed report's table, plots and a checker's verdict in results/partA/.
 //   npx zx lab-scripts/partA-latency.mjs [--requests 10] [--scenario baseline|delay_2s|failure|timeout]
-import { lab, main } from "./lib.mjs";
+import { lab, main, parseFlags } from "./lib.mjs";
+
+const { values: flags } = parseFlags({
+  summary: "Part A latency: N sequential orders per scenario through the synchronous chain; the seed report's table, plots and a checker's verdict in results/partA/. Brings Part A up if needed.",
+  usage: "npx zx lab-scripts/partA-latency.mjs [--requests 10] [--scenario baseline|delay_2s|failure|timeout ...]",
+  options: {
+    requests: { type: "string", default: "10", value: "N", help: "orders per scenario, 1 to 100000" },
+    scenario: { type: "string", multiple: true, value: "NAME", help: "run only this scenario: baseline | delay_2s | failure | timeout", defaultText: "all four" },
+  },
+});
 
 await main(async () => {
-  const requests = Number(argv.requests ?? 10);
+  const requests = Number(flags.requests);
   if (!Number.isInteger(requests) || requests < 1 || requests > 100_000) throw new Error("--requests must be a whole number from 1 to 100000");
   const known = lab.partA.SCENARIO_NAMES;
-  const scenarios = argv.scenario ? [argv.scenario].flat().map(String) : undefined;
+  const scenarios = flags.scenario?.length ? flags.scenario : undefined;
   for (const s of scenarios ?? []) if (!known.includes(s)) throw new Error(`unknown --scenario ${s}: use one of ${known.join(", ")}`);
 
   const result = await lab.partA.runLatencyExperiment({

@@ -3,7 +3,18 @@
 // the queue depth over time, the drain, and a check that no accepted order was lost.
 //   npx zx lab-scripts/partB-backlog.mjs [--seconds 60] [--rate 10] [--quick] [--kill]
 // --quick: a 10 s outage; --kill: kill -9 instead of a graceful stop. Results in results/partB/backlog/.
-import { lab, main } from "./lib.mjs";
+import { lab, main, parseFlags } from "./lib.mjs";
+
+const { values: argv } = parseFlags({
+  summary: "Part B backlog and recovery: orders at a fixed rate while inventory is stopped and started again; queue depth, drain time and lost = 0 checked. Results in results/partB/backlog/.",
+  usage: "npx zx lab-scripts/partB-backlog.mjs [--seconds 60] [--rate 10] [--quick] [--kill]",
+  options: {
+    seconds: { type: "string", value: "S", help: "how long inventory stays down, 1 to 3600", defaultText: "60, or 10 with --quick" },
+    rate: { type: "string", default: "10", value: "N", help: "orders per second, above 0 and at most 500" },
+    quick: { type: "boolean", help: "a 10 s outage and a 3 s warm-up" },
+    kill: { type: "boolean", help: "stop inventory with kill -9 (messages in hand) instead of gracefully" },
+  },
+});
 
 await main(async () => {
   const seconds = Number(argv.seconds ?? (argv.quick ? 10 : 60));

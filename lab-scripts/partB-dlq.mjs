@@ -3,7 +3,13 @@
 // their reason, and a normal order placed right after is still confirmed.
 //   npx zx lab-scripts/partB-dlq.mjs
 // Results in results/partB/dlq/.
-import { lab, main } from "./lib.mjs";
+import { lab, main, parseFlags } from "./lib.mjs";
+
+parseFlags({
+  summary: "Part B poison messages: malformed JSON and a wrong-shape event land in order.placed.dlq with their reason; a normal order placed right after is still confirmed. Results in results/partB/dlq/.",
+  usage: "npx zx lab-scripts/partB-dlq.mjs",
+  options: {},
+});
 
 await main(async () => {
   console.log(chalk.bold("Part B dead-letter queue: two poison messages, then a normal order"));

@@ -3,10 +3,18 @@
 // throughput and how long until analytics has counted every order and every inventory answer.
 //   npx zx lab-scripts/partC-load.mjs [--count 10000]
 // Brings Part C up if needed (and stops only what it started). Results in results/partC/load/.
-import { lab, main } from "./lib.mjs";
+import { lab, main, parseFlags } from "./lib.mjs";
+
+const { values: argv } = parseFlags({
+  summary: "Part C load test: produce N OrderPlaced events and measure the producer's throughput and how long until analytics has counted them all. Brings Part C up if needed. Results in results/partC/load/.",
+  usage: "npx zx lab-scripts/partC-load.mjs [--count 10000]",
+  options: {
+    count: { type: "string", default: "10000", value: "N", help: "events produced, 1 to 1000000" },
+  },
+});
 
 await main(async () => {
-  const count = Number(argv.count ?? 10_000);
+  const count = Number(argv.count);
   if (!Number.isInteger(count) || count < 1 || count > 1_000_000) throw new Error("--count must be a whole number from 1 to 1000000");
 
   console.log(chalk.bold(`Part C load test: ${count} events`));

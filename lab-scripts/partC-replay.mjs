@@ -3,10 +3,18 @@
 // of both topics and recompute), the metrics after — side by side, and whether they are equal.
 //   npx zx lab-scripts/partC-replay.mjs [--seed-count 1000]
 // --seed-count: orders produced first if the log is empty. Results in results/partC/replay/.
-import { lab, main } from "./lib.mjs";
+import { lab, main, parseFlags } from "./lib.mjs";
+
+const { values: argv } = parseFlags({
+  summary: "Part C replay: the analytics metrics before, POST /replay (analytics-group back to the start of both topics), the metrics after, and whether they are equal. Results in results/partC/replay/.",
+  usage: "npx zx lab-scripts/partC-replay.mjs [--seed-count 1000]",
+  options: {
+    "seed-count": { type: "string", default: "1000", value: "N", help: "orders produced first if the log is empty, 0 to 1000000" },
+  },
+});
 
 await main(async () => {
-  const seedCount = Number(argv["seed-count"] ?? 1000);
+  const seedCount = Number(argv["seed-count"]);
   if (!Number.isInteger(seedCount) || seedCount < 0 || seedCount > 1_000_000) throw new Error("--seed-count must be a whole number from 0 to 1000000");
 
   console.log(chalk.bold("Part C replay: metrics before and after"));

@@ -6,7 +6,17 @@
 //   npm run lab -- --quick      small figures: the whole run in a few minutes
 //   npm run lab -- --only 01    some notebooks (01 | 02 | 03 | 04, comma-separated)
 import { spawn } from "node:child_process";
-import { lab, main } from "./lib.mjs";
+import { lab, main, parseFlags } from "./lib.mjs";
+
+const { values: argv } = parseFlags({
+  summary: "The whole lab in one command: set up what is missing (brokers, Jupyter), run every notebook (each brings its stack up, runs its experiments, writes results/<part>/ and brings it down), export the report bundle to results/reports/.",
+  usage: "npm run lab [-- --quick] [-- --only 01,04] [-- --mode quick|full]",
+  options: {
+    quick: { type: "boolean", help: "small figures: the whole run in a few minutes (the same as --mode quick)" },
+    mode: { type: "string", value: "MODE", help: "quick | full", defaultText: "LAB_MODE, else full: the assignment's figures" },
+    only: { type: "string", value: "LIST", help: "some notebooks: 01 | 02 | 03 | 04, comma-separated", defaultText: "all" },
+  },
+});
 
 const mode = argv.quick ? "quick" : argv.mode ?? process.env.LAB_MODE ?? "full";
 const started = Date.now();
@@ -22,7 +32,7 @@ await main(async () => {
   console.log(chalk.bold(`\n2. The notebooks, executed one by one (${elapsed()})`));
   let failure;
   try {
-    await runScript("lab-scripts/report.mjs", ["--mode", mode, "--no-summary", ...(argv.only ? ["--only", String(argv.only)] : [])]);
+    await runScript("lab-scripts/report.mjs", ["--mode", mode, "--no-summary", ...(argv.only ? ["--only", argv.only] : [])]);
   } catch (err) {
     failure = err;
   } finally {

@@ -2,7 +2,18 @@
 // The lab's own set-up: installs what is missing, idempotently, and says what it did.
 //   npx zx lab-scripts/setup.mjs [--brokers] [--jupyter] [--chromium] [--all]
 // Each step checks first and does nothing when its part is already there.
-import { lab, main } from "./lib.mjs";
+import { lab, main, parseFlags } from "./lib.mjs";
+
+const { values: argv } = parseFlags({
+  summary: "The lab's own set-up: installs what is missing, idempotently, and says what it did. Without flags: brokers and Jupyter.",
+  usage: "npx zx lab-scripts/setup.mjs [--brokers] [--jupyter] [--chromium] [--all]",
+  options: {
+    brokers: { type: "boolean", help: "native brokers: RabbitMQ (apt, as root), Java 17, the Kafka jars" },
+    jupyter: { type: "boolean", help: "JupyterLab and nbconvert in .venv/, with the tslab kernel" },
+    chromium: { type: "boolean", help: "headless Chromium, for the tests only" },
+    all: { type: "boolean", help: "every step above" },
+  },
+});
 
 const steps = {
   // Filled in by the parts that need them (brokers, Jupyter).
@@ -25,7 +36,7 @@ const steps = {
 };
 
 await main(async () => {
-  const wanted = Object.keys(steps).filter((name) => argv.all || argv[name] || Object.keys(argv).length === 1);
+  const wanted = Object.keys(steps).filter((name) => argv.all || argv[name] || Object.keys(argv).length === 0);
   for (const name of wanted) {
     const started = Date.now();
     console.log(chalk.bold(`setup: ${name}`));

@@ -1,6 +1,12 @@
 #!/usr/bin/env zx
 // What runs: brokers and services, their ports, health, and where their logs are.
-import { lab, main } from "./lib.mjs";
+import { lab, main, parseFlags } from "./lib.mjs";
+
+parseFlags({
+  summary: "What runs: the lab's brokers and services, their ports, health, and where their logs are.",
+  usage: "npx zx lab-scripts/status.mjs",
+  options: {},
+});
 
 await main(async () => {
   const { services, brokers } = await lab.status();

@@ -12,6 +12,11 @@ export interface ServiceOptions {
   logLevel?: string;
   /** Extra fields for GET /health (counters a script or notebook reads instead of logs). */
   health?: () => Record<string, unknown> | Promise<Record<string, unknown>>;
+  /**
+   * For GET /ready: null when the service can do its work, else why not (its broker is
+   * reconnecting, it is not subscribed). Without it, a service that answers is ready.
+   */
+  ready?: () => string | null;
 }
 
 export type Service = FastifyInstance<any, any, any, any, TypeBoxTypeProvider>;
@@ -31,6 +36,17 @@ export function createService(opts: ServiceOptions): Service {
     // what happened to the order instead, and the hook below logs every request that failed.
     disableRequestLogging: true,
   }).withTypeProvider<TypeBoxTypeProvider>();
+  // A request that carries no body has none, whatever its Content-Type says: generic JSON
+  // clients send `content-type: application/json` on every POST, and an endpoint whose body is
+  // optional (/replay, /report, /load-test) must not refuse them. Without the header Fastify
+  // skips parsing, so the body is undefined; a route that needs a body still answers 400 with
+  // why (its schema, or the error handler below).
+  app.addHook("onRequest", async (req) => {
+    const h = req.raw.headers;
+    if (h["content-type"] !== undefined && h["transfer-encoding"] === undefined && (h["content-length"] === undefined || h["content-length"] === "0")) {
+      delete h["content-type"];
+    }
+  });
   app.addHook("onResponse", async (req, reply) => {
     if (reply.statusCode >= 400) {
       req.log.info({ method: req.method, url: req.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 }, "request answered with an error");
@@ -49,6 +65,9 @@ export function createService(opts: ServiceOptions): Service {
     if (err instanceof HttpError) {
       return reply.code(err.statusCode).send({ error: err.error, message: err.message, ...err.extra });
     }
+    if ((err as FastifyError).validation && (err as FastifyError).validationContext === "body" && req.body === undefined) {
+      return reply.code(400).send({ error: "invalid-json", message: "empty body; send a JSON object" });
+    }
     const { status, error, message } = describeClientError(err);
     if (status >= 500) req.log.error({ err }, "unhandled error");
     return reply.code(status).send({ error, message });
@@ -64,6 +83,13 @@ export function createService(opts: ServiceOptions): Service {
     uptime_s: Math.round((Date.now() - started) / 1000),
     ...(await opts.health?.()),
   }));
+  // /health says the process answers (and carries its counters); /ready says it can do its work:
+  // what `up`, the compose health checks and the tests wait for.
+  app.get("/ready", async (_req, reply) => {
+    const reason = opts.ready?.() ?? null;
+    if (reason !== null) return reply.code(503).send({ status: "not-ready", service: opts.name, reason });
+    return { status: "ready", service: opts.name };
+  });
   return app;
 }
 

@@ -46,14 +46,14 @@ export const PARTS: Record<PartId, PartDef> = {
     brokers: [],
     defaultPorts: { inventory: 8081, notification: 8082, order: 8080 },
     services: (p): ServiceDef[] => [
-      { name: "inventory", script: "partA-sync-rest/inventory.js", port: p.inventory, env: {}, healthPath: "/health" },
-      { name: "notification", script: "partA-sync-rest/notification.js", port: p.notification, env: {}, healthPath: "/health" },
+      { name: "inventory", script: "partA-sync-rest/inventory.js", port: p.inventory, env: {}, healthPath: "/ready" },
+      { name: "notification", script: "partA-sync-rest/notification.js", port: p.notification, env: {}, healthPath: "/ready" },
       {
         name: "order",
         script: "partA-sync-rest/order.js",
         port: p.order,
         env: { INVENTORY_URL: url(p.inventory), NOTIFICATION_URL: url(p.notification) },
-        healthPath: "/health",
+        healthPath: "/ready",
       },
     ],
   },
@@ -65,9 +65,9 @@ export const PARTS: Record<PartId, PartDef> = {
     defaultPorts: { inventory: 8011, notification: 8012, order: 8001 },
     // AMQP_URL comes from the broker, DATA_DIR from the lab (the durable stores live there).
     services: (p): ServiceDef[] => [
-      { name: "inventory", script: "partB-rabbitmq/inventory.js", port: p.inventory, env: {}, healthPath: "/health" },
-      { name: "notification", script: "partB-rabbitmq/notification.js", port: p.notification, env: {}, healthPath: "/health" },
-      { name: "order", script: "partB-rabbitmq/order.js", port: p.order, env: {}, healthPath: "/health" },
+      { name: "inventory", script: "partB-rabbitmq/inventory.js", port: p.inventory, env: {}, healthPath: "/ready" },
+      { name: "notification", script: "partB-rabbitmq/notification.js", port: p.notification, env: {}, healthPath: "/ready" },
+      { name: "order", script: "partB-rabbitmq/order.js", port: p.order, env: {}, healthPath: "/ready" },
     ],
   },
   partC: {
@@ -79,9 +79,9 @@ export const PARTS: Record<PartId, PartDef> = {
     // KAFKA_BROKERS comes from the broker; INVENTORY_FAIL_RATE, FAIL_SEED and
     // CONSUMER_THROTTLE_MS pass through LabOptions.env (or the shell's env).
     services: (p): ServiceDef[] => [
-      { name: "producer", script: "partC-kafka/producer.js", nodeArgs: KAFKA_SERVICE_MEMORY, port: p.producer, env: {}, healthPath: "/health" },
-      { name: "inventory", script: "partC-kafka/inventory-consumer.js", nodeArgs: KAFKA_SERVICE_MEMORY, port: p.inventory, env: {}, healthPath: "/health" },
-      { name: "analytics", script: "partC-kafka/analytics.js", nodeArgs: KAFKA_SERVICE_MEMORY, port: p.analytics, env: {}, healthPath: "/health" },
+      { name: "producer", script: "partC-kafka/producer.js", nodeArgs: KAFKA_SERVICE_MEMORY, port: p.producer, env: {}, healthPath: "/ready" },
+      { name: "inventory", script: "partC-kafka/inventory-consumer.js", nodeArgs: KAFKA_SERVICE_MEMORY, port: p.inventory, env: {}, healthPath: "/ready" },
+      { name: "analytics", script: "partC-kafka/analytics.js", nodeArgs: KAFKA_SERVICE_MEMORY, port: p.analytics, env: {}, healthPath: "/ready" },
     ],
   },
 };

@@ -25,6 +25,8 @@ export interface LinkOptions {
 
 export interface RabbitLink {
   readonly connected: boolean;
+  /** Connected, topology declared and every consumer subscribed (onConnect done): what /ready reports. */
+  readonly ready: boolean;
   readonly stats: { connects: number; disconnects: number };
   /** Publish a persistent JSON event; resolves once the broker has confirmed it and routed it to a queue. */
   publish(exchange: string, routingKey: string, event: { event_id: string; event_type: string }): Promise<void>;
@@ -34,6 +36,7 @@ export interface RabbitLink {
 export async function connectRabbit(opts: LinkOptions): Promise<RabbitLink> {
   const log = opts.log;
   let publisher: ConfirmChannel | undefined;
+  let subscribed = false;
   let closing = false;
   const stats = { connects: 0, disconnects: 0 };
   /** Message ids the broker returned as unroutable (it still confirms them: see publish). */
@@ -51,6 +54,7 @@ export async function connectRabbit(opts: LinkOptions): Promise<RabbitLink> {
     publisher = ch; // before the consumers start: their first message may need to publish
     try {
       await opts.onConnect?.(model);
+      subscribed = true;
     } catch (err) {
       publisher = undefined;
       throw err; // amqplib closes this connection and tries again after a backoff
@@ -72,6 +76,7 @@ export async function connectRabbit(opts: LinkOptions): Promise<RabbitLink> {
   });
   recovering.on("disconnect", (err) => {
     publisher = undefined;
+    subscribed = false;
     stats.disconnects++;
     if (!closing) log.warn({ err: err.message }, "lost the connection to RabbitMQ; reconnecting");
   });
@@ -85,6 +90,9 @@ export async function connectRabbit(opts: LinkOptions): Promise<RabbitLink> {
   return {
     get connected() {
       return publisher !== undefined;
+    },
+    get ready() {
+      return publisher !== undefined && subscribed;
     },
     stats,
     async publish(exchange, routingKey, event) {
@@ -108,6 +116,7 @@ export async function connectRabbit(opts: LinkOptions): Promise<RabbitLink> {
     async close() {
       closing = true;
       publisher = undefined;
+      subscribed = false;
       await recovering.close();
     },
   };

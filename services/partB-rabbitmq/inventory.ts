@@ -11,7 +11,7 @@ import { decodeOrderPlaced, describeItems, type OrderPlaced } from "./events.js"
 import { InventoryStore } from "./inventory-store.js";
 import { INITIAL_STOCK, type Stock } from "./reserve.js";
 import { EXCHANGES, QUEUES, ROUTING_KEYS } from "./topology.js";
-import { connectAndConsume, DeadLetterLog, rabbitEnv, runMain } from "./service-kit.js";
+import { brokerNotReady, connectAndConsume, DeadLetterLog, rabbitEnv, runMain } from "./service-kit.js";
 
 const config = loadConfig(
   Type.Object({
@@ -35,6 +35,7 @@ const app = createService({
   name: "inventory",
   logLevel: config.LOG_LEVEL,
   bodyLimitBytes: config.BODY_LIMIT_BYTES,
+  ready: () => brokerNotReady(link),
   health: () => ({
     broker: link.connected ? "connected" : "reconnecting",
     queue: QUEUES.orderPlaced.name,

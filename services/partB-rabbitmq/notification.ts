@@ -9,7 +9,7 @@ import { createService, HttpError, runService } from "../common/server.js";
 import { ACK, type RabbitLink, type Verdict } from "./connection.js";
 import { decodeInventoryEvent, describeItems, type InventoryReserved, type UserNotified } from "./events.js";
 import { NotificationStore } from "./notification-store.js";
-import { connectAndConsume, DeadLetterLog, rabbitEnv, runMain } from "./service-kit.js";
+import { brokerNotReady, connectAndConsume, DeadLetterLog, rabbitEnv, runMain } from "./service-kit.js";
 import { EXCHANGES, QUEUES, ROUTING_KEYS } from "./topology.js";
 
 const config = loadConfig(
@@ -29,6 +29,7 @@ const app = createService({
   name: "notification",
   logLevel: config.LOG_LEVEL,
   bodyLimitBytes: config.BODY_LIMIT_BYTES,
+  ready: () => brokerNotReady(link),
   health: () => ({
     broker: link?.connected ? "connected" : "reconnecting",
     queue: QUEUES.notification.name,

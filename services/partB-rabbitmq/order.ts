@@ -14,7 +14,7 @@ import { createService, HttpError, runService } from "../common/server.js";
 import { ACK, PublishError, type RabbitLink, type Verdict } from "./connection.js";
 import { decodeStatusEvent, orderPlacedFor, PlaceOrderBody, totalItems, type OrderState } from "./events.js";
 import { OrderStore, type OrderRecord } from "./order-store.js";
-import { connectAndConsume, DeadLetterLog, rabbitEnv, runMain } from "./service-kit.js";
+import { brokerNotReady, connectAndConsume, DeadLetterLog, rabbitEnv, runMain } from "./service-kit.js";
 import { EXCHANGES, QUEUES, ROUTING_KEYS } from "./topology.js";
 
 const config = loadConfig(
@@ -36,6 +36,7 @@ const app = createService({
   name: "order",
   logLevel: config.LOG_LEVEL,
   bodyLimitBytes: config.BODY_LIMIT_BYTES,
+  ready: () => brokerNotReady(link),
   health: () => ({
     broker: link?.connected ? "connected" : "reconnecting",
     outbox_pending: orders.unpublishedCount(),

@@ -89,3 +89,10 @@ export function runMain(main: () => Promise<void>): void {
     process.exit(1);
   });
 }
+
+/** For /ready: null once connected and consuming, else why not. */
+export function brokerNotReady(link: RabbitLink | undefined): string | null {
+  if (!link) return "not connected to RabbitMQ yet";
+  if (!link.connected) return "RabbitMQ connection lost; reconnecting";
+  return link.ready ? null : "connected to RabbitMQ, not consuming yet";
+}

@@ -11,7 +11,7 @@ import { Type, loadConfig, serviceBase } from "../common/config.js";
 import { HttpError, createService, runService } from "../common/server.js";
 import { resultsDir } from "../common/paths.js";
 import { parseEvent } from "./events.js";
-import { consumerConfig, createKafka, joined, kafkaSettings, waitForTopics } from "./kafka.js";
+import { consumerConfig, consumerReadiness, createKafka, joined, kafkaSettings, waitForTopics } from "./kafka.js";
 import { lagOfGroups } from "./lag.js";
 import { MetricsView, type AnalyticsMetrics, type ReplayState, type ReplayTrigger } from "./metrics.js";
 import { writeMetricsReport } from "./report.js";
@@ -35,11 +35,14 @@ let target = new Map<string, bigint>();
 let consumer: Consumer | null = null;
 let consumerState: AnalyticsMetrics["consumer"]["state"] = "stopped";
 let assigned: Record<string, number[]> = {};
+/** For /ready: why the current consumer cannot count events, or null. */
+let consumerNotReady: () => string | null = () => "Kafka consumer not started";
 
 const app = createService({
   name: "analytics",
   logLevel: config.LOG_LEVEL,
   bodyLimitBytes: config.BODY_LIMIT_BYTES,
+  ready: () => consumerNotReady(),
   health: () => ({ group: GROUPS.analytics, consumer: consumerState, replaying: replay.running, events_read: replay.events_read }),
 });
 
@@ -88,6 +91,7 @@ async function startConsumer(): Promise<void> {
   const c = kafka.consumer({ ...consumerConfig(GROUPS.analytics), maxWaitTimeInMs: 500 });
   consumer = c;
   consumerState = "joining";
+  consumerNotReady = consumerReadiness(c);
   c.on(c.events.GROUP_JOIN, (e) => {
     assigned = e.payload.memberAssignment;
     consumerState = "joined";
@@ -109,6 +113,7 @@ async function stopConsumer(): Promise<void> {
   const c = consumer;
   consumer = null;
   consumerState = "stopped";
+  consumerNotReady = () => "Kafka consumer stopped";
   await c?.disconnect();
 }
 

@@ -12,7 +12,7 @@ import { Type, loadConfig, serviceBase } from "../common/config.js";
 import { createService, runService } from "../common/server.js";
 import { sleep } from "../common/wait.js";
 import { parseEvent, toMessage } from "./events.js";
-import { consumerConfig, createIdempotentProducer, createKafka, ensureTopic, joined, kafkaSettings, waitForTopics } from "./kafka.js";
+import { consumerConfig, consumerReadiness, createIdempotentProducer, createKafka, ensureTopic, joined, kafkaSettings, producerReadiness, waitForTopics } from "./kafka.js";
 import { reserve, type FailurePolicy } from "./reserve.js";
 import { GROUPS, TOPICS } from "./topics.js";
 
@@ -50,6 +50,7 @@ const app = createService({
   name: "inventory",
   logLevel: config.LOG_LEVEL,
   bodyLimitBytes: config.BODY_LIMIT_BYTES,
+  ready: () => consumerNotReady() ?? producerNotReady(),
   health: () => ({
     group: GROUPS.inventory,
     ...stats,
@@ -63,6 +64,8 @@ const app = createService({
 const kafka = createKafka({ clientId: "inventory", brokers: config.KAFKA_BROKERS, logLevel: config.KAFKA_LOG_LEVEL, logger: app.log });
 const producer = createIdempotentProducer(kafka);
 const consumer = kafka.consumer(consumerConfig(GROUPS.inventory));
+const consumerNotReady = consumerReadiness(consumer);
+const producerNotReady = producerReadiness(producer);
 
 /** Answer one read message: an inventory event, or a dead letter saying why it could not be read. */
 function answer(message: KafkaMessage, partition: number): { topic: string; message: Message } {

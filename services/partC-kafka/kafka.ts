@@ -99,3 +99,25 @@ export function joined(consumer: Consumer): Promise<Record<string, number[]>> {
     });
   });
 }
+
+/**
+ * For /ready: null while the consumer is in its group with its partitions, else why not
+ * (connecting, rebalancing, crashed and restarting, stopped). Attach before connect().
+ */
+export function consumerReadiness(consumer: Consumer): () => string | null {
+  let state = "connecting";
+  consumer.on(consumer.events.GROUP_JOIN, () => (state = "joined"));
+  consumer.on(consumer.events.REBALANCING, () => (state = "rebalancing"));
+  consumer.on(consumer.events.CRASH, (e) => (state = e.payload.restart ? "crashed; restarting" : "crashed"));
+  consumer.on(consumer.events.STOP, () => (state = "stopped"));
+  consumer.on(consumer.events.DISCONNECT, () => (state = "disconnected"));
+  return () => (state === "joined" ? null : `Kafka consumer ${state}`);
+}
+
+/** For /ready: null while the producer is connected to Kafka, else why not. Attach before connect(). */
+export function producerReadiness(producer: Producer): () => string | null {
+  let connected = false;
+  producer.on(producer.events.CONNECT, () => (connected = true));
+  producer.on(producer.events.DISCONNECT, () => (connected = false));
+  return () => (connected ? null : "Kafka producer not connected");
+}

@@ -11,7 +11,7 @@ import { Type, loadConfig, serviceBase } from "../common/config.js";
 import { newEventId, newOrderId } from "../common/ids.js";
 import { HttpError, createService, runService } from "../common/server.js";
 import { ItemsSchema } from "./events.js";
-import { createIdempotentProducer, createKafka, kafkaSettings, waitForTopics } from "./kafka.js";
+import { createIdempotentProducer, createKafka, kafkaSettings, producerReadiness, waitForTopics } from "./kafka.js";
 import { AckTimeout, DEFAULT_ITEMS, MAX_LOAD_COUNT, produceLoad, produceOrder } from "./produce-orders.js";
 import { TOPICS } from "./topics.js";
 
@@ -35,11 +35,13 @@ const app = createService({
   name: "producer",
   logLevel: config.LOG_LEVEL,
   bodyLimitBytes: config.BODY_LIMIT_BYTES,
+  ready: () => producerNotReady(),
   health: () => ({ kafka: { brokers: config.KAFKA_BROKERS, topic: TOPICS.orders, connected: lastSend.ok, last_send: lastSend }, ...stats }),
 });
 
 const kafka = createKafka({ clientId: "producer", brokers: config.KAFKA_BROKERS, logLevel: config.KAFKA_LOG_LEVEL, logger: app.log });
 const producer = createIdempotentProducer(kafka);
+const producerNotReady = producerReadiness(producer);
 
 // Every field is optional (the seed posts an empty load test); a request without a body is `{}`.
 app.addHook("preValidation", async (req) => {

@@ -294,10 +294,22 @@ describe("restarts lose nothing", () => {
   });
 
   test("after a broker restart every service reconnects by itself and the workflow runs again", async () => {
+    const all = [urls.order, urls.inventory, urls.notification];
+    for (const url of all) assert.equal((await http.get(`${url}/ready`)).status, 200, `${url}/ready before`);
     await BROKERS.rabbitmq.down({ home });
+    // Without its broker a service still answers /health ("reconnecting": the process is fine)
+    // but is not ready: /ready is what up, the compose health checks and the tests wait for.
+    for (const url of all) {
+      await waitUntil(async () => (await http.get(`${url}/ready`)).status === 503, `${url}/ready to answer 503`, 10_000, 50);
+      const health = await http.get(`${url}/health`);
+      assert.equal(health.status, 200, `${url}/health`);
+      assert.equal(health.data.broker, "reconnecting", url);
+      assert.match((await http.get(`${url}/ready`)).data.reason, /RabbitMQ/, url);
+    }
     await BROKERS.rabbitmq.up({ home });
-    for (const url of [urls.order, urls.inventory, urls.notification]) {
-      await waitUntil(async () => (await stats(url)).broker === "connected", `${url} to reconnect`, 30_000, 100);
+    for (const url of all) {
+      await waitUntil(async () => (await http.get(`${url}/ready`)).status === 200, `${url} to be ready again`, 30_000, 100);
+      assert.equal((await stats(url)).broker, "connected", url);
     }
     const placed = await placeOrder(urls.order, order({ salad: 1 }));
     assert.equal(placed.published, true);

@@ -102,7 +102,7 @@ sys.stdin.read()
 
 /** Start the silent listener on `host` at `ports`; it stops when its stdin closes (kill() too). */
 export async function startSilentListener(host: string, ports: number[]): Promise<ChildProcess> {
-  const python = process.env.LAB_PYTHON ?? "python3";
+  const python = process.env.PYTHON ?? "python3";
   const child = spawn(python, ["-c", SILENT_LISTENER, host, ...ports.map(String)], { stdio: ["pipe", "pipe", "pipe"] });
   let err = "";
   child.stderr.on("data", (d) => (err += d));
