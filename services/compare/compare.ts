@@ -6,17 +6,17 @@ import fs from "node:fs";
 import path from "node:path";
 import { Kafka, logLevel, type Consumer } from "kafkajs";
 import { fixedRateLoad } from "../harness/fixed-rate.js";
-import { down, up, type LabOptions } from "../harness/lifecycle.js";
-import { portsFor, type PartId } from "../harness/parts.js";
+import { down, openPart, restartService, up, type LabOptions } from "../harness/lifecycle.js";
+import { type PartId } from "../harness/parts.js";
 import { resultsDir } from "../common/paths.js";
 import { groupedBarSpec, latencyDistributionSpec, writeSvg, type TopLevelSpec } from "../harness/plots.js";
 import { summarize, type LatencySummary } from "../harness/stats.js";
 import { markdownTable, toCsv, type Row } from "../common/table.js";
-import { answers, sleep, waitUntil } from "../common/wait.js";
+import { sleep, waitUntil } from "../common/wait.js";
 import { inject, timeOrder } from "../partA-sync-rest/lab/latency.js";
 import { ensureStockFor, experimentOrder } from "../partB-rabbitmq/lab/backlog.js";
 import { getOrders, partBEndpoints, placeOrder, setInventoryDelay } from "../partB-rabbitmq/lab/client.js";
-import { partCEndpoints, produceOrder, restartService, serviceEnv, TOPICS } from "../partC-kafka/lab/client.js";
+import { partCEndpoints, produceOrder, serviceEnv, TOPICS } from "../partC-kafka/lab/client.js";
 
 export type ModelId = "A" | "B" | "C";
 export type ConditionId = "healthy" | "delay_2s" | "outage";
@@ -109,14 +109,8 @@ interface Model {
 
 async function openModel(id: ModelId, opts: LabOptions, runTag: string): Promise<{ model: Model; release: () => Promise<void> }> {
   const part = MODELS[id].part;
-  const ports = portsFor(part, opts.ports);
-  const firstPort = Object.values(ports)[0];
-  const alreadyUp = await answers(`http://127.0.0.1:${firstPort}/health`);
-  const running = await up(part, opts);
+  const { running, close: release } = await openPart(part, opts);
   const inventory = { stop: () => down(part, { ...opts, only: ["inventory"] }).then(() => {}), start: () => up(part, { ...opts, only: ["inventory"] }).then(() => {}) };
-  const release = async () => {
-    if (!alreadyUp) await down(part, { home: opts.home, log: opts.log });
-  };
 
   if (id === "A") {
     const order = running.services.order.url;
@@ -215,11 +209,11 @@ async function openModel(id: ModelId, opts: LabOptions, runTag: string): Promise
       answers: async (ids) => new Map(ids.filter((i) => seen.has(i)).map((i) => [i, seen.get(i)!])),
       // Part C's inventory takes its delay as a pause per message, set when it starts.
       setDelay: async (s) => {
-        await restartService("inventory", { ...previousEnv, ...opts.env, CONSUMER_THROTTLE_MS: String(Math.round(s * 1000)) }, opts);
+        await restartService(running, "inventory", opts, { ...previousEnv, ...opts.env, CONSUMER_THROTTLE_MS: String(Math.round(s * 1000)) });
       },
       stopInventory: inventory.stop,
       startInventory: async () => {
-        await restartService("inventory", { ...previousEnv, ...opts.env }, opts);
+        await restartService(running, "inventory", opts, { ...previousEnv, ...opts.env });
       },
       close: async () => {
         await consumer.disconnect().catch(() => {});

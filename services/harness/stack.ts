@@ -2,7 +2,7 @@
 // fresh data folder per scenario, the native broker of the campaign's LAB_HOME), steady load at
 // a fixed rate, and counting what came back.
 import path from "node:path";
-import { down, up, type LabOptions, type RunningPart } from "./lifecycle.js";
+import { openPart, type LabOptions, type RunningPart } from "./lifecycle.js";
 import { PARTS, type PartId } from "./parts.js";
 import { freePort } from "./ports.js";
 import { isAlive, readRecord } from "./processes.js";
@@ -32,22 +32,10 @@ export async function openStack(part: PartId, opts: ScenarioOptions, scenario: s
     healthTimeoutMs: 60_000,
     env: { DATA_DIR: path.join(opts.home, "data", `${scenario}-${Date.now()}`), RESULTS_DIR: path.join(opts.home, "results"), ...env },
   };
-  try {
-    const running = await up(part, { ...lab, log: opts.log });
-    return { running, lab, release: () => down(part, { home: opts.home, keepBrokers: true }).then(() => {}) };
-  } catch (err) {
-    await down(part, { home: opts.home, keepBrokers: true });
-    throw err;
-  }
-}
-
-/** Restart one service of the stack (after a kill -9 or a stop), with the same env and port. */
-export async function restartService(stack: Stack, name: string, env: Record<string, string> = {}): Promise<RunningPart> {
-  const part = stack.running.part;
-  await down(part, { home: stack.lab.home, only: [name] }); // a live one stops first, so the new env applies
-  const running = await up(part, { ...stack.lab, env: { ...stack.lab.env, ...env }, only: [name] });
-  stack.running.services[name] = running.services[name];
-  return running;
+  // The one lifecycle rule: what the stack starts it stops; the broker stays up for the next
+  // scenario (the campaign owns it and stops it at the end).
+  const { running, close } = await openPart(part, { ...lab, log: opts.log, keepBrokers: true });
+  return { running, lab, release: close };
 }
 
 /** The pid the lab recorded for a service (to tell "reconnected by itself" from "restarted"). */

@@ -3,13 +3,11 @@
 import fs from "node:fs";
 import path from "node:path";
 import axios from "axios";
-import { up, down, type LabOptions } from "../../harness/lifecycle.js";
-import { portsFor } from "../../harness/parts.js";
+import { usePart, type LabOptions } from "../../harness/lifecycle.js";
 import { latencyDistributionSpec, histogramSpec, writeSvg } from "../../harness/plots.js";
 import { resultsDir } from "../../common/paths.js";
 import { summarize, type LatencySummary } from "../../harness/stats.js";
 import { markdownTable, toCsv, type Row } from "../../common/table.js";
-import { answers } from "../../common/wait.js";
 
 export type ScenarioName = "baseline" | "delay_2s" | "failure" | "timeout";
 
@@ -164,11 +162,8 @@ export interface LatencyOptions extends LabOptions {
  * what this run started (a stack the student had up stays up).
  */
 export async function runLatencyExperiment(opts: LatencyOptions): Promise<LatencyResult> {
-  const ports = portsFor("partA", opts.ports);
-  const alreadyUp = await answers(`http://127.0.0.1:${ports.order}/health`);
-  const running = await up("partA", opts);
-  const urls = { order: running.services.order.url, inventory: running.services.inventory.url };
-  try {
+  return usePart("partA", opts, async (running) => {
+    const urls = { order: running.services.order.url, inventory: running.services.inventory.url };
     const scenarios = SCENARIOS.filter((s) => !opts.scenarios || opts.scenarios.includes(s.name));
     const rows: RequestRow[] = [];
     for (const scenario of scenarios) {
@@ -177,9 +172,7 @@ export async function runLatencyExperiment(opts: LatencyOptions): Promise<Latenc
     }
     const summaries = summarizeScenarios(rows);
     return { requests: opts.requests, rows, summaries, checks: checkScenarios(rows, summaries) };
-  } finally {
-    if (!alreadyUp) await down("partA", { home: opts.home });
-  }
+  });
 }
 
 /** The seed report's table: one row per scenario, in milliseconds. */

@@ -8,7 +8,7 @@ import os from "node:os";
 import amqp from "amqplib";
 import { orderPlacedFor } from "../events.js";
 import { QUEUES } from "../topology.js";
-import { down, up, type RunningPart } from "../../harness/lifecycle.js";
+import { down, openPart, up, type RunningPart } from "../../harness/lifecycle.js";
 import { BrokerProbe, getOrder, orderCounts, partBEndpoints, serviceStats, setStock, type OrderRecord, type PartBEndpoints } from "../lab/client.js";
 import { experimentOrder } from "../lab/backlog.js";
 import { PARTS } from "../../harness/parts.js";
@@ -50,8 +50,9 @@ export async function benchPartB(opts: BenchOptions): Promise<BenchResult> {
   const lab = { home: opts.home, ports, nodeArgs: opts.nodeArgs };
   const memory = new PeakMemory();
   let running: RunningPart | undefined;
+  const part = await openPart("partB", lab);
   try {
-    running = await up("partB", lab);
+    running = part.running;
     const urls = partBEndpoints(running);
     // Enough stock that every order is reserved and notified: the whole workflow, every time.
     await setStock(urls.inventory, { burger: 1e9, fries: 1e9, pizza: 1e9, soda: 1e9, salad: 1e9 });
@@ -114,7 +115,7 @@ export async function benchPartB(opts: BenchOptions): Promise<BenchResult> {
     };
   } finally {
     if (running) memory.sample(running.services);
-    await down("partB", { home: opts.home });
+    await part.close();
   }
 }
 

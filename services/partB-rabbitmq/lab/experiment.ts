@@ -2,11 +2,9 @@
 // the run started), a checker's list of checks, and writing results/partB/<experiment>/.
 import fs from "node:fs";
 import path from "node:path";
-import { down, up, type LabOptions, type RunningPart } from "../../harness/lifecycle.js";
-import { portsFor } from "../../harness/parts.js";
+import { usePart, type LabOptions, type RunningPart } from "../../harness/lifecycle.js";
 import { resultsDir } from "../../common/paths.js";
 import { markdownTable, type Row } from "../../common/table.js";
-import { answers } from "../../common/wait.js";
 import { partBEndpoints, type PartBEndpoints } from "./client.js";
 
 export interface PartBCheck {
@@ -17,17 +15,9 @@ export interface PartBCheck {
 
 export const checksRows = (checks: PartBCheck[]): Row[] => checks.map((c) => ({ verdict: c.passed ? "✔" : "✖", check: c.check, observed: c.observed }));
 
-/** Run `body` against Part B: the student's running stack if it is up, else one started (and stopped) for this run. */
-export async function withPartB<T>(opts: LabOptions, body: (running: RunningPart, urls: PartBEndpoints) => Promise<T>): Promise<T> {
-  const ports = portsFor("partB", opts.ports);
-  const alreadyUp = await answers(`http://127.0.0.1:${ports.order}/health`);
-  const running = await up("partB", opts);
-  try {
-    return await body(running, partBEndpoints(running));
-  } finally {
-    if (!alreadyUp) await down("partB", { home: opts.home, log: opts.log });
-  }
-}
+/** Run `body` against Part B: what runs is used, what is missing is started for this run and stopped afterwards. */
+export const withPartB = <T>(opts: LabOptions, body: (running: RunningPart, urls: PartBEndpoints) => Promise<T>): Promise<T> =>
+  usePart("partB", opts, (running) => body(running, partBEndpoints(running)));
 
 /** Writes files into one experiment's folder and remembers them, for the script to list. */
 export class ResultFiles {
