@@ -2,14 +2,14 @@
 // response) and when the user is actually told their order is confirmed (end to end) — with a
 // healthy inventory, with a 2 s inventory delay, and with inventory down for a while. Each model
 // is driven through its own part's client; this module only schedules the orders and measures.
-import fs from "node:fs";
-import path from "node:path";
 import { Kafka, logLevel, type Consumer } from "kafkajs";
 import { fixedRateLoad } from "../harness/fixed-rate.js";
 import { down, openPart, restartService, up, type LabOptions } from "../harness/lifecycle.js";
 import { type PartId } from "../harness/parts.js";
 import { resultsDir } from "../common/paths.js";
-import { groupedBarSpec, latencyDistributionSpec, writeSvg, type TopLevelSpec } from "../harness/plots.js";
+import { groupedBarSpec, latencyDistributionSpec, type TopLevelSpec } from "../harness/plots.js";
+import { checksRows, type Check } from "../harness/check.js";
+import { ResultFiles } from "../harness/results.js";
 import { summarize, type LatencySummary } from "../harness/stats.js";
 import { markdownTable, toCsv, type Row } from "../common/table.js";
 import { sleep, waitUntil } from "../common/wait.js";
@@ -63,12 +63,8 @@ export interface CompareSummary {
   end_to_end: LatencySummary;
 }
 
-export interface CompareCheck {
-  scenario: string;
-  check: string;
-  passed: boolean;
-  observed: string;
-}
+/** A check of the comparison: `scenario` says which model under which condition. */
+export type CompareCheck = Check & { scenario: string };
 
 export interface CompareOptions extends LabOptions {
   models?: ModelId[];
@@ -377,8 +373,7 @@ export function compareTable(summaries: CompareSummary[]): Row[] {
   }));
 }
 
-export const compareChecksTable = (checks: CompareCheck[]): Row[] =>
-  checks.map((c) => ({ verdict: c.passed ? "✔" : "✖", scenario: c.scenario, check: c.check, observed: c.observed }));
+export const compareChecksTable = (checks: CompareCheck[]): Row[] => checksRows(checks);
 
 /** Per condition: each model's response times over its end-to-end times, every order a tick. */
 export function compareLatencyPlot(orders: CompareOrder[], condition: ConditionId): TopLevelSpec {
@@ -403,32 +398,19 @@ export function confirmedPlot(summaries: CompareSummary[]): TopLevelSpec {
 
 /** orders.csv, summary.json, summary.md and the plots in results/compare/. */
 export async function writeCompareResults(result: CompareResult, dir = resultsDir("compare")): Promise<string[]> {
-  fs.mkdirSync(dir, { recursive: true });
-  const files: string[] = [];
-  const write = (name: string, text: string) => {
-    const file = path.join(dir, name);
-    fs.writeFileSync(file, text);
-    files.push(file);
-  };
-  write("orders.csv", toCsv(result.orders as unknown as Row[]));
-  write("summary.json", JSON.stringify({ params: result.params, summaries: result.summaries, checks: result.checks, passed: result.passed }, null, 2) + "\n");
-  write(
-    "summary.md",
+  const out = new ResultFiles(dir);
+  out.write("orders.csv", toCsv(result.orders as unknown as Row[]));
+  out.write("summary.json", JSON.stringify({ params: result.params, summaries: result.summaries, checks: result.checks, passed: result.passed }, null, 2) + "\n");
+  out.summary(
+    `The three models side by side (${result.params.orders} orders per condition at ${result.params.rate}/s; outage ${result.params.outage_s} s)`,
     [
-      `# The three models side by side (${result.params.orders} orders per condition at ${result.params.rate}/s; outage ${result.params.outage_s} s)`,
-      "",
       "Response: until the client's HTTP answer. Confirmed after: until the user is told the order is confirmed " +
         "(A: the answer itself; B: the notification service's UserNotified; C: inventory's InventoryReserved on `inventory-events`).",
-      "",
       markdownTable(compareTable(result.summaries)),
-      "",
-      `## Checker: ${result.passed ? "PASS" : "FAIL"}`,
-      "",
-      markdownTable(compareChecksTable(result.checks)),
-      "",
-    ].join("\n"),
+    ],
+    result.checks,
   );
-  for (const condition of [...new Set(result.orders.map((o) => o.condition))]) files.push(await writeSvg(compareLatencyPlot(result.orders, condition), path.join(dir, `latency-${condition}.svg`)));
-  files.push(await writeSvg(confirmedPlot(result.summaries), path.join(dir, "confirmed.svg")));
-  return files;
+  for (const condition of [...new Set(result.orders.map((o) => o.condition))]) await out.plot(`latency-${condition}.svg`, compareLatencyPlot(result.orders, condition));
+  await out.plot("confirmed.svg", confirmedPlot(result.summaries));
+  return out.files;
 }

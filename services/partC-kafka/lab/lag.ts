@@ -6,7 +6,8 @@ import { resultsDir } from "../../common/paths.js";
 import { timeSeriesSpec } from "../../harness/plots.js";
 import { markdownTable, toCsv, type Row } from "../../common/table.js";
 import { restartService, type LabOptions } from "../../harness/lifecycle.js";
-import { allPassed, check, writeResultFiles, type PartCCheck } from "./checks.js";
+import { allPassed, check, type Check } from "../../harness/check.js";
+import { writeResultFiles } from "../../harness/results.js";
 import { GROUPS, getLag, lagOf, loadTest, openPartC, serviceEnv, type GroupLag, type LoadResult } from "./client.js";
 
 export interface LagSample {
@@ -31,7 +32,7 @@ export interface LagExperimentResult {
   drained_at_s: number | null;
   /** Events per second the throttled consumer worked off, from the peak to 0. */
   drain_rate_per_s: number | null;
-  checks: PartCCheck[];
+  checks: Check[];
   passed: boolean;
 }
 
