@@ -6,7 +6,7 @@ import { openPart, type LabOptions, type RunningPart } from "./lifecycle.js";
 import { PARTS, type PartId } from "./parts.js";
 import { freePort } from "./ports.js";
 import { isAlive, readRecord } from "./processes.js";
-import { sleep } from "../common/wait.js";
+import { startFixedRateLoad } from "./fixed-rate.js";
 import type { ScenarioOptions } from "./verdict.js";
 
 export interface Stack {
@@ -57,34 +57,27 @@ export interface Sent<T = unknown> {
 
 /**
  * Send at a fixed rate until stopped, without waiting for answers: a request that hangs shows up
- * as its own long response time instead of slowing the schedule down.
+ * as its own long response time instead of slowing the schedule down. The harness's fixed-rate
+ * load with no limit on what is in flight; `ms` counts from each request's slot on the schedule.
  */
 export function steadyLoad<T>(rate: number, send: (seq: number) => Promise<{ status: number | string; body: T }>) {
-  const t0 = performance.now();
   const sent: Sent<T>[] = [];
-  const inFlight = new Set<Promise<void>>();
-  let running = true;
-  const loop = (async () => {
-    for (let seq = 0; running; seq++) {
-      const due = t0 + (seq * 1000) / rate;
-      await sleep(Math.max(0, due - performance.now()));
-      if (!running) break;
-      const started = performance.now();
-      const p = send(seq)
-        .catch((err) => ({ status: (err as { code?: string }).code ?? "error", body: String(err) as T }))
-        .then((r) => void sent.push({ seq, sent_ms: Math.round(started - t0), ms: Math.round(performance.now() - started), status: r.status, body: r.body }));
-      inFlight.add(p);
-      void p.finally(() => inFlight.delete(p));
-    }
-  })();
+  const load = startFixedRateLoad({
+    rate,
+    count: Infinity,
+    send: async (seq, intendedMs) => {
+      const r = await send(seq).catch((err) => ({ status: (err as { code?: string }).code ?? "error", body: String(err) as T }));
+      sent.push({ seq, sent_ms: Math.round(intendedMs), ms: Math.round(load.now() - intendedMs), status: r.status, body: r.body });
+      return true;
+    },
+  });
   return {
     /** Milliseconds since the load started (for a timeline). */
-    now: () => Math.round(performance.now() - t0),
+    now: load.now,
     sent,
     async stop(): Promise<Sent<T>[]> {
-      running = false;
-      await loop;
-      await Promise.all([...inFlight]);
+      load.stop();
+      await load.done;
       return sent.sort((a, b) => a.seq - b.seq);
     },
   };

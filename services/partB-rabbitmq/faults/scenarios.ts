@@ -4,7 +4,8 @@
 // delivery of each order (at-least-once delivery, idempotent effects). Hostile input is in
 // partB-bad-input.ts.
 import { BROKERS } from "../../harness/brokers/index.js";
-import { down, processName, restartService } from "../../harness/lifecycle.js";
+import { processName, restartService } from "../../harness/lifecycle.js";
+import { stopInventory } from "../lab/outage.js";
 import { crashProcess } from "../../harness/processes.js";
 import { BrokerProbe, getOrder, getProcessed, partBEndpoints, placeOrder, serviceStats, setInventoryDelay, type PartBEndpoints } from "../lab/client.js";
 import { sleep, waitUntil } from "../../common/wait.js";
@@ -53,7 +54,7 @@ export async function consumerCrash(opts: ScenarioOptions): Promise<ScenarioResu
     const { plan, stock, before } = await prepareOrders(urls, opts.seed, n, "u-crash");
 
     // 1. The backlog: inventory stopped, every order accepted and queued.
-    await down("partB", { home: opts.home, only: ["inventory"] });
+    const outage = await stopInventory(stack.running, stack.lab);
     const placed = await placeAll(urls.order, plan);
     const acked = placed.filter((p) => p.http_status === 202 && p.order_id);
     const backlog = (await probe.queue(QUEUES.orderPlaced.name)).messages;
@@ -64,7 +65,7 @@ export async function consumerCrash(opts: ScenarioOptions): Promise<ScenarioResu
     const killedAt: number[] = [];
     let redelivered = 0; // processed but not acked at a kill: redelivered, recognised by the next process
     for (let k = 1; k <= kills; k++) {
-      await restartService(stack.running, "inventory", stack.lab);
+      await (k === 1 ? outage.end() : restartService(stack.running, "inventory", stack.lab));
       if (k > 1) killedAt.push((await serviceStats(urls.inventory)).processed_total - before.processed);
       const target = before.processed + Math.round((k * acked.length) / (kills + 1));
       await waitUntil(async () => (await serviceStats(urls.inventory)).processed_total >= target, `inventory to process ${target - before.processed} orders`, 120_000, 10);

@@ -4,8 +4,7 @@
 // every accepted order reached a final state. Queues buffer the work, so nothing is lost and
 // POST /order never notices the outage.
 import { fixedRateLoad } from "../../harness/fixed-rate.js";
-import { down, processName, up, type LabOptions } from "../../harness/lifecycle.js";
-import { crashProcess } from "../../harness/processes.js";
+import { type LabOptions, type RunningPart } from "../../harness/lifecycle.js";
 import { portsFor } from "../../harness/parts.js";
 import { timeSeriesSpec } from "../../harness/plots.js";
 import { summarize, type LatencySummary } from "../../harness/stats.js";
@@ -14,6 +13,7 @@ import { sleep } from "../../common/wait.js";
 import { QUEUES } from "../topology.js";
 import { BrokerProbe, getOrders, orderCounts, placeOrder, serviceStats, setStock, type PartBEndpoints } from "./client.js";
 import { round1, withPartB } from "./experiment.js";
+import { stopInventory, type InventoryOutage } from "./outage.js";
 import { summaryMarkdown, type Check } from "../../harness/check.js";
 import { ResultFiles } from "../../harness/results.js";
 
@@ -129,10 +129,10 @@ export async function ensureStockFor(inventoryUrl: string, orders: number): Prom
 }
 
 export async function runBacklogExperiment(opts: BacklogOptions): Promise<BacklogResult> {
-  return withPartB(opts, (_running, urls) => backlogRun(urls, opts));
+  return withPartB(opts, (running, urls) => backlogRun(running, urls, opts));
 }
 
-async function backlogRun(urls: PartBEndpoints, opts: BacklogOptions): Promise<BacklogResult> {
+async function backlogRun(running: RunningPart, urls: PartBEndpoints, opts: BacklogOptions): Promise<BacklogResult> {
   const warmup = opts.warmupSeconds ?? 5;
   const outage = opts.outageSeconds;
   const after = opts.afterSeconds ?? Math.max(5, Math.round(outage / 3));
@@ -154,6 +154,7 @@ async function backlogRun(urls: PartBEndpoints, opts: BacklogOptions): Promise<B
   const orders: BacklogOrder[] = [];
   let accepted = 0;
   const timeline: Partial<BacklogTimeline> = {};
+  let inventoryOutage: InventoryOutage | undefined;
   const phase = (t: number): BacklogPhase =>
     timeline.inventory_stopped_s === undefined || t < timeline.inventory_stopped_s
       ? "before"
@@ -202,17 +203,12 @@ async function backlogRun(urls: PartBEndpoints, opts: BacklogOptions): Promise<B
 
     await sleep(warmup * 1000);
     timeline.inventory_stopped_s = now();
-    if (opts.stop === "kill") {
-      progress(`${at(timeline.inventory_stopped_s)}  killing inventory (kill -9) for ${outage} s`);
-      crashProcess(processName("partB", "inventory"), opts.home);
-    } else {
-      progress(`${at(timeline.inventory_stopped_s)}  stopping inventory for ${outage} s`);
-      await down("partB", { ...labOpts, only: ["inventory"] });
-    }
+    progress(`${at(timeline.inventory_stopped_s)}  ${opts.stop === "kill" ? "killing inventory (kill -9)" : "stopping inventory"} for ${outage} s`);
+    inventoryOutage = await stopInventory(running, labOpts, opts.stop === "kill" ? "kill" : "graceful");
     await sleep(Math.max(0, (timeline.inventory_stopped_s + outage - now()) * 1000));
     timeline.inventory_started_s = now();
     progress(`${at(timeline.inventory_started_s)}  starting inventory again`);
-    await up("partB", { ...labOpts, only: ["inventory"] });
+    await inventoryOutage.end();
     timeline.inventory_healthy_s = now();
     progress(`${at(timeline.inventory_healthy_s)}  inventory is back (subscribed and healthy)`);
 
@@ -234,7 +230,7 @@ async function backlogRun(urls: PartBEndpoints, opts: BacklogOptions): Promise<B
     await sampler;
     await probe.close();
     // Never leave the student's inventory stopped, whatever happened.
-    if (timeline.inventory_stopped_s !== undefined && timeline.inventory_healthy_s === undefined) await up("partB", { ...labOpts, only: ["inventory"] }).catch(() => {});
+    await inventoryOutage?.ensureEnded();
   }
 
   // Where is every order now?
