@@ -47,6 +47,20 @@ export interface Started {
 
 export const processName = (part: PartId, service: string): string => `${part}-${service}`;
 
+/** The URL of a running service of the part, or an error that says it is not running. */
+export function serviceUrl(running: RunningPart, name: string): string {
+  const s = running.services[name];
+  if (!s) throw new Error(`${processName(running.part, name)} is not running`);
+  return s.url;
+}
+
+/** A variable of a running broker's client env (AMQP_URL, KAFKA_BROKERS), or an error that says the broker is not running. */
+export function brokerEnv(running: RunningPart, broker: BrokerId, name: string): string {
+  const value = running.brokers.find((b) => b.id === broker)?.env?.[name];
+  if (!value) throw new Error(`${broker} is not running (no ${name}): bring ${running.part} up first`);
+  return value;
+}
+
 /**
  * Start what of the part is missing (brokers first, unless `only`), each waited for until
  * healthy. `started` in the answer says what this call started. `startedSoFar`, when given, is

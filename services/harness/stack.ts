@@ -3,8 +3,8 @@
 // a fixed rate, and counting what came back.
 import path from "node:path";
 import { openPart, type LabOptions, type RunningPart } from "./lifecycle.js";
-import { PARTS, type PartId } from "./parts.js";
-import { freePort } from "./ports.js";
+import type { PartId } from "./parts.js";
+import { freePortsFor } from "./ports.js";
 import { isAlive, readRecord } from "./processes.js";
 import { startFixedRateLoad } from "./fixed-rate.js";
 import type { ScenarioOptions } from "./verdict.js";
@@ -23,11 +23,9 @@ export interface Stack {
  * ids start fresh; RESULTS_DIR keeps anything a service writes (POST /report) out of results/.
  */
 export async function openStack(part: PartId, opts: ScenarioOptions, scenario: string, env: Record<string, string> = {}): Promise<Stack> {
-  const ports: Record<string, number> = {};
-  for (const name of Object.keys(PARTS[part].defaultPorts)) ports[name] = await freePort();
   const lab: LabOptions = {
     home: opts.home,
-    ports,
+    ports: await freePortsFor(part),
     mode: "native",
     healthTimeoutMs: 60_000,
     env: { DATA_DIR: path.join(opts.home, "data", `${scenario}-${Date.now()}`), RESULTS_DIR: path.join(opts.home, "results"), ...env },

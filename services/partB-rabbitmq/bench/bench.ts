@@ -12,8 +12,7 @@ import { openPart, type RunningPart } from "../../harness/lifecycle.js";
 import { BrokerProbe, getOrder, orderCounts, partBEndpoints, serviceStats, setStock, type OrderRecord, type PartBEndpoints } from "../lab/client.js";
 import { experimentOrder } from "../lab/backlog.js";
 import { stopInventory } from "../lab/outage.js";
-import { PARTS } from "../../harness/parts.js";
-import { freePort } from "../../harness/ports.js";
+import { freePortsFor } from "../../harness/ports.js";
 import { sleep, waitUntil } from "../../common/wait.js";
 import { fixedRateLoad, type FixedRateResult } from "../../harness/fixed-rate.js";
 import { LatencyRecorder, type Percentiles } from "../../harness/histogram.js";
@@ -46,9 +45,7 @@ const CONNECTIONS = 32;
 
 export async function benchPartB(opts: BenchOptions): Promise<BenchResult> {
   const size = opts.quick ? SIZES.quick : SIZES.full;
-  const ports: Record<string, number> = {};
-  for (const name of Object.keys(PARTS.partB.defaultPorts)) ports[name] = await freePort();
-  const lab = { home: opts.home, ports, nodeArgs: opts.nodeArgs };
+  const lab = { home: opts.home, ports: await freePortsFor("partB"), nodeArgs: opts.nodeArgs };
   const memory = new PeakMemory();
   let running: RunningPart | undefined;
   const part = await openPart("partB", lab);

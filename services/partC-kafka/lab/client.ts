@@ -5,7 +5,7 @@ import axios from "axios";
 import type { GroupLag } from "../lag.js";
 import type { AnalyticsMetrics, Metrics, ReplayState } from "../metrics.js";
 import type { LoadResult } from "../produce-orders.js";
-import { openPart, serviceEnv as partServiceEnv, type LabOptions, type RunningPart } from "../../harness/lifecycle.js";
+import { brokerEnv, openPart, serviceEnv as partServiceEnv, serviceUrl, type LabOptions, type RunningPart } from "../../harness/lifecycle.js";
 import { labHome } from "../../common/paths.js";
 import { waitUntil } from "../../common/wait.js";
 
@@ -22,13 +22,8 @@ export interface PartCEndpoints {
 }
 
 export function partCEndpoints(running: RunningPart): PartCEndpoints {
-  const kafka = running.brokers.find((b) => b.id === "kafka")?.env?.KAFKA_BROKERS;
-  if (!kafka) throw new Error("Kafka is not running (no KAFKA_BROKERS): bring Part C up first");
-  const url = (name: string) => {
-    const s = running.services[name];
-    if (!s) throw new Error(`partC-${name} is not running`);
-    return s.url;
-  };
+  const kafka = brokerEnv(running, "kafka", "KAFKA_BROKERS");
+  const url = (name: string) => serviceUrl(running, name);
   return { producer: url("producer"), inventory: url("inventory"), analytics: url("analytics"), kafka };
 }
 
