@@ -43,7 +43,7 @@ await main(async () => {
     { figure: "consume rate while draining (orders/s)", value: m.consume_rate_per_s ?? "–" },
     { figure: "confirmed / failed / lost", value: `${m.confirmed} / ${m.failed} / ${m.lost}` },
   ])}\n`);
-  console.log(lab.markdownTable(lab.partB.checksRows(result.checks)));
+  console.log(lab.markdownTable(lab.harness.checksRows(result.checks)));
   console.log(m.lost === 0 ? chalk.green(`\nlost = 0 ✔`) : chalk.red(`\nlost = ${m.lost} ✖`));
   const files = await lab.partB.writeBacklogResults(result);
   console.log(chalk.dim(`wrote ${files.map((f) => path.relative(process.cwd(), f)).join(", ")}`));

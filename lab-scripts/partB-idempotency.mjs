@@ -25,7 +25,7 @@ await main(async () => {
     onProgress: (line) => console.log(`  ${line}`),
   });
   console.log(`\n${lab.markdownTable(result.steps)}\n`);
-  console.log(lab.markdownTable(lab.partB.checksRows(result.checks)));
+  console.log(lab.markdownTable(lab.harness.checksRows(result.checks)));
   const files = await lab.partB.writeIdempotencyResults(result);
   console.log(chalk.dim(`\nwrote ${files.map((f) => path.relative(process.cwd(), f)).join(", ")}`));
   if (!result.passed) throw new Error("the checker found something that did not behave as expected (see above)");

@@ -39,7 +39,7 @@ await main(async () => {
   });
 
   console.log(`\n${lab.markdownTable(lab.partC.lagTable(result))}\n`);
-  console.log(lab.markdownTable(lab.partC.checksRows(result.checks)));
+  console.log(lab.markdownTable(lab.harness.checksRows(result.checks)));
   const files = await lab.partC.writeLagResults(result);
   console.log(chalk.dim(`\nwrote ${files.map((f) => path.relative(process.cwd(), f)).join(", ")}`));
   if (!result.passed) throw new Error("the checker found something that did not behave as expected (see above)");

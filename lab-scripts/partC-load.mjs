@@ -34,7 +34,7 @@ await main(async () => {
   });
 
   console.log(`\n${lab.markdownTable(lab.partC.loadTable(result))}\n`);
-  console.log(lab.markdownTable(lab.partC.checksRows(result.checks)));
+  console.log(lab.markdownTable(lab.harness.checksRows(result.checks)));
   const files = await lab.partC.writeLoadResults(result);
   console.log(chalk.dim(`\nwrote ${files.map((f) => path.relative(process.cwd(), f)).join(", ")}`));
   console.log(chalk.dim(`metrics report: ${path.relative(process.cwd(), result.report.markdown)}`));

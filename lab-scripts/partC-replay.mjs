@@ -26,7 +26,7 @@ await main(async () => {
 
   console.log(`\n${lab.markdownTable(lab.partC.replayTable(result))}\n`);
   console.log(result.equal ? chalk.green(`equal ✔ (replayed ${result.events_replayed} events in ${result.replay_ms} ms)`) : chalk.yellow(`not equal: ${result.reason}`));
-  console.log(`\n${lab.markdownTable(lab.partC.checksRows(result.checks))}`);
+  console.log(`\n${lab.markdownTable(lab.harness.checksRows(result.checks))}`);
   const files = await lab.partC.writeReplayResults(result);
   console.log(chalk.dim(`\nwrote ${files.map((f) => path.relative(process.cwd(), f)).join(", ")}`));
   if (!result.passed) throw new Error("the checker found something that did not behave as expected (see above)");

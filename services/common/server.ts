@@ -65,7 +65,7 @@ export function createService(opts: ServiceOptions): Service {
     if (err instanceof HttpError) {
       return reply.code(err.statusCode).send({ error: err.error, message: err.message, ...err.extra });
     }
-    if ((err as FastifyError).validation && (err as FastifyError).validationContext === "body" && req.body === undefined) {
+    if ((err).validation && (err).validationContext === "body" && req.body === undefined) {
       return reply.code(400).send({ error: "invalid-json", message: "empty body; send a JSON object" });
     }
     const { status, error, message } = describeClientError(err);

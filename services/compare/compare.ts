@@ -1,22 +1,22 @@
 // The same workload through the three models, side by side: what the client waits for (the
 // response) and when the user is actually told their order is confirmed (end to end) — with a
 // healthy inventory, with a 2 s inventory delay, and with inventory down for a while. Each model
-// is driven through its own part's client; this module only schedules the orders and measures.
-import fs from "node:fs";
-import path from "node:path";
-import { Kafka, logLevel, type Consumer } from "kafkajs";
+// is driven through the compare adapter its part's lab exports (lab/compare-model.ts); this
+// module only loops over the models, schedules the orders, measures, checks and plots.
 import { fixedRateLoad } from "../harness/fixed-rate.js";
-import { down, up, type LabOptions } from "../harness/lifecycle.js";
-import { portsFor, type PartId } from "../harness/parts.js";
+import type { ComparisonModel, ModelPlaced, Outcome } from "../harness/implementation.js";
+import { usePart, type LabOptions, type RunningPart } from "../harness/lifecycle.js";
+import { type PartId } from "../harness/parts.js";
 import { resultsDir } from "../common/paths.js";
-import { groupedBarSpec, latencyDistributionSpec, writeSvg, type TopLevelSpec } from "../harness/plots.js";
+import { groupedBarSpec, latencyDistributionSpec, type TopLevelSpec } from "../harness/plots.js";
+import { checksRows, type Check } from "../harness/check.js";
+import { ResultFiles } from "../harness/results.js";
 import { summarize, type LatencySummary } from "../harness/stats.js";
 import { markdownTable, toCsv, type Row } from "../common/table.js";
-import { answers, sleep, waitUntil } from "../common/wait.js";
-import { inject, timeOrder } from "../partA-sync-rest/lab/latency.js";
-import { ensureStockFor, experimentOrder } from "../partB-rabbitmq/lab/backlog.js";
-import { getOrders, partBEndpoints, placeOrder, setInventoryDelay } from "../partB-rabbitmq/lab/client.js";
-import { partCEndpoints, produceOrder, restartService, serviceEnv, TOPICS } from "../partC-kafka/lab/client.js";
+import { sleep, waitUntil } from "../common/wait.js";
+import { compareModel as partACompareModel } from "../partA-sync-rest/lab/compare-model.js";
+import { compareModel as partBCompareModel } from "../partB-rabbitmq/lab/compare-model.js";
+import { compareModel as partCCompareModel } from "../partC-kafka/lab/compare-model.js";
 
 export type ModelId = "A" | "B" | "C";
 export type ConditionId = "healthy" | "delay_2s" | "outage";
@@ -32,8 +32,7 @@ export const CONDITIONS: Record<ConditionId, string> = {
   outage: "inventory down while the orders arrive",
 };
 
-/** What happened to one order, from the user's side. */
-export type Outcome = "confirmed" | "failed" | "no answer";
+export type { Outcome };
 
 export interface CompareOrder {
   model: ModelId;
@@ -63,12 +62,8 @@ export interface CompareSummary {
   end_to_end: LatencySummary;
 }
 
-export interface CompareCheck {
-  scenario: string;
-  check: string;
-  passed: boolean;
-  observed: string;
-}
+/** A check of the comparison: `scenario` says which model under which condition. */
+export type CompareCheck = Check & { scenario: string };
 
 export interface CompareOptions extends LabOptions {
   models?: ModelId[];
@@ -91,149 +86,18 @@ export interface CompareResult {
   passed: boolean;
 }
 
-const DELAY_S = 2;
+/** Inventory's delay in the delay condition, in seconds (the notebook reads it from here). */
+export const DELAY_S = 2;
 
-/** One model's handle on its running part: place an order, learn its fate, break inventory. */
-interface Model {
-  /** Before a run of `orders` orders (B: enough stock for them). */
-  prepare(orders: number): Promise<void>;
-  /** `key` is unique within the run (condition and sequence number). */
-  place(seq: number, key: string): Promise<{ http_status: number; accepted: boolean; response_ms: number; id?: string; sentAt: number; outcome?: Outcome; confirmed_ms?: number }>;
-  /** For accepted orders without an outcome yet: final outcomes and confirmation times (epoch ms) found so far. */
-  answers(ids: string[]): Promise<Map<string, { outcome: Outcome; at?: number }>>;
-  setDelay(seconds: number): Promise<void>;
-  stopInventory(): Promise<void>;
-  startInventory(): Promise<void>;
-  close(): Promise<void>;
-}
-
-async function openModel(id: ModelId, opts: LabOptions, runTag: string): Promise<{ model: Model; release: () => Promise<void> }> {
-  const part = MODELS[id].part;
-  const ports = portsFor(part, opts.ports);
-  const firstPort = Object.values(ports)[0];
-  const alreadyUp = await answers(`http://127.0.0.1:${firstPort}/health`);
-  const running = await up(part, opts);
-  const inventory = { stop: () => down(part, { ...opts, only: ["inventory"] }).then(() => {}), start: () => up(part, { ...opts, only: ["inventory"] }).then(() => {}) };
-  const release = async () => {
-    if (!alreadyUp) await down(part, { home: opts.home, log: opts.log });
-  };
-
-  if (id === "A") {
-    const order = running.services.order.url;
-    const inv = running.services.inventory.url;
-    let delay = 0;
-    return {
-      release,
-      model: {
-        place: async (seq) => {
-          const sentAt = Date.now();
-          const r = await timeOrder(order, `compare #${seq}`);
-          return { http_status: r.http_status, accepted: r.ok, response_ms: r.latency_ms, sentAt, outcome: r.ok ? "confirmed" : "failed", confirmed_ms: r.ok ? r.latency_ms : undefined };
-        },
-        prepare: async () => {},
-        answers: async () => new Map(),
-        setDelay: async (s) => {
-          delay = s;
-          await inject(inv, s, 0);
-        },
-        stopInventory: inventory.stop,
-        startInventory: async () => {
-          await inventory.start();
-          await inject(inv, delay, 0);
-        },
-        close: async () => {},
-      },
-    };
-  }
-
-  if (id === "B") {
-    const urls = partBEndpoints(running);
-    return {
-      release,
-      model: {
-        prepare: (orders) => ensureStockFor(urls.inventory, orders),
-        place: async (seq) => {
-          const sentAt = Date.now();
-          const r = await placeOrder(urls.order, experimentOrder(seq, "u-compare"));
-          return { http_status: r.http_status, accepted: r.http_status === 202, response_ms: r.accept_ms, id: r.order_id, sentAt };
-        },
-        answers: async (ids) => {
-          const out = new Map<string, { outcome: Outcome; at?: number }>();
-          for (const [oid, rec] of await getOrders(urls.order, ids)) {
-            if (rec?.status === "CONFIRMED") out.set(oid, { outcome: "confirmed", at: rec.notified_at ? Date.parse(rec.notified_at) : undefined });
-            else if (rec?.status === "FAILED") out.set(oid, { outcome: "failed" });
-          }
-          return out;
-        },
-        setDelay: async (s) => setInventoryDelay(urls.inventory, s),
-        stopInventory: inventory.stop,
-        startInventory: inventory.start,
-        close: async () => {},
-      },
-    };
-  }
-
-  // C: the user-visible outcome is inventory's answer on `inventory-events` (what a notifier
-  // would consume). A consumer group of this run's own reads it, from the start of the topic,
-  // so nothing produced before it joined is missed.
-  const urls = partCEndpoints(running);
-  const kafka = new Kafka({ clientId: `compare-${runTag}`, brokers: [urls.kafka], logLevel: logLevel.NOTHING });
-  const groupId = `compare-${runTag}`;
-  const consumer: Consumer = kafka.consumer({ groupId });
-  const seen = new Map<string, { outcome: Outcome; at?: number }>();
-  await consumer.connect();
-  await consumer.subscribe({ topic: TOPICS.inventoryEvents, fromBeginning: true });
-  await consumer.run({
-    eachMessage: async ({ message }) => {
-      try {
-        const e = JSON.parse(message.value?.toString() ?? "");
-        if (typeof e.orderId !== "string" || !e.orderId.startsWith(`cmp-${runTag}-`)) return;
-        if (e.eventType === "InventoryReserved") seen.set(e.orderId, { outcome: "confirmed", at: Date.parse(e.createdAt) });
-        else if (e.eventType === "InventoryFailed") seen.set(e.orderId, { outcome: "failed" });
-      } catch {
-        // not an event of ours
-      }
-    },
-  });
-  const previousEnv = serviceEnv("inventory", opts.home);
-  return {
-    release,
-    model: {
-      prepare: async () => {},
-      place: async (_seq, key) => {
-        const sentAt = Date.now();
-        const t0 = performance.now();
-        const orderId = `cmp-${runTag}-${key}`;
-        try {
-          await produceOrder(urls.producer, { orderId, items: [{ sku: "burrito", qty: 1 }] });
-          return { http_status: 200, accepted: true, response_ms: Math.round((performance.now() - t0) * 100) / 100, id: orderId, sentAt };
-        } catch (err) {
-          const status = Number(/answered (\d+)/.exec((err as Error).message)?.[1] ?? 0);
-          return { http_status: status, accepted: false, response_ms: Math.round((performance.now() - t0) * 100) / 100, sentAt };
-        }
-      },
-      answers: async (ids) => new Map(ids.filter((i) => seen.has(i)).map((i) => [i, seen.get(i)!])),
-      // Part C's inventory takes its delay as a pause per message, set when it starts.
-      setDelay: async (s) => {
-        await restartService("inventory", { ...previousEnv, ...opts.env, CONSUMER_THROTTLE_MS: String(Math.round(s * 1000)) }, opts);
-      },
-      stopInventory: inventory.stop,
-      startInventory: async () => {
-        await restartService("inventory", { ...previousEnv, ...opts.env }, opts);
-      },
-      close: async () => {
-        await consumer.disconnect().catch(() => {});
-        const admin = kafka.admin();
-        await admin.connect().catch(() => {});
-        await admin.deleteGroups([groupId]).catch(() => {}); // a one-off group: leave nothing behind
-        await admin.disconnect().catch(() => {});
-      },
-    },
-  };
-}
+/** How the comparison opens each model on its running part: each part's lab exports its own. */
+const ADAPTERS: Record<ModelId, (running: RunningPart, opts: LabOptions, runTag: string) => Promise<ComparisonModel>> = {
+  A: partACompareModel,
+  B: partBCompareModel,
+  C: partCCompareModel,
+};
 
 /** One condition through one model: the orders at the fixed rate, then waiting for every answer. */
-async function runCondition(id: ModelId, model: Model, condition: ConditionId, opts: CompareOptions): Promise<CompareOrder[]> {
+async function runCondition(id: ModelId, model: ComparisonModel, condition: ConditionId, opts: CompareOptions): Promise<CompareOrder[]> {
   const progress = opts.onProgress ?? (() => {});
   const count = condition === "outage" ? Math.max(1, Math.round(opts.rate * opts.outageSeconds)) : opts.orders;
   await model.prepare(count);
@@ -244,7 +108,7 @@ async function runCondition(id: ModelId, model: Model, condition: ConditionId, o
     inventoryDown = true;
   }
   const t0 = performance.now();
-  const placed: (Awaited<ReturnType<Model["place"]>> & { seq: number; sent_s: number })[] = [];
+  const placed: (ModelPlaced & { seq: number; sent_s: number })[] = [];
   try {
     progress(`${MODELS[id].title}, ${CONDITIONS[condition]}: ${count} orders at ${opts.rate}/s`);
     const sending = fixedRateLoad({
@@ -308,13 +172,14 @@ export async function runComparison(opts: CompareOptions): Promise<CompareResult
   const runTag = Date.now().toString(36);
   const orders: CompareOrder[] = [];
   for (const id of models) {
-    const { model, release } = await openModel(id, opts, runTag);
-    try {
-      for (const condition of conditions) orders.push(...(await runCondition(id, model, condition, opts)));
-    } finally {
-      await model.close();
-      await release();
-    }
+    await usePart(MODELS[id].part, opts, async (running) => {
+      const model = await ADAPTERS[id](running, opts, runTag);
+      try {
+        for (const condition of conditions) orders.push(...(await runCondition(id, model, condition, opts)));
+      } finally {
+        await model.close();
+      }
+    });
   }
   const summaries = summarizeOrders(orders);
   const checks = compareChecks(summaries, opts.outageSeconds);
@@ -383,8 +248,7 @@ export function compareTable(summaries: CompareSummary[]): Row[] {
   }));
 }
 
-export const compareChecksTable = (checks: CompareCheck[]): Row[] =>
-  checks.map((c) => ({ verdict: c.passed ? "✔" : "✖", scenario: c.scenario, check: c.check, observed: c.observed }));
+export const compareChecksTable = (checks: CompareCheck[]): Row[] => checksRows(checks);
 
 /** Per condition: each model's response times over its end-to-end times, every order a tick. */
 export function compareLatencyPlot(orders: CompareOrder[], condition: ConditionId): TopLevelSpec {
@@ -409,32 +273,19 @@ export function confirmedPlot(summaries: CompareSummary[]): TopLevelSpec {
 
 /** orders.csv, summary.json, summary.md and the plots in results/compare/. */
 export async function writeCompareResults(result: CompareResult, dir = resultsDir("compare")): Promise<string[]> {
-  fs.mkdirSync(dir, { recursive: true });
-  const files: string[] = [];
-  const write = (name: string, text: string) => {
-    const file = path.join(dir, name);
-    fs.writeFileSync(file, text);
-    files.push(file);
-  };
-  write("orders.csv", toCsv(result.orders as unknown as Row[]));
-  write("summary.json", JSON.stringify({ params: result.params, summaries: result.summaries, checks: result.checks, passed: result.passed }, null, 2) + "\n");
-  write(
-    "summary.md",
+  const out = new ResultFiles(dir);
+  out.write("orders.csv", toCsv(result.orders as unknown as Row[]));
+  out.write("summary.json", JSON.stringify({ params: result.params, summaries: result.summaries, checks: result.checks, passed: result.passed }, null, 2) + "\n");
+  out.summary(
+    `The three models side by side (${result.params.orders} orders per condition at ${result.params.rate}/s; outage ${result.params.outage_s} s)`,
     [
-      `# The three models side by side (${result.params.orders} orders per condition at ${result.params.rate}/s; outage ${result.params.outage_s} s)`,
-      "",
       "Response: until the client's HTTP answer. Confirmed after: until the user is told the order is confirmed " +
         "(A: the answer itself; B: the notification service's UserNotified; C: inventory's InventoryReserved on `inventory-events`).",
-      "",
       markdownTable(compareTable(result.summaries)),
-      "",
-      `## Checker: ${result.passed ? "PASS" : "FAIL"}`,
-      "",
-      markdownTable(compareChecksTable(result.checks)),
-      "",
-    ].join("\n"),
+    ],
+    result.checks,
   );
-  for (const condition of [...new Set(result.orders.map((o) => o.condition))]) files.push(await writeSvg(compareLatencyPlot(result.orders, condition), path.join(dir, `latency-${condition}.svg`)));
-  files.push(await writeSvg(confirmedPlot(result.summaries), path.join(dir, "confirmed.svg")));
-  return files;
+  for (const condition of [...new Set(result.orders.map((o) => o.condition))]) await out.plot(`latency-${condition}.svg`, compareLatencyPlot(result.orders, condition));
+  await out.plot("confirmed.svg", confirmedPlot(result.summaries));
+  return out.files;
 }

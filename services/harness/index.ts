@@ -14,6 +14,8 @@ export * from "./brokers/index.js";
 export * from "./fixed-rate.js";
 export * from "./histogram.js";
 export * from "./verdict.js";
+export * from "./check.js";
+export * from "./results.js";
 export * from "../common/paths.js";
 export * from "../common/table.js";
 export * from "../common/wait.js";

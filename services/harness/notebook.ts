@@ -7,6 +7,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { renderSvg, type TopLevelSpec } from "./plots.js";
 import { markdownTable, type Row } from "../common/table.js";
+import { checksRows, type Check } from "./check.js";
 
 export type LabMode = "quick" | "full";
 
@@ -71,26 +72,17 @@ export function showMarkdown(md: string): void {
   emit("markdown", md, md);
 }
 
-export interface CheckLike {
-  passed: boolean;
-  check: string;
-  observed?: string;
-  scenario?: string;
-}
-
 /**
  * The checker's verdict on an experiment: one coloured PASS/FAIL line (the report's index reads
  * it back from the executed notebook) and the table of checks behind it.
  */
-export function showVerdict(title: string, checks: CheckLike[]): void {
+export function showVerdict(title: string, checks: Check[]): void {
   const passed = checks.length > 0 && checks.every((c) => c.passed);
   const failed = checks.filter((c) => !c.passed).length;
   const line = `${passed ? "✔ PASS" : "✖ FAIL"} — ${title}${failed ? ` (${failed} of ${checks.length} checks failed)` : ` (${checks.length} checks)`}`;
   const colours = passed ? "background:#e6f4ea;color:#1e6b34" : "background:#fce8e6;color:#a50e0e";
   emit("html", `<div class="lab-verdict" data-passed="${passed}" style="padding:0.4em 0.8em;border-radius:4px;font-weight:600;${colours}">${escapeHtml(line)}</div>`, line);
-  showTable(
-    checks.map((c) => ({ verdict: c.passed ? "✔" : "✖", ...(c.scenario ? { scenario: c.scenario } : {}), check: c.check, observed: c.observed ?? "" })),
-  );
+  showTable(checksRows(checks));
 }
 
 /** The verdict lines a notebook showed, read back from its executed .ipynb (see showVerdict). */

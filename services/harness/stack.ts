@@ -2,11 +2,11 @@
 // fresh data folder per scenario, the native broker of the campaign's LAB_HOME), steady load at
 // a fixed rate, and counting what came back.
 import path from "node:path";
-import { down, up, type LabOptions, type RunningPart } from "./lifecycle.js";
-import { PARTS, type PartId } from "./parts.js";
-import { freePort } from "./ports.js";
+import { openPart, type LabOptions, type RunningPart } from "./lifecycle.js";
+import type { PartId } from "./parts.js";
+import { freePortsFor } from "./ports.js";
 import { isAlive, readRecord } from "./processes.js";
-import { sleep } from "../common/wait.js";
+import { startFixedRateLoad } from "./fixed-rate.js";
 import type { ScenarioOptions } from "./verdict.js";
 
 export interface Stack {
@@ -23,31 +23,17 @@ export interface Stack {
  * ids start fresh; RESULTS_DIR keeps anything a service writes (POST /report) out of results/.
  */
 export async function openStack(part: PartId, opts: ScenarioOptions, scenario: string, env: Record<string, string> = {}): Promise<Stack> {
-  const ports: Record<string, number> = {};
-  for (const name of Object.keys(PARTS[part].defaultPorts)) ports[name] = await freePort();
   const lab: LabOptions = {
     home: opts.home,
-    ports,
+    ports: await freePortsFor(part),
     mode: "native",
     healthTimeoutMs: 60_000,
     env: { DATA_DIR: path.join(opts.home, "data", `${scenario}-${Date.now()}`), RESULTS_DIR: path.join(opts.home, "results"), ...env },
   };
-  try {
-    const running = await up(part, { ...lab, log: opts.log });
-    return { running, lab, release: () => down(part, { home: opts.home, keepBrokers: true }).then(() => {}) };
-  } catch (err) {
-    await down(part, { home: opts.home, keepBrokers: true });
-    throw err;
-  }
-}
-
-/** Restart one service of the stack (after a kill -9 or a stop), with the same env and port. */
-export async function restartService(stack: Stack, name: string, env: Record<string, string> = {}): Promise<RunningPart> {
-  const part = stack.running.part;
-  await down(part, { home: stack.lab.home, only: [name] }); // a live one stops first, so the new env applies
-  const running = await up(part, { ...stack.lab, env: { ...stack.lab.env, ...env }, only: [name] });
-  stack.running.services[name] = running.services[name];
-  return running;
+  // The one lifecycle rule: what the stack starts it stops; the broker stays up for the next
+  // scenario (the campaign owns it and stops it at the end).
+  const { running, close } = await openPart(part, { ...lab, log: opts.log, keepBrokers: true });
+  return { running, lab, release: close };
 }
 
 /** The pid the lab recorded for a service (to tell "reconnected by itself" from "restarted"). */
@@ -69,34 +55,27 @@ export interface Sent<T = unknown> {
 
 /**
  * Send at a fixed rate until stopped, without waiting for answers: a request that hangs shows up
- * as its own long response time instead of slowing the schedule down.
+ * as its own long response time instead of slowing the schedule down. The harness's fixed-rate
+ * load with no limit on what is in flight; `ms` counts from each request's slot on the schedule.
  */
 export function steadyLoad<T>(rate: number, send: (seq: number) => Promise<{ status: number | string; body: T }>) {
-  const t0 = performance.now();
   const sent: Sent<T>[] = [];
-  const inFlight = new Set<Promise<void>>();
-  let running = true;
-  const loop = (async () => {
-    for (let seq = 0; running; seq++) {
-      const due = t0 + (seq * 1000) / rate;
-      await sleep(Math.max(0, due - performance.now()));
-      if (!running) break;
-      const started = performance.now();
-      const p = send(seq)
-        .catch((err) => ({ status: (err as { code?: string }).code ?? "error", body: String(err) as T }))
-        .then((r) => void sent.push({ seq, sent_ms: Math.round(started - t0), ms: Math.round(performance.now() - started), status: r.status, body: r.body }));
-      inFlight.add(p);
-      void p.finally(() => inFlight.delete(p));
-    }
-  })();
+  const load = startFixedRateLoad({
+    rate,
+    count: Infinity,
+    send: async (seq, intendedMs) => {
+      const r = await send(seq).catch((err) => ({ status: (err as { code?: string }).code ?? "error", body: String(err) as T }));
+      sent.push({ seq, sent_ms: Math.round(intendedMs), ms: Math.round(load.now() - intendedMs), status: r.status, body: r.body });
+      return true;
+    },
+  });
   return {
     /** Milliseconds since the load started (for a timeline). */
-    now: () => Math.round(performance.now() - t0),
+    now: load.now,
     sent,
     async stop(): Promise<Sent<T>[]> {
-      running = false;
-      await loop;
-      await Promise.all([...inFlight]);
+      load.stop();
+      await load.done;
       return sent.sort((a, b) => a.seq - b.seq);
     },
   };

@@ -16,7 +16,7 @@ function raw(request: string): Promise<{ status: number; body: any }> {
   return new Promise((resolve, reject) => {
     const socket = net.connect(port, "127.0.0.1", () => socket.end(request));
     let data = "";
-    socket.on("data", (chunk) => (data += chunk));
+    socket.on("data", (chunk: Buffer) => (data += chunk.toString()));
     socket.on("error", reject);
     socket.on("close", () => {
       const [head, ...rest] = data.split("\r\n\r\n");

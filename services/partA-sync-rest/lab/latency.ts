@@ -1,16 +1,14 @@
 // Part A's experiment: N sequential orders per scenario through the synchronous chain, timed by
 // the client, as in the seed's latency test — then a table, plots and a checker's verdict.
-import fs from "node:fs";
-import path from "node:path";
 import axios from "axios";
 import type { CallPolicy } from "../../common/http.js";
-import { up, down, type LabOptions } from "../../harness/lifecycle.js";
-import { portsFor } from "../../harness/parts.js";
-import { latencyDistributionSpec, histogramSpec, writeSvg } from "../../harness/plots.js";
+import { usePart, type LabOptions } from "../../harness/lifecycle.js";
+import { checksRows, type Check as HarnessCheck } from "../../harness/check.js";
+import { latencyDistributionSpec, histogramSpec } from "../../harness/plots.js";
+import { ResultFiles } from "../../harness/results.js";
 import { resultsDir } from "../../common/paths.js";
 import { summarize, type LatencySummary } from "../../harness/stats.js";
 import { markdownTable, toCsv, type Row } from "../../common/table.js";
-import { answers } from "../../common/wait.js";
 
 export type ScenarioName = "baseline" | "delay_2s" | "failure" | "timeout";
 
@@ -92,11 +90,8 @@ export interface ScenarioSummary extends LatencySummary {
   errors: number;
 }
 
-export interface Check {
+export interface Check extends HarnessCheck {
   scenario: ScenarioName;
-  check: string;
-  passed: boolean;
-  observed: string;
 }
 
 export interface LatencyResult {
@@ -215,11 +210,8 @@ export interface LatencyOptions extends LabOptions {
  * what this run started (a stack the student had up stays up).
  */
 export async function runLatencyExperiment(opts: LatencyOptions): Promise<LatencyResult> {
-  const ports = portsFor("partA", opts.ports);
-  const alreadyUp = await answers(`http://127.0.0.1:${ports.order}/health`);
-  const running = await up("partA", opts);
-  const urls = { order: running.services.order.url, inventory: running.services.inventory.url };
-  try {
+  return usePart("partA", opts, async (running) => {
+    const urls = { order: running.services.order.url, inventory: running.services.inventory.url };
     const policy = await orderPolicy(urls.order);
     const scenarios = scenariosFor(policy).filter((s) => !opts.scenarios || opts.scenarios.includes(s.name));
     const rows: RequestRow[] = [];
@@ -229,9 +221,7 @@ export async function runLatencyExperiment(opts: LatencyOptions): Promise<Latenc
     }
     const summaries = summarizeScenarios(rows);
     return { requests: opts.requests, policy, rows, summaries, checks: checkScenarios(rows, summaries, policy) };
-  } finally {
-    if (!alreadyUp) await down("partA", { home: opts.home });
-  }
+  });
 }
 
 /** The seed report's table: one row per scenario, in milliseconds. */
@@ -249,21 +239,15 @@ export function summaryTable(summaries: ScenarioSummary[]): Row[] {
   }));
 }
 
-export function checksTable(checks: Check[]): Row[] {
-  return checks.map((c) => ({ verdict: c.passed ? "✔" : "✖", scenario: c.scenario, check: c.check, observed: c.observed }));
-}
+export const checksTable = (checks: Check[]): Row[] => checksRows(checks);
 
 export const latencyPlot = (rows: RequestRow[]) =>
   latencyDistributionSpec(rows.map((r) => ({ scenario: r.scenario, latency_ms: r.latency_ms, ok: r.ok })), "Part A — order latency per scenario (each tick is one request)");
 
 /** latency.csv, summary.json, summary.md and one SVG per scenario plus one for all. */
 export async function writeLatencyResults(result: LatencyResult, dir = resultsDir("partA")): Promise<string[]> {
-  const files: string[] = [];
-  const write = (name: string, text: string) => {
-    const file = path.join(dir, name);
-    fs.writeFileSync(file, text);
-    files.push(file);
-  };
+  const out = new ResultFiles(dir);
+  const write = (name: string, text: string) => out.write(name, text);
   write("latency.csv", toCsv(result.rows as unknown as Row[]));
   write("summary.json", JSON.stringify({ requests: result.requests, policy: result.policy, summaries: result.summaries, checks: result.checks, passed: result.checks.every((c) => c.passed) }, null, 2));
   const verdict = result.checks.every((c) => c.passed) ? "PASS" : "FAIL";
@@ -280,10 +264,10 @@ export async function writeLatencyResults(result: LatencyResult, dir = resultsDi
       "",
     ].join("\n"),
   );
-  files.push(await writeSvg(latencyPlot(result.rows), path.join(dir, "latency.svg")));
+  await out.plot("latency.svg", latencyPlot(result.rows));
   for (const s of result.summaries) {
     const rows = result.rows.filter((r) => r.scenario === s.scenario);
-    files.push(await writeSvg(histogramSpec(rows.map((r) => r.latency_ms), `Part A — ${s.scenario}: latency of ${rows.length} orders`, "latency (ms)"), path.join(dir, `latency-${s.scenario}.svg`)));
+    await out.plot(`latency-${s.scenario}.svg`, histogramSpec(rows.map((r) => r.latency_ms), `Part A — ${s.scenario}: latency of ${rows.length} orders`, "latency (ms)"));
   }
-  return files;
+  return out.files;
 }

@@ -8,11 +8,11 @@ import os from "node:os";
 import amqp from "amqplib";
 import { orderPlacedFor } from "../events.js";
 import { QUEUES } from "../topology.js";
-import { down, up, type RunningPart } from "../../harness/lifecycle.js";
+import { openPart, type RunningPart } from "../../harness/lifecycle.js";
 import { BrokerProbe, getOrder, orderCounts, partBEndpoints, serviceStats, setStock, type OrderRecord, type PartBEndpoints } from "../lab/client.js";
 import { experimentOrder } from "../lab/backlog.js";
-import { PARTS } from "../../harness/parts.js";
-import { freePort } from "../../harness/ports.js";
+import { stopInventory } from "../lab/outage.js";
+import { freePortsFor } from "../../harness/ports.js";
 import { sleep, waitUntil } from "../../common/wait.js";
 import { fixedRateLoad, type FixedRateResult } from "../../harness/fixed-rate.js";
 import { LatencyRecorder, type Percentiles } from "../../harness/histogram.js";
@@ -45,13 +45,12 @@ const CONNECTIONS = 32;
 
 export async function benchPartB(opts: BenchOptions): Promise<BenchResult> {
   const size = opts.quick ? SIZES.quick : SIZES.full;
-  const ports: Record<string, number> = {};
-  for (const name of Object.keys(PARTS.partB.defaultPorts)) ports[name] = await freePort();
-  const lab = { home: opts.home, ports, nodeArgs: opts.nodeArgs };
+  const lab = { home: opts.home, ports: await freePortsFor("partB"), nodeArgs: opts.nodeArgs };
   const memory = new PeakMemory();
   let running: RunningPart | undefined;
+  const part = await openPart("partB", lab);
   try {
-    running = await up("partB", lab);
+    running = part.running;
     const urls = partBEndpoints(running);
     // Enough stock that every order is reserved and notified: the whole workflow, every time.
     await setStock(urls.inventory, { burger: 1e9, fries: 1e9, pizza: 1e9, soda: 1e9, salad: 1e9 });
@@ -98,7 +97,7 @@ export async function benchPartB(opts: BenchOptions): Promise<BenchResult> {
     opts.log(`  ${rawBacklog.drain_per_s} msgs/s`);
 
     opts.log(`backlog: inventory stopped, ${size.backlog} orders placed at ${rate}/s, inventory started again`);
-    const backlog = await backlogDrain(urls, lab, size.backlog, rate, () => memory.sample(running!.services));
+    const backlog = await backlogDrain(running, urls, lab, size.backlog, rate, () => memory.sample(running!.services));
     const alone = backlog.accept_while_inventory_down;
     opts.log(`  202 while inventory was down: p50 ${alone.p50_ms} ms, p99 ${alone.p99_ms} ms`);
     opts.log(`  ${backlog.backlog} messages drained in ${backlog.seconds} s: ${backlog.drain_per_s} orders/s`);
@@ -114,7 +113,7 @@ export async function benchPartB(opts: BenchOptions): Promise<BenchResult> {
     };
   } finally {
     if (running) memory.sample(running.services);
-    await down("partB", { home: opts.home });
+    await part.close();
   }
 }
 
@@ -317,6 +316,7 @@ export interface DrainResult {
  * without a consumer (an upper bound, a few ms early) until inventory has processed every one.
  */
 async function backlogDrain(
+  running: RunningPart,
   urls: PartBEndpoints,
   lab: { home: string; ports: Record<string, number>; nodeArgs?: string[] },
   count: number,
@@ -328,7 +328,7 @@ async function backlogDrain(
     const processed0 = (await serviceStats(urls.inventory)).processed_total as number;
     const final0 = await finalCount(urls.order);
     beforeStop(); // its peak memory goes with the process
-    await down("partB", { home: lab.home, only: ["inventory"] });
+    const outage = await stopInventory(running, lab);
 
     // The backlog arrives at the 202 benchmark's rate: the same measurement with no consumer working.
     const fill = await ordersAtRate(urls.order, rate, count, "u-bench-backlog");
@@ -347,7 +347,8 @@ async function backlogDrain(
     let restarted: RunningPart;
     let done: number;
     try {
-      restarted = await up("partB", { ...lab, only: ["inventory"] });
+      await outage.end();
+      restarted = running;
       await waitUntil(async () => samples.some((s) => s.consumers > 0 && s.messages === 0), "order.placed.q to be empty", 300_000, 5);
       await waitUntil(async () => ((await serviceStats(urls.inventory)).processed_total as number) >= processed0 + fill.accepted, "inventory to process the backlog", 60_000, 10);
       done = performance.now();

@@ -4,7 +4,8 @@
 // delivery of each order (at-least-once delivery, idempotent effects). Hostile input is in
 // partB-bad-input.ts.
 import { BROKERS } from "../../harness/brokers/index.js";
-import { down, processName } from "../../harness/lifecycle.js";
+import { processName, restartService } from "../../harness/lifecycle.js";
+import { stopInventory } from "../lab/outage.js";
 import { crashProcess } from "../../harness/processes.js";
 import { BrokerProbe, getOrder, getProcessed, partBEndpoints, placeOrder, serviceStats, setInventoryDelay, type PartBEndpoints } from "../lab/client.js";
 import { sleep, waitUntil } from "../../common/wait.js";
@@ -12,7 +13,7 @@ import { orderPlacedFor, type InventoryEvent } from "../events.js";
 import { EXCHANGES, QUEUES, ROUTING_KEYS } from "../topology.js";
 import type { ScenarioOptions } from "../../harness/verdict.js";
 import { SCARCE, effectsOf, placeAll, plannedOrders, snapshot, stockFor, waitAllFinal, type PlannedOrder } from "./effects.js";
-import { allAlive, clearError, countBy, openStack, pidOf, restartService, seconds, steadyLoad, type Stack } from "../../harness/stack.js";
+import { allAlive, clearError, countBy, openStack, pidOf, seconds, steadyLoad, type Stack } from "../../harness/stack.js";
 import { verdictOf, type ScenarioResult } from "../../harness/verdict.js";
 
 export { badInput } from "./bad-input.js";
@@ -53,7 +54,7 @@ export async function consumerCrash(opts: ScenarioOptions): Promise<ScenarioResu
     const { plan, stock, before } = await prepareOrders(urls, opts.seed, n, "u-crash");
 
     // 1. The backlog: inventory stopped, every order accepted and queued.
-    await down("partB", { home: opts.home, only: ["inventory"] });
+    const outage = await stopInventory(stack.running, stack.lab);
     const placed = await placeAll(urls.order, plan);
     const acked = placed.filter((p) => p.http_status === 202 && p.order_id);
     const backlog = (await probe.queue(QUEUES.orderPlaced.name)).messages;
@@ -64,7 +65,7 @@ export async function consumerCrash(opts: ScenarioOptions): Promise<ScenarioResu
     const killedAt: number[] = [];
     let redelivered = 0; // processed but not acked at a kill: redelivered, recognised by the next process
     for (let k = 1; k <= kills; k++) {
-      await restartService(stack, "inventory");
+      await (k === 1 ? outage.end() : restartService(stack.running, "inventory", stack.lab));
       if (k > 1) killedAt.push((await serviceStats(urls.inventory)).processed_total - before.processed);
       const target = before.processed + Math.round((k * acked.length) / (kills + 1));
       await waitUntil(async () => (await serviceStats(urls.inventory)).processed_total >= target, `inventory to process ${target - before.processed} orders`, 120_000, 10);
@@ -72,7 +73,7 @@ export async function consumerCrash(opts: ScenarioOptions): Promise<ScenarioResu
       crashProcess(processName("partB", "inventory"), opts.home);
       opts.log(`kill -9 #${k} of inventory once ${target - before.processed}/${acked.length} orders were processed`);
     }
-    await restartService(stack, "inventory");
+    await restartService(stack.running, "inventory", stack.lab);
     killedAt.push((await serviceStats(urls.inventory)).processed_total - before.processed);
     const records = await waitAllFinal(urls.order, acked.map((a) => a.order_id!), opts.quick ? 60_000 : 300_000);
     await sleep(300); // a (wrong) late effect would show now

@@ -4,16 +4,18 @@
 // every accepted order reached a final state. Queues buffer the work, so nothing is lost and
 // POST /order never notices the outage.
 import { fixedRateLoad } from "../../harness/fixed-rate.js";
-import { down, processName, up, type LabOptions } from "../../harness/lifecycle.js";
-import { crashProcess } from "../../harness/processes.js";
+import { type LabOptions, type RunningPart } from "../../harness/lifecycle.js";
 import { portsFor } from "../../harness/parts.js";
-import { timeSeriesSpec, writeSvg } from "../../harness/plots.js";
+import { timeSeriesSpec } from "../../harness/plots.js";
 import { summarize, type LatencySummary } from "../../harness/stats.js";
 import { toCsv, type Row } from "../../common/table.js";
 import { sleep } from "../../common/wait.js";
 import { QUEUES } from "../topology.js";
 import { BrokerProbe, getOrders, orderCounts, placeOrder, serviceStats, setStock, type PartBEndpoints } from "./client.js";
-import { ResultFiles, round1, summaryMarkdown, withPartB, type PartBCheck } from "./experiment.js";
+import { round1, withPartB } from "./experiment.js";
+import { stopInventory, type InventoryOutage } from "./outage.js";
+import { summaryMarkdown, type Check } from "../../harness/check.js";
+import { ResultFiles } from "../../harness/results.js";
 
 export interface BacklogOptions extends LabOptions {
   /** How long inventory stays down (the assignment: 60 s). */
@@ -106,7 +108,7 @@ export interface BacklogResult {
   samples: BacklogSample[];
   orders: BacklogOrder[];
   metrics: BacklogMetrics;
-  checks: PartBCheck[];
+  checks: Check[];
   passed: boolean;
 }
 
@@ -127,10 +129,10 @@ export async function ensureStockFor(inventoryUrl: string, orders: number): Prom
 }
 
 export async function runBacklogExperiment(opts: BacklogOptions): Promise<BacklogResult> {
-  return withPartB(opts, (_running, urls) => backlogRun(urls, opts));
+  return withPartB(opts, (running, urls) => backlogRun(running, urls, opts));
 }
 
-async function backlogRun(urls: PartBEndpoints, opts: BacklogOptions): Promise<BacklogResult> {
+async function backlogRun(running: RunningPart, urls: PartBEndpoints, opts: BacklogOptions): Promise<BacklogResult> {
   const warmup = opts.warmupSeconds ?? 5;
   const outage = opts.outageSeconds;
   const after = opts.afterSeconds ?? Math.max(5, Math.round(outage / 3));
@@ -152,6 +154,7 @@ async function backlogRun(urls: PartBEndpoints, opts: BacklogOptions): Promise<B
   const orders: BacklogOrder[] = [];
   let accepted = 0;
   const timeline: Partial<BacklogTimeline> = {};
+  let inventoryOutage: InventoryOutage | undefined;
   const phase = (t: number): BacklogPhase =>
     timeline.inventory_stopped_s === undefined || t < timeline.inventory_stopped_s
       ? "before"
@@ -200,17 +203,12 @@ async function backlogRun(urls: PartBEndpoints, opts: BacklogOptions): Promise<B
 
     await sleep(warmup * 1000);
     timeline.inventory_stopped_s = now();
-    if (opts.stop === "kill") {
-      progress(`${at(timeline.inventory_stopped_s)}  killing inventory (kill -9) for ${outage} s`);
-      crashProcess(processName("partB", "inventory"), opts.home);
-    } else {
-      progress(`${at(timeline.inventory_stopped_s)}  stopping inventory for ${outage} s`);
-      await down("partB", { ...labOpts, only: ["inventory"] });
-    }
+    progress(`${at(timeline.inventory_stopped_s)}  ${opts.stop === "kill" ? "killing inventory (kill -9)" : "stopping inventory"} for ${outage} s`);
+    inventoryOutage = await stopInventory(running, labOpts, opts.stop === "kill" ? "kill" : "graceful");
     await sleep(Math.max(0, (timeline.inventory_stopped_s + outage - now()) * 1000));
     timeline.inventory_started_s = now();
     progress(`${at(timeline.inventory_started_s)}  starting inventory again`);
-    await up("partB", { ...labOpts, only: ["inventory"] });
+    await inventoryOutage.end();
     timeline.inventory_healthy_s = now();
     progress(`${at(timeline.inventory_healthy_s)}  inventory is back (subscribed and healthy)`);
 
@@ -232,7 +230,7 @@ async function backlogRun(urls: PartBEndpoints, opts: BacklogOptions): Promise<B
     await sampler;
     await probe.close();
     // Never leave the student's inventory stopped, whatever happened.
-    if (timeline.inventory_stopped_s !== undefined && timeline.inventory_healthy_s === undefined) await up("partB", { ...labOpts, only: ["inventory"] }).catch(() => {});
+    await inventoryOutage?.ensureEnded();
   }
 
   // Where is every order now?
@@ -298,7 +296,7 @@ export function backlogMetrics(r: Omit<BacklogResult, "metrics" | "checks" | "pa
   };
 }
 
-export function backlogChecks(r: Omit<BacklogResult, "metrics" | "checks" | "passed">, m: BacklogMetrics): PartBCheck[] {
+export function backlogChecks(r: Omit<BacklogResult, "metrics" | "checks" | "passed">, m: BacklogMetrics): Check[] {
   return [
     { check: "every order was accepted with 202, outage or not", passed: m.not_accepted === 0 && m.sent > 0, observed: `${m.accepted}/${m.sent} accepted` },
     {
@@ -326,7 +324,7 @@ export function backlogChecks(r: Omit<BacklogResult, "metrics" | "checks" | "pas
 }
 
 export async function writeBacklogResults(result: BacklogResult, dir?: string): Promise<string[]> {
-  const out = ResultFiles.for("backlog", dir);
+  const out = ResultFiles.for("partB", "backlog", dir);
   const m = result.metrics;
   out.write("samples.csv", toCsv(result.samples as unknown as Row[]));
   out.write("orders.csv", toCsv(result.orders as unknown as Row[]));
@@ -336,20 +334,16 @@ export async function writeBacklogResults(result: BacklogResult, dir?: string): 
     { t_s: s.t_s, value: s.queue_depth, series: "messages in order.placed.q" },
     { t_s: s.t_s, value: s.waiting, series: "orders waiting for an answer" },
   ]);
-  out.add(
-    await writeSvg(
-      timeSeriesSpec({ rows: depthRows, title: `Part B — backlog while inventory is down (${result.params.rate} orders/s)`, yTitle: "orders", marks: [outage] }),
-      `${out.dir}/queue-depth.svg`,
-    ),
+  await out.plot(
+    "queue-depth.svg",
+    timeSeriesSpec({ rows: depthRows, title: `Part B — backlog while inventory is down (${result.params.rate} orders/s)`, yTitle: "orders", marks: [outage] }),
   );
   const waitRows = result.orders
     .filter((o) => o.placed_to_final_ms !== undefined)
     .map((o) => ({ t_s: o.sent_s, value: round1(o.placed_to_final_ms! / 1000), series: "placed → confirmed or failed" }));
-  out.add(
-    await writeSvg(
-      timeSeriesSpec({ rows: waitRows, title: "Part B — how long each order waited for its answer, by when it was placed", yTitle: "seconds", marks: [outage] }),
-      `${out.dir}/wait-per-order.svg`,
-    ),
+  await out.plot(
+    "wait-per-order.svg",
+    timeSeriesSpec({ rows: waitRows, title: "Part B — how long each order waited for its answer, by when it was placed", yTitle: "seconds", marks: [outage] }),
   );
   const ms = (x: number | undefined) => (x === undefined ? "–" : x.toFixed(1));
   out.write(

@@ -7,7 +7,7 @@ import type { OrderRecord } from "../order-store.js";
 import type { OrderState } from "../events.js";
 import { FINAL_STATES } from "../events.js";
 import { declareTopology } from "../topology.js";
-import type { RunningPart } from "../../harness/lifecycle.js";
+import { brokerEnv, serviceUrl, type RunningPart } from "../../harness/lifecycle.js";
 import { waitUntil } from "../../common/wait.js";
 
 export type { OrderRecord, OrderState };
@@ -21,14 +21,9 @@ export interface PartBEndpoints {
 }
 
 export function partBEndpoints(running: RunningPart): PartBEndpoints {
-  const amqpUrl = running.brokers.find((b) => b.id === "rabbitmq")?.env?.AMQP_URL;
-  if (!amqpUrl) throw new Error("RabbitMQ is not running (no AMQP_URL): bring Part B up first");
-  const url = (name: string) => {
-    const s = running.services[name];
-    if (!s) throw new Error(`partB-${name} is not running`);
-    return s.url;
-  };
-  return { order: url("order"), inventory: url("inventory"), notification: url("notification"), amqp: amqpUrl };
+  const amqp = brokerEnv(running, "rabbitmq", "AMQP_URL");
+  const url = (name: string) => serviceUrl(running, name);
+  return { order: url("order"), inventory: url("inventory"), notification: url("notification"), amqp };
 }
 
 const http = axios.create({ validateStatus: () => true, timeout: 30_000 });

@@ -2,13 +2,15 @@
 // the wrong shape are published to orders-ex. Inventory rejects each without requeue, so RabbitMQ
 // dead-letters it through orders-dlx into order.placed.dlq, where it waits to be looked at; the
 // consumer keeps going, and a normal order placed right after is confirmed as usual.
-import { timeSeriesSpec, writeSvg } from "../../harness/plots.js";
+import { timeSeriesSpec } from "../../harness/plots.js";
 import { toCsv, type Row } from "../../common/table.js";
 import { sleep, waitUntil } from "../../common/wait.js";
 import type { LabOptions } from "../../harness/lifecycle.js";
 import { EXCHANGES, QUEUES, ROUTING_KEYS } from "../topology.js";
 import { BrokerProbe, placeOrder, serviceStats, waitForFinal, type PartBEndpoints, type PeekedMessage } from "./client.js";
-import { ResultFiles, round1, summaryMarkdown, withPartB, type PartBCheck } from "./experiment.js";
+import { round1, withPartB } from "./experiment.js";
+import { summaryMarkdown, type Check } from "../../harness/check.js";
+import { ResultFiles } from "../../harness/results.js";
 
 export interface DlqOptions extends LabOptions {
   onProgress?: (line: string) => void;
@@ -34,7 +36,7 @@ export interface DlqResult {
   samples: DlqSample[];
   events: { t_s: number; label: string }[];
   normal_order: { order_id: string; status: string; placed_s: number; final_s: number; reason?: string };
-  checks: PartBCheck[];
+  checks: Check[];
   passed: boolean;
 }
 
@@ -112,7 +114,7 @@ async function dlqRun(urls: PartBEndpoints, opts: DlqOptions): Promise<DlqResult
       progress(`${p.name}: reason "${p.reason ?? "?"}"; x-death ${JSON.stringify(p.x_death?.map((d) => ({ reason: d.reason, queue: d.queue })) ?? [])}`);
     }
     const after = samples[samples.length - 1];
-    const checks: PartBCheck[] = [
+    const checks: Check[] = [
       { check: `both bad messages landed in ${dlqName}`, passed: inDlq.dlq_depth - before.dlq_depth === poison.length, observed: `${before.dlq_depth} → ${inDlq.dlq_depth}` },
       {
         check: "inventory counted them as dead-lettered",
@@ -145,11 +147,11 @@ async function dlqRun(urls: PartBEndpoints, opts: DlqOptions): Promise<DlqResult
 }
 
 export async function writeDlqResults(result: DlqResult, dir?: string): Promise<string[]> {
-  const out = ResultFiles.for("dlq", dir);
+  const out = ResultFiles.for("partB", "dlq", dir);
   out.write("samples.csv", toCsv(result.samples as unknown as Row[]));
   out.write("result.json", JSON.stringify(result, null, 2));
   const rows = result.samples.map((s) => ({ t_s: s.t_s, value: s.dlq_depth, series: "messages in order.placed.dlq" }));
-  out.add(await writeSvg(timeSeriesSpec({ rows, title: "Part B — poison messages go to the dead-letter queue; the next order goes through", yTitle: "messages", events: result.events }), `${out.dir}/dlq-depth.svg`));
+  await out.plot("dlq-depth.svg", timeSeriesSpec({ rows, title: "Part B — poison messages go to the dead-letter queue; the next order goes through", yTitle: "messages", events: result.events }));
   out.write(
     "summary.md",
     summaryMarkdown(

@@ -2,14 +2,16 @@
 // one order placed normally, then its very OrderPlaced — same message id — delivered again,
 // several copies at once. Inventory remembers processed message ids durably, in the same
 // transaction as the stock change, so the copies are acked and ignored: stock is taken once.
-import { groupedBarSpec, writeSvg } from "../../harness/plots.js";
+import { groupedBarSpec } from "../../harness/plots.js";
 import { toCsv, type Row } from "../../common/table.js";
 import { waitUntil } from "../../common/wait.js";
 import type { LabOptions } from "../../harness/lifecycle.js";
 import { orderPlacedFor } from "../events.js";
 import { EXCHANGES, ROUTING_KEYS } from "../topology.js";
 import { BrokerProbe, getOrder, getProcessed, placeOrder, serviceStats, setStock, waitForFinal, type PartBEndpoints } from "./client.js";
-import { ResultFiles, summaryMarkdown, withPartB, type PartBCheck } from "./experiment.js";
+import { withPartB } from "./experiment.js";
+import { summaryMarkdown, type Check } from "../../harness/check.js";
+import { ResultFiles } from "../../harness/results.js";
 
 export interface IdempotencyOptions extends LabOptions {
   /** How many extra copies of the OrderPlaced to deliver (published at once). */
@@ -35,7 +37,7 @@ export interface IdempotencyResult {
   steps: IdempotencyStep[];
   /** What inventory stored for the message id: the proof it was remembered. */
   processed_record: unknown;
-  checks: PartBCheck[];
+  checks: Check[];
   passed: boolean;
 }
 
@@ -90,7 +92,7 @@ async function idempotencyRun(urls: PartBEndpoints, opts: IdempotencyOptions): P
   const s2 = await snapshot(`+${copies} copies`);
   const processed = await getProcessed(urls.inventory, event.event_id);
 
-  const checks: PartBCheck[] = [
+  const checks: Check[] = [
     { check: "the first delivery reserved one item", passed: s0.stock - s1.stock === 1, observed: `${sku}: ${s0.stock} → ${s1.stock}` },
     { check: "the order was confirmed", passed: s1.order_status === "CONFIRMED", observed: s1.order_status },
     { check: "the copies took no stock", passed: s2.stock === s1.stock, observed: `${sku}: ${s1.stock} → ${s2.stock}` },
@@ -104,7 +106,7 @@ async function idempotencyRun(urls: PartBEndpoints, opts: IdempotencyOptions): P
 }
 
 export async function writeIdempotencyResults(result: IdempotencyResult, dir?: string): Promise<string[]> {
-  const out = ResultFiles.for("idempotency", dir);
+  const out = ResultFiles.for("partB", "idempotency", dir);
   out.write("steps.csv", toCsv(result.steps as unknown as Row[]));
   out.write("result.json", JSON.stringify(result, null, 2));
   const first = result.steps[0];
@@ -114,7 +116,7 @@ export async function writeIdempotencyResults(result: IdempotencyResult, dir?: s
     { group: s.step, series: "duplicates ignored", value: s.duplicates_ignored - first.duplicates_ignored },
     { group: s.step, series: "users notified", value: s.notifications_sent - first.notifications_sent },
   ]);
-  out.add(await writeSvg(groupedBarSpec(bars, "Part B — the same OrderPlaced delivered again changes nothing but a counter", "count since 'before'"), `${out.dir}/idempotency.svg`));
+  await out.plot("idempotency.svg", groupedBarSpec(bars, "Part B — the same OrderPlaced delivered again changes nothing but a counter", "count since 'before'"));
   out.write(
     "summary.md",
     summaryMarkdown(

@@ -1,6 +1,9 @@
-// Part B in the lab library: a client for the running services and the broker, and the three
-// experiments (backlog and recovery, idempotency, dead-letter queue) for scripts, notebooks and tests.
+// Part B in the lab library: a client for the running services and the broker, the implementation
+// under test, the inventory outage, and the three experiments (backlog and recovery, idempotency,
+// dead-letter queue) for scripts, notebooks and tests.
 export * from "./client.js";
+export * from "./implementation.js";
+export * from "./outage.js";
 export * from "./experiment.js";
 export * from "./backlog.js";
 export * from "./idempotency.js";

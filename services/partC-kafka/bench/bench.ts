@@ -10,10 +10,9 @@ import { newLoadTestOrderId } from "../../common/ids.js";
 import { DEFAULT_ITEMS } from "../produce-orders.js";
 import { orderPlaced, toMessage } from "../events.js";
 import { ensureTopic } from "../kafka.js";
-import { down, up, type RunningPart } from "../../harness/lifecycle.js";
+import { down, openPart, up, type RunningPart } from "../../harness/lifecycle.js";
 import { getLag, healthOf, loadTest, logSize, partCEndpoints, triggerReplay, waitForMetrics, waitForQuiet, TOPICS, type AnalyticsMetrics, type PartCEndpoints } from "../lab/client.js";
-import { PARTS } from "../../harness/parts.js";
-import { freePort } from "../../harness/ports.js";
+import { freePortsFor } from "../../harness/ports.js";
 import { readRecord } from "../../harness/processes.js";
 import { consumerPerfTest, producerPerfTest } from "./kafka-baseline.js";
 import { CpuMeter, describeCpu, PeakMemory } from "../../harness/machine.js";
@@ -37,9 +36,7 @@ const TIMEOUT_MS = 900_000;
 
 export async function benchPartC(opts: BenchOptions): Promise<BenchResult> {
   const size = opts.quick ? SIZES.quick : SIZES.full;
-  const ports: Record<string, number> = {};
-  for (const name of Object.keys(PARTS.partC.defaultPorts)) ports[name] = await freePort();
-  const lab = { home: opts.home, ports, nodeArgs: opts.nodeArgs };
+  const lab = { home: opts.home, ports: await freePortsFor("partC"), nodeArgs: opts.nodeArgs };
   const memory = new PeakMemory();
   let running: RunningPart | undefined;
   const stop = async (names: string[]) => {
@@ -51,8 +48,9 @@ export async function benchPartC(opts: BenchOptions): Promise<BenchResult> {
     running = { ...running!, services: { ...running!.services, ...part.services } };
     return part;
   };
+  const part = await openPart("partC", lab);
   try {
-    running = await up("partC", lab);
+    running = part.running;
     const urls = partCEndpoints(running);
     const kafka = String((readRecord("kafka", opts.home)?.meta?.version as string | undefined) ?? "unknown");
     const brokerPid = running.brokers.find((b) => b.id === "kafka")?.pid;
@@ -179,7 +177,7 @@ export async function benchPartC(opts: BenchOptions): Promise<BenchResult> {
     };
   } finally {
     if (running) memory.sample(running.services);
-    await down("partC", { home: opts.home });
+    await part.close();
   }
 }
 

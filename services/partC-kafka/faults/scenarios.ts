@@ -17,7 +17,8 @@ import { GROUPS, TOPICS } from "../topics.js";
 import type { Admin } from "kafkajs";
 import { endOffsets, kafkaClient, produceRaw, TopicTap, total } from "./kafka-tap.js";
 import type { ScenarioOptions } from "../../harness/verdict.js";
-import { allAlive, clearError, countBy, openStack, pidOf, restartService, seconds, steadyLoad, type Stack } from "../../harness/stack.js";
+import { allAlive, clearError, countBy, openStack, pidOf, seconds, steadyLoad, type Stack } from "../../harness/stack.js";
+import { restartService } from "../../harness/lifecycle.js";
 import { verdictOf, type Invariant, type ScenarioResult } from "../../harness/verdict.js";
 
 export { badInput } from "./bad-input.js";
@@ -76,7 +77,7 @@ export async function consumerCrash(opts: ScenarioOptions): Promise<ScenarioResu
     const m0 = await waitForQuiet(urls.analytics);
     const answers0 = total(await endOffsets(kafka, TOPICS.inventoryEvents));
     const committed0 = await committedOrders(admin);
-    await restartService(stack, "inventory", { CONSUMER_THROTTLE_MS: "2" }); // ~1,500 orders/s
+    await restartService(stack.running, "inventory", stack.lab, { CONSUMER_THROTTLE_MS: "2" }); // ~1,500 orders/s
     const load = loadTest(urls.producer, n);
     const atKill: { answered: number; uncommitted: number; tries: number }[] = [];
     for (let k = 1; k <= kills; k++) {
@@ -91,7 +92,7 @@ export async function consumerCrash(opts: ScenarioOptions): Promise<ScenarioResu
       atKill.push(kill);
       opts.log(`kill -9 #${k} of inventory with ${kill.answered}/${n} orders answered, ${kill.uncommitted} of them not committed (found after ${kill.tries} freeze(s))`);
       // It rejoins once the dead member's session (10 s) expires; throttled again unless it is the last start.
-      await restartService(stack, "inventory", k < kills ? { CONSUMER_THROTTLE_MS: "2" } : { CONSUMER_THROTTLE_MS: "0" });
+      await restartService(stack.running, "inventory", stack.lab, k < kills ? { CONSUMER_THROTTLE_MS: "2" } : { CONSUMER_THROTTLE_MS: "0" });
     }
     const produced = (await load).produced;
     const m1 = await waitForQuiet(urls.analytics, 180_000);

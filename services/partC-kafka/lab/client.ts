@@ -5,12 +5,9 @@ import axios from "axios";
 import type { GroupLag } from "../lag.js";
 import type { AnalyticsMetrics, Metrics, ReplayState } from "../metrics.js";
 import type { LoadResult } from "../produce-orders.js";
-import { BROKERS } from "../../harness/brokers/index.js";
-import { down, processName, up, type LabOptions, type RunningPart } from "../../harness/lifecycle.js";
+import { brokerEnv, openPart, serviceEnv as partServiceEnv, serviceUrl, type LabOptions, type RunningPart } from "../../harness/lifecycle.js";
 import { labHome } from "../../common/paths.js";
-import { PARTS, portsFor } from "../../harness/parts.js";
-import { readRecord } from "../../harness/processes.js";
-import { answers, waitUntil } from "../../common/wait.js";
+import { waitUntil } from "../../common/wait.js";
 
 export type { AnalyticsMetrics, GroupLag, LoadResult, Metrics, ReplayState };
 export { REPLAYABLE_FIELDS, differences } from "../metrics.js";
@@ -25,13 +22,8 @@ export interface PartCEndpoints {
 }
 
 export function partCEndpoints(running: RunningPart): PartCEndpoints {
-  const kafka = running.brokers.find((b) => b.id === "kafka")?.env?.KAFKA_BROKERS;
-  if (!kafka) throw new Error("Kafka is not running (no KAFKA_BROKERS): bring Part C up first");
-  const url = (name: string) => {
-    const s = running.services[name];
-    if (!s) throw new Error(`partC-${name} is not running`);
-    return s.url;
-  };
+  const kafka = brokerEnv(running, "kafka", "KAFKA_BROKERS");
+  const url = (name: string) => serviceUrl(running, name);
   return { producer: url("producer"), inventory: url("inventory"), analytics: url("analytics"), kafka };
 }
 
@@ -102,40 +94,16 @@ export interface PartCSession {
   release(): Promise<void>;
 }
 
-/**
- * Bring Part C up for an experiment. Services and a broker that were already running are
- * reused and left running afterwards; what the session started, it stops.
- */
+/** Bring Part C up for an experiment (openPart's rule: what it starts, it stops on release). */
 export async function openPartC(opts: LabOptions = {}): Promise<PartCSession> {
-  const home = opts.home ?? labHome();
-  const ports = portsFor("partC", opts.ports);
-  const names = PARTS.partC.services(ports).map((s) => s.name);
-  const wasUp = new Set<string>();
-  for (const s of PARTS.partC.services(ports)) if (await answers(`http://127.0.0.1:${s.port}${s.healthPath}`)) wasUp.add(s.name);
-  const brokerWasUp = (await BROKERS.kafka.status({ home, mode: opts.mode })).running;
-  const started = names.filter((n) => !wasUp.has(n));
-  const release = async () => {
-    if (started.length === names.length && !brokerWasUp) await down("partC", { home, mode: opts.mode, log: opts.log });
-    else if (started.length) await down("partC", { home, only: started, log: opts.log });
-  };
+  const { running, close } = await openPart("partC", opts);
   try {
-    const running = await up("partC", { ...opts, home });
-    return { running, urls: partCEndpoints(running), release };
+    return { running, urls: partCEndpoints(running), release: close };
   } catch (err) {
-    await release(); // a service that did not come up must not leave the others behind
+    await close();
     throw err;
   }
 }
 
 /** The env a running Part C service was started with (what the lab passed, not what it inherited). */
-export function serviceEnv(name: string, home = labHome()): Record<string, string> {
-  const { PORT: _p, DATA_DIR: _d, KAFKA_BROKERS: _k, ...env } = readRecord(processName("partC", name), home)?.env ?? {};
-  return env;
-}
-
-/** Restart one Part C service with this env (e.g. inventory with CONSUMER_THROTTLE_MS). */
-export async function restartService(name: string, env: Record<string, string>, opts: LabOptions = {}): Promise<RunningPart> {
-  const home = opts.home ?? labHome();
-  await down("partC", { home, only: [name], log: opts.log });
-  return up("partC", { ...opts, home, only: [name], env });
-}
+export const serviceEnv = (name: string, home = labHome()): Record<string, string> => partServiceEnv("partC", name, home);

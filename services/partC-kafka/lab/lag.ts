@@ -5,9 +5,10 @@
 import { resultsDir } from "../../common/paths.js";
 import { timeSeriesSpec } from "../../harness/plots.js";
 import { markdownTable, toCsv, type Row } from "../../common/table.js";
-import type { LabOptions } from "../../harness/lifecycle.js";
-import { allPassed, check, writeResultFiles, type PartCCheck } from "./checks.js";
-import { GROUPS, getLag, lagOf, loadTest, openPartC, restartService, serviceEnv, type GroupLag, type LoadResult } from "./client.js";
+import { restartService, type LabOptions } from "../../harness/lifecycle.js";
+import { allPassed, check, type Check } from "../../harness/check.js";
+import { writeResultFiles } from "../../harness/results.js";
+import { GROUPS, getLag, lagOf, loadTest, openPartC, serviceEnv, type GroupLag, type LoadResult } from "./client.js";
 
 export interface LagSample {
   t_s: number;
@@ -31,7 +32,7 @@ export interface LagExperimentResult {
   drained_at_s: number | null;
   /** Events per second the throttled consumer worked off, from the peak to 0. */
   drain_rate_per_s: number | null;
-  checks: PartCCheck[];
+  checks: Check[];
   passed: boolean;
 }
 
@@ -49,7 +50,7 @@ export async function runLagExperiment(opts: LagExperimentOptions): Promise<LagE
   const previousEnv = serviceEnv("inventory", opts.home);
   try {
     opts.log?.(`restarting inventory with CONSUMER_THROTTLE_MS=${opts.throttleMs}`);
-    await restartService("inventory", { ...previousEnv, ...opts.env, CONSUMER_THROTTLE_MS: String(opts.throttleMs) }, opts);
+    await restartService(session.running, "inventory", opts, { ...previousEnv, ...opts.env, CONSUMER_THROTTLE_MS: String(opts.throttleMs) });
 
     const samples: LagSample[] = [];
     const totals: { t_s: number; lag: number }[] = [];
@@ -110,7 +111,7 @@ export async function runLagExperiment(opts: LagExperimentOptions): Promise<LagE
     };
   } finally {
     opts.log?.("restarting inventory as it was");
-    await restartService("inventory", previousEnv, opts).catch((err) => opts.log?.(`could not restart inventory: ${err.message}`));
+    await restartService(session.running, "inventory", { ...opts, env: {} }, previousEnv).catch((err) => opts.log?.(`could not restart inventory: ${err.message}`));
     await session.release();
   }
 }

@@ -6,7 +6,8 @@ import { timeSeriesSpec } from "../../harness/plots.js";
 import { markdownTable, toCsv, type Row } from "../../common/table.js";
 import type { LabOptions } from "../../harness/lifecycle.js";
 import { sleep } from "../../common/wait.js";
-import { allPassed, check, writeResultFiles, type PartCCheck } from "./checks.js";
+import { allPassed, check, type Check } from "../../harness/check.js";
+import { writeResultFiles } from "../../harness/results.js";
 import { getMetrics, loadTest, openPartC, healthOf, waitForQuiet, writeReport, type AnalyticsMetrics, type LoadResult } from "./client.js";
 
 /** One reading of one counter; each has its own time, since the services answer at their own pace. */
@@ -26,7 +27,7 @@ export interface LoadExperimentResult {
   after: AnalyticsMetrics;
   samples: LoadSample[];
   report: { json: string; markdown: string };
-  checks: PartCCheck[];
+  checks: Check[];
   passed: boolean;
 }
 
@@ -87,7 +88,7 @@ export async function runLoadExperiment(opts: LoadExperimentOptions): Promise<Lo
   }
 }
 
-function checkLoad(count: number, produce: LoadResult, before: AnalyticsMetrics, after: AnalyticsMetrics, ordersAt: number | null, answersAt: number | null): PartCCheck[] {
+function checkLoad(count: number, produce: LoadResult, before: AnalyticsMetrics, after: AnalyticsMetrics, ordersAt: number | null, answersAt: number | null): Check[] {
   const orders = after.total_orders - before.total_orders;
   const answers = after.total_reservations - before.total_reservations;
   return [

@@ -6,7 +6,8 @@ import { resultsDir } from "../../common/paths.js";
 import { groupedBarSpec } from "../../harness/plots.js";
 import { markdownTable, toCsv, type Row } from "../../common/table.js";
 import type { LabOptions } from "../../harness/lifecycle.js";
-import { allPassed, check, writeResultFiles, type PartCCheck } from "./checks.js";
+import { allPassed, check, type Check } from "../../harness/check.js";
+import { writeResultFiles } from "../../harness/results.js";
 import {
   REPLAYABLE_FIELDS,
   differences,
@@ -34,7 +35,7 @@ export interface ReplayExperimentResult {
   replay_ms: number | null;
   events_replayed: number;
   reports: { before: { json: string; markdown: string }; after: { json: string; markdown: string } };
-  checks: PartCCheck[];
+  checks: Check[];
   passed: boolean;
 }
 
