@@ -51,12 +51,20 @@ export interface ConnectionSettings {
   connectAttemptTimeoutMs: number;
 }
 
-/** An agent that counts the TCP connections it opens: /health shows whether calls reuse them. */
+/**
+ * An agent that counts the TCP connections it opens and the time their set-up took (from the
+ * socket's creation to its `connect`, every address tried included): /health shows whether calls
+ * reuse their connections, and what opening them costs.
+ */
 export class CountingAgent extends http.Agent {
   opened = 0;
+  connectMs = 0;
   override createConnection(options: ClientRequestArgs, callback?: (err: Error | null, stream: Duplex) => void): Duplex | null | undefined {
     this.opened++;
-    return super.createConnection(options, callback);
+    const started = performance.now();
+    const socket = super.createConnection(options, callback);
+    socket?.once("connect", () => (this.connectMs += performance.now() - started));
+    return socket;
   }
 }
 

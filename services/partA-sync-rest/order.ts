@@ -51,6 +51,7 @@ const app = createService({
   health: () => ({
     ...stats,
     connections_opened: agent.opened,
+    connect_ms_total: Math.round(agent.connectMs * 100) / 100,
     policy: {
       reserve: deps.reservePolicy,
       notify: deps.notifyPolicy,
