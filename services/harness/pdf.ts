@@ -6,6 +6,7 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { pathToFileURL } from "node:url";
 import { escapeHtml as esc } from "./notebook.js";
 
 /** The Chromium the lab uses: Debian's (the set-up installs it), unless CHROMIUM names another (Chrome works too). */
@@ -55,6 +56,7 @@ body.jp-Notebook { padding: 0 !important; margin: 0 !important; }
 .jp-InputPrompt, .jp-OutputPrompt { display: none !important; }
 .jp-InputArea-editor, .jp-OutputArea-output { width: 100% !important; max-width: 100% !important; }
 pre { white-space: pre-wrap !important; overflow-wrap: anywhere; }
+.jp-RenderedHTMLCommon pre, .jp-InputArea-editor pre, .jp-CodeMirrorEditor, .jp-OutputArea-output pre { font-size: 11px !important; line-height: 1.35 !important; }
 .jp-OutputArea-output, .jp-RenderedHTMLCommon { overflow: visible !important; }
 figure.lab-plot { overflow: visible !important; break-inside: avoid; page-break-inside: avoid; }
 figure.lab-plot > svg { max-width: 100%; height: auto; }
@@ -141,7 +143,7 @@ export async function printPdfs(notebooks: PrintedNotebook[], index: PrintedInde
     const context = await browser.newContext({ offline: true });
     const page = await context.newPage();
     for (const nb of notebooks) {
-      await page.goto(`file://${nb.html}`, { waitUntil: "load" });
+      await page.goto(pathToFileURL(nb.html).href, { waitUntil: "load" });
       await page.addStyleTag({ content: PRINT_CSS });
       await page.evaluate((block) => document.body.insertAdjacentHTML("afterbegin", block), titleBlock(nb));
       const pdf = path.join(path.dirname(nb.html), `${nb.name}.pdf`);
@@ -151,7 +153,7 @@ export async function printPdfs(notebooks: PrintedNotebook[], index: PrintedInde
     // The combined page goes to a scratch file (loaded from disk like the notebooks' pages), printed, then removed.
     const combinedPage = path.join(scratch, "report.html");
     fs.writeFileSync(combinedPage, combinedHtml(index, notebooks));
-    await page.goto(`file://${combinedPage}`, { waitUntil: "load" });
+    await page.goto(pathToFileURL(combinedPage).href, { waitUntil: "load" });
     await page.pdf({ path: combinedPdf, ...headerFooter(index.title, `${notebooks.length} notebook(s)`) });
     await context.close();
   } finally {

@@ -43,15 +43,17 @@ export function readPdf(data: Buffer): PdfText {
     return m ? objects.get(Number(m[1])) : undefined;
   };
 
-  const root = get(/\/Root (\d+ \d+ R)/.exec(text.slice(text.lastIndexOf("trailer")))?.[1]);
+  const trailer = text.lastIndexOf("trailer");
+  const root = get(trailer >= 0 ? /\/Root (\d+ \d+ R)/.exec(text.slice(trailer))?.[1] : undefined) ?? [...objects.values()].find((o) => /\/Type\s*\/Catalog\b/.test(o.dict));
   const pagesRoot = get(root && value(root.dict, "Pages"));
   if (!pagesRoot) throw new Error("no page tree");
-  const pages: PdfObject[] = [];
-  const walk = (node: PdfObject) => {
-    if (/\/Type\s*\/Pages\b/.test(node.dict)) for (const kid of refs(value(node.dict, "Kids") ?? "")) walk(objects.get(kid) ?? { dict: "" });
-    else if (/\/Type\s*\/Page\b/.test(node.dict)) pages.push(node);
+  const pages: { page: PdfObject; resources: string }[] = [];
+  const walk = (node: PdfObject, inherited: string) => {
+    const resources = value(node.dict, "Resources") ?? inherited; // (a page inherits its tree's resources)
+    if (/\/Type\s*\/Pages\b/.test(node.dict)) for (const kid of refs(value(node.dict, "Kids") ?? "")) walk(objects.get(kid) ?? { dict: "" }, resources);
+    else if (/\/Type\s*\/Page\b/.test(node.dict)) pages.push({ page: node, resources });
   };
-  walk(pagesRoot);
+  walk(pagesRoot, "");
 
   const resolve = (v: string | undefined): string => (v && REF.test(v.trim()) ? (get(v)?.dict ?? "") : (v ?? ""));
   const cmaps = new Map<number, Map<string, string>>();
@@ -85,8 +87,8 @@ export function readPdf(data: Buffer): PdfText {
   };
 
   return {
-    pages: pages.map((page) => {
-      const resources = resolve(value(page.dict, "Resources"));
+    pages: pages.map(({ page, resources: ownOrInherited }) => {
+      const resources = resolve(ownOrInherited);
       const contents = value(page.dict, "Contents") ?? "";
       const streams = (contents.trim().startsWith("[") ? refs(contents) : refs(contents).slice(0, 1)).map((n) => objects.get(n)?.stream?.toString("latin1") ?? "");
       const out: string[] = [];
@@ -147,9 +149,11 @@ function toUnicode(cmap: string): Map<string, string> {
       const hi = parseInt(m[2], 16);
       const width = m[1].length;
       const targets = m[3].startsWith("[") ? [...m[3].matchAll(/<([0-9a-fA-F]+)>/g)].map((t) => t[1]) : null;
-      const first = targets ? 0 : parseInt(m[3].slice(1, -1), 16);
+      const base = targets ? "" : m[3].slice(1, -1);
+      // (the last UTF-16 unit counts up: a surrogate pair's low half, or a single unit)
+      const next = (offset: number) => utf16(base.slice(0, -4) + (parseInt(base.slice(-4), 16) + offset).toString(16).padStart(4, "0"));
       for (let code = lo; code <= hi && code - lo < 65536; code++) {
-        const text = targets ? utf16(targets[code - lo] ?? "") : String.fromCodePoint(first + code - lo);
+        const text = targets ? utf16(targets[code - lo] ?? "") : next(code - lo);
         map.set(code.toString(16).padStart(width, "0"), text);
       }
     }
