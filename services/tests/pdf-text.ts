@@ -93,7 +93,7 @@ export function readPdf(data: Buffer): PdfText {
       const streams = (contents.trim().startsWith("[") ? refs(contents) : refs(contents).slice(0, 1)).map((n) => objects.get(n)?.stream?.toString("latin1") ?? "");
       const out: string[] = [];
       showText(streams.join("\n"), resources, out);
-      return out.join("").replace(/\s+/g, " ").trim();
+      return out.join("").normalize("NFKC").replace(/\s+/g, " ").trim(); // (NFKC: a ligature glyph such as "ﬁ" reads as "fi")
     }),
   };
 }
