@@ -10,7 +10,7 @@ const { values: argv } = parseFlags({
   options: {
     brokers: { type: "boolean", help: "native brokers: RabbitMQ (apt, as root), Java 17, the Kafka jars" },
     jupyter: { type: "boolean", help: "JupyterLab and nbconvert in .venv/, with the tslab kernel" },
-    chromium: { type: "boolean", help: "headless Chromium, for the tests only" },
+    chromium: { type: "boolean", help: "headless Chromium, for the tests and `npm run report -- --pdf`" },
     all: { type: "boolean", help: "every step above" },
   },
 });
@@ -21,9 +21,9 @@ const steps = {
   brokers: ({ log, lab }) => lab.harness.setupNativeBrokers({ log }),
   // JupyterLab + nbconvert in the project's .venv/, with the tslab kernel registered into it.
   jupyter: ({ log, lab }) => lab.harness.ensureJupyter({ log }),
-  // Headless Chromium for the test that looks at a report page as a student would: tests only.
+  // Headless Chromium: the tests look at a report page as a student would; report --pdf prints it.
   chromium: async ({ log }) => {
-    if (!argv.all && !argv.chromium) return log("skipped: only the tests need it (--chromium or --all)");
+    if (!argv.all && !argv.chromium) return log("skipped: only the tests and report --pdf need it (--chromium or --all)");
     if (fs.existsSync("/usr/bin/chromium")) return log("chromium installed: /usr/bin/chromium");
     if (process.getuid?.() !== 0) throw new Error("Chromium is missing; install it with: sudo apt-get install -y chromium");
     log("installing Debian's chromium (apt-get)");

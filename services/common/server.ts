@@ -1,8 +1,8 @@
 // One way to build an HTTP service: Fastify with JSON-schema validation, a body size limit,
 // structured (pino) logs, errors as JSON that say what happened, /health, and a graceful
 // shutdown on SIGTERM/SIGINT so a stopped service finishes what it is doing.
-import Fastify, { type FastifyError, type FastifyInstance } from "fastify";
-import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyTypeProvider } from "fastify";
+import type { Static, TSchema } from "@sinclair/typebox";
 import closeWithGrace from "close-with-grace";
 import Ajv from "ajv";
 
@@ -17,6 +17,18 @@ export interface ServiceOptions {
    * reconnecting, it is not subscribed). Without it, a service that answers is ready.
    */
   ready?: () => string | null;
+}
+
+/**
+ * Route handlers get their body, query, params and reply types from the route's TypeBox schema.
+ * This is @fastify/type-provider-typebox's provider, on the TypeBox the services build their schemas
+ * with (@sinclair/typebox 0.34): that package's current major is built on the other generation
+ * (`typebox` 1.x), and validation here is Ajv's anyway. services/tests/typebox-inference.check.ts
+ * fails to compile if a handler's body were `any` or `unknown`.
+ */
+export interface TypeBoxTypeProvider extends FastifyTypeProvider {
+  validator: this["schema"] extends TSchema ? Static<this["schema"]> : unknown;
+  serializer: this["schema"] extends TSchema ? Static<this["schema"]> : unknown;
 }
 
 export type Service = FastifyInstance<any, any, any, any, TypeBoxTypeProvider>;

@@ -10,6 +10,11 @@ export const venvDir = path.join(projectRoot, ".venv");
 export const notebooksDir = path.join(projectRoot, "notebooks");
 export const venvBin = (name: string): string => path.join(venvDir, "bin", name);
 
+/**
+ * The lock: every package pinned with its hashes (made from requirements.in by `uv pip compile
+ * --universal --generate-hashes`, see that file), installed with `--require-hashes`, so pip
+ * installs exactly these files or nothing.
+ */
 const requirementsFile = path.join(notebooksDir, "requirements.txt");
 /** What was last installed from requirements.txt: pip runs again only when that file changes. */
 const installedStamp = path.join(venvDir, ".lab-requirements.txt");
@@ -74,7 +79,7 @@ const readOr = (file: string): string | undefined => {
   }
 };
 
-/** Create what is missing: the virtualenv, the pinned packages, the kernel. Idempotent. */
+/** Create what is missing: the virtualenv, the locked packages, the kernel. Idempotent. */
 export async function ensureJupyter(opts: { log?: (line: string) => void } = {}): Promise<JupyterState> {
   const log = opts.log ?? (() => {});
   let state = jupyterState();
@@ -90,9 +95,9 @@ export async function ensureJupyter(opts: { log?: (line: string) => void } = {})
   } else log(".venv/ exists");
   state = jupyterState();
   if (!state.packages) {
-    log("installing the pinned Jupyter packages from notebooks/requirements.txt (about a minute the first time)");
+    log("installing the locked Jupyter packages from notebooks/requirements.txt, hashes checked (about a minute the first time)");
     const requirements = fs.readFileSync(requirementsFile, "utf8");
-    await runChecked(venvBin("python"), ["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r", requirementsFile], "pip install");
+    await runChecked(venvBin("python"), ["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--require-hashes", "-r", requirementsFile], "pip install --require-hashes");
     fs.writeFileSync(installedStamp, requirements);
   } else log("Jupyter packages match notebooks/requirements.txt");
   if (!kernelPointsHere()) {

@@ -1,6 +1,7 @@
 // The submission bundle: every notebook executed headless on the tslab kernel, saved as an
 // executed .ipynb and a self-contained HTML page in results/reports/, plus an index page with
-// one verdict line per notebook. `npm run report`, `npm run lab` and the tests all run this.
+// one verdict line per notebook; with `pdf`, a PDF of each page and one combined PDF for a
+// hand-in. `npm run report`, `npm run lab` and the tests all run this.
 import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
@@ -8,6 +9,7 @@ import { down } from "./lifecycle.js";
 import { ensureJupyter, jupyterEnv, notebooksDir, venvBin } from "./jupyter.js";
 import { escapeHtml as esc, verdictsIn, type LabMode } from "./notebook.js";
 import { PART_IDS } from "./parts.js";
+import { printPdfs, type PrintedNotebook } from "./pdf.js";
 import { projectRoot, resultsDir } from "../common/paths.js";
 
 export const NOTEBOOKS = [
@@ -33,6 +35,8 @@ export interface NotebookRun {
   seconds: number;
   ipynb: string;
   html: string;
+  /** Its page printed (report --pdf). */
+  pdf?: string;
   /** The last lines printed when a cell failed. */
   error?: string;
 }
@@ -44,6 +48,8 @@ export interface ReportOptions {
   outDir?: string;
   /** Seconds one cell may take. */
   cellTimeoutS?: number;
+  /** Also print each page, and one combined file, to PDF (headless Chromium). */
+  pdf?: boolean;
   log?: (line: string) => void;
 }
 
@@ -52,7 +58,12 @@ export interface Report {
   ok: boolean;
   runs: NotebookRun[];
   index: string;
+  /** The combined PDF (with `pdf`). */
+  pdf?: string;
 }
+
+/** The one file to hand in: the index, then every notebook in order. */
+export const COMBINED_PDF = "campus-food-lab-report.pdf";
 
 export function selectNotebooks(wanted?: (string | number)[]): (typeof NOTEBOOKS)[number][] {
   if (!wanted?.length) return [...NOTEBOOKS];
@@ -69,8 +80,7 @@ export async function executeNotebook(name: string, opts: { mode: LabMode; outDi
   const title = NOTEBOOKS.find((n) => n.name === name)?.title ?? name;
   const ipynb = path.join(opts.outDir, `${name}.ipynb`);
   const html = path.join(opts.outDir, `${name}.html`);
-  fs.rmSync(ipynb, { force: true });
-  fs.rmSync(html, { force: true });
+  for (const file of [ipynb, html, path.join(opts.outDir, `${name}.pdf`)]) fs.rmSync(file, { force: true }); // (a PDF of an earlier run would be stale)
   const started = Date.now();
   const tail: string[] = [];
   const code = await new Promise<number | null>((resolve) => {
@@ -133,9 +143,51 @@ export async function buildReport(opts: ReportOptions): Promise<Report> {
   // (`--only` re-runs some) whose pages are still there.
   const listed = [...runs, ...earlierRuns(outDir).filter((e) => !runs.some((r) => r.name === e.name) && fs.existsSync(e.html))];
   listed.sort((x, y) => NOTEBOOKS.findIndex((n) => n.name === x.name) - NOTEBOOKS.findIndex((n) => n.name === y.name));
-  const index = writeIndex(listed, outDir);
-  fs.writeFileSync(path.join(outDir, "report.json"), JSON.stringify({ generated: new Date().toISOString(), runs: listed }, null, 2) + "\n");
-  return { mode: opts.mode, ok: runs.every((r) => r.ok), runs, index };
+  for (const r of listed) if (r.pdf && !fs.existsSync(r.pdf)) delete r.pdf;
+  fs.rmSync(path.join(outDir, COMBINED_PDF), { force: true }); // it would no longer match the pages
+  let pdf: string | undefined;
+  if (opts.pdf) {
+    log(`printing ${listed.length + 1} PDF(s) with headless Chromium`);
+    pdf = await printReport(listed, outDir);
+  }
+  const index = writeIndex(listed, outDir, pdf);
+  writeReportJson(listed, outDir, pdf);
+  return { mode: opts.mode, ok: runs.every((r) => r.ok), runs, index, pdf };
+}
+
+/**
+ * PDFs of the report already in `outDir` (no notebook runs again): each page, and the combined
+ * file; index.html and report.json then list them. `npm run report -- --pdf-only`, and the tests.
+ */
+export async function addPdfs(outDir: string = resultsDir("reports")): Promise<Report> {
+  const listed = earlierRuns(outDir).filter((r) => fs.existsSync(r.html));
+  if (listed.length === 0) throw new Error(`no report in ${outDir} to print: run \`npm run report\` (add --pdf to print it as it is made)`);
+  listed.sort((x, y) => NOTEBOOKS.findIndex((n) => n.name === x.name) - NOTEBOOKS.findIndex((n) => n.name === y.name));
+  const pdf = await printReport(listed, outDir);
+  const index = writeIndex(listed, outDir, pdf);
+  writeReportJson(listed, outDir, pdf);
+  return { mode: listed.some((r) => r.mode === "quick") ? "quick" : "full", ok: listed.every((r) => r.ok), runs: listed, index, pdf };
+}
+
+/** Print every listed page and the combined file; sets each run's `pdf`, returns the combined file. */
+async function printReport(runs: NotebookRun[], outDir: string): Promise<string> {
+  const printed: PrintedNotebook[] = runs.map((r) => ({
+    name: r.name,
+    title: r.title,
+    html: r.html,
+    state: `${runState(r)} — ${r.ok ? verdictLine(r) : "a cell failed"}`,
+    passed: r.ok && r.passed,
+    lines: r.ok ? r.verdicts.map((v) => `${v.passed ? "✔" : "✖"} ${verdictText(v.text)}`) : [],
+    about: `${r.mode} mode · executed ${r.finished.slice(0, 16).replace("T", " ")} UTC · ${r.seconds} s`,
+  }));
+  const index = { title: INDEX_TITLE, intro: indexIntro(runs), table: indexTable(runs, (r) => `#nb-${r.name}`) };
+  const files = await printPdfs(printed, index, path.join(outDir, COMBINED_PDF));
+  for (const r of runs) r.pdf = files.notebooks[r.name];
+  return files.combined;
+}
+
+function writeReportJson(runs: NotebookRun[], outDir: string, pdf?: string): void {
+  fs.writeFileSync(path.join(outDir, "report.json"), JSON.stringify({ generated: new Date().toISOString(), runs, ...(pdf ? { pdf } : {}) }, null, 2) + "\n");
 }
 
 function earlierRuns(outDir: string): NotebookRun[] {
@@ -149,29 +201,40 @@ function earlierRuns(outDir: string): NotebookRun[] {
 
 const verdictLine = (run: NotebookRun): string =>
   run.verdicts.length === 0 ? "no verdict shown" : run.passed ? `${run.verdicts.length} experiment(s) passed` : run.verdicts.filter((v) => !v.passed).map((v) => v.text).join("; ");
+const runState = (r: NotebookRun): string => (!r.ok ? "cell error" : r.passed ? "PASS" : "FAIL");
+const verdictText = (text: string): string => text.replace(/^[✔✖] (PASS|FAIL) — /, "");
 
-/** index.html: one line per notebook with its verdict and links to the page and the .ipynb. */
-export function writeIndex(runs: NotebookRun[], outDir: string): string {
+const INDEX_TITLE = "Campus Food Lab — report";
+const indexIntro = (runs: NotebookRun[]): string => `One workflow (place an order → reserve inventory → notify the user) built three ways, run and measured.
+${runs.some((r) => r.mode === "quick") ? "Runs in <strong>quick</strong> mode use small figures for a first look; <code>npm run lab</code> uses the assignment's figures (full mode)." : "Full mode: the assignment's figures."}
+Generated ${esc(new Date().toISOString().slice(0, 16).replace("T", " "))} UTC.`;
+
+/** The index's table: one row per notebook, its title linking to `href(run)`. */
+function indexTable(runs: NotebookRun[], href: (r: NotebookRun) => string, files = false): string {
   const rows = runs
     .map((r) => {
-      const state = !r.ok ? "cell error" : r.passed ? "PASS" : "FAIL";
       const colour = r.ok && r.passed ? "#1e6b34" : "#a50e0e";
-      const detail = r.ok ? r.verdicts.map((v) => `<li>${v.passed ? "✔" : "✖"} ${esc(v.text.replace(/^[✔✖] (PASS|FAIL) — /, ""))}</li>`).join("") : `<li><pre>${esc(r.error ?? "")}</pre></li>`;
-      return `<tr><td><a href="${r.name}.html">${esc(r.title)}</a><br><small><a href="${r.name}.ipynb">${r.name}.ipynb</a></small></td><td style="color:${colour};font-weight:600">${state}</td><td><ul>${detail}</ul></td><td>${r.seconds} s, ${r.mode}<br><small>${esc(r.finished.slice(0, 16).replace("T", " "))}</small></td></tr>`;
+      const detail = r.ok ? r.verdicts.map((v) => `<li>${v.passed ? "✔" : "✖"} ${esc(verdictText(v.text))}</li>`).join("") : `<li><pre>${esc(r.error ?? "")}</pre></li>`;
+      const links = files ? `<br><small><a href="${r.name}.ipynb">${r.name}.ipynb</a>${r.pdf ? ` · <a href="${r.name}.pdf">${r.name}.pdf</a>` : ""}</small>` : "";
+      return `<tr><td><a href="${href(r)}">${esc(r.title)}</a>${links}</td><td style="color:${colour};font-weight:600">${runState(r)}</td><td><ul>${detail}</ul></td><td>${r.seconds} s, ${r.mode}<br><small>${esc(r.finished.slice(0, 16).replace("T", " "))}</small></td></tr>`;
     })
     .join("\n");
-  const html = `<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>Campus Food Lab — report</title>
-<style>body{font-family:sans-serif;max-width:60em;margin:2em auto;padding:0 1em}table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ddd;padding:0.5em;text-align:left;vertical-align:top}ul{margin:0;padding-left:1.2em}pre{white-space:pre-wrap;font-size:0.85em}</style>
-</head><body>
-<h1>Campus Food Lab — report</h1>
-<p>One workflow (place an order → reserve inventory → notify the user) built three ways, run and measured.
-${runs.some((r) => r.mode === "quick") ? "Runs in <strong>quick</strong> mode use small figures for a first look; <code>npm run lab</code> uses the assignment's figures (full mode)." : "Full mode: the assignment's figures."}
-Generated ${esc(new Date().toISOString().slice(0, 16).replace("T", " "))} UTC.</p>
-<table><thead><tr><th>notebook</th><th>verdict</th><th>experiments</th><th>run</th></tr></thead>
+  return `<table><thead><tr><th>notebook</th><th>verdict</th><th>experiments</th><th>run</th></tr></thead>
 <tbody>
 ${rows}
-</tbody></table>
+</tbody></table>`;
+}
+
+/** index.html: one line per notebook with its verdict and links to the page, the .ipynb and the PDFs. */
+export function writeIndex(runs: NotebookRun[], outDir: string, combinedPdf?: string): string {
+  const handIn = combinedPdf ? `\n<p><strong>To hand in:</strong> <a href="${esc(path.basename(combinedPdf))}">${esc(path.basename(combinedPdf))}</a> — this page, then every notebook, as one PDF.</p>` : "";
+  const html = `<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>${esc(INDEX_TITLE)}</title>
+<style>body{font-family:sans-serif;max-width:60em;margin:2em auto;padding:0 1em}table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ddd;padding:0.5em;text-align:left;vertical-align:top}ul{margin:0;padding-left:1.2em}pre{white-space:pre-wrap;font-size:0.85em}</style>
+</head><body>
+<h1>${esc(INDEX_TITLE)}</h1>
+<p>${indexIntro(runs)}</p>${handIn}
+${indexTable(runs, (r) => `${r.name}.html`, true)}
 </body></html>
 `;
   const file = path.join(outDir, "index.html");

@@ -1,7 +1,7 @@
 // The notebooks as a student runs them: every notebook executed headless in quick mode by the
 // report's own code (any cell error fails), each exported page checked for its plots as inline
-// SVG and the tables the assignment asks for, and one page opened in headless Chromium to see
-// that the plots are really displayed. Brokers, services and results are this test's own
+// SVG and the tables the assignment asks for, one page opened in headless Chromium to see
+// that the plots are really displayed, and the report printed to PDF (report --pdf-only). Brokers, services and results are this test's own
 // (a temporary LAB_HOME and RESULTS_DIR, free ports), beside anything a student has up.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
@@ -11,8 +11,10 @@ import { isolatedBrokerEnv, useEnv } from "../harness/brokers/index.js";
 import { down } from "../harness/lifecycle.js";
 import { PART_IDS, PARTS } from "../harness/parts.js";
 import { freePort } from "../harness/ports.js";
-import { buildReport, NOTEBOOKS, type Report } from "../harness/report.js";
+import { addPdfs, buildReport, COMBINED_PDF, NOTEBOOKS, type Report } from "../harness/report.js";
 import { notebooksDir } from "../harness/jupyter.js";
+import { chromiumArgs, chromiumMissing, chromiumPath } from "../harness/pdf.js";
+import { readPdf } from "./pdf-text.js";
 import { tempHome } from "./support.js";
 
 /** What each page must show: at least this many plots, and a table with each of these headers. */
@@ -23,7 +25,6 @@ const EXPECTED: Record<(typeof NOTEBOOKS)[number]["name"], { plots: number; tabl
   "04-compare": { plots: 4, tables: [["model", "condition", "response median (ms)", "confirmed after, median (ms)"]] },
 };
 
-const CHROMIUM = "/usr/bin/chromium";
 let restoreEnv: () => void;
 let home: string;
 let outDir: string;
@@ -106,16 +107,16 @@ describe("every notebook, executed in quick mode", () => {
 
 describe("a report page as a student sees it", () => {
   test("headless Chromium displays the plots and tables of 01-sync-rest.html", async (t) => {
-    if (!fs.existsSync(CHROMIUM)) {
-      if (process.env.CI) assert.fail("Chromium is missing: `npx zx lab-scripts/setup.mjs --chromium` installs it");
-      return t.skip("Chromium is not installed (npx zx lab-scripts/setup.mjs --chromium)");
+    if (!fs.existsSync(chromiumPath())) {
+      if (process.env.CI) assert.fail(chromiumMissing());
+      return t.skip(chromiumMissing());
     }
     const { chromium } = await import("playwright-core");
     const profile = tempHome("campus-food-chromium-");
     const browser = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
+      executablePath: chromiumPath(),
       headless: true,
-      args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+      args: chromiumArgs(),
       viewport: { width: 1100, height: 900 },
     });
     try {
@@ -146,5 +147,32 @@ describe("a report page as a student sees it", () => {
       await browser.close();
       fs.rmSync(profile, { recursive: true, force: true });
     }
+  });
+});
+
+describe("the report as PDF, to hand in", () => {
+  test("every notebook's page and the combined file print, with their titles, verdicts and tables", async (t) => {
+    if (!fs.existsSync(chromiumPath())) {
+      if (process.env.CI) assert.fail(chromiumMissing());
+      return t.skip(chromiumMissing());
+    }
+    const printed = await addPdfs(outDir);
+    assert.equal(printed.pdf, path.join(outDir, COMBINED_PDF));
+    const squash = (s: string) => s.replace(/\s+/g, "");
+    let pages = 0;
+    for (const r of printed.runs) {
+      assert.ok(r.pdf && fs.existsSync(r.pdf), `${r.name}.pdf written`);
+      const text = readPdf(fs.readFileSync(r.pdf)).pages;
+      pages += text.length;
+      assert.ok(squash(text[0]).includes(squash(r.title)) && squash(text[0]).includes("PASS"), `${r.name}.pdf opens with its title and verdict`);
+      for (const header of EXPECTED[r.name as keyof typeof EXPECTED].tables.flat()) {
+        assert.ok(text.some((p) => squash(p).includes(squash(header))), `${r.name}.pdf shows the column ${header}`);
+      }
+    }
+    const combined = readPdf(fs.readFileSync(printed.pdf)).pages;
+    const index = combined.findIndex((p) => squash(p).includes(squash(`${printed.runs[0].name}.ipynb`))); // where the first notebook starts
+    assert.ok(index >= 1, "the index comes first");
+    assert.equal(combined.length, index + pages, "the combined PDF: the index, then every notebook's pages");
+    for (const r of printed.runs) assert.ok(squash(combined[0]).includes(squash(r.title)), `its first page lists ${r.title}`);
   });
 });
