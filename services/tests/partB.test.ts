@@ -17,7 +17,7 @@ import {
   BrokerProbe,
   getOrder,
   orderCounts,
-  partBEndpoints,
+  endpoints,
   placeOrder,
   runBacklogExperiment,
   runDlqExperiment,
@@ -52,7 +52,7 @@ before(async () => {
   restoreEnv = useEnv({ ...env, LAB_BROKER_MODE: "native" });
   ports = await freePortsFor("partB");
   const part: RunningPart = await up("partB", lab());
-  urls = partBEndpoints(part);
+  urls = endpoints(part);
   probe = await BrokerProbe.open(urls.amqp);
   await setStock(urls.inventory, { burger: 1000, fries: 1000, pizza: 1000, soda: 1000, salad: 1000 });
 });

@@ -21,7 +21,7 @@ import {
   healthOf,
   lagOf,
   loadTest,
-  partCEndpoints,
+  endpoints,
   produceOrder,
   runLagExperiment,
   triggerReplay,
@@ -50,7 +50,7 @@ before(async () => {
   home = env.LAB_HOME;
   restoreEnv = useEnv({ ...env, LAB_BROKER_MODE: "native", RESULTS_DIR: path.join(home, "results") });
   lab = { home, ports: await freePortsFor("partC"), env: { INVENTORY_FAIL_RATE: String(FAIL_RATE), FAIL_SEED: String(FAIL_SEED) } };
-  urls = partCEndpoints(await up("partC", lab));
+  urls = endpoints(await up("partC", lab));
   kafka = new Kafka({ clientId: "partC-test", brokers: [urls.kafka], logLevel: logLevel.NOTHING });
   admin = kafka.admin();
   await admin.connect();

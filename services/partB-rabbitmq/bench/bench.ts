@@ -9,7 +9,7 @@ import amqp from "amqplib";
 import { orderPlacedFor } from "../events.js";
 import { QUEUES } from "../topology.js";
 import { openPart, type RunningPart } from "../../harness/lifecycle.js";
-import { BrokerProbe, getOrder, orderCounts, partBEndpoints, serviceStats, setStock, type OrderRecord, type PartBEndpoints } from "../lab/client.js";
+import { BrokerProbe, getOrder, orderCounts, endpoints, serviceStats, setStock, type OrderRecord, type PartBEndpoints } from "../lab/client.js";
 import { experimentOrder } from "../lab/backlog.js";
 import { stopInventory } from "../lab/outage.js";
 import { freePortsFor } from "../../harness/ports.js";
@@ -51,7 +51,7 @@ export async function benchPartB(opts: BenchOptions): Promise<BenchResult> {
   const part = await openPart("partB", lab);
   try {
     running = part.running;
-    const urls = partBEndpoints(running);
+    const urls = endpoints(running);
     // Enough stock that every order is reserved and notified: the whole workflow, every time.
     await setStock(urls.inventory, { burger: 1e9, fries: 1e9, pizza: 1e9, soda: 1e9, salad: 1e9 });
     const rabbitmq = await brokerVersion(urls.amqp);

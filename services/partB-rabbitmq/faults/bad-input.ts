@@ -5,7 +5,7 @@
 // consumer stops, and a good order placed afterwards is confirmed.
 import fs from "node:fs";
 import fc from "fast-check";
-import { BrokerProbe, orderCounts, partBEndpoints, placeOrder, serviceStats, setInventoryDelay, setStock, waitForFinal } from "../lab/client.js";
+import { BrokerProbe, orderCounts, endpoints, placeOrder, serviceStats, setInventoryDelay, setStock, waitForFinal } from "../lab/client.js";
 import { sleep, waitUntil } from "../../common/wait.js";
 import { decodeInventoryEvent, decodeOrderPlaced, decodeStatusEvent } from "../events.js";
 import { INITIAL_STOCK } from "../reserve.js";
@@ -79,7 +79,7 @@ export async function badInput(opts: ScenarioOptions): Promise<ScenarioResult> {
   const runs = opts.quick ? 40 : 300;
   const perRoute = opts.quick ? 30 : 200;
   const stack = await openStack("partB", opts, "B-bad-input");
-  const urls = partBEndpoints(stack.running);
+  const urls = endpoints(stack.running);
   const s = stack.running.services;
   const logFrom = Object.fromEntries(Object.entries(s).map(([n, svc]) => [n, fs.statSync(svc.log).size]));
   const probe = await BrokerProbe.open(urls.amqp);

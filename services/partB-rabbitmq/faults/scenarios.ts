@@ -7,7 +7,7 @@ import { BROKERS } from "../../harness/brokers/index.js";
 import { processName, restartService } from "../../harness/lifecycle.js";
 import { stopInventory } from "../lab/outage.js";
 import { crashProcess } from "../../harness/processes.js";
-import { BrokerProbe, getOrder, getProcessed, partBEndpoints, placeOrder, serviceStats, setInventoryDelay, type PartBEndpoints } from "../lab/client.js";
+import { BrokerProbe, getOrder, getProcessed, endpoints, placeOrder, serviceStats, setInventoryDelay, type PartBEndpoints } from "../lab/client.js";
 import { sleep, waitUntil } from "../../common/wait.js";
 import { orderPlacedFor, type InventoryEvent } from "../events.js";
 import { EXCHANGES, QUEUES, ROUTING_KEYS } from "../topology.js";
@@ -18,7 +18,7 @@ import { verdictOf, type ScenarioResult } from "../../harness/verdict.js";
 
 export { badInput } from "./bad-input.js";
 
-const urlsOf = (stack: Stack): PartBEndpoints => partBEndpoints(stack.running);
+const urlsOf = (stack: Stack): PartBEndpoints => endpoints(stack.running);
 
 /** The orders a scenario will place, stock for them (one item scarce), and the counters before it starts. */
 async function prepareOrders(urls: PartBEndpoints, seed: number, count: number, userPrefix: string) {

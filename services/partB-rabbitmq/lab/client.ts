@@ -20,7 +20,7 @@ export interface PartBEndpoints {
   amqp: string;
 }
 
-export function partBEndpoints(running: RunningPart): PartBEndpoints {
+export function endpoints(running: RunningPart): PartBEndpoints {
   const amqp = brokerEnv(running, "rabbitmq", "AMQP_URL");
   const url = (name: string) => serviceUrl(running, name);
   return { order: url("order"), inventory: url("inventory"), notification: url("notification"), amqp };

@@ -5,7 +5,7 @@
 // and the fault scenarios can take another one through the same interface.
 import { request, type Answer } from "../../harness/implementation.js";
 import { restartService, type LabOptions, type RunningPart, type RunningService } from "../../harness/lifecycle.js";
-import { getOrder, getOrders, partBEndpoints, setInventoryDelay, setStock, type OrderRecord, type PartBEndpoints } from "./client.js";
+import { getOrder, getOrders, endpoints as endpointsOf, setInventoryDelay, setStock, type OrderRecord, type PartBEndpoints } from "./client.js";
 import { stopInventory, type InventoryOutage } from "./outage.js";
 
 export type PartBService = "order" | "inventory" | "notification";
@@ -43,7 +43,7 @@ export interface PartBImplementation {
 
 /** The lab's own Part B services as the implementation under test. */
 export function labImplementation(running: RunningPart, opts: LabOptions = {}): PartBImplementation {
-  const endpoints = partBEndpoints(running);
+  const endpoints = endpointsOf(running);
   return {
     part: "partB",
     endpoints,

@@ -11,7 +11,7 @@ import { DEFAULT_ITEMS } from "../produce-orders.js";
 import { orderPlaced, toMessage } from "../events.js";
 import { ensureTopic } from "../kafka.js";
 import { down, openPart, up, type RunningPart } from "../../harness/lifecycle.js";
-import { getLag, healthOf, loadTest, logSize, partCEndpoints, triggerReplay, waitForMetrics, waitForQuiet, TOPICS, type AnalyticsMetrics, type PartCEndpoints } from "../lab/client.js";
+import { getLag, healthOf, loadTest, logSize, endpoints, triggerReplay, waitForMetrics, waitForQuiet, TOPICS, type AnalyticsMetrics, type PartCEndpoints } from "../lab/client.js";
 import { freePortsFor } from "../../harness/ports.js";
 import { readRecord } from "../../harness/processes.js";
 import { consumerPerfTest, producerPerfTest } from "./kafka-baseline.js";
@@ -51,7 +51,7 @@ export async function benchPartC(opts: BenchOptions): Promise<BenchResult> {
   const part = await openPart("partC", lab);
   try {
     running = part.running;
-    const urls = partCEndpoints(running);
+    const urls = endpoints(running);
     const kafka = String((readRecord("kafka", opts.home)?.meta?.version as string | undefined) ?? "unknown");
     const brokerPid = running.brokers.find((b) => b.id === "kafka")?.pid;
     const broker: Record<string, { pid: number; group: boolean }> = brokerPid ? { kafka: { pid: brokerPid, group: true } } : {};

@@ -4,7 +4,7 @@
 // happened to be valid is counted exactly as one delivery of it would be; every request gets a
 // clear 4xx (or succeeds); no consumer stops; and a good order afterwards is answered and counted.
 import fc from "fast-check";
-import { healthOf, getLag, partCEndpoints, produceOrder, waitForMetrics, waitForQuiet } from "../lab/client.js";
+import { healthOf, getLag, endpoints, produceOrder, waitForMetrics, waitForQuiet } from "../lab/client.js";
 import { waitUntil } from "../../common/wait.js";
 import { parseEvent } from "../events.js";
 import { MetricsView } from "../metrics.js";
@@ -101,7 +101,7 @@ export async function badInput(opts: ScenarioOptions): Promise<ScenarioResult> {
   const runs = opts.quick ? 30 : 300;
   const perTopic = opts.quick ? 30 : 200;
   const stack = await openStack("partC", opts, "C-bad-input", { INVENTORY_FAIL_RATE: String(FAIL_RATE), FAIL_SEED: String(opts.seed) });
-  const urls = partCEndpoints(stack.running);
+  const urls = endpoints(stack.running);
   const kafka = kafkaClient(urls.kafka);
   let dlqTap: TopicTap | undefined;
   try {

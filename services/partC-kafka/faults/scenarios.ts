@@ -7,7 +7,7 @@
 import { randomUUID } from "node:crypto";
 import axios from "axios";
 import { BROKERS } from "../../harness/brokers/index.js";
-import { differences, loadTest, partCEndpoints, triggerReplay, waitForMetrics, waitForQuiet, type AnalyticsMetrics, type PartCEndpoints } from "../lab/client.js";
+import { differences, loadTest, endpoints, triggerReplay, waitForMetrics, waitForQuiet, type AnalyticsMetrics, type PartCEndpoints } from "../lab/client.js";
 import { sleep, waitUntil } from "../../common/wait.js";
 import { newLoadTestOrderId } from "../../common/ids.js";
 import { minuteOf } from "../metrics.js";
@@ -28,7 +28,7 @@ const http = axios.create({ validateStatus: () => true, timeout: 60_000 });
 
 /** Part C with a seeded failure rate: which orders fail is known in advance. */
 const openPartC = (opts: ScenarioOptions, scenario: string) => openStack("partC", opts, scenario, { INVENTORY_FAIL_RATE: String(FAIL_RATE), FAIL_SEED: String(opts.seed) });
-const urlsOf = (stack: Stack): PartCEndpoints => partCEndpoints(stack.running);
+const urlsOf = (stack: Stack): PartCEndpoints => endpoints(stack.running);
 const expectedFailures = (orderIds: string[], seed: number) => orderIds.filter((id) => drawFor(id, seed) < FAIL_RATE).length;
 
 /** What analytics counted between two readings: the effects of the run. */

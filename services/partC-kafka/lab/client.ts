@@ -21,7 +21,7 @@ export interface PartCEndpoints {
   kafka: string;
 }
 
-export function partCEndpoints(running: RunningPart): PartCEndpoints {
+export function endpoints(running: RunningPart): PartCEndpoints {
   const kafka = brokerEnv(running, "kafka", "KAFKA_BROKERS");
   const url = (name: string) => serviceUrl(running, name);
   return { producer: url("producer"), inventory: url("inventory"), analytics: url("analytics"), kafka };
@@ -98,7 +98,7 @@ export interface PartCSession {
 export async function openPartC(opts: LabOptions = {}): Promise<PartCSession> {
   const { running, close } = await openPart("partC", opts);
   try {
-    return { running, urls: partCEndpoints(running), release: close };
+    return { running, urls: endpoints(running), release: close };
   } catch (err) {
     await close();
     throw err;

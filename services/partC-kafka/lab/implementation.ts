@@ -5,7 +5,7 @@
 import { request, type Answer } from "../../harness/implementation.js";
 import { down, restartService, serviceEnv, type LabOptions, type RunningPart, type RunningService } from "../../harness/lifecycle.js";
 import { labHome } from "../../common/paths.js";
-import { partCEndpoints, type PartCEndpoints } from "./client.js";
+import { endpoints as endpointsOf, type PartCEndpoints } from "./client.js";
 
 export type PartCService = "producer" | "inventory" | "analytics";
 
@@ -39,7 +39,7 @@ export interface PartCImplementation {
 
 /** The lab's own Part C services as the implementation under test. */
 export function labImplementation(running: RunningPart, opts: LabOptions = {}): PartCImplementation {
-  const endpoints = partCEndpoints(running);
+  const endpoints = endpointsOf(running);
   // The env inventory runs with now: a restart keeps it, and adds only what it is asked to.
   const inventoryEnv = serviceEnv("partC", "inventory", opts.home ?? labHome());
   const restartConsumer = (env: Record<string, string> = {}) => restartService(running, "inventory", opts, { ...inventoryEnv, ...opts.env, ...env });
