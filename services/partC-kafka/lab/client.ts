@@ -8,6 +8,7 @@ import type { LoadResult } from "../produce-orders.js";
 import { brokerEnv, openPart, serviceEnv as partServiceEnv, serviceUrl, type LabOptions, type RunningPart } from "../../harness/lifecycle.js";
 import { labHome } from "../../common/paths.js";
 import { waitUntil } from "../../common/wait.js";
+import { request, type Answer } from "../../harness/implementation.js";
 
 export type { AnalyticsMetrics, GroupLag, LoadResult, Metrics, ReplayState };
 export { REPLAYABLE_FIELDS, differences } from "../metrics.js";
@@ -35,8 +36,22 @@ async function call<T>(method: "get" | "post", url: string, body?: unknown): Pro
   return res.data as T;
 }
 
-export const produceOrder = (producerUrl: string, body: { orderId?: string; items?: { sku: string; qty: number }[] } = {}) =>
-  call<{ orderId: string; status: string; event: Record<string, unknown>; partition: number; offset: string }>("post", `${producerUrl}/produce`, body);
+/** POST /produce's body: 200 {orderId, status, event, partition, offset}, or 400/503 {error, message, eventId}. */
+export interface ProduceBody {
+  orderId?: string;
+  status?: string;
+  event?: Record<string, unknown>;
+  partition?: number;
+  offset?: string;
+  /** With a 503: the event id to retry with, so that a retry is not a second order. */
+  eventId?: string;
+  error?: string;
+  message?: string;
+}
+
+/** POST /produce, timed; never throws on an HTTP status (0: no answer). */
+export const produceOrder = (producerUrl: string, body: { orderId?: string; items?: { sku: string; qty: number }[]; eventId?: string } = {}): Promise<Answer<ProduceBody>> =>
+  request<ProduceBody>("post", `${producerUrl}/produce`, body, { timeoutMs: 120_000 });
 export const loadTest = (producerUrl: string, count: number) => call<LoadResult & { remaining_in_queue: number }>("post", `${producerUrl}/load-test`, { count });
 export const getMetrics = (analyticsUrl: string) => call<AnalyticsMetrics>("get", `${analyticsUrl}/metrics`);
 export const getLag = async (analyticsUrl: string) => (await call<{ sampled_at: string; groups: GroupLag[] }>("get", `${analyticsUrl}/lag`)).groups;

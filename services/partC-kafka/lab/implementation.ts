@@ -5,26 +5,15 @@
 import { request, type Answer } from "../../harness/implementation.js";
 import { down, restartService, serviceEnv, type LabOptions, type RunningPart, type RunningService } from "../../harness/lifecycle.js";
 import { labHome } from "../../common/paths.js";
-import { endpoints as endpointsOf, type PartCEndpoints } from "./client.js";
+import { endpoints as endpointsOf, produceOrder, type PartCEndpoints, type ProduceBody } from "./client.js";
 
 export type PartCService = "producer" | "inventory" | "analytics";
-
-/** POST /produce's body: 200 {orderId, status, event, partition, offset}, or 400/503 {error, message}. */
-export interface ProduceBody {
-  orderId?: string;
-  status?: string;
-  event?: Record<string, unknown>;
-  partition?: number;
-  offset?: string;
-  error?: string;
-  message?: string;
-}
 
 export interface PartCImplementation {
   readonly part: "partC";
   readonly endpoints: PartCEndpoints;
   /** POST /produce, timed; never throws on an HTTP status (0: no answer). */
-  placeOrder(body?: { orderId?: string; items?: { sku: string; qty: number }[] }): Promise<Answer<ProduceBody>>;
+  placeOrder(body?: Parameters<typeof produceOrder>[1]): Promise<Answer<ProduceBody>>;
   /** What a service declares about itself: its /health body. */
   health(service: PartCService): Promise<Answer<Record<string, any>>>;
   /** The consumer (inventory) stopped. */
@@ -46,7 +35,7 @@ export function labImplementation(running: RunningPart, opts: LabOptions = {}): 
   return {
     part: "partC",
     endpoints,
-    placeOrder: (body = {}) => request<ProduceBody>("post", `${endpoints.producer}/produce`, body, { timeoutMs: 120_000 }),
+    placeOrder: (body = {}) => produceOrder(endpoints.producer, body),
     health: (service) => request("get", `${endpoints[service]}/health`),
     stopConsumer: () => down("partC", { ...opts, only: ["inventory"] }).then(() => {}),
     restartConsumer,
