@@ -52,6 +52,13 @@ export async function orderCounts(orderUrl: string): Promise<{ total: number; by
   return res.data;
 }
 
+/** The latest `limit` orders, as the order service has them (one request). */
+export async function listOrders(orderUrl: string, limit: number): Promise<OrderRecord[]> {
+  const res = await http.get(`${orderUrl}/orders`, { params: { limit } });
+  if (res.status !== 200) throw new Error(`GET /orders answered ${res.status}`);
+  return (res.data as { orders: OrderRecord[] }).orders;
+}
+
 /** A service's /health body: its counters, stock, broker state. */
 export async function serviceStats(url: string): Promise<Record<string, any>> {
   const res = await http.get(`${url}/health`);

@@ -13,6 +13,7 @@ import {
   getOrder,
   getOrders,
   getProcessed,
+  listOrders,
   orderCounts,
   placeOrder,
   serviceStats,
@@ -36,6 +37,8 @@ export interface PartBImplementation {
   /** Where an order stands (undefined: unknown to the order service). */
   order(id: string): Promise<OrderRecord | undefined>;
   orders(ids: string[]): Promise<Map<string, OrderRecord | undefined>>;
+  /** The latest `limit` orders, in one request. */
+  recentOrders(limit: number): Promise<OrderRecord[]>;
   /** Orders by state, counted by the order service. */
   orderCounts(): Promise<{ total: number; by_status: Record<OrderState, number> }>;
   /** The order once CONFIRMED or FAILED; an error after the timeout. */
@@ -71,6 +74,7 @@ export function labImplementation(running: RunningPart, opts: LabOptions = {}): 
     placeOrder: (body) => placeOrder(endpoints.order, body),
     order: (id) => getOrder(endpoints.order, id),
     orders: (ids) => getOrders(endpoints.order, ids),
+    recentOrders: (limit) => listOrders(endpoints.order, limit),
     orderCounts: () => orderCounts(endpoints.order),
     waitForFinal: (id, timeoutMs) => waitForFinal(endpoints.order, id, timeoutMs),
     health: (service) => request("get", `${endpoints[service]}/health`),
