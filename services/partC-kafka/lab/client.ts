@@ -1,12 +1,10 @@
 // Talking to a running Part C from a script, a notebook or a test: the producer, the inventory
-// consumer's stats, and analytics (metrics, lag, replay, report). Plus bringing Part C up for an
-// experiment and stopping afterwards only what the experiment started.
+// consumer's stats, and analytics (metrics, lag, replay, report).
 import axios from "axios";
 import type { GroupLag } from "../lag.js";
 import type { AnalyticsMetrics, Metrics, ReplayState } from "../metrics.js";
 import type { LoadResult } from "../produce-orders.js";
-import { brokerEnv, openPart, serviceEnv as partServiceEnv, serviceUrl, type LabOptions, type RunningPart } from "../../harness/lifecycle.js";
-import { labHome } from "../../common/paths.js";
+import { brokerEnv, serviceUrl, type RunningPart } from "../../harness/lifecycle.js";
 import { waitUntil } from "../../common/wait.js";
 import { request, type Answer } from "../../harness/implementation.js";
 
@@ -101,24 +99,3 @@ export async function waitForQuiet(analyticsUrl: string, timeoutMs = 120_000): P
   }, `both consumer groups to catch up (lag ${lag})`, timeoutMs, 200);
   return waitForMetrics(analyticsUrl, (m) => !m.replay.running, "analytics to finish replaying", timeoutMs);
 }
-
-export interface PartCSession {
-  running: RunningPart;
-  urls: PartCEndpoints;
-  /** Stop what this session started; leave what was already running. */
-  release(): Promise<void>;
-}
-
-/** Bring Part C up for an experiment (openPart's rule: what it starts, it stops on release). */
-export async function openPartC(opts: LabOptions = {}): Promise<PartCSession> {
-  const { running, close } = await openPart("partC", opts);
-  try {
-    return { running, urls: endpoints(running), release: close };
-  } catch (err) {
-    await close();
-    throw err;
-  }
-}
-
-/** The env a running Part C service was started with (what the lab passed, not what it inherited). */
-export const serviceEnv = (name: string, home = labHome()): Record<string, string> => partServiceEnv("partC", name, home);

@@ -1,11 +1,29 @@
 // Part C's implementation under test, as one typed handle: its endpoints; placing an order (an
-// OrderPlaced produced) and learning its fate; stopping and starting its consumer (inventory);
-// its faults (a pause per message); and what its services declare about themselves (/health).
-// The lab's own services are the one implementation today, built from a RunningPart.
+// OrderPlaced produced) and a load test; learning what analytics made of the log (metrics, lag,
+// replay, report); stopping and starting its consumer (inventory); its faults (a pause per
+// message); and what its services declare about themselves (/health). The lab's own services are
+// the one implementation today, built from a RunningPart; experiments, the comparison, the
+// benchmark and the fault scenarios take it through this interface.
 import { request, type Answer } from "../../harness/implementation.js";
-import { down, restartService, serviceEnv, type LabOptions, type RunningPart, type RunningService } from "../../harness/lifecycle.js";
+import { down, restartService, serviceEnv, usePart, type LabOptions, type RunningPart, type RunningService } from "../../harness/lifecycle.js";
 import { labHome } from "../../common/paths.js";
-import { endpoints as endpointsOf, produceOrder, type PartCEndpoints, type ProduceBody } from "./client.js";
+import {
+  endpoints as endpointsOf,
+  getLag,
+  getMetrics,
+  healthOf,
+  loadTest,
+  produceOrder,
+  triggerReplay,
+  waitForMetrics,
+  waitForQuiet,
+  writeReport,
+  type AnalyticsMetrics,
+  type GroupLag,
+  type LoadResult,
+  type PartCEndpoints,
+  type ProduceBody,
+} from "./client.js";
 
 export type PartCService = "producer" | "inventory" | "analytics";
 
@@ -14,8 +32,24 @@ export interface PartCImplementation {
   readonly endpoints: PartCEndpoints;
   /** POST /produce, timed; never throws on an HTTP status (0: no answer). */
   placeOrder(body?: Parameters<typeof produceOrder>[1]): Promise<Answer<ProduceBody>>;
-  /** What a service declares about itself: its /health body. */
+  /** POST /load-test: `count` orders produced in batches; an error unless the producer answers 200. */
+  loadTest(count: number): Promise<LoadResult & { remaining_in_queue: number }>;
+  /** What a service declares about itself: its /health answer. */
   health(service: PartCService): Promise<Answer<Record<string, any>>>;
+  /** Its /health body; an error when it does not answer 200 (an experiment cannot go on without it). */
+  stats(service: PartCService): Promise<Record<string, any>>;
+  /** What analytics has counted so far. */
+  metrics(): Promise<AnalyticsMetrics>;
+  /** Each consumer group's lag, per partition. */
+  lag(): Promise<GroupLag[]>;
+  /** Poll the metrics until `done`; `onPoll` sees every sample. */
+  waitForMetrics(done: (m: AnalyticsMetrics) => boolean, what: string, timeoutMs?: number, onPoll?: (m: AnalyticsMetrics) => void, everyMs?: number): Promise<AnalyticsMetrics>;
+  /** Both groups caught up and no replay running: the metrics describe the whole log. */
+  waitForQuiet(timeoutMs?: number): Promise<AnalyticsMetrics>;
+  /** Analytics reads both topics again from the start. */
+  replay(): Promise<{ status: string; started_at: string; target_offsets: Record<string, number> }>;
+  /** Analytics writes its report files under this label. */
+  report(label: string): Promise<{ status: string; files: { json: string; markdown: string } }>;
   /** The consumer (inventory) stopped. */
   stopConsumer(): Promise<void>;
   /** The consumer (re)started with the env it was first found with, plus `env`. */
@@ -36,7 +70,15 @@ export function labImplementation(running: RunningPart, opts: LabOptions = {}): 
     part: "partC",
     endpoints,
     placeOrder: (body = {}) => produceOrder(endpoints.producer, body),
+    loadTest: (count) => loadTest(endpoints.producer, count),
     health: (service) => request("get", `${endpoints[service]}/health`),
+    stats: (service) => healthOf(endpoints[service]),
+    metrics: () => getMetrics(endpoints.analytics),
+    lag: () => getLag(endpoints.analytics),
+    waitForMetrics: (done, what, timeoutMs, onPoll, everyMs) => waitForMetrics(endpoints.analytics, done, what, timeoutMs, onPoll, everyMs),
+    waitForQuiet: (timeoutMs) => waitForQuiet(endpoints.analytics, timeoutMs),
+    replay: () => triggerReplay(endpoints.analytics),
+    report: (label) => writeReport(endpoints.analytics, label),
     stopConsumer: () => down("partC", { ...opts, only: ["inventory"] }).then(() => {}),
     restartConsumer,
     faults: {
@@ -44,3 +86,7 @@ export function labImplementation(running: RunningPart, opts: LabOptions = {}): 
     },
   };
 }
+
+/** `body` against Part C (openPart's rule: what is missing is started for it and stopped afterwards), through its implementation. */
+export const withPartC = <T>(opts: LabOptions, body: (impl: PartCImplementation) => Promise<T>): Promise<T> =>
+  usePart("partC", opts, (running) => body(labImplementation(running, opts)));
