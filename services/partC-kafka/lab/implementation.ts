@@ -5,7 +5,7 @@
 // the one implementation today, built from a RunningPart; experiments, the comparison, the
 // benchmark and the fault scenarios take it through this interface.
 import { request, type Answer } from "../../harness/implementation.js";
-import { down, restartService, serviceEnv, usePart, type LabOptions, type RunningPart, type RunningService } from "../../harness/lifecycle.js";
+import { down, restartService, serviceEnv, up, usePart, type LabOptions, type RunningPart, type RunningService } from "../../harness/lifecycle.js";
 import { labHome } from "../../common/paths.js";
 import {
   endpoints as endpointsOf,
@@ -50,6 +50,10 @@ export interface PartCImplementation {
   replay(): Promise<{ status: string; started_at: string; target_offsets: Record<string, number> }>;
   /** Analytics writes its report files under this label. */
   report(label: string): Promise<{ status: string; files: { json: string; markdown: string } }>;
+  /** A service stopped (analytics too: what it has counted is rebuilt from the log when it starts). */
+  stopService(service: PartCService): Promise<void>;
+  /** A service started unless it runs (the part's env plus `env`); `running.services` is updated. */
+  startService(service: PartCService, env?: Record<string, string>): Promise<RunningService>;
   /** The consumer (inventory) stopped. */
   stopConsumer(): Promise<void>;
   /** The consumer (re)started with the env it was first found with, plus `env`. */
@@ -65,6 +69,7 @@ export function labImplementation(running: RunningPart, opts: LabOptions = {}): 
   const endpoints = endpointsOf(running);
   // The env inventory runs with now: a restart keeps it, and adds only what it is asked to.
   const inventoryEnv = serviceEnv("partC", "inventory", opts.home ?? labHome());
+  const stopService = (service: PartCService) => down("partC", { ...opts, only: [service] }).then(() => {});
   const restartConsumer = (env: Record<string, string> = {}) => restartService(running, "inventory", opts, { ...inventoryEnv, ...opts.env, ...env });
   return {
     part: "partC",
@@ -79,7 +84,13 @@ export function labImplementation(running: RunningPart, opts: LabOptions = {}): 
     waitForQuiet: (timeoutMs) => waitForQuiet(endpoints.analytics, timeoutMs),
     replay: () => triggerReplay(endpoints.analytics),
     report: (label) => writeReport(endpoints.analytics, label),
-    stopConsumer: () => down("partC", { ...opts, only: ["inventory"] }).then(() => {}),
+    stopService,
+    startService: async (service, env = {}) => {
+      const again = await up("partC", { ...opts, only: [service], env: { ...opts.env, ...env } });
+      running.services[service] = again.services[service];
+      return again.services[service];
+    },
+    stopConsumer: () => stopService("inventory"),
     restartConsumer,
     faults: {
       consumerDelay: async (seconds) => void (await restartConsumer({ CONSUMER_THROTTLE_MS: String(Math.round(seconds * 1000)) })),
