@@ -101,6 +101,7 @@ describe("the services and their consumer groups", () => {
       assert.deepEqual((await http.get(`${url}/ready`)).data.status, "ready", `${url}/ready: up waits for it`);
     }
     assert.deepEqual((await healthOf(urls.inventory)).assigned, { orders: [0, 1, 2] });
+    assert.deepEqual((await healthOf(urls.producer)).policy, { produce_timeout_ms: 5000 }, "the producer declares its deadline per send");
     const { groups } = await admin.listGroups();
     for (const g of [GROUPS.inventory, GROUPS.analytics]) assert.ok(groups.some((x) => x.groupId === g), `${g} exists`);
   });

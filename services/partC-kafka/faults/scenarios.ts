@@ -181,7 +181,6 @@ interface ProduceAnswer {
 export async function brokerRestart(opts: ScenarioOptions): Promise<ScenarioResult> {
   const rate = opts.quick ? 20 : 40;
   const [warmup, outage, afterS] = opts.quick ? [2, 3, 3] : [5, 15, 10];
-  const produceTimeoutMs = 5000; // the producer's PRODUCE_TIMEOUT_MS default
   const stack = await openPartC(opts, "C-broker-restart");
   const impl = implOf(stack);
   const pids = Object.fromEntries(Object.keys(stack.running.services).map((s) => [s, pidOf(stack, s)]));
@@ -191,6 +190,7 @@ export async function brokerRestart(opts: ScenarioOptions): Promise<ScenarioResu
   let answers: TopicTap | undefined;
   let orders: TopicTap | undefined;
   try {
+    const produceTimeoutMs = (await impl.policy()).produce_timeout_ms; // what the producer declares (PRODUCE_TIMEOUT_MS)
     const m0 = await impl.waitForQuiet();
     answers = await TopicTap.open(kafka, TOPICS.inventoryEvents, undefined, mine);
     orders = await TopicTap.open(kafka, TOPICS.orders, undefined, mine);

@@ -38,6 +38,8 @@ export interface PartCImplementation {
   health(service: PartCService): Promise<Answer<Record<string, any>>>;
   /** Its /health body; an error when it does not answer 200 (an experiment cannot go on without it). */
   stats(service: PartCService): Promise<Record<string, any>>;
+  /** What the producer declares about itself: each send answered within this time (its /health policy). */
+  policy(): Promise<{ produce_timeout_ms: number }>;
   /** What analytics has counted so far. */
   metrics(): Promise<AnalyticsMetrics>;
   /** Each consumer group's lag, per partition. */
@@ -78,6 +80,11 @@ export function labImplementation(running: RunningPart, opts: LabOptions = {}): 
     loadTest: (count) => loadTest(endpoints.producer, count),
     health: (service) => request("get", `${endpoints[service]}/health`),
     stats: (service) => healthOf(endpoints[service]),
+    policy: async () => {
+      const policy = (await healthOf(endpoints.producer)).policy as { produce_timeout_ms?: number } | undefined;
+      if (typeof policy?.produce_timeout_ms !== "number") throw new Error(`${endpoints.producer}/health did not publish the producer's policy`);
+      return { produce_timeout_ms: policy.produce_timeout_ms };
+    },
     metrics: () => getMetrics(endpoints.analytics),
     lag: () => getLag(endpoints.analytics),
     waitForMetrics: (done, what, timeoutMs, onPoll, everyMs) => waitForMetrics(endpoints.analytics, done, what, timeoutMs, onPoll, everyMs),
