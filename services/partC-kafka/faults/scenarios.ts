@@ -25,7 +25,7 @@ export { badInput } from "./bad-input.js";
 const FAIL_RATE = 0.2;
 
 /** Part C with a seeded failure rate: which orders fail is known in advance. */
-const openPartC = (opts: ScenarioOptions, scenario: string) => openStack("partC", opts, scenario, { INVENTORY_FAIL_RATE: String(FAIL_RATE), FAIL_SEED: String(opts.seed) });
+const openScenarioStack = (opts: ScenarioOptions, scenario: string) => openStack("partC", opts, scenario, { INVENTORY_FAIL_RATE: String(FAIL_RATE), FAIL_SEED: String(opts.seed) });
 /** The stack's services as the implementation under test. */
 const implOf = (stack: Stack): PartCImplementation => labImplementation(stack.running, stack.lab);
 const expectedFailures = (orderIds: string[], seed: number) => orderIds.filter((id) => drawFor(id, seed) < FAIL_RATE).length;
@@ -67,7 +67,7 @@ const outcome = (c: ReturnType<typeof counted>, n: number) => ({
 export async function consumerCrash(opts: ScenarioOptions): Promise<ScenarioResult> {
   const n = opts.quick ? 4000 : 20_000;
   const kills = opts.quick ? 1 : 2;
-  const stack = await openPartC(opts, "C-consumer-crash");
+  const stack = await openScenarioStack(opts, "C-consumer-crash");
   const impl = implOf(stack);
   const kafka = kafkaClient(impl.endpoints.kafka);
   const admin = kafka.admin();
@@ -181,7 +181,7 @@ interface ProduceAnswer {
 export async function brokerRestart(opts: ScenarioOptions): Promise<ScenarioResult> {
   const rate = opts.quick ? 20 : 40;
   const [warmup, outage, afterS] = opts.quick ? [2, 3, 3] : [5, 15, 10];
-  const stack = await openPartC(opts, "C-broker-restart");
+  const stack = await openScenarioStack(opts, "C-broker-restart");
   const impl = implOf(stack);
   const pids = Object.fromEntries(Object.keys(stack.running.services).map((s) => [s, pidOf(stack, s)]));
   const kafka = kafkaClient(impl.endpoints.kafka);
@@ -292,7 +292,7 @@ export async function brokerRestart(opts: ScenarioOptions): Promise<ScenarioResu
  */
 export async function duplicates(opts: ScenarioOptions): Promise<ScenarioResult> {
   const n = opts.quick ? 200 : 2000;
-  const stack = await openPartC(opts, "C-duplicates");
+  const stack = await openScenarioStack(opts, "C-duplicates");
   const impl = implOf(stack);
   const kafka = kafkaClient(impl.endpoints.kafka);
   const prefix = `dup-${opts.seed}-`; // the ids, and so the failures, are the same in every run with this seed
