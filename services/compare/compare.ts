@@ -182,7 +182,7 @@ export async function runComparison(opts: CompareOptions): Promise<CompareResult
     });
   }
   const summaries = summarizeOrders(orders);
-  const checks = compareChecks(summaries, opts.outageSeconds);
+  const checks = checkModels(summaries, opts.outageSeconds);
   return { params: { orders: opts.orders, rate: opts.rate, outage_s: opts.outageSeconds, delay_s: DELAY_S }, orders, summaries, checks, passed: checks.every((c) => c.passed) };
 }
 
@@ -206,7 +206,7 @@ export function summarizeOrders(orders: CompareOrder[]): CompareSummary[] {
 }
 
 /** The behaviour each model should show; loose bounds, as the story states them. */
-export function compareChecks(summaries: CompareSummary[], outageSeconds: number): CompareCheck[] {
+export function checkModels(summaries: CompareSummary[], outageSeconds: number): CompareCheck[] {
   const get = (m: ModelId, c: ConditionId) => summaries.find((s) => s.model === m && s.condition === c);
   const checks: CompareCheck[] = [];
   const add = (scenario: string, check: string, passed: boolean, observed: string) => checks.push({ scenario, check, passed, observed });
@@ -233,7 +233,7 @@ export function compareChecks(summaries: CompareSummary[], outageSeconds: number
 }
 
 /** The side-by-side table, in milliseconds. */
-export function compareTable(summaries: CompareSummary[]): Row[] {
+export function table(summaries: CompareSummary[]): Row[] {
   return summaries.map((s) => ({
     model: MODELS[s.model].title,
     condition: s.condition,
@@ -248,10 +248,10 @@ export function compareTable(summaries: CompareSummary[]): Row[] {
   }));
 }
 
-export const compareChecksTable = (checks: CompareCheck[]): Row[] => checksRows(checks);
+export const checksTable = (checks: CompareCheck[]): Row[] => checksRows(checks);
 
 /** Per condition: each model's response times over its end-to-end times, every order a tick. */
-export function compareLatencyPlot(orders: CompareOrder[], condition: ConditionId): TopLevelSpec {
+export function latencyPlot(orders: CompareOrder[], condition: ConditionId): TopLevelSpec {
   const rows = orders
     .filter((o) => o.condition === condition)
     .flatMap((o) => [
@@ -272,7 +272,7 @@ export function confirmedPlot(summaries: CompareSummary[]): TopLevelSpec {
 }
 
 /** orders.csv, summary.json, summary.md and the plots in results/compare/. */
-export async function writeCompareResults(result: CompareResult, dir = resultsDir("compare")): Promise<string[]> {
+export async function writeResults(result: CompareResult, dir = resultsDir("compare")): Promise<string[]> {
   const out = new ResultFiles(dir);
   out.write("orders.csv", toCsv(result.orders as unknown as Row[]));
   out.write("summary.json", JSON.stringify({ params: result.params, summaries: result.summaries, checks: result.checks, passed: result.passed }, null, 2) + "\n");
@@ -281,11 +281,11 @@ export async function writeCompareResults(result: CompareResult, dir = resultsDi
     [
       "Response: until the client's HTTP answer. Confirmed after: until the user is told the order is confirmed " +
         "(A: the answer itself; B: the notification service's UserNotified; C: inventory's InventoryReserved on `inventory-events`).",
-      markdownTable(compareTable(result.summaries)),
+      markdownTable(table(result.summaries)),
     ],
     result.checks,
   );
-  for (const condition of [...new Set(result.orders.map((o) => o.condition))]) await out.plot(`latency-${condition}.svg`, compareLatencyPlot(result.orders, condition));
+  for (const condition of [...new Set(result.orders.map((o) => o.condition))]) await out.plot(`latency-${condition}.svg`, latencyPlot(result.orders, condition));
   await out.plot("confirmed.svg", confirmedPlot(result.summaries));
   return out.files;
 }

@@ -2,12 +2,14 @@
 // fresh data folder per scenario, the native broker of the campaign's LAB_HOME), steady load at
 // a fixed rate, and counting what came back.
 import path from "node:path";
+import { BROKERS } from "./brokers/index.js";
 import { openPart, type LabOptions, type RunningPart } from "./lifecycle.js";
-import type { PartId } from "./parts.js";
+import type { BrokerId, PartId } from "./parts.js";
 import { freePortsFor } from "./ports.js";
 import { isAlive, readRecord } from "./processes.js";
 import { startFixedRateLoad } from "./fixed-rate.js";
 import type { ScenarioOptions } from "./verdict.js";
+import { sleep } from "../common/wait.js";
 
 export interface Stack {
   running: RunningPart;
@@ -92,3 +94,23 @@ export const clearError = (status: number | string, body: unknown): boolean =>
   typeof status === "number" && status >= 400 && typeof (body as { error?: unknown })?.error === "string" && typeof (body as { message?: unknown })?.message === "string";
 
 export const seconds = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
+
+const BROKER_TITLES: Record<BrokerId, string> = { rabbitmq: "RabbitMQ", kafka: "Kafka" };
+
+/**
+ * The campaign's broker stopped for `outageSeconds` and started again on the same data, while a
+ * load runs: `timeline` gets the moments `stop`, `stopped`, `start` and `serving` on the load's
+ * clock (`now`); `why` completes the log line of the stop.
+ */
+export async function brokerOutage(broker: BrokerId, opts: ScenarioOptions, outageSeconds: number, timeline: Record<string, number>, now: () => number, why = ""): Promise<void> {
+  const title = BROKER_TITLES[broker];
+  timeline.stop = now();
+  opts.log(`t=${seconds(timeline.stop)}: stopping ${title}${why}`);
+  await BROKERS[broker].down({ home: opts.home, mode: "native" });
+  timeline.stopped = now();
+  await sleep(outageSeconds * 1000);
+  timeline.start = now();
+  await BROKERS[broker].up({ home: opts.home, mode: "native" });
+  timeline.serving = now();
+  opts.log(`t=${seconds(timeline.serving)}: ${title} serving again (down ${seconds(timeline.serving - timeline.stop)})`);
+}

@@ -36,7 +36,8 @@ const app = createService({
   logLevel: config.LOG_LEVEL,
   bodyLimitBytes: config.BODY_LIMIT_BYTES,
   ready: () => producerNotReady(),
-  health: () => ({ kafka: { brokers: config.KAFKA_BROKERS, topic: TOPICS.orders, connected: lastSend.ok, last_send: lastSend }, ...stats }),
+  // policy: what it promises a client (each send answered within PRODUCE_TIMEOUT_MS), for the checkers.
+  health: () => ({ kafka: { brokers: config.KAFKA_BROKERS, topic: TOPICS.orders, connected: lastSend.ok, last_send: lastSend }, policy: { produce_timeout_ms: config.PRODUCE_TIMEOUT_MS }, ...stats }),
 });
 
 const kafka = createKafka({ clientId: "producer", brokers: config.KAFKA_BROKERS, logLevel: config.KAFKA_LOG_LEVEL, logger: app.log });

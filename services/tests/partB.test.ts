@@ -17,7 +17,7 @@ import {
   BrokerProbe,
   getOrder,
   orderCounts,
-  partBEndpoints,
+  endpoints,
   placeOrder,
   runBacklogExperiment,
   runDlqExperiment,
@@ -52,7 +52,7 @@ before(async () => {
   restoreEnv = useEnv({ ...env, LAB_BROKER_MODE: "native" });
   ports = await freePortsFor("partB");
   const part: RunningPart = await up("partB", lab());
-  urls = partBEndpoints(part);
+  urls = endpoints(part);
   probe = await BrokerProbe.open(urls.amqp);
   await setStock(urls.inventory, { burger: 1000, fries: 1000, pizza: 1000, soda: 1000, salad: 1000 });
 });
@@ -68,25 +68,25 @@ describe("the workflow", () => {
   test("an order is accepted with 202 at once, reserved, the user notified, and the order CONFIRMED", async () => {
     const [stock0, note0] = [await stock(), await stats(urls.notification)];
     const placed = await placeOrder(urls.order, order([{ sku: "burger", qty: 2 }]));
-    assert.equal(placed.http_status, 202);
-    assert.match(placed.order_id!, /^o-[0-9a-f]{8}$/);
-    assert.equal(placed.published, true, "202 comes after the broker confirmed the OrderPlaced");
+    assert.equal(placed.status, 202);
+    assert.match(placed.body.order_id!, /^o-[0-9a-f]{8}$/);
+    assert.equal(placed.body.published, true, "202 comes after the broker confirmed the OrderPlaced");
 
-    const done = await waitForFinal(urls.order, placed.order_id!);
+    const done = await waitForFinal(urls.order, placed.body.order_id!);
     assert.equal(done.status, "CONFIRMED");
     assert.ok(done.reserved_at && done.notified_at && done.published_at);
     assert.equal(typeof done.placed_to_notified_ms, "number");
     assert.equal((await stock()).burger, stock0.burger - 2);
     const note1 = await stats(urls.notification);
     assert.equal(note1.sent, note0.sent + 1);
-    assert.equal((await http.get(`${urls.notification}/notifications/${placed.order_id}`)).status, 200);
+    assert.equal((await http.get(`${urls.notification}/notifications/${placed.body.order_id}`)).status, 200);
     assert.ok(note1.placed_to_notified_ms.n >= 1, "notification records placed → notified times");
   });
 
   test("the second seed's item map is accepted too", async () => {
     const placed = await placeOrder(urls.order, { user_id: "user1", items: { fries: 1, soda: 2 } });
-    assert.equal(placed.http_status, 202);
-    const done = await waitForFinal(urls.order, placed.order_id!);
+    assert.equal(placed.status, 202);
+    const done = await waitForFinal(urls.order, placed.body.order_id!);
     assert.equal(done.status, "CONFIRMED");
     assert.deepEqual(done.items, [{ sku: "fries", qty: 1 }, { sku: "soda", qty: 2 }]);
   });
@@ -96,15 +96,15 @@ describe("the workflow", () => {
     const before = await stock();
     const unknown = await placeOrder(urls.order, order([{ sku: "burger", qty: 1 }, { sku: "lobster", qty: 1 }]));
     const tooMany = await placeOrder(urls.order, order({ pizza: 6 }));
-    assert.deepEqual([unknown.http_status, tooMany.http_status], [202, 202], "accepted: stock is inventory's business");
-    const a = await waitForFinal(urls.order, unknown.order_id!);
-    const b = await waitForFinal(urls.order, tooMany.order_id!);
+    assert.deepEqual([unknown.status, tooMany.status], [202, 202], "accepted: stock is inventory's business");
+    const a = await waitForFinal(urls.order, unknown.body.order_id!);
+    const b = await waitForFinal(urls.order, tooMany.body.order_id!);
     assert.equal(a.status, "FAILED");
     assert.match(a.reason!, /unknown sku: lobster/);
     assert.equal(b.status, "FAILED");
     assert.match(b.reason!, /not enough stock: pizza/);
     assert.deepEqual(await stock(), before);
-    assert.equal((await http.get(`${urls.notification}/notifications/${unknown.order_id}`)).status, 404, "no confirmation for a failed order");
+    assert.equal((await http.get(`${urls.notification}/notifications/${unknown.body.order_id}`)).status, 404, "no confirmation for a failed order");
     await setStock(urls.inventory, { pizza: 1000 });
   });
 
@@ -161,10 +161,10 @@ describe("asynchronous: the caller does not wait for inventory", () => {
     await setInventoryDelay(urls.inventory, 2);
     try {
       const placed = await placeOrder(urls.order, order([{ sku: "salad", qty: 1 }]));
-      assert.equal(placed.http_status, 202);
-      assert.ok(placed.accept_ms < 1000, `202 after ${placed.accept_ms} ms`);
-      assert.equal((await getOrder(urls.order, placed.order_id!))?.status, "PLACED", "accepted, not yet reserved");
-      const done = await waitForFinal(urls.order, placed.order_id!, 10_000);
+      assert.equal(placed.status, 202);
+      assert.ok(placed.ms < 1000, `202 after ${placed.ms} ms`);
+      assert.equal((await getOrder(urls.order, placed.body.order_id!))?.status, "PLACED", "accepted, not yet reserved");
+      const done = await waitForFinal(urls.order, placed.body.order_id!, 10_000);
       assert.equal(done.status, "CONFIRMED");
       assert.ok(done.placed_to_notified_ms! >= 2000, `placed → notified ${done.placed_to_notified_ms} ms`);
     } finally {
@@ -249,14 +249,14 @@ describe("poison messages", () => {
     await waitUntil(async () => (await probe.queue(dlq)).messages === dlq0 + 1, `${dlq} to grow`, 10_000, 50);
     assert.ok((await stats(urls.order)).dead_lettered >= 1);
     const placed = await placeOrder(urls.order, order({ soda: 1 }));
-    assert.equal((await waitForFinal(urls.order, placed.order_id!)).status, "CONFIRMED");
+    assert.equal((await waitForFinal(urls.order, placed.body.order_id!)).status, "CONFIRMED");
   });
 });
 
 describe("restarts lose nothing", () => {
   test("stock and processed ids survive an inventory crash (kill -9) and restart", async () => {
     const placed = await placeOrder(urls.order, order({ fries: 4 }));
-    const done = await waitForFinal(urls.order, placed.order_id!);
+    const done = await waitForFinal(urls.order, placed.body.order_id!);
     assert.equal(done.status, "CONFIRMED");
     const [stock0, inv0] = [await stock(), await stats(urls.inventory)];
 
@@ -278,15 +278,15 @@ describe("restarts lose nothing", () => {
       await waitUntil(async () => (await stats(urls.order)).broker === "reconnecting", "the order service to notice", 10_000, 50);
       const placed = await Promise.all([1, 2, 3].map((i) => placeOrder(urls.order, order([{ sku: "burger", qty: i }]))));
       for (const p of placed) {
-        assert.equal(p.http_status, 202, "accepted: it is on disk");
-        assert.equal(p.published, false);
+        assert.equal(p.status, 202, "accepted: it is on disk");
+        assert.equal(p.body.published, false);
       }
       assert.equal((await stats(urls.order)).outbox_pending, 3);
       // Crash the order service with the orders only in its outbox.
       crashProcess("partB-order", home);
       await BROKERS.rabbitmq.up({ home });
       await restart("order");
-      for (const p of placed) assert.equal((await waitForFinal(urls.order, p.order_id!, 20_000)).status, "CONFIRMED");
+      for (const p of placed) assert.equal((await waitForFinal(urls.order, p.body.order_id!, 20_000)).status, "CONFIRMED");
       assert.equal((await stats(urls.order)).outbox_pending, 0);
     } finally {
       await BROKERS.rabbitmq.up({ home });
@@ -312,8 +312,8 @@ describe("restarts lose nothing", () => {
       assert.equal((await stats(url)).broker, "connected", url);
     }
     const placed = await placeOrder(urls.order, order({ salad: 1 }));
-    assert.equal(placed.published, true);
-    assert.equal((await waitForFinal(urls.order, placed.order_id!)).status, "CONFIRMED");
+    assert.equal(placed.body.published, true);
+    assert.equal((await waitForFinal(urls.order, placed.body.order_id!)).status, "CONFIRMED");
   });
 
   test("messages published while a consumer is stopped wait for it (durable queue), and are processed once it is back", async () => {
@@ -321,10 +321,10 @@ describe("restarts lose nothing", () => {
     try {
       await down("partB", { home, only: ["notification"] });
       const placed = await placeOrder(urls.order, order({ burger: 1 }));
-      await waitUntil(async () => (await getOrder(urls.order, placed.order_id!))?.status === "RESERVED", "the reservation", 10_000, 50);
+      await waitUntil(async () => (await getOrder(urls.order, placed.body.order_id!))?.status === "RESERVED", "the reservation", 10_000, 50);
       assert.equal((await fresh.queue(QUEUES.notification.name)).messages, 1, "the InventoryReserved waits for notification");
       await restart("notification");
-      assert.equal((await waitForFinal(urls.order, placed.order_id!)).status, "CONFIRMED");
+      assert.equal((await waitForFinal(urls.order, placed.body.order_id!)).status, "CONFIRMED");
     } finally {
       await fresh.close();
     }

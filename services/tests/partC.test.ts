@@ -21,7 +21,7 @@ import {
   healthOf,
   lagOf,
   loadTest,
-  partCEndpoints,
+  endpoints,
   produceOrder,
   runLagExperiment,
   triggerReplay,
@@ -50,7 +50,7 @@ before(async () => {
   home = env.LAB_HOME;
   restoreEnv = useEnv({ ...env, LAB_BROKER_MODE: "native", RESULTS_DIR: path.join(home, "results") });
   lab = { home, ports: await freePortsFor("partC"), env: { INVENTORY_FAIL_RATE: String(FAIL_RATE), FAIL_SEED: String(FAIL_SEED) } };
-  urls = partCEndpoints(await up("partC", lab));
+  urls = endpoints(await up("partC", lab));
   kafka = new Kafka({ clientId: "partC-test", brokers: [urls.kafka], logLevel: logLevel.NOTHING });
   admin = kafka.admin();
   await admin.connect();
@@ -101,6 +101,7 @@ describe("the services and their consumer groups", () => {
       assert.deepEqual((await http.get(`${url}/ready`)).data.status, "ready", `${url}/ready: up waits for it`);
     }
     assert.deepEqual((await healthOf(urls.inventory)).assigned, { orders: [0, 1, 2] });
+    assert.deepEqual((await healthOf(urls.producer)).policy, { produce_timeout_ms: 5000 }, "the producer declares its deadline per send");
     const { groups } = await admin.listGroups();
     for (const g of [GROUPS.inventory, GROUPS.analytics]) assert.ok(groups.some((x) => x.groupId === g), `${g} exists`);
   });
@@ -119,7 +120,8 @@ describe("the services and their consumer groups", () => {
     assert.ok(!Number.isNaN(Date.parse(e.createdAt)));
     // Same key, same partition: one order's events stay in order.
     const again = await produceOrder(urls.producer, { orderId: "o-123" });
-    assert.equal(again.partition, res.data.partition);
+    assert.equal(again.status, 200);
+    assert.equal(again.body.partition, res.data.partition);
     // Without a body at all (curl -X POST): a new order id and one burrito.
     const bare = await fetch(`${urls.producer}/produce`, { method: "POST" });
     assert.equal(bare.status, 200);
@@ -276,7 +278,8 @@ describe("restarts, duplicates and unreadable events", () => {
     assert.match(String(byKey.get("bad-2")?.headers?.reason), /OrderPlaced/);
     assert.equal(byKey.get("bad-1")?.value?.toString(), "this is not JSON", "the original bytes are kept");
     assert.equal(String(byKey.get("bad-1")?.headers?.["source-topic"]), TOPICS.orders);
-    assert.equal(good.status, "PRODUCED");
+    assert.equal(good.status, 200);
+    assert.equal(good.body.status, "PRODUCED");
   });
 
   // Found by the fault campaign: with Kafka down, POST /produce held the caller 16-24 s.

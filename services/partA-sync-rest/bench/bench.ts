@@ -14,7 +14,7 @@ import { answers, waitUntil } from "../../common/wait.js";
 import { fixedRateLoad, type FixedRateResult } from "../../harness/fixed-rate.js";
 import { CpuMeter, describeCpu, PeakMemory } from "../../harness/machine.js";
 import { postJson } from "../../harness/raw-http.js";
-import { orderPolicy, type OrderPolicy } from "../lab/latency.js";
+import { labImplementation, type OrderPolicy, type PartAImplementation } from "../lab/implementation.js";
 import { againstBaseline, memoryFigures, ratioOf, type BenchOptions, type BenchResult, type Figure } from "../../harness/bench-report.js";
 
 /**
@@ -37,14 +37,17 @@ export interface ChainUnderTest {
   stop: () => Promise<void>;
 }
 
-/** The lab's Part A, on free ports, in a private lab folder. */
-export async function startLabChain(home: string, nodeArgs?: string[]): Promise<ChainUnderTest> {
+/** The lab's Part A, on free ports, in a private lab folder, with its implementation handle. */
+export async function startLabChain(home: string, nodeArgs?: string[]): Promise<ChainUnderTest & { impl: PartAImplementation }> {
   const ports = { order: await freePort(), inventory: await freePort(), notification: await freePort() };
-  const part = await up("partA", { home, ports, nodeArgs });
+  const lab = { home, ports, nodeArgs };
+  const part = await up("partA", lab);
+  const impl = labImplementation(part, lab);
   return {
     name: "lab chain (Fastify + axios)",
-    orderUrl: part.services.order.url,
-    inventoryUrl: part.services.inventory.url,
+    impl,
+    orderUrl: impl.endpoints.order,
+    inventoryUrl: impl.endpoints.inventory,
     pids: Object.fromEntries(Object.values(part.services).map((s) => [s.name, s.pid])),
     stop: async () => void (await down("partA", { home })),
   };
@@ -71,6 +74,9 @@ export async function startBaselineChain(home: string): Promise<ChainUnderTest> 
   };
 }
 
+// The measured loops post through a raw node:http agent on one connection, not through the
+// implementation's placeOrder: its axios call would add its own CPU to every order measured, and
+// the baseline chain is measured the same way.
 const oneConnection = (chain: ChainUnderTest) => {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
   const send = async (i: number) => (await postJson(`${chain.orderUrl}/order`, { order: `bench #${i}` }, agent)).status === 200;
@@ -214,7 +220,7 @@ export async function benchPartA(opts: BenchOptions): Promise<BenchResult> {
   let lab: ChainMeasured;
   let policy: OrderPolicy;
   try {
-    policy = await orderPolicy(labChain.orderUrl);
+    policy = await labChain.impl.policy();
     lab = await measure(labChain);
     memory.sample(Object.fromEntries(Object.entries(labChain.pids).map(([role, pid]) => [role, { pid }])));
   } finally {

@@ -1,29 +1,27 @@
 // Part A under a slow and failing inventory, and under hostile input. The synchronous chain
 // cannot hide a bad dependency, but it can stay bounded: no order held past its deadline, no
 // reserve done twice by a retry, no pile-up of requests in flight.
-import axios from "axios";
 import { down, up, type RunningPart } from "../../harness/lifecycle.js";
 import { freePort } from "../../harness/ports.js";
 import { isAlive } from "../../harness/processes.js";
+import { labImplementation, type PartAImplementation } from "../lab/implementation.js";
 import { inject } from "../lab/latency.js";
 import { fuzzEndpoint, type FuzzResult } from "../../harness/fuzz.js";
 import { hostileBody, hostileQuery } from "../../harness/hostile.js";
 import { verdictOf, type ScenarioOptions, type ScenarioResult } from "../../harness/verdict.js";
 
-const http = axios.create({ validateStatus: () => true, timeout: 30_000 });
-const DEADLINE_MS = 6000;
-const MAX_IN_FLIGHT = 32;
+/** What the scenarios start the order service with; the invariants read the policy it then declares. */
+const ORDER_ENV = { MAX_IN_FLIGHT: "32", ORDER_DEADLINE_MS: "6000" };
 
-async function startPartA(opts: ScenarioOptions): Promise<RunningPart> {
+async function startPartA(opts: ScenarioOptions): Promise<{ running: RunningPart; impl: PartAImplementation }> {
   const ports = { order: await freePort(), inventory: await freePort(), notification: await freePort() };
-  return up("partA", { home: opts.home, ports, env: { FAIL_SEED: String(opts.seed), MAX_IN_FLIGHT: String(MAX_IN_FLIGHT), ORDER_DEADLINE_MS: String(DEADLINE_MS) } });
+  const lab = { home: opts.home, ports, env: { FAIL_SEED: String(opts.seed), ...ORDER_ENV } };
+  const running = await up("partA", lab);
+  return { running, impl: labImplementation(running, lab) };
 }
 
-const healthOf = async (url: string) => (await http.get(`${url}/health`)).data;
-
 export async function slowAndFailingDependency(opts: ScenarioOptions): Promise<ScenarioResult> {
-  const part = await startPartA(opts);
-  const { order, inventory } = part.services;
+  const { impl } = await startPartA(opts);
   const delays = opts.quick ? [0, 4] : [0, 0.5, 2, 4];
   const failRates = opts.quick ? [0, 1] : [0, 0.5, 1];
   const concurrency = opts.quick ? 8 : 24;
@@ -31,19 +29,15 @@ export async function slowAndFailingDependency(opts: ScenarioOptions): Promise<S
   const finalStates: Record<string, number> = {};
   let sent = 0, acknowledged = 0, lost = 0, maxMs = 0;
   try {
+    const policy = await impl.policy();
     const grid = delays.flatMap((d) => failRates.map((f) => ({ d, f, c: concurrency })));
-    grid.push({ d: 1, f: 0, c: MAX_IN_FLIGHT * 2 }); // a burst past the in-flight limit
+    grid.push({ d: 1, f: 0, c: policy.max_in_flight * 2 }); // a burst past the in-flight limit
     for (const { d, f, c } of grid) {
-      await inject(inventory.url, d, f);
+      await inject(impl, d, f);
       const results = await Promise.all(
         Array.from({ length: c }, async (_, i) => {
-          const t0 = performance.now();
-          try {
-            const res = await http.post(`${order.url}/order`, { order: `fault #${i}` });
-            return { status: String(res.status), state: stateOf(res.status, res.data), ms: performance.now() - t0 };
-          } catch {
-            return { status: "no answer", state: "LOST", ms: performance.now() - t0 };
-          }
+          const r = await impl.placeOrder({ order: `fault #${i}` });
+          return r.status === 0 ? { status: "no answer", state: "LOST", ms: r.ms } : { status: String(r.status), state: stateOf(r.status, r.body), ms: r.ms };
         }),
       );
       const statuses: Record<string, number> = {};
@@ -59,8 +53,8 @@ export async function slowAndFailingDependency(opts: ScenarioOptions): Promise<S
       cells.push({ delay_s: d, fail_rate: f, concurrency: c, statuses, max_ms: Math.round(cellMax) });
       opts.log(`delay ${d} s, fail-rate ${f}, ${c} concurrent: ${JSON.stringify(statuses)}, slowest ${(cellMax / 1000).toFixed(2)} s`);
     }
-    await inject(inventory.url, 0, 0);
-    const [orderHealth, inventoryHealth] = [await healthOf(order.url), await healthOf(inventory.url)];
+    await inject(impl, 0, 0);
+    const [orderHealth, inventoryHealth] = [(await impl.health("order")).body, (await impl.health("inventory")).body];
     return verdictOf({
       scenario: "A-slow-failing-dependency",
       part: "A",
@@ -71,9 +65,9 @@ export async function slowAndFailingDependency(opts: ScenarioOptions): Promise<S
       lost,
       duplicated_effects: inventoryHealth.orders_reserved_twice,
       invariants: [
-        { name: `no order held past the ${DEADLINE_MS / 1000} s deadline (+0.5 s)`, holds: maxMs <= DEADLINE_MS + 500, observed: `slowest answer ${(maxMs / 1000).toFixed(2)} s` },
+        { name: `no order held past the ${policy.deadline_ms / 1000} s deadline (+0.5 s)`, holds: maxMs <= policy.deadline_ms + 500, observed: `slowest answer ${(maxMs / 1000).toFixed(2)} s` },
         { name: "retries never reserve an order twice", holds: inventoryHealth.orders_reserved_twice === 0, observed: `${inventoryHealth.reservations} reservations, ${inventoryHealth.orders_reserved_twice} orders reserved twice` },
-        { name: `in-flight orders stay ≤ ${MAX_IN_FLIGHT}`, holds: orderHealth.max_in_flight_seen <= MAX_IN_FLIGHT, observed: `max in flight ${orderHealth.max_in_flight_seen}, ${orderHealth.refused} refused with 503` },
+        { name: `in-flight orders stay ≤ ${policy.max_in_flight}`, holds: orderHealth.max_in_flight_seen <= policy.max_in_flight, observed: `max in flight ${orderHealth.max_in_flight_seen}, ${orderHealth.refused} refused with 503` },
         { name: "every request got an answer", holds: lost === 0, observed: `${lost} without an answer` },
       ],
       details: { cells },
@@ -87,15 +81,15 @@ const stateOf = (status: number, body: any): string =>
   status === 200 ? "CONFIRMED" : status === 503 ? "REFUSED" : body?.status === "RESERVED" ? "RESERVED-UNNOTIFIED" : "FAILED";
 
 export async function badInput(opts: ScenarioOptions): Promise<ScenarioResult> {
-  const part = await startPartA(opts);
-  const { order, inventory, notification } = part.services;
+  const { running, impl } = await startPartA(opts);
+  const { order, inventory, notification } = impl.endpoints;
   const runs = opts.quick ? 60 : 500;
   const targets = [
-    { name: "POST /order", method: "POST" as const, url: `${order.url}/order`, input: hostileBody(["order"]) },
-    { name: "POST /reserve", method: "POST" as const, url: `${inventory.url}/reserve`, input: hostileBody(["order_id", "order"]) },
-    { name: "POST /send", method: "POST" as const, url: `${notification.url}/send`, input: hostileBody(["order_id", "reservation_id"]) },
-    { name: "GET /set-delay-time", method: "GET" as const, url: `${inventory.url}/set-delay-time`, input: hostileQuery("delay-time") },
-    { name: "GET /set-fail-rate", method: "GET" as const, url: `${inventory.url}/set-fail-rate`, input: hostileQuery("fail-rate") },
+    { name: "POST /order", method: "POST" as const, url: `${order}/order`, input: hostileBody(["order"]) },
+    { name: "POST /reserve", method: "POST" as const, url: `${inventory}/reserve`, input: hostileBody(["order_id", "order"]) },
+    { name: "POST /send", method: "POST" as const, url: `${notification}/send`, input: hostileBody(["order_id", "reservation_id"]) },
+    { name: "GET /set-delay-time", method: "GET" as const, url: `${inventory}/set-delay-time`, input: hostileQuery("delay-time") },
+    { name: "GET /set-fail-rate", method: "GET" as const, url: `${inventory}/set-fail-rate`, input: hostileQuery("fail-rate") },
   ];
   try {
     const results: FuzzResult[] = [];
@@ -103,10 +97,10 @@ export async function badInput(opts: ScenarioOptions): Promise<ScenarioResult> {
       const r = await fuzzEndpoint(t, runs, opts.seed);
       results.push(r);
       opts.log(`${t.name}: ${r.requests} hostile requests → ${JSON.stringify(r.by_status)}`);
-      await inject(inventory.url, 0, 0); // the set-* fuzzing may have left a valid delay behind
+      await inject(impl, 0, 0); // the set-* fuzzing may have left a valid delay behind
     }
-    const good = await http.post(`${order.url}/order`, { order: "a good one after the storm" });
-    const alive = Object.values(part.services).every((s) => isAlive(s.pid));
+    const good = await impl.placeOrder({ order: "a good one after the storm" });
+    const alive = Object.values(running.services).every((s) => isAlive(s.pid));
     const sent = results.reduce((n, r) => n + r.requests, 0);
     const failures = results.flatMap((r) => r.failures.map((f) => ({ target: r.target, ...f })));
     return verdictOf({

@@ -15,14 +15,12 @@ import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import axios from "axios";
-import { up, down, type LabOptions } from "../../harness/lifecycle.js";
-import { portsFor } from "../../harness/parts.js";
+import { up, down, openPart, type LabOptions } from "../../harness/lifecycle.js";
 import { specBase, writeSvg, type TopLevelSpec } from "../../harness/plots.js";
 import { labHome, resultsDir, writeJsonResult } from "../../common/paths.js";
 import { freePort } from "../../harness/ports.js";
 import { summarize } from "../../harness/stats.js";
 import { markdownTable, toCsv, type Row } from "../../common/table.js";
-import { answers } from "../../common/wait.js";
 import { postJson } from "../../harness/raw-http.js";
 import { CountingAgent, formatResolve, mappedLookup, type ResolveMap } from "../connections.js";
 
@@ -169,13 +167,16 @@ export interface ConnectionsOptions extends LabOptions {
 export async function runConnectionsExperiment(opts: ConnectionsOptions): Promise<ConnectionsResult> {
   const stallMs = opts.stallMs ?? 1000;
   const modes = opts.modes ?? CONNECTION_MODES;
-  const ports = portsFor("partA", opts.ports);
-  const alreadyUp = await answers(`http://127.0.0.1:${ports.order}/health`);
   const home = opts.home ?? labHome();
-  await up("partA", opts);
+  // The lab's own Part A (the one rule: what this opens, it stops); its inventory and notification serve every mode.
+  const part = await openPart("partA", opts);
+  const ports = Object.fromEntries(Object.values(part.running.services).map((s) => [s.name, s.port]));
   const orderPorts: Partial<Record<ConnectionMode, number>> = {};
   for (const mode of modes) orderPorts[mode] = await freePort();
-  const listener = await startSilentListener(UNANSWERED_ADDRESS, [...Object.values(orderPorts), ports.inventory, ports.notification]);
+  const listener = await startSilentListener(UNANSWERED_ADDRESS, [...Object.values(orderPorts), ports.inventory, ports.notification]).catch(async (err: unknown) => {
+    await part.close();
+    throw err;
+  });
   const homes = Object.fromEntries(modes.map((m) => [m, path.join(home, "connections", m)])) as Record<ConnectionMode, string>;
   const rows: ConnectionRow[] = [];
   const perOrder: Partial<Record<ConnectionMode, number>> = {};
@@ -228,7 +229,7 @@ export async function runConnectionsExperiment(opts: ConnectionsOptions): Promis
   } finally {
     listener.kill();
     for (const mode of modes) await down("partA", { home: homes[mode], only: ["order"] });
-    if (!alreadyUp) await down("partA", { home: opts.home });
+    await part.close();
   }
   const hops = summarizeHops(rows);
   const checks = checkConnections(rows, hops, stallMs, perOrder, connectUs);

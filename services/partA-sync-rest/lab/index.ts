@@ -1,4 +1,6 @@
-// Part A in the lab library: the latency experiment (baseline, a slow, a failing and a silent
-// inventory) for scripts, notebooks and tests.
+// Part A in the lab library: the implementation under test, the latency experiment (baseline, a
+// slow, a failing and a silent inventory) and the connections experiment, for scripts, notebooks
+// and tests.
+export * from "./implementation.js";
 export * from "./latency.js";
 export * from "./connections.js";

@@ -1,6 +1,5 @@
 // Part A's experiment: N sequential orders per scenario through the synchronous chain, timed by
 // the client, as in the seed's latency test — then a table, plots and a checker's verdict.
-import axios from "axios";
 import type { CallPolicy } from "../../common/http.js";
 import { usePart, type LabOptions } from "../../harness/lifecycle.js";
 import { checksRows, type Check as HarnessCheck } from "../../harness/check.js";
@@ -9,6 +8,7 @@ import { ResultFiles } from "../../harness/results.js";
 import { resultsDir } from "../../common/paths.js";
 import { summarize, type LatencySummary } from "../../harness/stats.js";
 import { markdownTable, toCsv, type Row } from "../../common/table.js";
+import { labImplementation, type OrderPolicy, type PartAImplementation } from "./implementation.js";
 
 export type ScenarioName = "baseline" | "delay_2s" | "failure" | "timeout";
 
@@ -18,24 +18,6 @@ export interface Scenario {
   expect: string;
   delaySeconds: number;
   failRate: number;
-}
-
-/** What the order service declares about itself in GET /health: the checks compare against this. */
-export interface OrderPolicy {
-  reserve: CallPolicy;
-  notify: CallPolicy;
-  deadline_ms: number;
-  max_in_flight: number;
-  /** How it connects to inventory and notification (keep-alive, the lab's resolver). */
-  connections?: { keep_alive: boolean; resolve: Record<string, string[]>; connect_attempt_timeout_ms: number };
-}
-
-/** The policy of the running order service, read from its /health — never a copy of its defaults. */
-export async function orderPolicy(orderUrl: string): Promise<OrderPolicy> {
-  const res = await http.get(`${orderUrl}/health`);
-  const policy = res.data?.policy as OrderPolicy | undefined;
-  if (res.status !== 200 || !policy?.reserve || !policy?.notify) throw new Error(`${orderUrl}/health did not publish the order service's policy (HTTP ${res.status})`);
-  return policy;
 }
 
 export const SCENARIO_NAMES: ScenarioName[] = ["baseline", "delay_2s", "failure", "timeout"];
@@ -103,48 +85,39 @@ export interface LatencyResult {
   checks: Check[];
 }
 
-const http = axios.create({ validateStatus: () => true, timeout: 60_000 });
-
-/** Set the inventory's injected delay and failure rate through its own endpoints. */
-export async function inject(inventoryUrl: string, delaySeconds: number, failRate: number): Promise<void> {
-  await http.get(`${inventoryUrl}/set-delay-time`, { params: { "delay-time": delaySeconds } });
-  await http.get(`${inventoryUrl}/set-fail-rate`, { params: { "fail-rate": failRate } });
+/** Set the inventory's injected delay and failure rate through the implementation. */
+export async function inject(impl: PartAImplementation, delaySeconds: number, failRate: number): Promise<void> {
+  await impl.faults.inventoryDelay(delaySeconds);
+  await impl.faults.inventoryFailRate(failRate);
 }
 
 /** One order, timed from the client's side: what the user waits for. */
-export async function timeOrder(orderUrl: string, label: string): Promise<Omit<RequestRow, "scenario" | "request">> {
-  const started = performance.now();
-  const res = await http.post(`${orderUrl}/order`, { order: label });
-  const latency_ms = Math.round((performance.now() - started) * 10) / 10;
-  const t = res.data?.timings ?? {};
+export async function timeOrder(impl: PartAImplementation, label: string): Promise<Omit<RequestRow, "scenario" | "request">> {
+  const r = await impl.placeOrder({ order: label });
+  const t = r.body?.timings ?? {};
   return {
-    latency_ms,
-    http_status: res.status,
-    ok: res.status === 200,
-    error: res.data?.error ?? "",
-    order_id: res.data?.order_id ?? "",
+    latency_ms: Math.round(r.ms * 10) / 10,
+    http_status: r.status,
+    ok: r.status === 200,
+    error: r.body?.error ?? "",
+    order_id: r.body?.order_id ?? "",
     reserve_ms: t.reserve_ms,
     notify_ms: t.notify_ms,
     reserve_attempts: t.reserve_attempts,
   };
 }
 
-export async function runScenario(
-  urls: { order: string; inventory: string },
-  scenario: Scenario,
-  requests: number,
-  onRequest: (row: RequestRow) => void = () => {},
-): Promise<RequestRow[]> {
-  await inject(urls.inventory, scenario.delaySeconds, scenario.failRate);
+export async function runScenario(impl: PartAImplementation, scenario: Scenario, requests: number, onRequest: (row: RequestRow) => void = () => {}): Promise<RequestRow[]> {
+  await inject(impl, scenario.delaySeconds, scenario.failRate);
   const rows: RequestRow[] = [];
   try {
     for (let i = 1; i <= requests; i++) {
-      const row: RequestRow = { scenario: scenario.name, request: i, ...(await timeOrder(urls.order, `test #${i}`)) };
+      const row: RequestRow = { scenario: scenario.name, request: i, ...(await timeOrder(impl, `test #${i}`)) };
       rows.push(row);
       onRequest(row);
     }
   } finally {
-    await inject(urls.inventory, 0, 0);
+    await inject(impl, 0, 0);
   }
   return rows;
 }
@@ -211,13 +184,13 @@ export interface LatencyOptions extends LabOptions {
  */
 export async function runLatencyExperiment(opts: LatencyOptions): Promise<LatencyResult> {
   return usePart("partA", opts, async (running) => {
-    const urls = { order: running.services.order.url, inventory: running.services.inventory.url };
-    const policy = await orderPolicy(urls.order);
+    const impl = labImplementation(running, opts);
+    const policy = await impl.policy();
     const scenarios = scenariosFor(policy).filter((s) => !opts.scenarios || opts.scenarios.includes(s.name));
     const rows: RequestRow[] = [];
     for (const scenario of scenarios) {
       opts.onScenario?.(scenario);
-      rows.push(...(await runScenario(urls, scenario, opts.requests, (row) => opts.onRequest?.(row, scenario))));
+      rows.push(...(await runScenario(impl, scenario, opts.requests, (row) => opts.onRequest?.(row, scenario))));
     }
     const summaries = summarizeScenarios(rows);
     return { requests: opts.requests, policy, rows, summaries, checks: checkScenarios(rows, summaries, policy) };

@@ -9,9 +9,9 @@ import amqp from "amqplib";
 import { orderPlacedFor } from "../events.js";
 import { QUEUES } from "../topology.js";
 import { openPart, type RunningPart } from "../../harness/lifecycle.js";
-import { BrokerProbe, getOrder, orderCounts, partBEndpoints, serviceStats, setStock, type OrderRecord, type PartBEndpoints } from "../lab/client.js";
+import type { OrderRecord } from "../lab/client.js";
 import { experimentOrder } from "../lab/backlog.js";
-import { stopInventory } from "../lab/outage.js";
+import { labImplementation, type PartBImplementation } from "../lab/implementation.js";
 import { freePortsFor } from "../../harness/ports.js";
 import { sleep, waitUntil } from "../../common/wait.js";
 import { fixedRateLoad, type FixedRateResult } from "../../harness/fixed-rate.js";
@@ -51,9 +51,10 @@ export async function benchPartB(opts: BenchOptions): Promise<BenchResult> {
   const part = await openPart("partB", lab);
   try {
     running = part.running;
-    const urls = partBEndpoints(running);
+    const impl = labImplementation(running, lab);
+    const urls = impl.endpoints;
     // Enough stock that every order is reserved and notified: the whole workflow, every time.
-    await setStock(urls.inventory, { burger: 1e9, fries: 1e9, pizza: 1e9, soda: 1e9, salad: 1e9 });
+    await impl.faults.stock({ burger: 1e9, fries: 1e9, pizza: 1e9, soda: 1e9, salad: 1e9 });
     const rabbitmq = await brokerVersion(urls.amqp);
     const brokerPid = running.brokers.find((b) => b.id === "rabbitmq")?.pid;
     const broker: Record<string, { pid: number; group: boolean }> = brokerPid ? { rabbitmq: { pid: brokerPid, group: true } } : {};
@@ -61,9 +62,9 @@ export async function benchPartB(opts: BenchOptions): Promise<BenchResult> {
 
     opts.log(`warm-up: ${size.warmup} orders`);
     const warm = await placeOrders(urls.order, 0, size.warmup, CONNECTIONS);
-    await waitAllFinal(urls.order, warm.ids.length);
+    await waitAllFinal(impl, warm.ids.length);
     // The real OrderPlaced of a real order, byte for byte as the order service publishes it.
-    const sample = (await getOrder(urls.order, warm.ids[0]))!;
+    const sample = (await impl.order(warm.ids[0]))!;
     const messageBytes = Buffer.byteLength(JSON.stringify(orderPlacedFor(sample)));
 
     opts.log(`baseline: raw amqplib, ${size.raw} messages of ${messageBytes} B, confirmed publish + one acking consumer`);
@@ -80,13 +81,13 @@ export async function benchPartB(opts: BenchOptions): Promise<BenchResult> {
 
     opts.log(`sustained: ${size.sustained} orders from ${CONNECTIONS} connections, POST /order → user notified`);
     cpu = new CpuMeter({ ...pids(running.services), ...broker }).start();
-    const sustained = { ...(await sustainedThroughput(urls, size.warmup, size.sustained)), cpu_ms_per_order: {} as Record<string, number> };
+    const sustained = { ...(await sustainedThroughput(impl, size.warmup, size.sustained)), cpu_ms_per_order: {} as Record<string, number> };
     sustained.cpu_ms_per_order = cpu.perUnit(sustained.orders);
     opts.log(`  ${sustained.orders_per_s} orders/s end to end (POSTs accepted at ${sustained.accepted_per_s}/s; CPU per order: ${describeCpu(sustained.cpu_ms_per_order)})`);
 
     const rate = Math.max(10, Math.round(sustained.orders_per_s / 2));
     opts.log(`202 latency: ${rate} orders/s (half the sustained rate) for ${size.latencySeconds} s on a fixed schedule`);
-    const accept = await acceptLatency(urls, rate, rate * size.latencySeconds);
+    const accept = await acceptLatency(impl, rate, rate * size.latencySeconds);
     opts.log(`  p50 ${accept.p50_ms} ms, p99 ${accept.p99_ms} ms, max ${accept.max_ms} ms, errors ${accept.errors}`);
     opts.log(`reference: a bare confirmed publish of ${messageBytes} B at the same rate, one consumer acking`);
     const confirm = await rawConfirmLatency({ amqpUrl: urls.amqp, rate, messages: rate * size.latencySeconds, size: messageBytes });
@@ -97,7 +98,7 @@ export async function benchPartB(opts: BenchOptions): Promise<BenchResult> {
     opts.log(`  ${rawBacklog.drain_per_s} msgs/s`);
 
     opts.log(`backlog: inventory stopped, ${size.backlog} orders placed at ${rate}/s, inventory started again`);
-    const backlog = await backlogDrain(running, urls, lab, size.backlog, rate, () => memory.sample(running!.services));
+    const backlog = await backlogDrain(running, impl, size.backlog, rate, () => memory.sample(running!.services));
     const alone = backlog.accept_while_inventory_down;
     opts.log(`  202 while inventory was down: p50 ${alone.p50_ms} ms, p99 ${alone.p99_ms} ms`);
     opts.log(`  ${backlog.backlog} messages drained in ${backlog.seconds} s: ${backlog.drain_per_s} orders/s`);
@@ -191,6 +192,9 @@ async function brokerVersion(amqpUrl: string): Promise<string> {
 
 // ---- Placing orders ----
 
+// The measured loops post through raw node:http agents, not through the implementation's
+// placeOrder: its axios call would add its own CPU per order to what is measured.
+
 /** POST `count` orders from `connections` clients, each sending the next as soon as its last was answered. */
 async function placeOrders(orderUrl: string, first: number, count: number, connections: number): Promise<{ ids: string[]; not_accepted: number; seconds: number }> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: connections });
@@ -210,21 +214,20 @@ async function placeOrders(orderUrl: string, first: number, count: number, conne
   return { ids, not_accepted: notAccepted, seconds: (performance.now() - started) / 1000 };
 }
 
-const finalCount = async (orderUrl: string) => {
-  const c = await orderCounts(orderUrl);
+const finalCount = async (impl: PartBImplementation) => {
+  const c = await impl.orderCounts();
   return c.by_status.CONFIRMED + c.by_status.FAILED;
 };
 
 /** Wait until `expected` orders in all are CONFIRMED or FAILED. */
-async function waitAllFinal(orderUrl: string, expected: number, timeoutMs = 300_000): Promise<void> {
+async function waitAllFinal(impl: PartBImplementation, expected: number, timeoutMs = 300_000): Promise<void> {
   let seen = 0;
-  await waitUntil(async () => (seen = await finalCount(orderUrl)) >= expected, `${expected} orders to be CONFIRMED or FAILED (seen ${seen})`, timeoutMs, 200);
+  await waitUntil(async () => (seen = await finalCount(impl)) >= expected, `${expected} orders to be CONFIRMED or FAILED (seen ${seen})`, timeoutMs, 200);
 }
 
 /** These orders, as the order service has them now. */
-async function ordersById(orderUrl: string, ids: string[]): Promise<OrderRecord[]> {
-  const res = await fetch(`${orderUrl}/orders?limit=100000`);
-  const { orders } = (await res.json()) as { orders: OrderRecord[] };
+async function ordersById(impl: PartBImplementation, ids: string[]): Promise<OrderRecord[]> {
+  const orders = await impl.recentOrders(100_000);
   const wanted = new Set(ids);
   return orders.filter((o) => wanted.has(o.order_id));
 }
@@ -247,12 +250,12 @@ export interface SustainedResult {
  * last of them is notified (its `notified_at`, stamped by the notification service). Work that
  * is still queued when the POSTs end is counted, so this is what the whole chain sustains.
  */
-async function sustainedThroughput(urls: PartBEndpoints, first: number, count: number): Promise<SustainedResult> {
-  const final0 = await finalCount(urls.order);
+async function sustainedThroughput(impl: PartBImplementation, first: number, count: number): Promise<SustainedResult> {
+  const final0 = await finalCount(impl);
   const t0 = Date.now();
-  const placed = await placeOrders(urls.order, first, count, CONNECTIONS);
-  await waitAllFinal(urls.order, final0 + placed.ids.length);
-  const records = await ordersById(urls.order, placed.ids);
+  const placed = await placeOrders(impl.endpoints.order, first, count, CONNECTIONS);
+  await waitAllFinal(impl, final0 + placed.ids.length);
+  const records = await ordersById(impl, placed.ids);
   const recorder = new LatencyRecorder();
   let last = t0;
   for (const r of records) {
@@ -272,10 +275,10 @@ async function sustainedThroughput(urls: PartBEndpoints, first: number, count: n
 }
 
 /** The 202's latency at a fixed rate, from each order's intended start (coordinated omission corrected). */
-async function acceptLatency(urls: PartBEndpoints, rate: number, count: number): Promise<FixedRateResult> {
-  const final0 = await finalCount(urls.order);
-  const { result, accepted } = await ordersAtRate(urls.order, rate, count, "u-bench-latency");
-  await waitAllFinal(urls.order, final0 + accepted); // the next measurement starts from a quiet system
+async function acceptLatency(impl: PartBImplementation, rate: number, count: number): Promise<FixedRateResult> {
+  const final0 = await finalCount(impl);
+  const { result, accepted } = await ordersAtRate(impl.endpoints.order, rate, count, "u-bench-latency");
+  await waitAllFinal(impl, final0 + accepted); // the next measurement starts from a quiet system
   return result;
 }
 
@@ -317,21 +320,20 @@ export interface DrainResult {
  */
 async function backlogDrain(
   running: RunningPart,
-  urls: PartBEndpoints,
-  lab: { home: string; ports: Record<string, number>; nodeArgs?: string[] },
+  impl: PartBImplementation,
   count: number,
   rate: number,
   beforeStop: () => void,
 ): Promise<DrainResult> {
-  const probe = await BrokerProbe.open(urls.amqp);
+  const probe = await impl.broker();
   try {
-    const processed0 = (await serviceStats(urls.inventory)).processed_total as number;
-    const final0 = await finalCount(urls.order);
+    const processed0 = (await impl.stats("inventory")).processed_total as number;
+    const final0 = await finalCount(impl);
     beforeStop(); // its peak memory goes with the process
-    const outage = await stopInventory(running, lab);
+    const outage = await impl.stopConsumer();
 
     // The backlog arrives at the 202 benchmark's rate: the same measurement with no consumer working.
-    const fill = await ordersAtRate(urls.order, rate, count, "u-bench-backlog");
+    const fill = await ordersAtRate(impl.endpoints.order, rate, count, "u-bench-backlog");
     await waitUntil(async () => (await probe.queue(QUEUES.orderPlaced.name)).messages >= fill.accepted, "the backlog to be in order.placed.q", 30_000, 50);
 
     const samples: { t: number; messages: number; consumers: number }[] = [];
@@ -350,7 +352,7 @@ async function backlogDrain(
       await outage.end();
       restarted = running;
       await waitUntil(async () => samples.some((s) => s.consumers > 0 && s.messages === 0), "order.placed.q to be empty", 300_000, 5);
-      await waitUntil(async () => ((await serviceStats(urls.inventory)).processed_total as number) >= processed0 + fill.accepted, "inventory to process the backlog", 60_000, 10);
+      await waitUntil(async () => ((await impl.stats("inventory")).processed_total as number) >= processed0 + fill.accepted, "inventory to process the backlog", 60_000, 10);
       done = performance.now();
     } finally {
       sampling = false;
@@ -359,7 +361,7 @@ async function backlogDrain(
     const firstConsuming = samples.findIndex((s) => s.consumers > 0);
     const from = samples[Math.max(0, firstConsuming - 1)];
     const seconds = (done - from.t) / 1000;
-    await waitAllFinal(urls.order, final0 + fill.accepted);
+    await waitAllFinal(impl, final0 + fill.accepted);
     return {
       backlog: from.messages,
       seconds: round2(seconds),

@@ -5,7 +5,7 @@
 // consumer stops, and a good order placed afterwards is confirmed.
 import fs from "node:fs";
 import fc from "fast-check";
-import { BrokerProbe, orderCounts, partBEndpoints, placeOrder, serviceStats, setInventoryDelay, setStock, waitForFinal } from "../lab/client.js";
+import { labImplementation } from "../lab/implementation.js";
 import { sleep, waitUntil } from "../../common/wait.js";
 import { decodeInventoryEvent, decodeOrderPlaced, decodeStatusEvent } from "../events.js";
 import { INITIAL_STOCK } from "../reserve.js";
@@ -79,10 +79,12 @@ export async function badInput(opts: ScenarioOptions): Promise<ScenarioResult> {
   const runs = opts.quick ? 40 : 300;
   const perRoute = opts.quick ? 30 : 200;
   const stack = await openStack("partB", opts, "B-bad-input");
-  const urls = partBEndpoints(stack.running);
+  const impl = labImplementation(stack.running, stack.lab);
+  const urls = impl.endpoints;
+  // The services' own log files: the lab's processes say there why they rejected a message.
   const s = stack.running.services;
   const logFrom = Object.fromEntries(Object.entries(s).map(([n, svc]) => [n, fs.statSync(svc.log).size]));
-  const probe = await BrokerProbe.open(urls.amqp);
+  const probe = await impl.broker();
   try {
     // 1. HTTP: every endpoint of the three services.
     // Hostile bodies, and bodies of the right shape with hostile contents (accepted, then FAILED by inventory).
@@ -99,7 +101,7 @@ export async function badInput(opts: ScenarioOptions): Promise<ScenarioResult> {
       { name: "notification GET /notifications/:id", method: "GET", url: `${urls.notification}/notifications`, input: hostilePathSegment, inPath: true },
       ...Object.entries(s).map(([n, svc]): FuzzTarget => ({ name: `${n} GET /<anything>`, method: "GET", url: svc.url, input: hostilePathSegment, inPath: true })),
     ];
-    const beforeHttp = await serviceStats(urls.inventory);
+    const beforeHttp = await impl.stats("inventory");
     const http: FuzzResult[] = [];
     for (const t of targets) {
       const r = await fuzzEndpoint(t, runs, opts.seed);
@@ -107,11 +109,11 @@ export async function badInput(opts: ScenarioOptions): Promise<ScenarioResult> {
       opts.log(`${t.name}: ${r.requests} hostile requests → ${JSON.stringify(r.by_status)}`);
     }
     // The fuzzing may have set a valid delay or stock level: back to a working inventory.
-    await setInventoryDelay(urls.inventory, 0);
-    await setStock(urls.inventory, { ...INITIAL_STOCK, burger: 1000 });
+    await impl.faults.inventoryDelay(0);
+    await impl.faults.stock({ ...INITIAL_STOCK, burger: 1000 });
 
     // 2. Messages: generated bodies on every route, with and without a message id.
-    const before = Object.fromEntries(await Promise.all((Object.keys(READER_QUEUE) as Reader[]).map(async (r) => [r, await serviceStats(s[r].url)] as const)));
+    const before = Object.fromEntries(await Promise.all((Object.keys(READER_QUEUE) as Reader[]).map(async (r) => [r, await impl.stats(r)] as const)));
     const dlq0 = Object.fromEntries(await Promise.all((Object.keys(READER_QUEUE) as Reader[]).map(async (r) => [r, (await probe.queue(READER_QUEUE[r].deadLetter.queue)).messages] as const)));
     const expected: Record<Reader, { received: number; deadLetters: number; ids: Set<string> }> = {
       inventory: { received: 0, deadLetters: 0, ids: new Set() },
@@ -136,7 +138,7 @@ export async function badInput(opts: ScenarioOptions): Promise<ScenarioResult> {
     }
     opts.log(`${published} hostile messages published on ${ROUTES.length} routes`);
     const received = async (r: Reader) => {
-      const st = await serviceStats(s[r].url);
+      const st = await impl.stats(r);
       return r === "order" ? st.status_events + st.dead_lettered - before.order.status_events - before.order.dead_lettered : st.received - before[r].received;
     };
     await waitUntil(async () => {
@@ -146,13 +148,13 @@ export async function badInput(opts: ScenarioOptions): Promise<ScenarioResult> {
     await sleep(500);
 
     // 3. The next good order, end to end.
-    const good = await placeOrder(urls.order, { user_id: "u-after-the-storm", restaurant_id: "r-faults", items: [{ sku: "burger", qty: 1 }] });
-    const goodFinal = good.order_id ? await waitForFinal(urls.order, good.order_id, 30_000).catch(() => undefined) : undefined;
+    const good = await impl.placeOrder({ user_id: "u-after-the-storm", restaurant_id: "r-faults", items: [{ sku: "burger", qty: 1 }] });
+    const goodFinal = good.body?.order_id ? await impl.waitForFinal(good.body.order_id, 30_000).catch(() => undefined) : undefined;
 
     // Every order accepted over HTTP went all the way: none left PLACED because a reader refused its event.
     let open = { PLACED: 0, RESERVED: 0 };
     await waitUntil(async () => {
-      open = (await orderCounts(urls.order)).by_status;
+      open = (await impl.orderCounts()).by_status;
       return open.PLACED + open.RESERVED === 0;
     }, "every accepted order to be final", 30_000, 200).catch(() => {});
     const refusedDownstream = before.inventory.dead_lettered - beforeHttp.dead_lettered;
@@ -160,7 +162,7 @@ export async function badInput(opts: ScenarioOptions): Promise<ScenarioResult> {
     // Checks: per consumer, dead letters counted, queued, and each with its reason in the log.
     const perReader = await Promise.all(
       (Object.keys(expected) as Reader[]).map(async (r) => {
-        const st = await serviceStats(s[r].url);
+        const st = await impl.stats(r);
         const dl = st.dead_lettered - before[r].dead_lettered;
         const dlq = (await probe.queue(READER_QUEUE[r].deadLetter.queue)).messages - dlq0[r];
         const lines = logSince(s[r].log, logFrom[r]);
@@ -195,7 +197,7 @@ export async function badInput(opts: ScenarioOptions): Promise<ScenarioResult> {
         observed: perReader.map((p) => `${p.reader}: ${p.threw} thrown, ${p.consumers} consumer(s)`).join("; "),
       },
       { name: "every service still runs", holds: alive, observed: alive ? "all alive" : "a service died" },
-      { name: "the next good order is confirmed", holds: goodFinal?.status === "CONFIRMED", observed: `HTTP ${good.http_status}, ${goodFinal?.status ?? "not final"}` },
+      { name: "the next good order is confirmed", holds: goodFinal?.status === "CONFIRMED", observed: `HTTP ${good.status}, ${goodFinal?.status ?? "not final"}` },
     ];
     const lost = perReader.reduce((n, p) => n + Math.max(0, p.expected.received - p.got), 0);
     const statuses: Record<string, number> = {};

@@ -3,7 +3,9 @@
 // ids inventory processed and how many users were notified. "Exactly once" is these numbers
 // equal to a single delivery of each order; anything above is a duplicated effect.
 import fc from "fast-check";
-import { getOrders, placeOrder, serviceStats, setStock, type OrderRecord, type PartBEndpoints, type PlacedOrder } from "../lab/client.js";
+import type { Answer } from "../../harness/implementation.js";
+import type { OrderRecord, PlaceOrderBody } from "../lab/client.js";
+import type { PartBImplementation } from "../lab/implementation.js";
 import { sleep } from "../../common/wait.js";
 import type { Invariant } from "../../harness/verdict.js";
 
@@ -27,20 +29,26 @@ export function plannedOrders(seed: number, n: number, user: string): PlannedOrd
 }
 
 /** Stock for a plan: plenty of everything but the scarce sku, which covers half of its orders. */
-export async function stockFor(inventoryUrl: string, plan: PlannedOrder[]): Promise<Record<string, number>> {
+export async function stockFor(impl: PartBImplementation, plan: PlannedOrder[]): Promise<Record<string, number>> {
   const demand: Record<string, number> = Object.fromEntries(SKUS.map((s) => [s, 0]));
   for (const o of plan) demand[o.sku] += o.qty;
   const stock = Object.fromEntries(SKUS.map((s) => [s, s === SCARCE ? Math.floor(demand[s] / 2) : demand[s] + 10]));
-  await setStock(inventoryUrl, stock);
+  await impl.faults.stock(stock);
   return stock;
 }
 
+/** One planned order placed: the answer, the order id it got (if any) and its plan. */
+export type PlacedPlan = Answer<PlaceOrderBody> & { order_id?: string; plan: PlannedOrder };
+
 /** POST /order for every planned order, a few at a time; each answer kept with its plan. */
-export async function placeAll(orderUrl: string, plan: PlannedOrder[], concurrency = 16): Promise<(PlacedOrder & { plan: PlannedOrder })[]> {
-  const out: (PlacedOrder & { plan: PlannedOrder })[] = new Array(plan.length);
+export async function placeAll(impl: PartBImplementation, plan: PlannedOrder[], concurrency = 16): Promise<PlacedPlan[]> {
+  const out: PlacedPlan[] = new Array(plan.length);
   let next = 0;
   const worker = async () => {
-    for (let i = next++; i < plan.length; i = next++) out[i] = { ...(await placeOrder(orderUrl, plan[i].body)), plan: plan[i] };
+    for (let i = next++; i < plan.length; i = next++) {
+      const answer = await impl.placeOrder(plan[i].body);
+      out[i] = { ...answer, order_id: answer.body?.order_id, plan: plan[i] };
+    }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
   return out;
@@ -49,12 +57,12 @@ export async function placeAll(orderUrl: string, plan: PlannedOrder[], concurren
 const isFinal = (r: OrderRecord | undefined) => r?.status === "CONFIRMED" || r?.status === "FAILED";
 
 /** Wait until every order is CONFIRMED or FAILED (or the time is up); returns what each one is. */
-export async function waitAllFinal(orderUrl: string, ids: string[], timeoutMs: number): Promise<Map<string, OrderRecord | undefined>> {
+export async function waitAllFinal(impl: PartBImplementation, ids: string[], timeoutMs: number): Promise<Map<string, OrderRecord | undefined>> {
   const deadline = Date.now() + timeoutMs;
   const records = new Map<string, OrderRecord | undefined>();
   let pending = ids;
   for (;;) {
-    for (const [id, r] of await getOrders(orderUrl, pending)) records.set(id, r);
+    for (const [id, r] of await impl.orders(pending)) records.set(id, r);
     pending = pending.filter((id) => !isFinal(records.get(id)));
     if (pending.length === 0 || Date.now() > deadline) return records;
     await sleep(200);
@@ -70,8 +78,8 @@ export interface Snapshot {
   order: Record<string, any>;
 }
 
-export async function snapshot(urls: PartBEndpoints): Promise<Snapshot> {
-  const [inventory, notification, order] = [await serviceStats(urls.inventory), await serviceStats(urls.notification), await serviceStats(urls.order)];
+export async function snapshot(impl: PartBImplementation): Promise<Snapshot> {
+  const [inventory, notification, order] = [await impl.stats("inventory"), await impl.stats("notification"), await impl.stats("order")];
   return { stock: inventory.stock, processed: inventory.processed_total, notified: notification.notified_total, inventory, notification, order };
 }
 

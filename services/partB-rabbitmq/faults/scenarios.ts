@@ -4,33 +4,25 @@
 // delivery of each order (at-least-once delivery, idempotent effects). Hostile input is in
 // partB-bad-input.ts.
 import { BROKERS } from "../../harness/brokers/index.js";
-import { processName, restartService } from "../../harness/lifecycle.js";
-import { stopInventory } from "../lab/outage.js";
-import { crashProcess } from "../../harness/processes.js";
-import { BrokerProbe, getOrder, getProcessed, partBEndpoints, placeOrder, serviceStats, setInventoryDelay, type PartBEndpoints } from "../lab/client.js";
+import { labImplementation, type PartBImplementation } from "../lab/implementation.js";
 import { sleep, waitUntil } from "../../common/wait.js";
 import { orderPlacedFor, type InventoryEvent } from "../events.js";
 import { EXCHANGES, QUEUES, ROUTING_KEYS } from "../topology.js";
 import type { ScenarioOptions } from "../../harness/verdict.js";
 import { SCARCE, effectsOf, placeAll, plannedOrders, snapshot, stockFor, waitAllFinal, type PlannedOrder } from "./effects.js";
-import { allAlive, clearError, countBy, openStack, pidOf, seconds, steadyLoad, type Stack } from "../../harness/stack.js";
+import { allAlive, brokerOutage, clearError, countBy, openStack, pidOf, seconds, steadyLoad, type Stack } from "../../harness/stack.js";
 import { verdictOf, type ScenarioResult } from "../../harness/verdict.js";
 
 export { badInput } from "./bad-input.js";
 
-const urlsOf = (stack: Stack): PartBEndpoints => partBEndpoints(stack.running);
+/** The stack's services as the implementation under test. */
+const implOf = (stack: Stack): PartBImplementation => labImplementation(stack.running, stack.lab);
 
 /** The orders a scenario will place, stock for them (one item scarce), and the counters before it starts. */
-async function prepareOrders(urls: PartBEndpoints, seed: number, count: number, userPrefix: string) {
+async function prepareOrders(impl: PartBImplementation, seed: number, count: number, userPrefix: string) {
   const plan = plannedOrders(seed, count, userPrefix);
-  const stock = await stockFor(urls.inventory, plan);
-  return { plan, stock, before: await snapshot(urls) };
-}
-
-/** What notification remembers about an order: the UserNotified it sent (404 → undefined). */
-async function getNotification(notificationUrl: string, orderId: string): Promise<{ event: { event_id: string; event_type: string } } | undefined> {
-  const res = await fetch(`${notificationUrl}/notifications/${encodeURIComponent(orderId)}`);
-  return res.status === 200 ? ((await res.json()) as { event: { event_id: string; event_type: string } }) : undefined;
+  const stock = await stockFor(impl, plan);
+  return { plan, stock, before: await snapshot(impl) };
 }
 
 // ---- Consumer crash ----
@@ -48,15 +40,15 @@ export async function consumerCrash(opts: ScenarioOptions): Promise<ScenarioResu
   // 0.2 s apart, so the drain cannot end before a kill lands, and the kill lands while a wave is
   // being reserved and acked (what leaves messages processed but not acked).
   const stack = await openStack("partB", opts, "B-consumer-crash", { DELAY_TIME: "0.2" });
-  const urls = urlsOf(stack);
-  const probe = await BrokerProbe.open(urls.amqp);
+  const impl = implOf(stack);
+  const probe = await impl.broker();
   try {
-    const { plan, stock, before } = await prepareOrders(urls, opts.seed, n, "u-crash");
+    const { plan, stock, before } = await prepareOrders(impl, opts.seed, n, "u-crash");
 
     // 1. The backlog: inventory stopped, every order accepted and queued.
-    const outage = await stopInventory(stack.running, stack.lab);
-    const placed = await placeAll(urls.order, plan);
-    const acked = placed.filter((p) => p.http_status === 202 && p.order_id);
+    const outage = await impl.stopConsumer();
+    const placed = await placeAll(impl, plan);
+    const acked = placed.filter((p) => p.status === 202 && p.order_id);
     const backlog = (await probe.queue(QUEUES.orderPlaced.name)).messages;
     opts.log(`${acked.length}/${n} orders accepted with inventory down; ${backlog} messages wait in ${QUEUES.orderPlaced.name}`);
 
@@ -65,19 +57,19 @@ export async function consumerCrash(opts: ScenarioOptions): Promise<ScenarioResu
     const killedAt: number[] = [];
     let redelivered = 0; // processed but not acked at a kill: redelivered, recognised by the next process
     for (let k = 1; k <= kills; k++) {
-      await (k === 1 ? outage.end() : restartService(stack.running, "inventory", stack.lab));
-      if (k > 1) killedAt.push((await serviceStats(urls.inventory)).processed_total - before.processed);
+      await (k === 1 ? outage.end() : impl.restartConsumer());
+      if (k > 1) killedAt.push((await impl.stats("inventory")).processed_total - before.processed);
       const target = before.processed + Math.round((k * acked.length) / (kills + 1));
-      await waitUntil(async () => (await serviceStats(urls.inventory)).processed_total >= target, `inventory to process ${target - before.processed} orders`, 120_000, 10);
-      redelivered += (await serviceStats(urls.inventory)).duplicates_ignored;
-      crashProcess(processName("partB", "inventory"), opts.home);
+      await waitUntil(async () => (await impl.stats("inventory")).processed_total >= target, `inventory to process ${target - before.processed} orders`, 120_000, 10);
+      redelivered += (await impl.stats("inventory")).duplicates_ignored;
+      await impl.stopConsumer("kill");
       opts.log(`kill -9 #${k} of inventory once ${target - before.processed}/${acked.length} orders were processed`);
     }
-    await restartService(stack.running, "inventory", stack.lab);
-    killedAt.push((await serviceStats(urls.inventory)).processed_total - before.processed);
-    const records = await waitAllFinal(urls.order, acked.map((a) => a.order_id!), opts.quick ? 60_000 : 300_000);
+    await impl.restartConsumer();
+    killedAt.push((await impl.stats("inventory")).processed_total - before.processed);
+    const records = await waitAllFinal(impl, acked.map((a) => a.order_id!), opts.quick ? 60_000 : 300_000);
     await sleep(300); // a (wrong) late effect would show now
-    const after = await snapshot(urls);
+    const after = await snapshot(impl);
     redelivered += after.inventory.duplicates_ignored;
     const effects = effectsOf(acked, records, before, after, stock[SCARCE]);
     opts.log(`final: ${JSON.stringify(effects.final_states)}; ${redelivered} OrderPlaced redelivered after a kill and recognised`);
@@ -126,44 +118,36 @@ export async function brokerRestart(opts: ScenarioOptions): Promise<ScenarioResu
   const rate = opts.quick ? 25 : 50;
   const [warmup, outage, afterS] = opts.quick ? [2, 3, 3] : [5, 15, 10];
   const stack = await openStack("partB", opts, "B-broker-restart");
-  const urls = urlsOf(stack);
+  const impl = implOf(stack);
   const pids = Object.fromEntries(Object.keys(stack.running.services).map((s) => [s, pidOf(stack, s)]));
   const confirmTimeoutMs = 5000; // the services' CONFIRM_TIMEOUT_MS default: the longest a publish may wait
   try {
-    const { plan, stock, before } = await prepareOrders(urls, opts.seed, Math.ceil(rate * (warmup + outage + afterS + 30)), "u-broker");
-    await setInventoryDelay(urls.inventory, 3); // each order held 3 s: ~3 s of orders unacked in inventory's hands
+    const { plan, stock, before } = await prepareOrders(impl, opts.seed, Math.ceil(rate * (warmup + outage + afterS + 30)), "u-broker");
+    await impl.faults.inventoryDelay(3); // each order held 3 s: ~3 s of orders unacked in inventory's hands
     const timeline: Record<string, number> = {};
     const load = steadyLoad(rate, async (seq) => {
-      const r = await placeOrder(urls.order, plan[seq % plan.length].body);
-      return { status: r.http_status || (r.error ?? "no answer"), body: { ...r, plan: plan[seq % plan.length] } };
+      const r = await impl.placeOrder(plan[seq % plan.length].body);
+      return { status: r.status || (r.body?.error ?? "no answer"), body: { ...r.body, plan: plan[seq % plan.length] } };
     });
     await sleep(warmup * 1000);
     // Waiting in RabbitMQ when it stops: accepted, not yet processed (ready in the queue, or unacked in inventory's hands).
-    const processedAtStop = (await serviceStats(urls.inventory)).processed_total - before.processed;
+    const processedAtStop = (await impl.stats("inventory")).processed_total - before.processed;
     const waitingAtStop = load.sent.filter((s) => s.status === 202).length - processedAtStop;
-    timeline.stop = load.now();
-    opts.log(`t=${seconds(timeline.stop)}: stopping RabbitMQ with ${waitingAtStop} accepted orders not yet processed`);
-    await BROKERS.rabbitmq.down({ home: opts.home, mode: "native" });
-    timeline.stopped = load.now();
-    await sleep(outage * 1000);
-    timeline.start = load.now();
-    await BROKERS.rabbitmq.up({ home: opts.home, mode: "native" });
-    timeline.serving = load.now();
-    opts.log(`t=${seconds(timeline.serving)}: RabbitMQ serving again (down ${seconds(timeline.serving - timeline.stop)})`);
+    await brokerOutage("rabbitmq", opts, outage, timeline, load.now, ` with ${waitingAtStop} accepted orders not yet processed`);
     await waitUntil(async () => {
-      for (const s of ["order", "inventory", "notification"]) if ((await serviceStats(stack.running.services[s].url)).broker !== "connected") return false;
+      for (const s of ["order", "inventory", "notification"] as const) if ((await impl.stats(s)).broker !== "connected") return false;
       return true;
     }, "every service to reconnect to RabbitMQ", 60_000, 100);
     timeline.reconnected = load.now();
-    await setInventoryDelay(urls.inventory, 0);
+    await impl.faults.inventoryDelay(0);
     await sleep(afterS * 1000);
     const sent = await load.stop();
     timeline.load_stopped = load.now();
 
     const acked = sent.filter((s) => s.status === 202).map((s) => ({ order_id: s.body.order_id, plan: s.body.plan, published: s.body.published }));
-    const records = await waitAllFinal(urls.order, acked.map((a) => a.order_id!), opts.quick ? 90_000 : 300_000);
+    const records = await waitAllFinal(impl, acked.map((a) => a.order_id!), opts.quick ? 90_000 : 300_000);
     await sleep(300);
-    const after = await snapshot(urls);
+    const after = await snapshot(impl);
     const effects = effectsOf(acked, records, before, after, stock[SCARCE]);
     const inOutage = sent.filter((s) => s.sent_ms >= timeline.stop && s.sent_ms < timeline.reconnected);
     const deferred = acked.filter((a) => a.published === false).length;
@@ -224,10 +208,10 @@ export async function brokerRestart(opts: ScenarioOptions): Promise<ScenarioResu
 export async function duplicates(opts: ScenarioOptions): Promise<ScenarioResult> {
   const n = opts.quick ? 120 : 1000;
   const stack = await openStack("partB", opts, "B-duplicates");
-  const urls = urlsOf(stack);
-  const probe = await BrokerProbe.open(urls.amqp);
+  const impl = implOf(stack);
+  const probe = await impl.broker();
   try {
-    const { plan, stock, before } = await prepareOrders(urls, opts.seed, n, "u-dup");
+    const { plan, stock, before } = await prepareOrders(impl, opts.seed, n, "u-dup");
     let copies = 0;
     const publishCopy = async (exchange: string, key: string, event: { event_id: string; event_type: string }) => {
       await probe.publish(exchange, key, JSON.stringify(event), { messageId: event.event_id, type: event.event_type });
@@ -239,30 +223,30 @@ export async function duplicates(opts: ScenarioOptions): Promise<ScenarioResult>
     let next = 0;
     const worker = async () => {
       for (let i = next++; i < plan.length; i = next++) {
-        const placed = await placeOrder(urls.order, plan[i].body);
-        if (placed.http_status !== 202 || !placed.order_id) continue;
-        acked.push({ order_id: placed.order_id, plan: plan[i] });
-        const record = await getOrder(urls.order, placed.order_id);
+        const placed = await impl.placeOrder(plan[i].body);
+        if (placed.status !== 202 || !placed.body?.order_id) continue;
+        acked.push({ order_id: placed.body.order_id, plan: plan[i] });
+        const record = await impl.order(placed.body.order_id);
         if (record) await publishCopy(EXCHANGES.orders, ROUTING_KEYS.orderPlaced, orderPlacedFor(record));
       }
     };
     await Promise.all(Array.from({ length: 8 }, worker));
-    const records = await waitAllFinal(urls.order, acked.map((a) => a.order_id), opts.quick ? 60_000 : 300_000);
-    await waitUntil(async () => (await serviceStats(urls.inventory)).received >= before.inventory.received + 2 * acked.length, "inventory to receive every copy", 30_000, 100);
-    const mid = await snapshot(urls);
+    const records = await waitAllFinal(impl, acked.map((a) => a.order_id), opts.quick ? 60_000 : 300_000);
+    await waitUntil(async () => (await impl.stats("inventory")).received >= before.inventory.received + 2 * acked.length, "inventory to receive every copy", 30_000, 100);
+    const mid = await snapshot(impl);
 
     // 2. Each inventory outcome and each UserNotified, again.
     let outcomes = 0;
     let notices = 0;
     for (const a of acked) {
       const r = records.get(a.order_id);
-      const processed = r ? ((await getProcessed(urls.inventory, r.event_id)) as { outcome?: InventoryEvent } | undefined) : undefined;
+      const processed = r ? ((await impl.processed(r.event_id)) as { outcome?: InventoryEvent } | undefined) : undefined;
       if (processed?.outcome) {
         const key = processed.outcome.event_type === "InventoryReserved" ? ROUTING_KEYS.inventoryReserved : ROUTING_KEYS.inventoryFailed;
         await publishCopy(EXCHANGES.inventory, key, processed.outcome);
         outcomes++;
       }
-      const note = await getNotification(urls.notification, a.order_id);
+      const note = await impl.notification(a.order_id);
       if (note) {
         await publishCopy(EXCHANGES.notification, ROUTING_KEYS.userNotified, note.event);
         notices++;
@@ -270,14 +254,14 @@ export async function duplicates(opts: ScenarioOptions): Promise<ScenarioResult>
     }
     const confirmed = [...records.values()].filter((r) => r?.status === "CONFIRMED").length;
     await waitUntil(
-      async () => (await serviceStats(urls.notification)).received >= mid.notification.received + confirmed && (await serviceStats(urls.order)).status_events >= mid.order.status_events + outcomes + notices,
+      async () => (await impl.stats("notification")).received >= mid.notification.received + confirmed && (await impl.stats("order")).status_events >= mid.order.status_events + outcomes + notices,
       "the copies of the outcomes to be consumed",
       30_000,
       100,
     );
     await sleep(500);
-    const after = await snapshot(urls);
-    const recordsAfter = await waitAllFinal(urls.order, acked.map((a) => a.order_id), 5_000);
+    const after = await snapshot(impl);
+    const recordsAfter = await waitAllFinal(impl, acked.map((a) => a.order_id), 5_000);
     const changed = acked.filter((a) => recordsAfter.get(a.order_id)?.status !== records.get(a.order_id)?.status).length;
     const effects = effectsOf(acked, recordsAfter, before, after, stock[SCARCE]);
     const invDup = after.inventory.duplicates_ignored - before.inventory.duplicates_ignored;

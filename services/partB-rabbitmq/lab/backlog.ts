@@ -4,16 +4,15 @@
 // every accepted order reached a final state. Queues buffer the work, so nothing is lost and
 // POST /order never notices the outage.
 import { fixedRateLoad } from "../../harness/fixed-rate.js";
-import { type LabOptions, type RunningPart } from "../../harness/lifecycle.js";
-import { portsFor } from "../../harness/parts.js";
+import type { LabOptions } from "../../harness/lifecycle.js";
 import { timeSeriesSpec } from "../../harness/plots.js";
 import { summarize, type LatencySummary } from "../../harness/stats.js";
 import { toCsv, type Row } from "../../common/table.js";
 import { sleep } from "../../common/wait.js";
 import { QUEUES } from "../topology.js";
-import { BrokerProbe, getOrders, orderCounts, placeOrder, serviceStats, setStock, type PartBEndpoints } from "./client.js";
 import { round1, withPartB } from "./experiment.js";
-import { stopInventory, type InventoryOutage } from "./outage.js";
+import type { PartBImplementation } from "./implementation.js";
+import type { InventoryOutage } from "./outage.js";
 import { summaryMarkdown, type Check } from "../../harness/check.js";
 import { ResultFiles } from "../../harness/results.js";
 
@@ -121,18 +120,18 @@ export function experimentOrder(n: number, user = "u-backlog"): Record<string, u
 }
 
 /** Enough stock for `orders` orders of experimentOrder, without lowering anything. */
-export async function ensureStockFor(inventoryUrl: string, orders: number): Promise<void> {
-  const stock = (await serviceStats(inventoryUrl)).stock as Record<string, number>;
+export async function ensureStockFor(impl: PartBImplementation, orders: number): Promise<void> {
+  const stock = (await impl.stats("inventory")).stock as Record<string, number>;
   const need = Math.ceil(orders / SKUS.length) + 10;
   const raise = Object.fromEntries(SKUS.filter((s) => (stock[s] ?? 0) < need).map((s) => [s, need]));
-  if (Object.keys(raise).length) await setStock(inventoryUrl, raise);
+  if (Object.keys(raise).length) await impl.faults.stock(raise);
 }
 
 export async function runBacklogExperiment(opts: BacklogOptions): Promise<BacklogResult> {
-  return withPartB(opts, (running, urls) => backlogRun(running, urls, opts));
+  return withPartB(opts, (impl) => backlogRun(impl, opts));
 }
 
-async function backlogRun(running: RunningPart, urls: PartBEndpoints, opts: BacklogOptions): Promise<BacklogResult> {
+async function backlogRun(impl: PartBImplementation, opts: BacklogOptions): Promise<BacklogResult> {
   const warmup = opts.warmupSeconds ?? 5;
   const outage = opts.outageSeconds;
   const after = opts.afterSeconds ?? Math.max(5, Math.round(outage / 3));
@@ -140,13 +139,12 @@ async function backlogRun(running: RunningPart, urls: PartBEndpoints, opts: Back
   const count = Math.round(opts.rate * (warmup + outage + after));
   const progress = opts.onProgress ?? (() => {});
   const at = (t: number) => `t=${t.toFixed(1).padStart(5)} s`;
-  const labOpts: LabOptions = { home: opts.home, ports: portsFor("partB", opts.ports), env: opts.env, log: opts.log };
 
-  await ensureStockFor(urls.inventory, count);
-  const probe = await BrokerProbe.open(urls.amqp);
-  const counts0 = await orderCounts(urls.order);
+  await ensureStockFor(impl, count);
+  const probe = await impl.broker();
+  const counts0 = await impl.orderCounts();
   const final0 = counts0.by_status.CONFIRMED + counts0.by_status.FAILED;
-  const inventory0 = await serviceStats(urls.inventory);
+  const inventory0 = await impl.stats("inventory");
   const started_at = new Date().toISOString();
   const t0 = performance.now();
   const now = () => Math.round((performance.now() - t0) / 10) / 100; // seconds since the start
@@ -171,7 +169,7 @@ async function backlogRun(running: RunningPart, urls: PartBEndpoints, opts: Back
     while (sampling) {
       const tick = performance.now();
       try {
-        const [q, c] = await Promise.all([probe.queue(QUEUES.orderPlaced.name), orderCounts(urls.order)]);
+        const [q, c] = await Promise.all([probe.queue(QUEUES.orderPlaced.name), impl.orderCounts()]);
         const t = now();
         const final = c.by_status.CONFIRMED + c.by_status.FAILED - final0;
         samples.push({ t_s: t, phase: phase(t), queue_depth: q.messages, consumers: q.consumers, accepted, waiting: Math.max(0, accepted - final) });
@@ -194,17 +192,17 @@ async function backlogRun(running: RunningPart, urls: PartBEndpoints, opts: Back
       connections: Math.max(4, Math.ceil(opts.rate / 10)),
       send: async (i) => {
         const sent_s = now();
-        const r = await placeOrder(urls.order, experimentOrder(i));
-        if (r.http_status === 202) accepted++;
-        orders.push({ seq: i, sent_s, order_id: r.order_id ?? "", http_status: r.http_status, accept_ms: r.accept_ms, published: r.published ?? false, status: "", reason: "" });
-        return r.http_status === 202;
+        const r = await impl.placeOrder(experimentOrder(i));
+        if (r.status === 202) accepted++;
+        orders.push({ seq: i, sent_s, order_id: r.body?.order_id ?? "", http_status: r.status, accept_ms: r.ms, published: r.body?.published ?? false, status: "", reason: "" });
+        return r.status === 202;
       },
     });
 
     await sleep(warmup * 1000);
     timeline.inventory_stopped_s = now();
     progress(`${at(timeline.inventory_stopped_s)}  ${opts.stop === "kill" ? "killing inventory (kill -9)" : "stopping inventory"} for ${outage} s`);
-    inventoryOutage = await stopInventory(running, labOpts, opts.stop === "kill" ? "kill" : "graceful");
+    inventoryOutage = await impl.stopConsumer(opts.stop === "kill" ? "kill" : "graceful");
     await sleep(Math.max(0, (timeline.inventory_stopped_s + outage - now()) * 1000));
     timeline.inventory_started_s = now();
     progress(`${at(timeline.inventory_started_s)}  starting inventory again`);
@@ -235,7 +233,7 @@ async function backlogRun(running: RunningPart, urls: PartBEndpoints, opts: Back
 
   // Where is every order now?
   orders.sort((a, b) => a.seq - b.seq);
-  const records = await getOrders(urls.order, orders.filter((o) => o.order_id).map((o) => o.order_id));
+  const records = await impl.orders(orders.filter((o) => o.order_id).map((o) => o.order_id));
   for (const o of orders) {
     const r = records.get(o.order_id);
     if (!r) continue;
@@ -244,7 +242,7 @@ async function backlogRun(running: RunningPart, urls: PartBEndpoints, opts: Back
     const end = r.notified_at ?? r.failed_at;
     if (end) o.placed_to_final_ms = Date.parse(end) - Date.parse(r.placed_at);
   }
-  const inventory1 = await serviceStats(urls.inventory);
+  const inventory1 = await impl.stats("inventory");
   // The broker's consumer count says when inventory subscribed again (before its /health answers).
   const restarted = samples.filter((s) => s.t_s >= timeline.inventory_started_s!);
   const firstConsuming = restarted.findIndex((s) => s.consumers >= 1);

@@ -9,6 +9,7 @@ import { FINAL_STATES } from "../events.js";
 import { declareTopology } from "../topology.js";
 import { brokerEnv, serviceUrl, type RunningPart } from "../../harness/lifecycle.js";
 import { waitUntil } from "../../common/wait.js";
+import { request, type Answer } from "../../harness/implementation.js";
 
 export type { OrderRecord, OrderState };
 export { FINAL_STATES };
@@ -20,7 +21,7 @@ export interface PartBEndpoints {
   amqp: string;
 }
 
-export function partBEndpoints(running: RunningPart): PartBEndpoints {
+export function endpoints(running: RunningPart): PartBEndpoints {
   const amqp = brokerEnv(running, "rabbitmq", "AMQP_URL");
   const url = (name: string) => serviceUrl(running, name);
   return { order: url("order"), inventory: url("inventory"), notification: url("notification"), amqp };
@@ -28,26 +29,17 @@ export function partBEndpoints(running: RunningPart): PartBEndpoints {
 
 const http = axios.create({ validateStatus: () => true, timeout: 30_000 });
 
-export interface PlacedOrder {
-  http_status: number;
-  /** Time until the 202 (or error) arrived, as the client saw it. */
-  accept_ms: number;
+/** POST /order's body: 202 {order_id, status: PLACED, published}, or 400/503 {error, message}. */
+export interface PlaceOrderBody {
   order_id?: string;
+  status?: string;
   published?: boolean;
   error?: string;
+  message?: string;
 }
 
-/** POST /order, timed. */
-export async function placeOrder(orderUrl: string, body: unknown): Promise<PlacedOrder> {
-  const started = performance.now();
-  try {
-    const res = await http.post(`${orderUrl}/order`, body);
-    const accept_ms = Math.round((performance.now() - started) * 100) / 100;
-    return { http_status: res.status, accept_ms, order_id: res.data?.order_id, published: res.data?.published, error: res.data?.error };
-  } catch (err) {
-    return { http_status: 0, accept_ms: Math.round(performance.now() - started), error: (err as Error).message };
-  }
-}
+/** POST /order, timed; never throws on an HTTP status (0: no answer). */
+export const placeOrder = (orderUrl: string, body: unknown): Promise<Answer<PlaceOrderBody>> => request<PlaceOrderBody>("post", `${orderUrl}/order`, body);
 
 export async function getOrder(orderUrl: string, orderId: string): Promise<OrderRecord | undefined> {
   const res = await http.get(`${orderUrl}/orders/${encodeURIComponent(orderId)}`);
@@ -58,6 +50,13 @@ export async function orderCounts(orderUrl: string): Promise<{ total: number; by
   const res = await http.get(`${orderUrl}/orders`, { params: { limit: 0 } });
   if (res.status !== 200) throw new Error(`GET /orders answered ${res.status}`);
   return res.data;
+}
+
+/** The latest `limit` orders, as the order service has them (one request). */
+export async function listOrders(orderUrl: string, limit: number): Promise<OrderRecord[]> {
+  const res = await http.get(`${orderUrl}/orders`, { params: { limit } });
+  if (res.status !== 200) throw new Error(`GET /orders answered ${res.status}`);
+  return (res.data as { orders: OrderRecord[] }).orders;
 }
 
 /** A service's /health body: its counters, stock, broker state. */
@@ -81,6 +80,12 @@ export async function setInventoryDelay(inventoryUrl: string, seconds: number): 
 /** What inventory stored for a processed OrderPlaced message id (404 → undefined). */
 export async function getProcessed(inventoryUrl: string, messageId: string): Promise<Record<string, unknown> | undefined> {
   const res = await http.get(`${inventoryUrl}/processed/${encodeURIComponent(messageId)}`);
+  return res.status === 200 ? res.data : undefined;
+}
+
+/** What notification remembers about an order: the UserNotified it sent (404 → undefined). */
+export async function getNotification(notificationUrl: string, orderId: string): Promise<{ event: { event_id: string; event_type: string } } | undefined> {
+  const res = await http.get(`${notificationUrl}/notifications/${encodeURIComponent(orderId)}`);
   return res.status === 200 ? res.data : undefined;
 }
 

@@ -10,7 +10,7 @@ export async function compareModel(running: RunningPart, opts: LabOptions): Prom
   const impl = labImplementation(running, opts);
   let outage: InventoryOutage | undefined;
   return {
-    prepare: (orders) => ensureStockFor(impl.endpoints.inventory, orders),
+    prepare: (orders) => ensureStockFor(impl, orders),
     place: async (seq) => {
       const sentAt = Date.now();
       const r = await impl.placeOrder(experimentOrder(seq, "u-compare"));

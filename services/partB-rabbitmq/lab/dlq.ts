@@ -7,8 +7,9 @@ import { toCsv, type Row } from "../../common/table.js";
 import { sleep, waitUntil } from "../../common/wait.js";
 import type { LabOptions } from "../../harness/lifecycle.js";
 import { EXCHANGES, QUEUES, ROUTING_KEYS } from "../topology.js";
-import { BrokerProbe, placeOrder, serviceStats, waitForFinal, type PartBEndpoints, type PeekedMessage } from "./client.js";
+import type { PeekedMessage } from "./client.js";
 import { round1, withPartB } from "./experiment.js";
+import type { PartBImplementation } from "./implementation.js";
 import { summaryMarkdown, type Check } from "../../harness/check.js";
 import { ResultFiles } from "../../harness/results.js";
 
@@ -49,12 +50,12 @@ export function poisonMessages(tag = Date.now().toString(36)): PoisonMessage[] {
 }
 
 export async function runDlqExperiment(opts: DlqOptions = {}): Promise<DlqResult> {
-  return withPartB(opts, (_running, urls) => dlqRun(urls, opts));
+  return withPartB(opts, (impl) => dlqRun(impl, opts));
 }
 
-async function dlqRun(urls: PartBEndpoints, opts: DlqOptions): Promise<DlqResult> {
+async function dlqRun(impl: PartBImplementation, opts: DlqOptions): Promise<DlqResult> {
   const progress = opts.onProgress ?? (() => {});
-  const probe = await BrokerProbe.open(urls.amqp);
+  const probe = await impl.broker();
   const t0 = performance.now();
   const now = () => Math.round((performance.now() - t0) / 10) / 100;
   const samples: DlqSample[] = [];
@@ -75,7 +76,7 @@ async function dlqRun(urls: PartBEndpoints, opts: DlqOptions): Promise<DlqResult
 
   try {
     const before = await sample();
-    const inventory0 = await serviceStats(urls.inventory);
+    const inventory0 = await impl.stats("inventory");
     progress(`${dlqName} holds ${before.dlq_depth} message(s); inventory has dead-lettered ${inventory0.dead_lettered} since it started`);
     await sleep(500);
 
@@ -96,16 +97,16 @@ async function dlqRun(urls: PartBEndpoints, opts: DlqOptions): Promise<DlqResult
     // The consumer is still there: a normal order goes through right after.
     const placed_s = now();
     events.push({ t_s: placed_s, label: "normal order placed" });
-    const placed = await placeOrder(urls.order, { user_id: "u-dlq", restaurant_id: "r-lab", items: { soda: 1 } });
-    if (placed.http_status !== 202 || !placed.order_id) throw new Error(`POST /order answered ${placed.http_status} ${placed.error ?? ""}`);
-    const order = await waitForFinal(urls.order, placed.order_id);
+    const placed = await impl.placeOrder({ user_id: "u-dlq", restaurant_id: "r-lab", items: { soda: 1 } });
+    if (placed.status !== 202 || !placed.body?.order_id) throw new Error(`POST /order answered ${placed.status} ${placed.body?.error ?? ""}`);
+    const order = await impl.waitForFinal(placed.body.order_id);
     const final_s = now();
     events.push({ t_s: final_s, label: `normal order ${order.status}` });
     progress(`normal order ${order.order_id}: ${order.status} ${round1((final_s - placed_s) * 1000)} ms after it was placed`);
     await sleep(700);
 
     // Why each one is there: inventory's stated reason, and RabbitMQ's x-death header.
-    const inventory1 = await serviceStats(urls.inventory);
+    const inventory1 = await impl.stats("inventory");
     const notes = (inventory1.recent_dead_letters ?? []) as { message_id?: string; reason: string }[];
     const peeked = await probe.peek(dlqName, 10_000);
     for (const p of published) {

@@ -1,10 +1,11 @@
 // What the three Part B experiments share: bring the part up unless it runs (and stop only what
-// the run started). Checks and result files are the harness's (check.ts, results.ts).
-import { usePart, type LabOptions, type RunningPart } from "../../harness/lifecycle.js";
-import { partBEndpoints, type PartBEndpoints } from "./client.js";
+// the run started), and drive it through its implementation. Checks and result files are the
+// harness's (check.ts, results.ts).
+import { usePart, type LabOptions } from "../../harness/lifecycle.js";
+import { labImplementation, type PartBImplementation } from "./implementation.js";
 
 /** Run `body` against Part B: what runs is used, what is missing is started for this run and stopped afterwards. */
-export const withPartB = <T>(opts: LabOptions, body: (running: RunningPart, urls: PartBEndpoints) => Promise<T>): Promise<T> =>
-  usePart("partB", opts, (running) => body(running, partBEndpoints(running)));
+export const withPartB = <T>(opts: LabOptions, body: (impl: PartBImplementation) => Promise<T>): Promise<T> =>
+  usePart("partB", opts, (running) => body(labImplementation(running, opts)));
 
 export const round1 = (x: number): number => Math.round(x * 10) / 10;

@@ -8,8 +8,8 @@ import { waitUntil } from "../../common/wait.js";
 import type { LabOptions } from "../../harness/lifecycle.js";
 import { orderPlacedFor } from "../events.js";
 import { EXCHANGES, ROUTING_KEYS } from "../topology.js";
-import { BrokerProbe, getOrder, getProcessed, placeOrder, serviceStats, setStock, waitForFinal, type PartBEndpoints } from "./client.js";
 import { withPartB } from "./experiment.js";
+import type { PartBImplementation } from "./implementation.js";
 import { summaryMarkdown, type Check } from "../../harness/check.js";
 import { ResultFiles } from "../../harness/results.js";
 
@@ -42,44 +42,44 @@ export interface IdempotencyResult {
 }
 
 export async function runIdempotencyExperiment(opts: IdempotencyOptions = {}): Promise<IdempotencyResult> {
-  return withPartB(opts, (_running, urls) => idempotencyRun(urls, opts));
+  return withPartB(opts, (impl) => idempotencyRun(impl, opts));
 }
 
-async function idempotencyRun(urls: PartBEndpoints, opts: IdempotencyOptions): Promise<IdempotencyResult> {
+async function idempotencyRun(impl: PartBImplementation, opts: IdempotencyOptions): Promise<IdempotencyResult> {
   const sku = opts.sku ?? "burger";
   const copies = opts.copies ?? 2;
   const progress = opts.onProgress ?? (() => {});
   const steps: IdempotencyStep[] = [];
   let orderId = "";
   const snapshot = async (step: string): Promise<IdempotencyStep> => {
-    const [inv, note] = [await serviceStats(urls.inventory), await serviceStats(urls.notification)];
+    const [inv, note] = [await impl.stats("inventory"), await impl.stats("notification")];
     const s: IdempotencyStep = {
       step,
       stock: inv.stock[sku],
       processed_ids: inv.processed_total,
       duplicates_ignored: inv.duplicates_ignored,
       notifications_sent: note.sent,
-      order_status: orderId ? ((await getOrder(urls.order, orderId))?.status ?? "?") : "–",
+      order_status: orderId ? ((await impl.order(orderId))?.status ?? "?") : "–",
     };
     steps.push(s);
     progress(`${step}: ${sku} stock ${s.stock}, processed ids ${s.processed_ids}, duplicates ignored ${s.duplicates_ignored}, notifications sent ${s.notifications_sent}, order ${s.order_status}`);
     return s;
   };
 
-  if (((await serviceStats(urls.inventory)).stock[sku] ?? 0) < 1) await setStock(urls.inventory, { [sku]: 10 });
+  if (((await impl.stats("inventory")).stock[sku] ?? 0) < 1) await impl.faults.stock({ [sku]: 10 });
   const s0 = await snapshot("before");
 
   // 1. One order, the normal way.
-  const placed = await placeOrder(urls.order, { user_id: "u-idempotency", restaurant_id: "r-lab", items: [{ sku, qty: 1 }] });
-  if (placed.http_status !== 202 || !placed.order_id) throw new Error(`POST /order answered ${placed.http_status} ${placed.error ?? ""}`);
-  orderId = placed.order_id;
-  const order = await waitForFinal(urls.order, orderId);
+  const placed = await impl.placeOrder({ user_id: "u-idempotency", restaurant_id: "r-lab", items: [{ sku, qty: 1 }] });
+  if (placed.status !== 202 || !placed.body?.order_id) throw new Error(`POST /order answered ${placed.status} ${placed.body?.error ?? ""}`);
+  orderId = placed.body.order_id;
+  const order = await impl.waitForFinal(orderId);
   const s1 = await snapshot("order placed");
 
   // 2. Its OrderPlaced again, same message id, several copies at once.
   const event = orderPlacedFor(order);
   progress(`publishing ${copies} more copies of OrderPlaced ${event.event_id} (order ${orderId})`);
-  const probe = await BrokerProbe.open(urls.amqp);
+  const probe = await impl.broker();
   try {
     await Promise.all(
       Array.from({ length: copies }, () => probe.publish(EXCHANGES.orders, ROUTING_KEYS.orderPlaced, JSON.stringify(event), { messageId: event.event_id, type: "OrderPlaced" })),
@@ -87,10 +87,10 @@ async function idempotencyRun(urls: PartBEndpoints, opts: IdempotencyOptions): P
   } finally {
     await probe.close();
   }
-  await waitUntil(async () => (await serviceStats(urls.inventory)).duplicates_ignored >= s1.duplicates_ignored + copies, "inventory to see the copies", 15_000, 50);
+  await waitUntil(async () => (await impl.stats("inventory")).duplicates_ignored >= s1.duplicates_ignored + copies, "inventory to see the copies", 15_000, 50);
   await new Promise((r) => setTimeout(r, 500)); // time for any (wrong) downstream effect to show
   const s2 = await snapshot(`+${copies} copies`);
-  const processed = await getProcessed(urls.inventory, event.event_id);
+  const processed = await impl.processed(event.event_id);
 
   const checks: Check[] = [
     { check: "the first delivery reserved one item", passed: s0.stock - s1.stock === 1, observed: `${sku}: ${s0.stock} → ${s1.stock}` },

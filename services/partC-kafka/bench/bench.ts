@@ -10,8 +10,9 @@ import { newLoadTestOrderId } from "../../common/ids.js";
 import { DEFAULT_ITEMS } from "../produce-orders.js";
 import { orderPlaced, toMessage } from "../events.js";
 import { ensureTopic } from "../kafka.js";
-import { down, openPart, up, type RunningPart } from "../../harness/lifecycle.js";
-import { getLag, healthOf, loadTest, logSize, partCEndpoints, triggerReplay, waitForMetrics, waitForQuiet, TOPICS, type AnalyticsMetrics, type PartCEndpoints } from "../lab/client.js";
+import { openPart, type RunningPart } from "../../harness/lifecycle.js";
+import { logSize, TOPICS, type AnalyticsMetrics, type PartCEndpoints } from "../lab/client.js";
+import { labImplementation, type PartCImplementation, type PartCService } from "../lab/implementation.js";
 import { freePortsFor } from "../../harness/ports.js";
 import { readRecord } from "../../harness/processes.js";
 import { consumerPerfTest, producerPerfTest } from "./kafka-baseline.js";
@@ -39,19 +40,18 @@ export async function benchPartC(opts: BenchOptions): Promise<BenchResult> {
   const lab = { home: opts.home, ports: await freePortsFor("partC"), nodeArgs: opts.nodeArgs };
   const memory = new PeakMemory();
   let running: RunningPart | undefined;
-  const stop = async (names: string[]) => {
-    if (running) memory.sample(running.services); // its peak goes with the process
-    await down("partC", { home: opts.home, only: names });
-  };
-  const start = async (names: string[]) => {
-    const part = await up("partC", { ...lab, only: names });
-    running = { ...running!, services: { ...running!.services, ...part.services } };
-    return part;
-  };
   const part = await openPart("partC", lab);
+  const impl = labImplementation(part.running, lab);
+  const stop = async (names: PartCService[]) => {
+    if (running) memory.sample(running.services); // its peak goes with the process
+    for (const name of names) await impl.stopService(name);
+  };
+  const start = async (names: PartCService[]) => {
+    for (const name of names) await impl.startService(name); // running.services follows
+  };
   try {
     running = part.running;
-    const urls = partCEndpoints(running);
+    const urls = impl.endpoints;
     const kafka = String((readRecord("kafka", opts.home)?.meta?.version as string | undefined) ?? "unknown");
     const brokerPid = running.brokers.find((b) => b.id === "kafka")?.pid;
     const broker: Record<string, { pid: number; group: boolean }> = brokerPid ? { kafka: { pid: brokerPid, group: true } } : {};
@@ -61,7 +61,7 @@ export async function benchPartC(opts: BenchOptions): Promise<BenchResult> {
 
     await stop(["inventory", "analytics"]);
     opts.log(`warm-up: ${size.warmup} events`);
-    await loadTest(urls.producer, size.warmup);
+    await impl.loadTest(size.warmup);
 
     opts.log(`baseline: kafka-producer-perf-test, ${size.load} records of ${eventBytes} B, acks=all, idempotent`);
     await createTopic(urls.kafka, PERF_TOPIC);
@@ -73,7 +73,7 @@ export async function benchPartC(opts: BenchOptions): Promise<BenchResult> {
     opts.log(`/load-test: ${size.load} events (inventory and analytics stopped)`);
     cpu = new CpuMeter({ ...pid("producer"), ...broker }).start();
     const started = performance.now();
-    const produced = await loadTest(urls.producer, size.load);
+    const produced = await impl.loadTest(size.load);
     const seconds = (performance.now() - started) / 1000;
     const load = { events: produced.produced, seconds: round2(seconds), events_per_s: Math.round(produced.produced / seconds), server_events_per_s: produced.events_per_s, batch_size: produced.batch_size, cpu_ms_per_event: cpu.perUnit(produced.produced) };
     opts.log(`  ${load.events_per_s} events/s (CPU per event: ${describeCpu(load.cpu_ms_per_event)})`);
@@ -81,7 +81,7 @@ export async function benchPartC(opts: BenchOptions): Promise<BenchResult> {
     const ordersInLog = await topicSize(urls.kafka, TOPICS.orders);
     opts.log(`catch-up: analytics starts ${ordersInLog} events behind and reads them`);
     await start(["analytics"]);
-    const catchUp = readRate(await replayDone(urls.analytics, (m) => m.replay.trigger === "startup"));
+    const catchUp = readRate(await replayDone(impl, (m) => m.replay.trigger === "startup"));
     opts.log(`  ${catchUp.events} events in ${catchUp.seconds} s: ${catchUp.events_per_s} events/s`);
 
     opts.log(`baseline: kafka-consumer-perf-test reads the same ${ordersInLog} events`);
@@ -90,19 +90,19 @@ export async function benchPartC(opts: BenchOptions): Promise<BenchResult> {
 
     // The replay log: inventory answers every order, and more orders fill the log to its size.
     await start(["inventory"]);
-    await waitForQuiet(urls.analytics, TIMEOUT_MS); // inventory has answered every order so far
-    const now = logSize(await getLag(urls.analytics));
+    await impl.waitForQuiet(TIMEOUT_MS); // inventory has answered every order so far
+    const now = logSize(await impl.lag());
     const more = Math.max(0, Math.ceil((size.replay - now) / 2));
     opts.log(`replay log: ${more} more orders, each answered by inventory (${now} events so far, ${size.replay} wanted)`);
-    for (let done = 0; done < more; done += 100_000) await loadTest(urls.producer, Math.min(100_000, more - done));
-    await waitForQuiet(urls.analytics, TIMEOUT_MS);
-    const inventoryStats = await healthOf(urls.inventory);
+    for (let done = 0; done < more; done += 100_000) await impl.loadTest(Math.min(100_000, more - done));
+    await impl.waitForQuiet(TIMEOUT_MS);
+    const inventoryStats = await impl.stats("inventory");
 
-    const logEvents = logSize(await getLag(urls.analytics));
+    const logEvents = logSize(await impl.lag());
     opts.log(`replay: POST /replay over ${logEvents} events`);
     cpu = new CpuMeter({ ...pid("analytics"), ...broker }).start();
-    const trigger = await triggerReplay(urls.analytics);
-    const replayed = await replayDone(urls.analytics, (m) => m.replay.started_at === trigger.started_at);
+    const trigger = await impl.replay();
+    const replayed = await replayDone(impl, (m) => m.replay.started_at === trigger.started_at);
     const replay = { ...readRate(replayed), cpu_ms_per_event: cpu.perUnit(replayed.replay.events_read) };
     opts.log(`  ${replay.events} events in ${replay.seconds} s: ${replay.events_per_s} events/s`);
 
@@ -182,8 +182,8 @@ export async function benchPartC(opts: BenchOptions): Promise<BenchResult> {
 }
 
 /** Wait for the replay `which` picks to finish; its own clock says how long the reading took. */
-function replayDone(analyticsUrl: string, which: (m: AnalyticsMetrics) => boolean): Promise<AnalyticsMetrics> {
-  return waitForMetrics(analyticsUrl, (m) => which(m) && !m.replay.running && m.replay.duration_ms !== null, "analytics to finish reading the log", TIMEOUT_MS, () => {}, 50);
+function replayDone(impl: PartCImplementation, which: (m: AnalyticsMetrics) => boolean): Promise<AnalyticsMetrics> {
+  return impl.waitForMetrics((m) => which(m) && !m.replay.running && m.replay.duration_ms !== null, "analytics to finish reading the log", TIMEOUT_MS, () => {}, 50);
 }
 
 function readRate(m: AnalyticsMetrics): { events: number; seconds: number; events_per_s: number } {

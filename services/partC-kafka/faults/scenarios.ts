@@ -5,9 +5,9 @@
 // order answered once, and the failures are exactly those the seed decides. Hostile input is in
 // partC-bad-input.ts.
 import { randomUUID } from "node:crypto";
-import axios from "axios";
 import { BROKERS } from "../../harness/brokers/index.js";
-import { differences, loadTest, partCEndpoints, triggerReplay, waitForMetrics, waitForQuiet, type AnalyticsMetrics, type PartCEndpoints } from "../lab/client.js";
+import { differences, type AnalyticsMetrics } from "../lab/client.js";
+import { labImplementation, type PartCImplementation } from "../lab/implementation.js";
 import { sleep, waitUntil } from "../../common/wait.js";
 import { newLoadTestOrderId } from "../../common/ids.js";
 import { minuteOf } from "../metrics.js";
@@ -17,18 +17,17 @@ import { GROUPS, TOPICS } from "../topics.js";
 import type { Admin } from "kafkajs";
 import { endOffsets, kafkaClient, produceRaw, TopicTap, total } from "./kafka-tap.js";
 import type { ScenarioOptions } from "../../harness/verdict.js";
-import { allAlive, clearError, countBy, openStack, pidOf, seconds, steadyLoad, type Stack } from "../../harness/stack.js";
-import { restartService } from "../../harness/lifecycle.js";
+import { allAlive, brokerOutage, clearError, countBy, openStack, pidOf, seconds, steadyLoad, type Stack } from "../../harness/stack.js";
 import { verdictOf, type Invariant, type ScenarioResult } from "../../harness/verdict.js";
 
 export { badInput } from "./bad-input.js";
 
 const FAIL_RATE = 0.2;
-const http = axios.create({ validateStatus: () => true, timeout: 60_000 });
 
 /** Part C with a seeded failure rate: which orders fail is known in advance. */
-const openPartC = (opts: ScenarioOptions, scenario: string) => openStack("partC", opts, scenario, { INVENTORY_FAIL_RATE: String(FAIL_RATE), FAIL_SEED: String(opts.seed) });
-const urlsOf = (stack: Stack): PartCEndpoints => partCEndpoints(stack.running);
+const openScenarioStack = (opts: ScenarioOptions, scenario: string) => openStack("partC", opts, scenario, { INVENTORY_FAIL_RATE: String(FAIL_RATE), FAIL_SEED: String(opts.seed) });
+/** The stack's services as the implementation under test. */
+const implOf = (stack: Stack): PartCImplementation => labImplementation(stack.running, stack.lab);
 const expectedFailures = (orderIds: string[], seed: number) => orderIds.filter((id) => drawFor(id, seed) < FAIL_RATE).length;
 
 /** What analytics counted between two readings: the effects of the run. */
@@ -68,23 +67,24 @@ const outcome = (c: ReturnType<typeof counted>, n: number) => ({
 export async function consumerCrash(opts: ScenarioOptions): Promise<ScenarioResult> {
   const n = opts.quick ? 4000 : 20_000;
   const kills = opts.quick ? 1 : 2;
-  const stack = await openPartC(opts, "C-consumer-crash");
-  const urls = urlsOf(stack);
-  const kafka = kafkaClient(urls.kafka);
+  const stack = await openScenarioStack(opts, "C-consumer-crash");
+  const impl = implOf(stack);
+  const kafka = kafkaClient(impl.endpoints.kafka);
   const admin = kafka.admin();
   await admin.connect();
   try {
-    const m0 = await waitForQuiet(urls.analytics);
+    const m0 = await impl.waitForQuiet();
     const answers0 = total(await endOffsets(kafka, TOPICS.inventoryEvents));
     const committed0 = await committedOrders(admin);
-    await restartService(stack.running, "inventory", stack.lab, { CONSUMER_THROTTLE_MS: "2" }); // ~1,500 orders/s
-    const load = loadTest(urls.producer, n);
+    await impl.faults.consumerDelay(0.002); // ~1,500 orders/s
+    const load = impl.loadTest(n);
     const atKill: { answered: number; uncommitted: number; tries: number }[] = [];
     for (let k = 1; k <= kills; k++) {
       const target = Math.round((k * n) / (kills + 1));
-      await waitForMetrics(urls.analytics, (m) => m.total_reservations - m0.total_reservations >= target, `inventory to answer ${target} orders`, 120_000, undefined, 20);
+      await impl.waitForMetrics((m) => m.total_reservations - m0.total_reservations >= target, `inventory to answer ${target} orders`, 120_000, undefined, 20);
       // Answers in the log beyond the orders committed, less those the earlier kills already caused.
       const resent = atKill.reduce((sum, a) => sum + a.uncommitted, 0);
+      // The lab's own inventory process, frozen and killed at a chosen moment: process control below the implementation.
       const kill = await killWithAnswersUncommitted(pidOf(stack, "inventory")!, async () => {
         const answered = total(await endOffsets(kafka, TOPICS.inventoryEvents)) - answers0 - resent;
         return { answered, uncommitted: answered - ((await committedOrders(admin)) - committed0) };
@@ -92,10 +92,10 @@ export async function consumerCrash(opts: ScenarioOptions): Promise<ScenarioResu
       atKill.push(kill);
       opts.log(`kill -9 #${k} of inventory with ${kill.answered}/${n} orders answered, ${kill.uncommitted} of them not committed (found after ${kill.tries} freeze(s))`);
       // It rejoins once the dead member's session (10 s) expires; throttled again unless it is the last start.
-      await restartService(stack.running, "inventory", stack.lab, k < kills ? { CONSUMER_THROTTLE_MS: "2" } : { CONSUMER_THROTTLE_MS: "0" });
+      await impl.faults.consumerDelay(k < kills ? 0.002 : 0);
     }
     const produced = (await load).produced;
-    const m1 = await waitForQuiet(urls.analytics, 180_000);
+    const m1 = await impl.waitForQuiet(180_000);
     const c = counted(m0, m1);
     const answersInLog = total(await endOffsets(kafka, TOPICS.inventoryEvents)) - answers0;
     const expectedFailed = expectedFailures(Array.from({ length: n }, (_, i) => newLoadTestOrderId(i)), opts.seed);
@@ -181,35 +181,28 @@ interface ProduceAnswer {
 export async function brokerRestart(opts: ScenarioOptions): Promise<ScenarioResult> {
   const rate = opts.quick ? 20 : 40;
   const [warmup, outage, afterS] = opts.quick ? [2, 3, 3] : [5, 15, 10];
-  const produceTimeoutMs = 5000; // the producer's PRODUCE_TIMEOUT_MS default
-  const stack = await openPartC(opts, "C-broker-restart");
-  const urls = urlsOf(stack);
+  const stack = await openScenarioStack(opts, "C-broker-restart");
+  const impl = implOf(stack);
   const pids = Object.fromEntries(Object.keys(stack.running.services).map((s) => [s, pidOf(stack, s)]));
-  const kafka = kafkaClient(urls.kafka);
+  const kafka = kafkaClient(impl.endpoints.kafka);
   const prefix = `brk-${opts.seed}-`; // the ids, and so the failures, are the same in every run with this seed
   const mine = (m: { key: string | null }) => m.key?.startsWith(prefix) ?? false;
   let answers: TopicTap | undefined;
   let orders: TopicTap | undefined;
   try {
-    const m0 = await waitForQuiet(urls.analytics);
+    const produceTimeoutMs = (await impl.policy()).produce_timeout_ms; // what the producer declares (PRODUCE_TIMEOUT_MS)
+    const m0 = await impl.waitForQuiet();
     answers = await TopicTap.open(kafka, TOPICS.inventoryEvents, undefined, mine);
     orders = await TopicTap.open(kafka, TOPICS.orders, undefined, mine);
     const produce = async (orderId: string, eventId?: string) => {
-      const res = await http.post(`${urls.producer}/produce`, { orderId, items: [{ sku: "burrito", qty: 1 }], ...(eventId ? { eventId } : {}) });
-      return { status: res.status, body: { orderId, eventId: res.data?.event?.eventId ?? res.data?.eventId, error: res.data?.error, message: res.data?.message } as ProduceAnswer };
+      const r = await impl.placeOrder({ orderId, items: [{ sku: "burrito", qty: 1 }], ...(eventId ? { eventId } : {}) });
+      const answer: ProduceAnswer = { orderId, eventId: (r.body?.event?.eventId as string | undefined) ?? r.body?.eventId, error: r.body?.error, message: r.body?.message };
+      return { status: r.status || "no answer", body: answer };
     };
     const timeline: Record<string, number> = {};
     const load = steadyLoad(rate, (seq) => produce(`${prefix}${String(seq).padStart(6, "0")}`));
     await sleep(warmup * 1000);
-    timeline.stop = load.now();
-    opts.log(`t=${seconds(timeline.stop)}: stopping Kafka`);
-    await BROKERS.kafka.down({ home: opts.home, mode: "native" });
-    timeline.stopped = load.now();
-    await sleep(outage * 1000);
-    timeline.start = load.now();
-    await BROKERS.kafka.up({ home: opts.home, mode: "native" });
-    timeline.serving = load.now();
-    opts.log(`t=${seconds(timeline.serving)}: Kafka serving again (down ${seconds(timeline.serving - timeline.stop)})`);
+    await brokerOutage("kafka", opts, outage, timeline, load.now);
     // Back to normal: an order produced now is answered and counted, without restarting anything.
     // One order, retried under one eventId until acknowledged: an attempt that timed out may still get in.
     const probeId = `${prefix}probe`;
@@ -237,7 +230,7 @@ export async function brokerRestart(opts: ScenarioOptions): Promise<ScenarioResu
     const acked = sent.filter((s) => s.status === 200);
     const everyOrder = [...sent.map((s) => s.body.orderId), probeId];
     await waitUntil(() => new Set(answers!.messages.map((m) => m.key)).size >= acked.length + retried + 1, "an answer for every acknowledged order", 120_000, 200).catch(() => {});
-    const m1 = await waitForQuiet(urls.analytics, 180_000);
+    const m1 = await impl.waitForQuiet(180_000);
     const c = counted(m0, m1);
     const answered = new Set(answers.messages.map((m) => m.key));
     const unanswered = acked.filter((s) => !answered.has(s.body.orderId));
@@ -299,20 +292,20 @@ export async function brokerRestart(opts: ScenarioOptions): Promise<ScenarioResu
  */
 export async function duplicates(opts: ScenarioOptions): Promise<ScenarioResult> {
   const n = opts.quick ? 200 : 2000;
-  const stack = await openPartC(opts, "C-duplicates");
-  const urls = urlsOf(stack);
-  const kafka = kafkaClient(urls.kafka);
+  const stack = await openScenarioStack(opts, "C-duplicates");
+  const impl = implOf(stack);
+  const kafka = kafkaClient(impl.endpoints.kafka);
   const prefix = `dup-${opts.seed}-`; // the ids, and so the failures, are the same in every run with this seed
   let answers: TopicTap | undefined;
   try {
-    const m0 = await waitForQuiet(urls.analytics);
+    const m0 = await impl.waitForQuiet();
     answers = await TopicTap.open(kafka, TOPICS.inventoryEvents, undefined, (m) => m.key?.startsWith(prefix) ?? false);
     const events: OrderPlaced[] = [];
     let next = 0;
     const worker = async () => {
       for (let i = next++; i < n; i = next++) {
-        const res = await http.post(`${urls.producer}/produce`, { orderId: `${prefix}${String(i).padStart(6, "0")}`, items: [{ sku: "burrito", qty: 1 + (i % 3) }] });
-        if (res.status === 200) events.push(res.data.event as OrderPlaced);
+        const r = await impl.placeOrder({ orderId: `${prefix}${String(i).padStart(6, "0")}`, items: [{ sku: "burrito", qty: 1 + (i % 3) }] });
+        if (r.status === 200) events.push(r.body.event as unknown as OrderPlaced);
       }
     };
     await Promise.all(Array.from({ length: 8 }, worker));
@@ -326,15 +319,15 @@ export async function duplicates(opts: ScenarioOptions): Promise<ScenarioResult>
       if (!byEventId.has(id)) byEventId.set(id, m);
     }
     await produceRaw(kafka, TOPICS.inventoryEvents, [...byEventId.values()].map((m) => ({ key: m.key, value: m.value, headers: m.headers })));
-    const m1 = await waitForQuiet(urls.analytics, 120_000);
+    const m1 = await impl.waitForQuiet(120_000);
     await waitUntil(() => answers!.messages.length >= 3 * events.length, "the tap to read the copies of the answers", 30_000, 100).catch(() => {});
     const c = counted(m0, m1);
     const answerCopies = countBy(answers.messages.map((m) => (JSON.parse(m.value!.toString()) as { eventId: string }).eventId), (id) => id);
     const deliveries = Object.values(answerCopies);
 
     // The same log, replayed: duplicates and all, the numbers must come out the same.
-    const replay = await triggerReplay(urls.analytics);
-    const m2 = await waitForMetrics(urls.analytics, (m) => m.replay.started_at === replay.started_at && !m.replay.running, "the replay to finish", 120_000);
+    const replay = await impl.replay();
+    const m2 = await impl.waitForMetrics((m) => m.replay.started_at === replay.started_at && !m.replay.running, "the replay to finish", 120_000);
     const diff = differences(m1, m2);
 
     const expectedMinutes = countBy(events, (e) => minuteOf(e.createdAt));

@@ -1,13 +1,12 @@
 // Talking to a running Part C from a script, a notebook or a test: the producer, the inventory
-// consumer's stats, and analytics (metrics, lag, replay, report). Plus bringing Part C up for an
-// experiment and stopping afterwards only what the experiment started.
+// consumer's stats, and analytics (metrics, lag, replay, report).
 import axios from "axios";
 import type { GroupLag } from "../lag.js";
 import type { AnalyticsMetrics, Metrics, ReplayState } from "../metrics.js";
 import type { LoadResult } from "../produce-orders.js";
-import { brokerEnv, openPart, serviceEnv as partServiceEnv, serviceUrl, type LabOptions, type RunningPart } from "../../harness/lifecycle.js";
-import { labHome } from "../../common/paths.js";
+import { brokerEnv, serviceUrl, type RunningPart } from "../../harness/lifecycle.js";
 import { waitUntil } from "../../common/wait.js";
+import { request, type Answer } from "../../harness/implementation.js";
 
 export type { AnalyticsMetrics, GroupLag, LoadResult, Metrics, ReplayState };
 export { REPLAYABLE_FIELDS, differences } from "../metrics.js";
@@ -21,7 +20,7 @@ export interface PartCEndpoints {
   kafka: string;
 }
 
-export function partCEndpoints(running: RunningPart): PartCEndpoints {
+export function endpoints(running: RunningPart): PartCEndpoints {
   const kafka = brokerEnv(running, "kafka", "KAFKA_BROKERS");
   const url = (name: string) => serviceUrl(running, name);
   return { producer: url("producer"), inventory: url("inventory"), analytics: url("analytics"), kafka };
@@ -35,8 +34,22 @@ async function call<T>(method: "get" | "post", url: string, body?: unknown): Pro
   return res.data as T;
 }
 
-export const produceOrder = (producerUrl: string, body: { orderId?: string; items?: { sku: string; qty: number }[] } = {}) =>
-  call<{ orderId: string; status: string; event: Record<string, unknown>; partition: number; offset: string }>("post", `${producerUrl}/produce`, body);
+/** POST /produce's body: 200 {orderId, status, event, partition, offset}, or 400/503 {error, message, eventId}. */
+export interface ProduceBody {
+  orderId?: string;
+  status?: string;
+  event?: Record<string, unknown>;
+  partition?: number;
+  offset?: string;
+  /** With a 503: the event id to retry with, so that a retry is not a second order. */
+  eventId?: string;
+  error?: string;
+  message?: string;
+}
+
+/** POST /produce, timed; never throws on an HTTP status (0: no answer). */
+export const produceOrder = (producerUrl: string, body: { orderId?: string; items?: { sku: string; qty: number }[]; eventId?: string } = {}): Promise<Answer<ProduceBody>> =>
+  request<ProduceBody>("post", `${producerUrl}/produce`, body, { timeoutMs: 120_000 });
 export const loadTest = (producerUrl: string, count: number) => call<LoadResult & { remaining_in_queue: number }>("post", `${producerUrl}/load-test`, { count });
 export const getMetrics = (analyticsUrl: string) => call<AnalyticsMetrics>("get", `${analyticsUrl}/metrics`);
 export const getLag = async (analyticsUrl: string) => (await call<{ sampled_at: string; groups: GroupLag[] }>("get", `${analyticsUrl}/lag`)).groups;
@@ -86,24 +99,3 @@ export async function waitForQuiet(analyticsUrl: string, timeoutMs = 120_000): P
   }, `both consumer groups to catch up (lag ${lag})`, timeoutMs, 200);
   return waitForMetrics(analyticsUrl, (m) => !m.replay.running, "analytics to finish replaying", timeoutMs);
 }
-
-export interface PartCSession {
-  running: RunningPart;
-  urls: PartCEndpoints;
-  /** Stop what this session started; leave what was already running. */
-  release(): Promise<void>;
-}
-
-/** Bring Part C up for an experiment (openPart's rule: what it starts, it stops on release). */
-export async function openPartC(opts: LabOptions = {}): Promise<PartCSession> {
-  const { running, close } = await openPart("partC", opts);
-  try {
-    return { running, urls: partCEndpoints(running), release: close };
-  } catch (err) {
-    await close();
-    throw err;
-  }
-}
-
-/** The env a running Part C service was started with (what the lab passed, not what it inherited). */
-export const serviceEnv = (name: string, home = labHome()): Record<string, string> => partServiceEnv("partC", name, home);

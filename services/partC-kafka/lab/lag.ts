@@ -5,10 +5,11 @@
 import { resultsDir } from "../../common/paths.js";
 import { timeSeriesSpec } from "../../harness/plots.js";
 import { markdownTable, toCsv, type Row } from "../../common/table.js";
-import { restartService, type LabOptions } from "../../harness/lifecycle.js";
+import type { LabOptions } from "../../harness/lifecycle.js";
 import { allPassed, check, type Check } from "../../harness/check.js";
 import { writeResultFiles } from "../../harness/results.js";
-import { GROUPS, getLag, lagOf, loadTest, openPartC, serviceEnv, type GroupLag, type LoadResult } from "./client.js";
+import { GROUPS, lagOf, type GroupLag, type LoadResult } from "./client.js";
+import { withPartC, type PartCImplementation } from "./implementation.js";
 
 export interface LagSample {
   t_s: number;
@@ -45,19 +46,20 @@ export interface LagExperimentOptions extends LabOptions {
 }
 
 export async function runLagExperiment(opts: LagExperimentOptions): Promise<LagExperimentResult> {
-  const session = await openPartC(opts);
-  const { producer, analytics } = session.urls;
-  const previousEnv = serviceEnv("inventory", opts.home);
+  return withPartC(opts, (impl) => lagRun(impl, opts));
+}
+
+async function lagRun(impl: PartCImplementation, opts: LagExperimentOptions): Promise<LagExperimentResult> {
   try {
     opts.log?.(`restarting inventory with CONSUMER_THROTTLE_MS=${opts.throttleMs}`);
-    await restartService(session.running, "inventory", opts, { ...previousEnv, ...opts.env, CONSUMER_THROTTLE_MS: String(opts.throttleMs) });
+    await impl.faults.consumerDelay(opts.throttleMs / 1000);
 
     const samples: LagSample[] = [];
     const totals: { t_s: number; lag: number }[] = [];
     const t0 = performance.now();
     const elapsed = () => Math.round(performance.now() - t0) / 1000;
     const sample = async () => {
-      const groups = await getLag(analytics);
+      const groups = await impl.lag();
       const t_s = elapsed();
       for (const g of groups) for (const p of g.partitions) samples.push({ t_s, group: g.group, ...p });
       const inventory = lagOf(groups, GROUPS.inventory);
@@ -69,7 +71,7 @@ export async function runLagExperiment(opts: LagExperimentOptions): Promise<LagE
     await sample();
     const from_s = elapsed();
     let produced: LoadResult | undefined;
-    const producing = loadTest(producer, opts.count).then((r) => {
+    const producing = impl.loadTest(opts.count).then((r) => {
       produced = r;
       return elapsed();
     });
@@ -111,8 +113,7 @@ export async function runLagExperiment(opts: LagExperimentOptions): Promise<LagE
     };
   } finally {
     opts.log?.("restarting inventory as it was");
-    await restartService(session.running, "inventory", { ...opts, env: {} }, previousEnv).catch((err) => opts.log?.(`could not restart inventory: ${err.message}`));
-    await session.release();
+    await impl.restartConsumer().catch((err: Error) => opts.log?.(`could not restart inventory: ${err.message}`));
   }
 }
 

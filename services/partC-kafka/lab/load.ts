@@ -8,7 +8,8 @@ import type { LabOptions } from "../../harness/lifecycle.js";
 import { sleep } from "../../common/wait.js";
 import { allPassed, check, type Check } from "../../harness/check.js";
 import { writeResultFiles } from "../../harness/results.js";
-import { getMetrics, loadTest, openPartC, healthOf, waitForQuiet, writeReport, type AnalyticsMetrics, type LoadResult } from "./client.js";
+import type { AnalyticsMetrics, LoadResult } from "./client.js";
+import { withPartC } from "./implementation.js";
 
 /** One reading of one counter; each has its own time, since the services answer at their own pace. */
 export interface LoadSample {
@@ -38,11 +39,9 @@ export interface LoadExperimentOptions extends LabOptions {
 }
 
 export async function runLoadExperiment(opts: LoadExperimentOptions): Promise<LoadExperimentResult> {
-  const session = await openPartC(opts);
-  const { producer, analytics } = session.urls;
-  try {
-    const before = await waitForQuiet(analytics);
-    const producedBefore = (await healthOf(producer)).produced as number;
+  return withPartC(opts, async (impl) => {
+    const before = await impl.waitForQuiet();
+    const producedBefore = (await impl.stats("producer")).produced as number;
     const samples: LoadSample[] = [];
     const t0 = performance.now();
     const elapsed = () => Math.round(performance.now() - t0) / 1000;
@@ -56,19 +55,19 @@ export async function runLoadExperiment(opts: LoadExperimentOptions): Promise<Lo
     let answersAt: number | null = null;
     let produce: LoadResult | undefined;
     let failure: Error | undefined;
-    const loading = loadTest(producer, opts.count).then((r) => void (produce = r), (err) => void (failure = err));
+    const loading = impl.loadTest(opts.count).then((r) => void (produce = r), (err) => void (failure = err));
 
     const deadline = Date.now() + (opts.timeoutMs ?? 300_000);
     let after = before;
     const watchProducer = (async () => {
       while (!produce && !failure) {
-        record("acknowledged by Kafka", ((await healthOf(producer)).produced as number) - producedBefore);
+        record("acknowledged by Kafka", ((await impl.stats("producer")).produced as number) - producedBefore);
         await sleep(100);
       }
       record("acknowledged by Kafka", produce?.produced ?? 0);
     })();
     for (;;) {
-      after = await getMetrics(analytics);
+      after = await impl.metrics();
       const orders = record("orders counted by analytics", after.total_orders - before.total_orders);
       const answers = record("inventory answers counted by analytics", after.total_reservations - before.total_reservations);
       if (ordersAt === null && orders.value >= opts.count) ordersAt = orders.t_s;
@@ -80,12 +79,10 @@ export async function runLoadExperiment(opts: LoadExperimentOptions): Promise<Lo
     await watchProducer;
     await loading;
     if (!produce) throw failure ?? new Error("the load test did not answer");
-    const report = (await writeReport(analytics, "load")).files;
+    const report = (await impl.report("load")).files;
     const checks = checkLoad(opts.count, produce, before, after, ordersAt, answersAt);
     return { count: opts.count, produce, orders_seen_after_s: ordersAt, answers_seen_after_s: answersAt, before, after, samples, report, checks, passed: allPassed(checks) };
-  } finally {
-    await session.release();
-  }
+  });
 }
 
 function checkLoad(count: number, produce: LoadResult, before: AnalyticsMetrics, after: AnalyticsMetrics, ordersAt: number | null, answersAt: number | null): Check[] {

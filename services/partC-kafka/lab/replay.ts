@@ -8,19 +8,8 @@ import { markdownTable, toCsv, type Row } from "../../common/table.js";
 import type { LabOptions } from "../../harness/lifecycle.js";
 import { allPassed, check, type Check } from "../../harness/check.js";
 import { writeResultFiles } from "../../harness/results.js";
-import {
-  REPLAYABLE_FIELDS,
-  differences,
-  getLag,
-  loadTest,
-  logSize,
-  openPartC,
-  triggerReplay,
-  waitForMetrics,
-  waitForQuiet,
-  writeReport,
-  type AnalyticsMetrics,
-} from "./client.js";
+import { REPLAYABLE_FIELDS, differences, logSize, type AnalyticsMetrics } from "./client.js";
+import { withPartC } from "./implementation.js";
 
 export interface ReplayExperimentResult {
   before: AnalyticsMetrics;
@@ -47,29 +36,26 @@ export interface ReplayExperimentOptions extends LabOptions {
 }
 
 export async function runReplayExperiment(opts: ReplayExperimentOptions = {}): Promise<ReplayExperimentResult> {
-  const session = await openPartC(opts);
-  const { producer, analytics } = session.urls;
   const timeoutMs = opts.timeoutMs ?? 300_000;
-  try {
-    let before = await waitForQuiet(analytics, timeoutMs);
+  return withPartC(opts, async (impl) => {
+    let before = await impl.waitForQuiet(timeoutMs);
     if (before.total_orders === 0 && (opts.seedCount ?? 1000) > 0) {
       opts.onPhase?.(`the log is empty: producing ${opts.seedCount ?? 1000} orders to replay`);
-      await loadTest(producer, opts.seedCount ?? 1000);
-      before = await waitForQuiet(analytics, timeoutMs);
+      await impl.loadTest(opts.seedCount ?? 1000);
+      before = await impl.waitForQuiet(timeoutMs);
     }
-    const logBefore = logSize(await getLag(analytics));
-    const reportBefore = (await writeReport(analytics, "replay-before")).files;
+    const logBefore = logSize(await impl.lag());
+    const reportBefore = (await impl.report("replay-before")).files;
 
     opts.onPhase?.("replaying: analytics resets its offsets to the start of both topics and recomputes");
-    const trigger = await triggerReplay(analytics);
-    const after = await waitForMetrics(
-      analytics,
+    const trigger = await impl.replay();
+    const after = await impl.waitForMetrics(
       (m) => m.replay.started_at === trigger.started_at && !m.replay.running,
       "the replay to finish",
       timeoutMs,
     );
-    const logAfter = logSize(await getLag(analytics));
-    const reportAfter = (await writeReport(analytics, "replay-after")).files;
+    const logAfter = logSize(await impl.lag());
+    const reportAfter = (await impl.report("replay-after")).files;
 
     const diffs = differences(before, after);
     const grew = logAfter - logBefore;
@@ -94,9 +80,7 @@ export async function runReplayExperiment(opts: ReplayExperimentOptions = {}): P
       checks,
       passed: allPassed(checks),
     };
-  } finally {
-    await session.release();
-  }
+  });
 }
 
 // eslint-disable-next-line @typescript-eslint/no-base-to-string -- only primitives reach String(): objects (and null) go to JSON.stringify
