@@ -356,7 +356,8 @@ describe("batches (BATCH_MAX 64, the default)", () => {
       ids.push(id);
       await probe.publish(EXCHANGES.orders, ROUTING_KEYS.orderPlaced, JSON.stringify({ event_type: "OrderPlaced", event_id: id, order_id: `o-batch${String(i).padStart(3, "0")}`, user_id: "u-batch", items: [{ sku: "salad", qty: 1 }], timestamp: new Date().toISOString() }), { messageId: id });
     }
-    await restart("inventory");
+    // A generous BATCH_WAIT_MS, so that the eleven are one batch however the broker spreads them out.
+    await up("partB", { ...lab(), only: ["inventory"], env: { BATCH_WAIT_MS: "300" } });
     await waitUntil(async () => (await stats(urls.inventory)).received >= 11, "the eleven to arrive", 10_000, 50);
     await waitUntil(async () => (await probe.queue(QUEUES.orderPlaced.name)).messages === 0, "the queue to be empty", 10_000, 50);
     await waitUntil(async () => (await probe.queue(dlq)).messages >= dlq0 + 1, "the poison message in the DLQ", 10_000, 50);
@@ -366,7 +367,6 @@ describe("batches (BATCH_MAX 64, the default)", () => {
     assert.equal((await probe.queue(dlq)).messages, dlq0 + 1, "exactly one message dead-lettered");
     assert.equal(inv.dead_lettered, 1);
     assert.match((inv.recent_dead_letters as { reason: string }[])[0].reason, /items must be/);
-    assert.equal(inv.processed_total - ids.length >= 0, true);
     for (const id of ids) assert.ok((await http.get(`${urls.inventory}/processed/${id}`)).status === 200, `${id} processed`);
     assert.equal((await stock()).salad, stock0.salad - ids.length, "the ten others reserved, once each");
   });
