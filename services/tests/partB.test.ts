@@ -332,6 +332,12 @@ describe("restarts lose nothing", () => {
 });
 
 describe("batches (BATCH_MAX 64, the default)", () => {
+  before(async () => {
+    // The suite's probe may have gone down with a broker restart above.
+    await probe.close().catch(() => {});
+    probe = await BrokerProbe.open(urls.amqp);
+  });
+
   test("/health shows the batch settings and the batches seen", async () => {
     for (const url of [urls.order, urls.inventory, urls.notification]) {
       const h = await stats(url);
