@@ -23,6 +23,12 @@ export interface LinkOptions {
   backoff?: { initialMs: number; maxMs: number };
 }
 
+export interface OutgoingMessage {
+  exchange: string;
+  routingKey: string;
+  event: { event_id: string; event_type: string };
+}
+
 export interface RabbitLink {
   readonly connected: boolean;
   /** Connected, topology declared and every consumer subscribed (onConnect done): what /ready reports. */
@@ -30,6 +36,11 @@ export interface RabbitLink {
   readonly stats: { connects: number; disconnects: number };
   /** Publish a persistent JSON event; resolves once the broker has confirmed it and routed it to a queue. */
   publish(exchange: string, routingKey: string, event: { event_id: string; event_type: string }): Promise<void>;
+  /**
+   * Publish several events at once and wait for all their confirms together (one wait: the broker
+   * confirms a run of messages with one `multiple` ack); rejects if any one is not confirmed or not routed.
+   */
+  publishAll(messages: OutgoingMessage[]): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -87,6 +98,30 @@ export async function connectRabbit(opts: LinkOptions): Promise<RabbitLink> {
   recovering.on("unblocked", () => log.info("broker unblocked publishing"));
   await recovering.waitForConnect();
 
+  async function publishConfirmed(messages: OutgoingMessage[]): Promise<void> {
+    if (messages.length === 0) return;
+    const ch = publisher;
+    if (!ch) throw new PublishError("not connected to RabbitMQ");
+    const timestamp = Math.floor(Date.now() / 1000);
+    const confirmed = messages.map(
+      ({ exchange, routingKey, event }) =>
+        new Promise<void>((resolve, reject) => {
+          ch.publish(
+            exchange,
+            routingKey,
+            Buffer.from(JSON.stringify(event)),
+            // persistent: written to disk by the broker before it confirms; mandatory: returned if unroutable.
+            { persistent: true, mandatory: true, messageId: event.event_id, type: event.event_type, contentType: "application/json", timestamp },
+            (err) => (err ? reject(new PublishError(`broker did not accept the message: ${err.message ?? err}`)) : resolve()),
+          );
+        }),
+    );
+    await withTimeout(Promise.all(confirmed), opts.confirmTimeoutMs, `no confirm from RabbitMQ within ${opts.confirmTimeoutMs} ms`);
+    // An unroutable mandatory message is returned *and then* confirmed: the return comes first.
+    const unroutable = messages.filter((m) => returned.delete(m.event.event_id));
+    if (unroutable.length) throw new PublishError(`no queue is bound to ${unroutable[0].exchange} with key ${unroutable[0].routingKey}`);
+  }
+
   return {
     get connected() {
       return publisher !== undefined;
@@ -96,23 +131,9 @@ export async function connectRabbit(opts: LinkOptions): Promise<RabbitLink> {
     },
     stats,
     async publish(exchange, routingKey, event) {
-      const ch = publisher;
-      if (!ch) throw new PublishError("not connected to RabbitMQ");
-      const messageId = event.event_id;
-      const confirmed = new Promise<void>((resolve, reject) => {
-        ch.publish(
-          exchange,
-          routingKey,
-          Buffer.from(JSON.stringify(event)),
-          // persistent: written to disk by the broker before it confirms; mandatory: returned if unroutable.
-          { persistent: true, mandatory: true, messageId, type: event.event_type, contentType: "application/json", timestamp: Math.floor(Date.now() / 1000) },
-          (err) => (err ? reject(new PublishError(`broker did not accept the message: ${err.message ?? err}`)) : resolve()),
-        );
-      });
-      await withTimeout(confirmed, opts.confirmTimeoutMs, `no confirm from RabbitMQ within ${opts.confirmTimeoutMs} ms`);
-      // An unroutable mandatory message is returned *and then* confirmed: the return comes first.
-      if (returned.delete(messageId)) throw new PublishError(`no queue is bound to ${exchange} with key ${routingKey}`);
+      await publishConfirmed([{ exchange, routingKey, event }]);
     },
+    publishAll: (messages) => publishConfirmed(messages),
     async close() {
       closing = true;
       publisher = undefined;
@@ -227,6 +248,153 @@ export async function consume(model: ChannelModel, opts: ConsumerOptions): Promi
       stopping = true;
       await ch.cancel(consumerTag).catch(() => {});
       await Promise.allSettled([...inHand]);
+      await ch.close().catch(() => {});
+    },
+  };
+}
+
+// ---- Consuming in batches ----
+
+export interface BatchConsumerOptions {
+  queue: string;
+  /** How many unacked messages the broker hands us at once (at least two batches' worth, so the next one fills while one is worked on). */
+  prefetch: number;
+  /** Most messages decided together. */
+  batchMax: number;
+  /** How long the first message of a batch waits for others when the consumer is idle (ms). */
+  batchWaitMs: number;
+  log: Log;
+  /**
+   * Decide a whole batch: one verdict per message, in the same order. It must be all-or-nothing
+   * for its effects (one store transaction) and resolve only once its answers are confirmed.
+   */
+  handleBatch: (msgs: ConsumeMessage[]) => Promise<Verdict[]>;
+  onDeadLetter?: (msg: ConsumeMessage, reason: string) => void;
+  /** Called with the size of every batch handled, for the stats. */
+  onBatch?: (size: number) => void;
+  retryDelayMs?: number;
+}
+
+/**
+ * Manual acks in batches, on a channel of its own. Messages are gathered as they arrive; a batch
+ * is handed over when it is full, when `batchWaitMs` has passed since its first message, or —
+ * under load — as soon as the batch before it is done (whatever arrived meanwhile, up to
+ * `batchMax`). One batch is handled at a time, and it is settled completely before the next
+ * starts: its dead-lettered messages are rejected one by one first, then every other message of
+ * it is acked with one `ack(last, allUpTo)`. Since the broker numbers deliveries in order and
+ * every earlier batch is already settled, that multiple ack covers exactly this batch's acked
+ * messages and nothing still being worked on. On failure:
+ * - PublishError (the broker is the problem): the whole batch goes back to the queue after a
+ *   pause (its effects are stored, so the redelivery only sends the stored answers again);
+ * - anything else: its messages are handled again one at a time, so a message that breaks the
+ *   handler is requeued once, then dead-lettered, alone, and the rest of the batch goes on.
+ */
+export async function consumeBatches(model: ChannelModel, opts: BatchConsumerOptions): Promise<Consumer> {
+  const ch = await model.createChannel();
+  let stopping = false;
+  ch.on("error", (err) => opts.log.warn({ err: err.message, queue: opts.queue }, "consumer channel error"));
+  closeConnectionWhenChannelCloses(model, ch, opts.log, () => stopping);
+  await ch.prefetch(opts.prefetch);
+
+  const settle = (what: () => void) => {
+    try {
+      what();
+    } catch {
+      // The channel is gone (broker restart): the broker redelivers the unacked messages.
+    }
+  };
+
+  const waiting: ConsumeMessage[] = [];
+  let working: Promise<void> | undefined;
+  let timer: NodeJS.Timeout | undefined;
+
+  function startBatch(): void {
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+    if (working || stopping || waiting.length === 0) return;
+    const batch = waiting.splice(0, opts.batchMax);
+    working = runBatch(batch)
+      .catch((err: unknown) => opts.log.error({ err, queue: opts.queue }, "batch handling failed unexpectedly"))
+      .finally(() => {
+        working = undefined;
+        // What arrived while this batch was worked on has waited already: on with it at once.
+        if (waiting.length) startBatch();
+      });
+  }
+
+  function arrived(msg: ConsumeMessage): void {
+    waiting.push(msg);
+    if (working) return; // the batch in hand takes the next ones when it is done
+    if (waiting.length >= opts.batchMax) startBatch();
+    else timer ??= setTimeout(startBatch, opts.batchWaitMs);
+  }
+
+  async function runBatch(batch: ConsumeMessage[]): Promise<void> {
+    opts.onBatch?.(batch.length);
+    let verdicts: Verdict[];
+    try {
+      verdicts = await opts.handleBatch(batch);
+    } catch (err) {
+      if (err instanceof PublishError) {
+        opts.log.warn({ err: err.message, queue: opts.queue, batch: batch.length }, "could not publish the results; the batch goes back to the queue");
+        await new Promise((r) => setTimeout(r, opts.retryDelayMs ?? 1000));
+        // Every earlier delivery is settled: allUpTo covers this batch only.
+        return settle(() => ch.nack(batch[batch.length - 1], batch.length > 1, true));
+      }
+      if (batch.length > 1) {
+        opts.log.error({ err, queue: opts.queue, batch: batch.length }, "batch failed; handling its messages one at a time");
+        for (const msg of batch) await runBatch([msg]);
+        return;
+      }
+      const msg = batch[0];
+      if (!msg.fields.redelivered) {
+        opts.log.error({ err, queue: opts.queue }, "handling failed; requeueing once");
+        return settle(() => ch.nack(msg, false, true));
+      }
+      verdicts = [{ deadLetter: `handling failed twice: ${(err as Error).message}` }];
+    }
+    settleBatch(batch, verdicts);
+  }
+
+  function settleBatch(batch: ConsumeMessage[], verdicts: Verdict[]): void {
+    let lastAcked: ConsumeMessage | undefined;
+    batch.forEach((msg, i) => {
+      const verdict = verdicts[i] ?? { deadLetter: "no verdict for this message (a bug in the batch handler)" };
+      if ("ack" in verdict) {
+        lastAcked = msg;
+        return;
+      }
+      opts.log.warn({ queue: opts.queue, message_id: msg.properties.messageId, reason: verdict.deadLetter }, "rejected without requeue: to the dead-letter queue");
+      opts.onDeadLetter?.(msg, verdict.deadLetter);
+      settle(() => ch.reject(msg, false));
+    });
+    // After the rejects, on the same channel (so the broker sees them first): one ack for the rest.
+    const last = lastAcked;
+    if (last) settle(() => ch.ack(last, batch.length > 1));
+  }
+
+  const { consumerTag } = await ch.consume(
+    opts.queue,
+    (msg) => {
+      if (msg === null) {
+        opts.log.warn({ queue: opts.queue }, "consumer cancelled by the broker");
+        model.close().catch(() => {});
+        return;
+      }
+      arrived(msg);
+    },
+    { noAck: false },
+  );
+  opts.log.info({ queue: opts.queue, prefetch: opts.prefetch, batch_max: opts.batchMax, batch_wait_ms: opts.batchWaitMs }, "consuming in batches");
+
+  return {
+    async stop() {
+      stopping = true;
+      if (timer) clearTimeout(timer);
+      await ch.cancel(consumerTag).catch(() => {});
+      await working;
+      // Messages still waiting were never worked on: closing the channel gives them back to the broker.
+      waiting.length = 0;
       await ch.close().catch(() => {});
     },
   };

@@ -17,7 +17,7 @@ export interface ProcessedRecord {
   processed_at: string;
 }
 
-export type ReserveResult = { duplicate: false; record: ProcessedRecord } | { duplicate: true; record: ProcessedRecord };
+export type ReserveResult = { duplicate: false; record: ProcessedRecord } | { duplicate: true; record: ProcessedRecord; inBatch?: boolean };
 
 export class InventoryStore {
   private constructor(
@@ -66,6 +66,53 @@ export class InventoryStore {
       const record: ProcessedRecord = { message_id: messageId, order_id: order.order_id, outcome, published: false, processed_at: now };
       void this.processedDb.put(messageId, record);
       return { duplicate: false, record };
+    });
+  }
+
+  /**
+   * A batch: every message reserved (or recognised) in order, the stock taken and every new id
+   * remembered with its answer, all in ONE durable transaction — the whole batch or none of it.
+   * The same message id twice in the batch is one reservation; the copy comes back as a
+   * duplicate with `inBatch`.
+   */
+  reserveAll(messages: { messageId: string; order: OrderPlaced }[]): Promise<ReserveResult[]> {
+    return durably(this.root, (): ReserveResult[] => {
+      let stock = this.stock();
+      const changed = new Set<string>();
+      const now = new Date().toISOString();
+      const fresh = new Map<string, ProcessedRecord>();
+      const results = messages.map(({ messageId, order }): ReserveResult => {
+        const mine = fresh.get(messageId);
+        if (mine) return { duplicate: true, record: mine, inBatch: true };
+        const earlier = this.processedDb.get(messageId);
+        if (earlier) return { duplicate: true, record: earlier };
+        const decision = decideReservation(stock, order.items);
+        const base = { event_id: newEventId(), order_id: order.order_id, user_id: order.user_id, items: order.items, placed_at: order.timestamp, caused_by: messageId };
+        const outcome: InventoryEvent = decision.ok
+          ? { event_type: "InventoryReserved", ...base, reserved_at: now }
+          : { event_type: "InventoryFailed", ...base, failed_at: now, reason: decision.reason };
+        if (decision.ok) {
+          stock = decision.after;
+          for (const item of order.items) changed.add(item.sku);
+        }
+        const record: ProcessedRecord = { message_id: messageId, order_id: order.order_id, outcome, published: false, processed_at: now };
+        fresh.set(messageId, record);
+        void this.processedDb.put(messageId, record);
+        return { duplicate: false, record };
+      });
+      for (const sku of changed) void this.stockDb.put(sku, stock[sku]);
+      return results;
+    });
+  }
+
+  /** The broker confirmed these answers: one transaction for the batch. */
+  markPublishedAll(messageIds: string[]): Promise<void> {
+    if (messageIds.length === 0) return Promise.resolve();
+    return durably(this.root, () => {
+      for (const id of messageIds) {
+        const record = this.processedDb.get(id);
+        if (record && !record.published) void this.processedDb.put(id, { ...record, published: true });
+      }
     });
   }
 

@@ -6,12 +6,12 @@ import path from "node:path";
 import type { ConsumeMessage } from "amqplib";
 import { Type, loadConfig, serviceBase } from "../common/config.js";
 import { createService, HttpError, runService } from "../common/server.js";
-import { ACK, type RabbitLink, type Verdict } from "./connection.js";
-import { decodeOrderPlaced, describeItems, type OrderPlaced } from "./events.js";
-import { InventoryStore } from "./inventory-store.js";
+import { ACK, type OutgoingMessage, type RabbitLink, type Verdict } from "./connection.js";
+import { decodeOrderPlaced, describeItems, type InventoryEvent, type OrderPlaced } from "./events.js";
+import { InventoryStore, type ProcessedRecord } from "./inventory-store.js";
 import { INITIAL_STOCK, type Stock } from "./reserve.js";
 import { EXCHANGES, QUEUES, ROUTING_KEYS } from "./topology.js";
-import { brokerNotReady, connectAndConsume, DeadLetterLog, rabbitEnv, runMain } from "./service-kit.js";
+import { BatchStats, brokerNotReady, connectAndConsume, DeadLetterLog, effectivePrefetch, rabbitEnv, runMain } from "./service-kit.js";
 
 const config = loadConfig(
   Type.Object({
@@ -30,6 +30,7 @@ let link!: RabbitLink;
 const injected = { delaySeconds: config.DELAY_TIME };
 const stats = { received: 0, reserved: 0, failed: 0, duplicates_ignored: 0, republished: 0, dead_lettered: 0 };
 const deadLetters = new DeadLetterLog();
+const batchStats = new BatchStats();
 
 const app = createService({
   name: "inventory",
@@ -39,7 +40,8 @@ const app = createService({
   health: () => ({
     broker: link.connected ? "connected" : "reconnecting",
     queue: QUEUES.orderPlaced.name,
-    prefetch: config.PREFETCH,
+    prefetch: effectivePrefetch(config),
+    ...batchStats.report(config),
     delay_time_s: injected.delaySeconds,
     ...stats,
     processed_total: store.processedCount(),
@@ -97,6 +99,67 @@ async function reserveAndAnswer(order: OrderPlaced, messageId: string): Promise<
   await store.markPublished(messageId);
 }
 
+/**
+ * A batch of OrderPlaced (BATCH_MAX > 1): the malformed ones are dead-lettered alone; the rest
+ * are reserved (or recognised) together in one store transaction, their answers published with
+ * one confirm wait, noted as published in one more transaction, and then acked together by the
+ * consumer. A kill -9 before the first commit leaves nothing behind (all redelivered, all
+ * reserved afresh); after it, the redelivered batch finds its ids and only sends the stored
+ * answers again. The same id twice in the batch is reserved and answered once.
+ */
+async function handleOrderPlacedBatch(msgs: ConsumeMessage[]): Promise<Verdict[]> {
+  stats.received += msgs.length;
+  const verdicts: Verdict[] = [];
+  const work: { at: number; messageId: string; order: OrderPlaced }[] = [];
+  msgs.forEach((msg, at) => {
+    const decoded = decodeOrderPlaced({ content: msg.content, messageId: msg.properties.messageId });
+    if (decoded.ok) work.push({ at, ...decoded.event });
+    verdicts[at] = decoded.ok ? ACK : { deadLetter: decoded.reason };
+  });
+  if (work.length === 0) return verdicts;
+  if (injected.delaySeconds > 0) await new Promise((r) => setTimeout(r, injected.delaySeconds * 1000)); // once per batch, as the messages in hand waited together
+
+  // 1. Reserve (or recognise) the whole batch — durably, in one transaction.
+  const results = await store.reserveAll(work);
+  const answers = new Map<string, InventoryEvent>();
+  results.forEach((result, k) => {
+    const { order, messageId } = work[k];
+    if (!result.duplicate) {
+      noteOutcome(order, messageId, result.record);
+      answers.set(messageId, result.record.outcome);
+      return;
+    }
+    stats.duplicates_ignored++;
+    const ids = { order_id: order.order_id, message_id: messageId };
+    if (result.record.published || result.inBatch) {
+      app.log.info(ids, "message already processed, skipping (idempotency): acked, stock untouched");
+    } else if (!answers.has(messageId)) {
+      app.log.info(ids, "message already processed but its answer was not confirmed; publishing it again");
+      stats.republished++;
+      answers.set(messageId, result.record.outcome);
+    }
+  });
+
+  // 2. Every answer published and confirmed, with one wait; noted in one transaction; 3. the consumer acks.
+  const outgoing: OutgoingMessage[] = [...answers.values()].map((event) => ({ exchange: EXCHANGES.inventory, routingKey: answerKey(event), event }));
+  await link.publishAll(outgoing);
+  await store.markPublishedAll([...answers.keys()]);
+  return verdicts;
+}
+
+const answerKey = (e: InventoryEvent): string => (e.event_type === "InventoryReserved" ? ROUTING_KEYS.inventoryReserved : ROUTING_KEYS.inventoryFailed);
+
+function noteOutcome(order: OrderPlaced, messageId: string, record: ProcessedRecord): void {
+  // No child logger per message: creating one costs more than the line it writes.
+  if (record.outcome.event_type === "InventoryReserved") {
+    stats.reserved++;
+    app.log.info({ order_id: order.order_id, message_id: messageId }, `inventory reserved: ${describeItems(order.items)}`);
+  } else {
+    stats.failed++;
+    app.log.info({ order_id: order.order_id, message_id: messageId, reason: record.outcome.reason }, "inventory reservation failed");
+  }
+}
+
 app.get("/stock", async () => ({ stock: store.stock() }));
 
 app.put("/stock", { schema: { body: Type.Record(Type.String({ minLength: 1, maxLength: 64 }), Type.Integer({ minimum: 0, maximum: 1_000_000_000 })) } }, async (req) => {
@@ -122,7 +185,7 @@ async function main(): Promise<void> {
   store = await InventoryStore.open(path.join(config.DATA_DIR, "inventory"), JSON.parse(config.INITIAL_STOCK) as Stock);
   // Connected and subscribed before /health answers: that is when this consumer is ready.
   let closeConsumer: () => Promise<void>;
-  ({ link, close: closeConsumer } = await connectAndConsume(config, { log: app.log, queue: QUEUES.orderPlaced.name, handle: handleOrderPlaced, stats, deadLetters }));
+  ({ link, close: closeConsumer } = await connectAndConsume(config, { log: app.log, queue: QUEUES.orderPlaced.name, handle: handleOrderPlaced, handleBatch: handleOrderPlacedBatch, batchStats, stats, deadLetters }));
   await runService(app, config.PORT, config.HOST, async () => {
     await closeConsumer();
     await store.close();

@@ -38,6 +38,33 @@ export class NotificationStore {
     });
   }
 
+  /** A batch of sent confirmations remembered in ONE durable transaction; per event, the record that counts. */
+  rememberAll(events: UserNotified[]): Promise<{ first: boolean; record: NotificationRecord }[]> {
+    if (events.length === 0) return Promise.resolve([]);
+    return durably(this.root, () => {
+      const fresh = new Map<string, NotificationRecord>();
+      return events.map((event) => {
+        const earlier = fresh.get(event.order_id) ?? this.notified.get(event.order_id);
+        if (earlier) return { first: false, record: earlier };
+        const record: NotificationRecord = { order_id: event.order_id, event, published: false };
+        fresh.set(event.order_id, record);
+        void this.notified.put(event.order_id, record);
+        return { first: true, record };
+      });
+    });
+  }
+
+  /** The broker confirmed these UserNotified events: one transaction for the batch. */
+  markPublishedAll(orderIds: string[]): Promise<void> {
+    if (orderIds.length === 0) return Promise.resolve();
+    return durably(this.root, () => {
+      for (const id of orderIds) {
+        const record = this.notified.get(id);
+        if (record && !record.published) void this.notified.put(id, { ...record, published: true });
+      }
+    });
+  }
+
   markPublished(orderId: string): Promise<void> {
     return durably(this.root, () => {
       const record = this.notified.get(orderId);

@@ -9,7 +9,7 @@ import { createService, HttpError, runService } from "../common/server.js";
 import { ACK, type RabbitLink, type Verdict } from "./connection.js";
 import { decodeInventoryEvent, describeItems, type InventoryReserved, type UserNotified } from "./events.js";
 import { NotificationStore } from "./notification-store.js";
-import { brokerNotReady, connectAndConsume, DeadLetterLog, rabbitEnv, runMain } from "./service-kit.js";
+import { BatchStats, brokerNotReady, connectAndConsume, DeadLetterLog, effectivePrefetch, rabbitEnv, runMain } from "./service-kit.js";
 import { EXCHANGES, QUEUES, ROUTING_KEYS } from "./topology.js";
 
 const config = loadConfig(
@@ -24,6 +24,7 @@ let store!: NotificationStore;
 let link!: RabbitLink;
 const stats = { received: 0, sent: 0, duplicates_ignored: 0, republished: 0, dead_lettered: 0 };
 const deadLetters = new DeadLetterLog();
+const batchStats = new BatchStats();
 
 const app = createService({
   name: "notification",
@@ -33,7 +34,8 @@ const app = createService({
   health: () => ({
     broker: link?.connected ? "connected" : "reconnecting",
     queue: QUEUES.notification.name,
-    prefetch: config.PREFETCH,
+    prefetch: effectivePrefetch(config),
+    ...batchStats.report(config),
     ...stats,
     notified_total: store.count(),
     placed_to_notified_ms: summary(store.latencies()),
@@ -72,6 +74,63 @@ async function handleReserved(msg: ConsumeMessage): Promise<Verdict> {
     inHand.delete(event.order_id);
   }
   return ACK;
+}
+
+/** The UserNotified event for a reservation, stamped now. */
+function notificationFor(e: InventoryReserved): UserNotified {
+  const now = new Date();
+  const placed = e.placed_at ? Date.parse(e.placed_at) : NaN;
+  return {
+    event_type: "UserNotified",
+    event_id: newEventId(),
+    order_id: e.order_id,
+    user_id: e.user_id,
+    placed_at: e.placed_at,
+    notified_at: now.toISOString(),
+    ...(Number.isFinite(placed) ? { placed_to_notified_ms: now.getTime() - placed } : {}),
+  };
+}
+
+/**
+ * A batch of InventoryReserved (BATCH_MAX > 1): the users not notified yet are notified, and all
+ * of them remembered in one store transaction; every UserNotified not confirmed yet is published
+ * with one confirm wait and noted in one more transaction; then the consumer acks the batch. The
+ * same order twice in a batch is one notification.
+ */
+async function handleReservedBatch(msgs: ConsumeMessage[]): Promise<Verdict[]> {
+  stats.received += msgs.length;
+  const verdicts: Verdict[] = [];
+  const fresh = new Map<string, { reserved: InventoryReserved; notified: UserNotified }>();
+  const again = new Map<string, UserNotified>();
+  msgs.forEach((msg, at) => {
+    const decoded = decodeInventoryEvent({ content: msg.content, messageId: msg.properties.messageId });
+    if (!decoded.ok) return void (verdicts[at] = { deadLetter: decoded.reason });
+    if (decoded.event.event_type !== "InventoryReserved") return void (verdicts[at] = { deadLetter: `expected InventoryReserved, got ${decoded.event.event_type}` });
+    const e = decoded.event;
+    verdicts[at] = ACK;
+    const record = fresh.has(e.order_id) || again.has(e.order_id) ? undefined : store.get(e.order_id);
+    if (fresh.has(e.order_id) || again.has(e.order_id) || record?.published) {
+      stats.duplicates_ignored++;
+      app.log.info({ order_id: e.order_id }, "user already notified about this order, skipping (idempotency)");
+    } else if (record) {
+      stats.duplicates_ignored++;
+      stats.republished++;
+      app.log.info({ order_id: e.order_id }, "user already notified, but UserNotified was not confirmed; publishing it again");
+      again.set(e.order_id, record.event);
+    } else {
+      fresh.set(e.order_id, { reserved: e, notified: notificationFor(e) });
+    }
+  });
+  // Send, then remember (as one message at a time does): a crash in between sends again on redelivery.
+  for (const { reserved, notified } of fresh.values()) {
+    sendConfirmation(reserved, notified);
+    stats.sent++;
+  }
+  const remembered = await store.rememberAll([...fresh.values()].map((f) => f.notified));
+  for (const { record } of remembered) again.set(record.order_id, record.event);
+  await link.publishAll([...again.values()].map((event) => ({ exchange: EXCHANGES.notification, routingKey: ROUTING_KEYS.userNotified, event })));
+  await store.markPublishedAll([...again.keys()]);
+  return verdicts;
 }
 
 async function notifyOnce(e: InventoryReserved): Promise<void> {
@@ -115,7 +174,7 @@ app.get("/notifications/:order_id", { schema: { params: Type.Object({ order_id: 
 async function main(): Promise<void> {
   store = NotificationStore.open(path.join(config.DATA_DIR, "notification"));
   let closeConsumer: () => Promise<void>;
-  ({ link, close: closeConsumer } = await connectAndConsume(config, { log: app.log, queue: QUEUES.notification.name, handle: handleReserved, stats, deadLetters }));
+  ({ link, close: closeConsumer } = await connectAndConsume(config, { log: app.log, queue: QUEUES.notification.name, handle: handleReserved, handleBatch: handleReservedBatch, batchStats, stats, deadLetters }));
   await runService(app, config.PORT, config.HOST, async () => {
     await closeConsumer();
     await store.close();

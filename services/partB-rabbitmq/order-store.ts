@@ -91,6 +91,18 @@ export class OrderStore {
     });
   }
 
+  /** A batch of confirmed OrderPlaced: all out of the outbox in one transaction. */
+  markPublishedAll(confirmed: { order: OrderRecord; at: string }[]): Promise<void> {
+    if (confirmed.length === 0) return Promise.resolve();
+    return durably(this.root, () => {
+      for (const { order, at } of confirmed) {
+        const current = this.orders.get(order.order_id);
+        if (current && !current.published_at) void this.orders.put(order.order_id, { ...current, published_at: at });
+        void this.outbox.remove(outboxKey(order));
+      }
+    });
+  }
+
   /** Orders still waiting for a confirmed publish, oldest first. */
   unpublished(limit: number): OrderRecord[] {
     const out: OrderRecord[] = [];
@@ -135,6 +147,29 @@ export class OrderStore {
       this.counts[result.order.status]++;
     }
     return result;
+  }
+
+  /** A batch of events applied in order, in one durable transaction (an order moved twice in the batch moves twice). */
+  async applyAll(events: OrderStatusEvent[]): Promise<ApplyResult[]> {
+    const results = await durably(this.root, (): ApplyResult[] => {
+      const touched = new Map<string, OrderRecord>();
+      const out = events.map((e): ApplyResult => {
+        const order = touched.get(e.order_id) ?? this.orders.get(e.order_id);
+        if (!order) return { known: false };
+        const next = advance(order, e);
+        if (next) touched.set(order.order_id, next);
+        return { known: true, from: order.status, order: next ?? order, changed: next !== undefined };
+      });
+      for (const [id, order] of touched) void this.orders.put(id, order);
+      return out;
+    });
+    for (const r of results) {
+      if (r.known && r.changed) {
+        this.counts[r.from]--;
+        this.counts[r.order.status]++;
+      }
+    }
+    return results;
   }
 
   close(): Promise<void> {

@@ -12,9 +12,9 @@ import { Type, loadConfig, serviceBase } from "../common/config.js";
 import { newEventId, newOrderId } from "../common/ids.js";
 import { createService, HttpError, runService } from "../common/server.js";
 import { ACK, PublishError, type RabbitLink, type Verdict } from "./connection.js";
-import { decodeStatusEvent, orderPlacedFor, PlaceOrderBody, totalItems, type OrderState } from "./events.js";
+import { decodeStatusEvent, orderPlacedFor, PlaceOrderBody, totalItems, type OrderState, type OrderStatusEvent } from "./events.js";
 import { OrderStore, type OrderRecord } from "./order-store.js";
-import { brokerNotReady, connectAndConsume, DeadLetterLog, rabbitEnv, runMain } from "./service-kit.js";
+import { BatchStats, brokerNotReady, connectAndConsume, DeadLetterLog, effectivePrefetch, GroupWriter, rabbitEnv, runMain } from "./service-kit.js";
 import { EXCHANGES, QUEUES, ROUTING_KEYS } from "./topology.js";
 
 const config = loadConfig(
@@ -31,6 +31,8 @@ let orders!: OrderStore;
 let link!: RabbitLink;
 const stats = { placed: 0, published_at_once: 0, published_later: 0, publish_deferred: 0, status_events: 0, unknown_order_events: 0, dead_lettered: 0 };
 const deadLetters = new DeadLetterLog();
+const batchStats = new BatchStats();
+const batched = config.BATCH_MAX > 1;
 
 const app = createService({
   name: "order",
@@ -40,6 +42,8 @@ const app = createService({
   health: () => ({
     broker: link?.connected ? "connected" : "reconnecting",
     outbox_pending: orders.unpublishedCount(),
+    prefetch: effectivePrefetch(config),
+    ...batchStats.report(config),
     ...stats,
     orders: orders.list({ limit: 0 }).by_status,
     recent_dead_letters: deadLetters.recent(),
@@ -121,8 +125,8 @@ async function publish(order: OrderRecord): Promise<boolean> {
   // Confirmed: all the client needs to hear. The outbox entry is cleared after the answer, off
   // the request's path (one disk commit less in the 202's latency); meanwhile the relay leaves the
   // order alone. If clearing fails, the relay publishes it again, which inventory ignores.
-  const note = orders
-    .markPublished(order, new Date().toISOString())
+  const at = new Date().toISOString();
+  const note = (batched ? outboxClearer.add({ order, at }) : orders.markPublished(order, at))
     .catch((err) => app.log.error({ err, order_id: order.order_id }, "could not clear the outbox entry"))
     .finally(() => noting.delete(order.order_id));
   noting.set(order.order_id, note);
@@ -132,20 +136,53 @@ async function publish(order: OrderRecord): Promise<boolean> {
 /** Confirmed publishes whose outbox entries are being cleared. */
 const noting = new Map<string, Promise<void>>();
 
+/** In batches, the outbox entries of confirmed orders are cleared together: the ones confirmed meanwhile share one transaction. */
+const outboxClearer = new GroupWriter<{ order: OrderRecord; at: string }>((confirmed) => orders.markPublishedAll(confirmed), config.BATCH_MAX);
+
 /** The outbox relay: publish, oldest first, every order the broker has not confirmed yet. */
 let relaying = false;
 async function relayOutbox(): Promise<void> {
   if (relaying || !link?.connected || orders.unpublishedCount() === 0) return;
   relaying = true;
   try {
-    for (const order of orders.unpublished(500)) {
-      if (inHand.has(order.order_id) || noting.has(order.order_id) || orders.get(order.order_id)?.published_at) continue; // its own request has it
-      if (!(await claimed(order.order_id, () => publish(order)))) break; // broker gone again: next round
-      stats.published_later++;
-      app.log.info({ order_id: order.order_id }, "outbox: OrderPlaced published");
-    }
+    if (batched) await relayInBatches();
+    else await relayOneByOne();
   } finally {
     relaying = false;
+  }
+}
+
+async function relayOneByOne(): Promise<void> {
+  for (const order of orders.unpublished(500)) {
+    if (inHand.has(order.order_id) || noting.has(order.order_id) || orders.get(order.order_id)?.published_at) continue; // its own request has it
+    if (!(await claimed(order.order_id, () => publish(order)))) break; // broker gone again: next round
+    stats.published_later++;
+    app.log.info({ order_id: order.order_id }, "outbox: OrderPlaced published");
+  }
+}
+
+/**
+ * BATCH_MAX orders at a time: published together with one confirm wait, then out of the outbox
+ * in one transaction. A batch that is not confirmed stays in the outbox for the next round
+ * (inventory ignores the copies of any that did get through).
+ */
+async function relayInBatches(): Promise<void> {
+  const todo = orders.unpublished(500).filter((o) => !inHand.has(o.order_id) && !noting.has(o.order_id) && !orders.get(o.order_id)?.published_at); // its own request has the others
+  for (let i = 0; i < todo.length; i += config.BATCH_MAX) {
+    const batch = todo.slice(i, i + config.BATCH_MAX);
+    for (const o of batch) inHand.add(o.order_id);
+    try {
+      await link.publishAll(batch.map((o) => ({ exchange: EXCHANGES.orders, routingKey: ROUTING_KEYS.orderPlaced, event: orderPlacedFor(o) })));
+      await orders.markPublishedAll(batch.map((order) => ({ order, at: new Date().toISOString() })));
+    } catch (err) {
+      if (!(err instanceof PublishError)) throw err;
+      app.log.warn({ orders: batch.length, err: err.message }, "outbox: OrderPlaced not confirmed yet; next round");
+      return;
+    } finally {
+      for (const o of batch) inHand.delete(o.order_id);
+    }
+    stats.published_later += batch.length;
+    for (const o of batch) app.log.info({ order_id: o.order_id }, "outbox: OrderPlaced published");
   }
 }
 
@@ -166,6 +203,29 @@ async function handleStatusEvent(msg: ConsumeMessage): Promise<Verdict> {
   return ACK;
 }
 
+/** A batch of status events (BATCH_MAX > 1): every order moved in one store transaction; the consumer acks them together. */
+async function handleStatusBatch(msgs: ConsumeMessage[]): Promise<Verdict[]> {
+  const verdicts: Verdict[] = [];
+  const events: OrderStatusEvent[] = [];
+  msgs.forEach((msg, at) => {
+    const decoded = decodeStatusEvent({ content: msg.content, messageId: msg.properties.messageId });
+    if (decoded.ok) events.push(decoded.event);
+    verdicts[at] = decoded.ok ? ACK : { deadLetter: decoded.reason };
+  });
+  stats.status_events += events.length;
+  const results = await orders.applyAll(events);
+  results.forEach((result, k) => {
+    const event = events[k];
+    if (!result.known) {
+      stats.unknown_order_events++;
+      app.log.warn({ order_id: event.order_id, event_type: event.event_type }, "event for an order this service did not place (published by hand?); acked and ignored");
+    } else if (result.changed) {
+      app.log.info({ order_id: event.order_id, reason: result.order.reason }, `order ${result.from} → ${result.order.status}`);
+    }
+  });
+  return verdicts;
+}
+
 app.get("/orders/:order_id", { schema: { params: Type.Object({ order_id: Type.String({ minLength: 1, maxLength: 200 }) }) } }, async (req) => {
   const order = orders.get(req.params.order_id);
   if (!order) throw new HttpError(404, "not-found", `no order ${req.params.order_id}`);
@@ -182,7 +242,7 @@ app.get(
 async function main(): Promise<void> {
   orders = OrderStore.open(path.join(config.DATA_DIR, "order"));
   let closeConsumer: () => Promise<void>;
-  ({ link, close: closeConsumer } = await connectAndConsume(config, { log: app.log, queue: QUEUES.orderStatus.name, handle: handleStatusEvent, stats, deadLetters }));
+  ({ link, close: closeConsumer } = await connectAndConsume(config, { log: app.log, queue: QUEUES.orderStatus.name, handle: handleStatusEvent, handleBatch: handleStatusBatch, batchStats, stats, deadLetters }));
   // Orders accepted while the broker was down, or before a crash, go out first.
   const relay = setInterval(() => void relayOutbox().catch((err) => app.log.error({ err }, "outbox relay failed")), config.RELAY_INTERVAL_MS);
   await relayOutbox();

@@ -1,6 +1,6 @@
 // Part B's rules without a broker: reading events off the wire (the seeds' shapes, and what goes
 // to the dead-letter queue), the reservation rule, an order only ever moving forward, and the
-// order store (a real LMDB in a temporary folder).
+// order store (a real LMDB in a temporary folder), and the stores' batches (one transaction each).
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
@@ -9,6 +9,9 @@ import path from "node:path";
 import { decodeOrderPlaced, decodeStatusEvent, normalizeItems, orderPlacedFor, type InventoryReserved, type UserNotified } from "../partB-rabbitmq/events.js";
 import { advance, OrderStore, type OrderRecord } from "../partB-rabbitmq/order-store.js";
 import { decideReservation, INITIAL_STOCK } from "../partB-rabbitmq/reserve.js";
+import { InventoryStore } from "../partB-rabbitmq/inventory-store.js";
+import { NotificationStore } from "../partB-rabbitmq/notification-store.js";
+import { GroupWriter } from "../partB-rabbitmq/service-kit.js";
 
 const wire = (body: unknown, messageId?: string) => ({ content: Buffer.from(typeof body === "string" ? body : JSON.stringify(body)), messageId });
 
@@ -162,4 +165,87 @@ describe("the order store", () => {
       assert.deepEqual(countsOf(reopened), expected);
       await reopened.close();
     }));
+});
+
+describe("batches in the stores: one transaction, in order, a copy inside the batch once", () => {
+  const withDir = async (body: (dir: string) => Promise<void>) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "partB-batch-"));
+    try {
+      await body(dir);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  };
+  const placed = (id: string, sku: string, qty: number) => orderPlacedFor({ event_id: `m-${id}`, order_id: id, user_id: "u", items: [{ sku, qty }], placed_at: "t0" });
+
+  test("inventory: each message decided against the stock the earlier ones left; the same id twice is one reservation", () =>
+    withDir(async (dir) => {
+      const store = await InventoryStore.open(dir, { pizza: 5, soda: 1 });
+      const batch = [placed("o-1", "pizza", 3), placed("o-2", "pizza", 3), placed("o-1", "pizza", 3), placed("o-3", "pizza", 2), placed("o-4", "soda", 1)];
+      const results = await store.reserveAll(batch.map((order) => ({ messageId: order.message_id, order })));
+      assert.deepEqual(
+        results.map((r) => [r.duplicate, r.record.outcome.event_type, r.duplicate && r.inBatch === true]),
+        [
+          [false, "InventoryReserved", false],
+          [false, "InventoryFailed", false],
+          [true, "InventoryReserved", true],
+          [false, "InventoryReserved", false],
+          [false, "InventoryReserved", false],
+        ],
+      );
+      assert.equal(results[2].record.outcome.event_id, results[0].record.outcome.event_id, "the copy carries the first one's answer");
+      assert.deepEqual(store.stock(), { pizza: 0, soda: 0 });
+      assert.equal(store.processedCount(), 4);
+      await store.markPublishedAll(["m-o-1", "m-o-2"]);
+      assert.equal(store.processed("m-o-1")?.published, true);
+      assert.equal(store.processed("m-o-3")?.published, false);
+      // A later batch recognises them, published or not.
+      const again = await store.reserveAll([{ messageId: "m-o-1", order: batch[0] }, { messageId: "m-o-3", order: batch[3] }]);
+      assert.deepEqual(again.map((r) => [r.duplicate, r.record.published]), [[true, true], [true, false]]);
+      await store.close();
+      const reopened = await InventoryStore.open(dir, { pizza: 99 });
+      assert.deepEqual(reopened.stock(), { pizza: 0, soda: 0 }, "on disk, together with the ids");
+      assert.equal(reopened.processedCount(), 4);
+      await reopened.close();
+    }));
+
+  test("notification: one record per order, the copy in the batch gets the first one's", () =>
+    withDir(async (dir) => {
+      const store = NotificationStore.open(dir);
+      const note = (order: string, id: string): UserNotified => ({ event_type: "UserNotified", event_id: id, order_id: order, notified_at: "t" });
+      const out = await store.rememberAll([note("o-1", "n1"), note("o-2", "n2"), note("o-1", "n3")]);
+      assert.deepEqual(out.map((r) => [r.first, r.record.event.event_id]), [[true, "n1"], [true, "n2"], [false, "n1"]]);
+      await store.markPublishedAll(["o-1"]);
+      assert.equal(store.get("o-1")?.published, true);
+      assert.equal(store.get("o-2")?.published, false);
+      assert.equal(store.count(), 2);
+      await store.close();
+    }));
+
+  test("order: events applied in order in one transaction (RESERVED then CONFIRMED in the same batch), counts kept", () =>
+    withDir(async (dir) => {
+      const store = OrderStore.open(dir);
+      const o = (id: string): OrderRecord => ({ order_id: id, event_id: `e-${id}`, user_id: "u", items: [{ sku: "burger", qty: 1 }], status: "PLACED", placed_at: new Date().toISOString() });
+      for (const id of ["o-1", "o-2"]) await store.place(o(id));
+      const reserved: InventoryReserved = { event_type: "InventoryReserved", event_id: "r", order_id: "o-1", items: [{ sku: "burger", qty: 1 }], caused_by: "e", reserved_at: "t1" };
+      const results = await store.applyAll([reserved, { event_type: "UserNotified", event_id: "n", order_id: "o-1", notified_at: "t2" }, reserved, { ...reserved, order_id: "o-nope" }]);
+      assert.deepEqual(results.map((r) => (r.known ? `${r.from}→${r.order.status}${r.changed ? "" : " (no change)"}` : "unknown")), ["PLACED→RESERVED", "RESERVED→CONFIRMED", "CONFIRMED→CONFIRMED (no change)", "unknown"]);
+      assert.equal(store.get("o-1")?.status, "CONFIRMED");
+      assert.deepEqual(store.list({ limit: 0 }).by_status, { PLACED: 1, RESERVED: 0, CONFIRMED: 1, FAILED: 0 });
+      await store.markPublishedAll(store.unpublished(10).map((order) => ({ order, at: "t" })));
+      assert.equal(store.unpublishedCount(), 0);
+      await store.close();
+    }));
+
+  test("a group writer writes the first item at once, what arrives meanwhile together (at most `max`), and reports a failure to each of its group", async () => {
+    const writes: number[][] = [];
+    const writer = new GroupWriter<number>(async (items) => {
+      await new Promise((r) => setTimeout(r, 5));
+      if (items.includes(13)) throw new Error("unlucky");
+      writes.push(items);
+    }, 3);
+    const all = [1, 2, 3, 4, 5, 13, 6].map((i) => writer.add(i).then(() => "ok", (err: Error) => err.message));
+    assert.deepEqual(await Promise.all(all), ["ok", "ok", "ok", "ok", "unlucky", "unlucky", "unlucky"]);
+    assert.deepEqual(writes, [[1], [2, 3, 4]]);
+  });
 });

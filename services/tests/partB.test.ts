@@ -331,6 +331,93 @@ describe("restarts lose nothing", () => {
   });
 });
 
+describe("batches (BATCH_MAX 64, the default)", () => {
+  before(async () => {
+    // The suite's probe may have gone down with a broker restart above.
+    await probe.close().catch(() => {});
+    probe = await BrokerProbe.open(urls.amqp);
+  });
+
+  test("/health shows the batch settings and the batches seen", async () => {
+    for (const url of [urls.order, urls.inventory, urls.notification]) {
+      const h = await stats(url);
+      assert.equal(h.batch_max, 64, url);
+      assert.equal(typeof h.batch_wait_ms, "number", url);
+      assert.ok(h.prefetch >= 2 * h.batch_max, `${url}: prefetch ${h.prefetch} holds two batches`);
+    }
+  });
+
+  test("a batch with one poison message dead-letters exactly that one; the rest of the batch is reserved", async () => {
+    const dlq = QUEUES.orderPlaced.deadLetter.queue;
+    const [stock0, dlq0] = [await stock(), (await probe.queue(dlq)).messages];
+    // Inventory down, so the eleven wait in the queue and arrive together: one batch.
+    await down("partB", { home, only: ["inventory"] });
+    const ids: string[] = [];
+    for (let i = 0; i < 11; i++) {
+      if (i === 5) {
+        await probe.publish(EXCHANGES.orders, ROUTING_KEYS.orderPlaced, JSON.stringify({ order_id: "o-poison01", items: "lots" }), { messageId: randomUUID() });
+        continue;
+      }
+      const id = randomUUID();
+      ids.push(id);
+      await probe.publish(EXCHANGES.orders, ROUTING_KEYS.orderPlaced, JSON.stringify({ event_type: "OrderPlaced", event_id: id, order_id: `o-batch${String(i).padStart(3, "0")}`, user_id: "u-batch", items: [{ sku: "salad", qty: 1 }], timestamp: new Date().toISOString() }), { messageId: id });
+    }
+    // A generous BATCH_WAIT_MS, so that the eleven are one batch however the broker spreads them out.
+    await up("partB", { ...lab(), only: ["inventory"], env: { BATCH_WAIT_MS: "300" } });
+    await waitUntil(async () => (await stats(urls.inventory)).received >= 11, "the eleven to arrive", 10_000, 50);
+    await waitUntil(async () => (await probe.queue(QUEUES.orderPlaced.name)).messages === 0, "the queue to be empty", 10_000, 50);
+    await waitUntil(async () => (await probe.queue(dlq)).messages >= dlq0 + 1, "the poison message in the DLQ", 10_000, 50);
+    await new Promise((r) => setTimeout(r, 300));
+    const inv = await stats(urls.inventory);
+    assert.equal(inv.batch_largest, 11, "the eleven were one batch");
+    assert.equal((await probe.queue(dlq)).messages, dlq0 + 1, "exactly one message dead-lettered");
+    assert.equal(inv.dead_lettered, 1);
+    assert.match((inv.recent_dead_letters as { reason: string }[])[0].reason, /items must be/);
+    for (const id of ids) assert.ok((await http.get(`${urls.inventory}/processed/${id}`)).status === 200, `${id} processed`);
+    assert.equal((await stock()).salad, stock0.salad - ids.length, "the ten others reserved, once each");
+  });
+
+  test("inventory killed (kill -9) in the middle of a batch: every order final once, stock taken once per order, each user notified once", async () => {
+    const count = 400;
+    await setStock(urls.inventory, { fries: 100_000 });
+    const [inv0, note0] = [await stats(urls.inventory), await stats(urls.notification)];
+    await down("partB", { home, only: ["inventory"] });
+    const placed = await Promise.all(Array.from({ length: count }, (_, i) => placeOrder(urls.order, order([{ sku: "fries", qty: 1 + (i % 3) }], "u-kill"))));
+    const ids = placed.map((p) => p.body.order_id!);
+    assert.ok(placed.every((p) => p.status === 202 && p.body?.published === true));
+    const asked = placed.reduce((sum, _p, i) => sum + 1 + (i % 3), 0);
+    await waitUntil(async () => (await probe.queue(QUEUES.orderPlaced.name)).messages >= count, "the backlog in order.placed.q", 10_000, 20);
+
+    // Back, and killed as soon as it has committed something: batches are in hand, some stored and not acked.
+    await restart("inventory");
+    let atKill = 0;
+    await waitUntil(async () => (atKill = (await stats(urls.inventory)).processed_total - inv0.processed_total) > 0, "inventory to commit a first batch", 10_000, 2);
+    crashProcess("partB-inventory", home);
+    assert.ok(atKill < count, `killed mid-drain (${atKill} of ${count} processed)`);
+    await restart("inventory");
+
+    const final = new Map<string, string>();
+    await waitUntil(
+      async () => {
+        for (const id of ids.filter((i) => !final.has(i))) {
+          const o = await getOrder(urls.order, id);
+          if (o && (o.status === "CONFIRMED" || o.status === "FAILED")) final.set(id, o.status);
+        }
+        return final.size === count;
+      },
+      "every order to be final",
+      60_000,
+      100,
+    );
+    assert.deepEqual([...new Set(final.values())], ["CONFIRMED"]);
+    const [inv1, note1] = [await stats(urls.inventory), await stats(urls.notification)];
+    assert.equal(inv1.processed_total - inv0.processed_total, count, "one processed id per order");
+    assert.equal(inv1.stock.fries, 100_000 - asked, "stock taken once per order");
+    assert.equal(note1.notified_total - note0.notified_total, count, "one notification record per order");
+    assert.equal(note1.sent - note0.sent, count, "each user told once");
+  });
+});
+
 describe("compose file for Docker users", () => {
   test("runs the same three services as the lab, on the same ports, against the rabbitmq container, each with a volume for its store", () => {
     const compose = YAML.parse(fs.readFileSync(path.join(projectRoot, "compose", "async-rabbitmq.yml"), "utf8"), { merge: true });

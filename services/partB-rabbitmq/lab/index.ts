@@ -1,6 +1,6 @@
 // Part B in the lab library: a client for the running services and the broker, the implementation
-// under test, the inventory outage, and the three experiments (backlog and recovery, idempotency,
-// dead-letter queue) for scripts, notebooks and tests.
+// under test, the inventory outage, and the experiments (backlog and recovery, idempotency,
+// dead-letter queue, batching) for scripts, notebooks and tests.
 export * from "./client.js";
 export * from "./implementation.js";
 export * from "./outage.js";
@@ -8,3 +8,4 @@ export * from "./experiment.js";
 export * from "./backlog.js";
 export * from "./idempotency.js";
 export * from "./dlq.js";
+export * from "./batching.js";

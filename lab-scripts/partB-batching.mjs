@@ -1,0 +1,43 @@
+#!/usr/bin/env zx
+// Part B batching: the same load at batch sizes 1, 4, 16, 64 and 256 (BATCH_MAX of the three
+// services): throughput and placed → notified latency against batch size, nothing lost or doubled.
+//   npx zx lab-scripts/partB-batching.mjs [--quick] [--sizes 1,4,16,64,256] [--burst N] [--rate N] [--seconds N]
+// Results in results/partB/batching/.
+import { lab, main, parseFlags } from "./lib.mjs";
+
+const { values: argv } = parseFlags({
+  summary:
+    "Part B batching: for each batch size (BATCH_MAX of order, inventory and notification) a burst of orders timed until the last user is notified (orders/s), then orders at a fixed rate (placed → notified p50/p99); the checker counts lost and duplicated orders. Results in results/partB/batching/.",
+  usage: "npx zx lab-scripts/partB-batching.mjs [--quick] [--sizes 1,4,16,64,256] [--burst N] [--rate N] [--seconds N]",
+  options: {
+    quick: { type: "boolean", default: false, help: "small sizes: a burst of 400, 100 orders/s for 3 s" },
+    sizes: { type: "string", default: "1,4,16,64,256", value: "LIST", help: "batch sizes, comma-separated, each 1 to 1000" },
+    burst: { type: "string", value: "N", help: "orders in the burst, per size", defaultText: "3000, or 400 with --quick" },
+    rate: { type: "string", value: "N", help: "orders/s of the latency phase", defaultText: "200, or 100 with --quick" },
+    seconds: { type: "string", value: "N", help: "length of the latency phase", defaultText: "10, or 3 with --quick" },
+  },
+});
+
+const whole = (name, lo, hi) => {
+  if (argv[name] === undefined) return undefined;
+  const n = Number(argv[name]);
+  if (!Number.isInteger(n) || n < lo || n > hi) throw new Error(`--${name} must be a whole number from ${lo} to ${hi}`);
+  return n;
+};
+
+await main(async () => {
+  const sizes = String(argv.sizes).split(",").map((s) => Number(s.trim()));
+  if (!sizes.length || sizes.some((s) => !Number.isInteger(s) || s < 1 || s > 1000)) throw new Error("--sizes must be whole numbers from 1 to 1000, comma-separated");
+  const opts = { sizes, quick: argv.quick, burst: whole("burst", 1, 100_000), rate: whole("rate", 1, 5_000), seconds: whole("seconds", 1, 600) };
+  console.log(chalk.bold(`Part B batching: batch sizes ${sizes.join(", ")}${argv.quick ? " (quick)" : ""}`));
+  const result = await lab.partB.runBatchingExperiment({
+    ...opts,
+    log: (line) => console.log(chalk.dim(`  ${line}`)),
+    onProgress: (line) => console.log(`  ${line}`),
+  });
+  console.log(`\n${lab.markdownTable(result.rows)}\n`);
+  console.log(lab.markdownTable(lab.harness.checksRows(result.checks)));
+  const files = await lab.partB.writeBatchingResults(result);
+  console.log(chalk.dim(`\nwrote ${files.map((f) => path.relative(process.cwd(), f)).join(", ")}`));
+  if (!result.passed) throw new Error("the checker found something that did not behave as expected (see above)");
+});
