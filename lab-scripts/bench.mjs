@@ -7,12 +7,22 @@ import { createRequire } from "node:module";
 import { lab, listOf, main, parseFlags } from "./lib.mjs";
 
 const { values: argv } = parseFlags({
-  summary: "Every benchmark against its baseline, on brokers and services of its own (a temporary lab folder, free ports): results/bench/<name>.json, plots and README.md.",
+  summary:
+    "Every benchmark against its baseline, on brokers and services of its own (a temporary lab folder, free ports): results/bench/<name>.json, plots and README.md.",
   usage: "npm run bench [-- --quick] [-- --only partB] [-- --profile]",
   options: {
     quick: { type: "boolean", help: "small sizes, a smoke test" },
-    only: { type: "string", multiple: true, value: "PART", help: "only these benchmarks: partA | partB | partC (comma-separated or repeated)", defaultText: "all three" },
-    profile: { type: "boolean", help: "run the services under node --cpu-prof; profiles in results/bench/profiles/<part>/" },
+    only: {
+      type: "string",
+      multiple: true,
+      value: "PART",
+      help: "only these benchmarks: partA | partB | partC (comma-separated or repeated)",
+      defaultText: "all three",
+    },
+    profile: {
+      type: "boolean",
+      help: "run the services under node --cpu-prof; profiles in results/bench/profiles/<part>/",
+    },
   },
 });
 
@@ -27,7 +37,8 @@ const benches = {
 await main(async () => {
   const quick = Boolean(argv.quick);
   const only = listOf(argv.only) ?? Object.keys(benches);
-  for (const name of only) if (!benches[name]) throw new Error(`unknown benchmark ${name}: use one of ${Object.keys(benches).join(", ")}`);
+  for (const name of only)
+    if (!benches[name]) throw new Error(`unknown benchmark ${name}: use one of ${Object.keys(benches).join(", ")}`);
   // Brokers and services of the benchmark's own (a temporary LAB_HOME, free ports): a benchmark
   // never touches the brokers a student has up. Native brokers, as the tests run them.
   const env = await lab.harness.isolatedBrokerEnv("bench");
@@ -40,7 +51,8 @@ await main(async () => {
     if (cleaned) return;
     cleaned = true;
     // Whatever failed, nothing the benchmark started keeps running: services, then brokers.
-    for (const part of lab.PART_IDS) await lab.down(part, { home }).catch((err) => console.error(`could not stop ${part}: ${err.message}`));
+    for (const part of lab.PART_IDS)
+      await lab.down(part, { home }).catch((err) => console.error(`could not stop ${part}: ${err.message}`));
     restoreEnv();
     fs.rmSync(home, { recursive: true, force: true });
   };
@@ -51,9 +63,23 @@ await main(async () => {
   try {
     for (const name of only) {
       console.log(chalk.bold(`\n== ${name}${quick ? " (quick)" : ""}`));
-      const nodeArgs = argv.profile ? ["--cpu-prof", `--cpu-prof-dir=${lab.resultsDir("bench", "profiles", name)}`] : undefined;
-      const { figures, details, versions } = await benches[name]({ home, quick, nodeArgs, log: (line) => console.log(`  ${line}`) });
-      const run = { name, quick, machine: bench.machineInfo(versions ?? {}), figures, details, at: new Date().toISOString() };
+      const nodeArgs = argv.profile
+        ? ["--cpu-prof", `--cpu-prof-dir=${lab.resultsDir("bench", "profiles", name)}`]
+        : undefined;
+      const { figures, details, versions } = await benches[name]({
+        home,
+        quick,
+        nodeArgs,
+        log: (line) => console.log(`  ${line}`),
+      });
+      const run = {
+        name,
+        quick,
+        machine: bench.machineInfo(versions ?? {}),
+        figures,
+        details,
+        at: new Date().toISOString(),
+      };
       bench.writeBenchRun(run);
       runs.push(run);
       console.log(lab.markdownTable(bench.figuresTable(figures)));

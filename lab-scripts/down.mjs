@@ -14,6 +14,8 @@ await main(async () => {
   const parts = lab.parsePartArg(positionals[0] ?? "all");
   for (const part of parts.reverse()) {
     const stopped = await lab.down(part, { log: (line) => console.log(`  ${line}`) });
-    console.log(`${lab.PARTS[part].title}: ${stopped.length ? `stopped ${stopped.join(", ")}` : "nothing was running"}`);
+    console.log(
+      `${lab.PARTS[part].title}: ${stopped.length ? `stopped ${stopped.join(", ")}` : "nothing was running"}`,
+    );
   }
 });

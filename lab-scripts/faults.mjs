@@ -6,12 +6,24 @@ import { createRequire } from "node:module";
 import { lab, listOf, main, parseFlags } from "./lib.mjs";
 
 const { values: argv } = parseFlags({
-  summary: "The fault campaign: each scenario against the real stack on brokers of its own, then its invariants checked. Writes results/faults/<scenario>.json and results/faults/README.md.",
+  summary:
+    "The fault campaign: each scenario against the real stack on brokers of its own, then its invariants checked. Writes results/faults/<scenario>.json and results/faults/README.md.",
   usage: "npm run faults [-- --quick] [-- --only A-bad-input] [-- --seed 42]",
   options: {
     quick: { type: "boolean", help: "the small sizes CI runs" },
-    only: { type: "string", multiple: true, value: "SCENARIO", help: "only these scenarios (comma-separated or repeated)", defaultText: "every scenario" },
-    seed: { type: "string", default: "42", value: "N", help: "the seed of the generated inputs (the same seed sends the same inputs)" },
+    only: {
+      type: "string",
+      multiple: true,
+      value: "SCENARIO",
+      help: "only these scenarios (comma-separated or repeated)",
+      defaultText: "every scenario",
+    },
+    seed: {
+      type: "string",
+      default: "42",
+      value: "N",
+      help: "the seed of the generated inputs (the same seed sends the same inputs)",
+    },
   },
 });
 
@@ -28,7 +40,9 @@ const crashed = (scenario, seed, err) =>
     final_states: {},
     lost: 0,
     duplicated_effects: 0,
-    invariants: [{ name: "the scenario ran to its end", holds: false, observed: String(err?.message ?? err).split("\n")[0] }],
+    invariants: [
+      { name: "the scenario ran to its end", holds: false, observed: String(err?.message ?? err).split("\n")[0] },
+    ],
   });
 
 await main(async () => {
@@ -36,7 +50,9 @@ await main(async () => {
   const seed = Number(argv.seed);
   if (!Number.isInteger(seed)) throw new Error("--seed must be a whole number");
   const names = listOf(argv.only) ?? Object.keys(faults.SCENARIOS);
-  for (const n of names) if (!faults.SCENARIOS[n]) throw new Error(`unknown scenario ${n}: use one of ${Object.keys(faults.SCENARIOS).join(", ")}`);
+  for (const n of names)
+    if (!faults.SCENARIOS[n])
+      throw new Error(`unknown scenario ${n}: use one of ${Object.keys(faults.SCENARIOS).join(", ")}`);
   // Brokers of the campaign's own (a temporary LAB_HOME, free ports, native processes): the
   // scenarios kill and restart them, never the ones a student has up.
   const env = await lab.harness.isolatedBrokerEnv("faults");
@@ -46,9 +62,12 @@ await main(async () => {
   try {
     for (const name of names) {
       console.log(chalk.bold(`\n== ${name}${quick ? " (quick)" : ""}, seed ${seed}`));
-      const result = await faults.SCENARIOS[name]({ home, quick, seed, log: (line) => console.log(`  ${line}`) }).catch((err) => crashed(name, seed, err));
+      const result = await faults.SCENARIOS[name]({ home, quick, seed, log: (line) => console.log(`  ${line}`) }).catch(
+        (err) => crashed(name, seed, err),
+      );
       faults.writeScenario(result);
-      for (const i of result.invariants) console.log(`  ${i.holds ? chalk.green("✔") : chalk.red("✖")} ${i.name} — ${i.observed}`);
+      for (const i of result.invariants)
+        console.log(`  ${i.holds ? chalk.green("✔") : chalk.red("✖")} ${i.name} — ${i.observed}`);
       console.log(`  ${result.verdict === "PASS" ? chalk.green("PASS") : chalk.red("FAIL")}`);
       if (result.verdict !== "PASS") failed++;
     }

@@ -48,7 +48,15 @@ export function scriptArgs(argv = process.argv) {
 export function parseFlags(spec, args = scriptArgs()) {
   const options = { ...spec.options, help: { type: "boolean", short: "h", help: "print this help and exit" } };
   const parseOptions = Object.fromEntries(
-    Object.entries(options).map(([name, o]) => [name, { type: o.type, ...(o.short ? { short: o.short } : {}), ...(o.multiple ? { multiple: true } : {}), ...(o.default !== undefined ? { default: o.default } : {}) }]),
+    Object.entries(options).map(([name, o]) => [
+      name,
+      {
+        type: o.type,
+        ...(o.short ? { short: o.short } : {}),
+        ...(o.multiple ? { multiple: true } : {}),
+        ...(o.default !== undefined ? { default: o.default } : {}),
+      },
+    ]),
   );
   const dashDash = spec.rest ? args.indexOf("--") : -1;
   const own = dashDash < 0 ? args : args.slice(0, dashDash);
@@ -58,7 +66,9 @@ export function parseFlags(spec, args = scriptArgs()) {
   try {
     parsed = parseArgs({ args: own, options: parseOptions, strict: true, allowPositionals: maxPositionals > 0 });
     if (parsed.positionals.length > maxPositionals) {
-      throw Object.assign(new Error(`unexpected argument '${parsed.positionals[maxPositionals]}'`), { code: "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL" });
+      throw Object.assign(new Error(`unexpected argument '${parsed.positionals[maxPositionals]}'`), {
+        code: "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL",
+      });
     }
   } catch (err) {
     if (!String(err?.code ?? "").startsWith("ERR_PARSE_ARGS")) throw err;
@@ -71,9 +81,13 @@ export function parseFlags(spec, args = scriptArgs()) {
       what = `unknown flag ${unknown}${near ? ` (did you mean --${near}?)` : ""}`;
     } else if (err.code === "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL") {
       const arg = /'([^']+)'/.exec(err.message)?.[1] ?? "";
-      what = maxPositionals ? `unexpected argument '${arg}'` : `unexpected argument '${arg}': this script takes flags only`;
+      what = maxPositionals
+        ? `unexpected argument '${arg}'`
+        : `unexpected argument '${arg}': this script takes flags only`;
     }
-    console.error(`✖ ${what}\n  valid flags: ${flags.join(", ")}\n  usage: ${spec.usage}\n  (--help for what each does)`);
+    console.error(
+      `✖ ${what}\n  valid flags: ${flags.join(", ")}\n  usage: ${spec.usage}\n  (--help for what each does)`,
+    );
     process.exit(2);
   }
   if (parsed.values.help) return printHelpAndExit(spec, options);
@@ -89,8 +103,11 @@ function printHelpAndExit(spec, options) {
   lines.push("", "flags:");
   for (const [name, o] of Object.entries(options)) {
     const flag = `${o.short ? `-${o.short}, ` : ""}--${name}${o.type === "string" ? ` ${o.value ?? "VALUE"}` : ""}`;
-    const dflt = o.defaultText ?? (o.default !== undefined ? String(o.default) : o.type === "boolean" ? "off" : undefined);
-    lines.push(`  ${flag.padEnd(22)} ${o.help ?? ""}${dflt !== undefined && name !== "help" ? ` (default: ${dflt})` : ""}${o.multiple ? "; may be repeated" : ""}`);
+    const dflt =
+      o.defaultText ?? (o.default !== undefined ? String(o.default) : o.type === "boolean" ? "off" : undefined);
+    lines.push(
+      `  ${flag.padEnd(22)} ${o.help ?? ""}${dflt !== undefined && name !== "help" ? ` (default: ${dflt})` : ""}${o.multiple ? "; may be repeated" : ""}`,
+    );
   }
   if (spec.epilog) lines.push("", spec.epilog);
   console.log(lines.join("\n"));
@@ -103,13 +120,23 @@ function closest(name, known) {
     const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array(b.length).fill(0)]);
     for (let j = 1; j <= b.length; j++) d[0][j] = j;
     for (let i = 1; i <= a.length; i++)
-      for (let j = 1; j <= b.length; j++) d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+      for (let j = 1; j <= b.length; j++)
+        d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
     return d[a.length][b.length];
   };
-  const scored = known.filter((k) => k !== "help").map((k) => ({ k, d: k.startsWith(name) || name.startsWith(k) ? 1 : dist(name, k) }));
+  const scored = known
+    .filter((k) => k !== "help")
+    .map((k) => ({ k, d: k.startsWith(name) || name.startsWith(k) ? 1 : dist(name, k) }));
   scored.sort((a, b) => a.d - b.d);
   return scored[0] && scored[0].d <= Math.min(3, Math.max(1, Math.floor(name.length / 2))) ? scored[0].k : undefined;
 }
 
 /** A list flag: repeated, comma-separated, or both (`--only 01,04`, `--only a --only b`). */
-export const listOf = (value) => (value === undefined ? undefined : [value].flat().flatMap((v) => String(v).split(",")).map((v) => v.trim()).filter(Boolean));
+export const listOf = (value) =>
+  value === undefined
+    ? undefined
+    : [value]
+        .flat()
+        .flatMap((v) => String(v).split(","))
+        .map((v) => v.trim())
+        .filter(Boolean);

@@ -6,13 +6,24 @@ import { spawn } from "node:child_process";
 import { lab, main, parseFlags } from "./lib.mjs";
 
 const { values: argv, rest } = parseFlags({
-  summary: "JupyterLab on notebooks/, from the project's own .venv/ with the tslab kernel (set up first if missing). Stop with Ctrl-C.",
+  summary:
+    "JupyterLab on notebooks/, from the project's own .venv/ with the tslab kernel (set up first if missing). Stop with Ctrl-C.",
   usage: "npm run notebooks [-- --quick] [-- --no-browser] [-- --port 8888] [-- -- <other jupyter lab options>]",
   options: {
     quick: { type: "boolean", help: "small figures (LAB_MODE=quick)" },
     "no-browser": { type: "boolean", help: "do not open a browser (passed to jupyter lab)" },
-    port: { type: "string", value: "N", help: "JupyterLab's port (passed to jupyter lab)", defaultText: "jupyter's, 8888" },
-    ip: { type: "string", value: "ADDR", help: "the address JupyterLab listens on (passed to jupyter lab)", defaultText: "jupyter's, localhost" },
+    port: {
+      type: "string",
+      value: "N",
+      help: "JupyterLab's port (passed to jupyter lab)",
+      defaultText: "jupyter's, 8888",
+    },
+    ip: {
+      type: "string",
+      value: "ADDR",
+      help: "the address JupyterLab listens on (passed to jupyter lab)",
+      defaultText: "jupyter's, localhost",
+    },
   },
   rest: true,
   epilog: "Anything after a bare -- goes to `jupyter lab` unchanged.",
@@ -20,8 +31,13 @@ const { values: argv, rest } = parseFlags({
 
 await main(async () => {
   if (!lab.harness.jupyterReady()) await lab.harness.ensureJupyter({ log: (line) => console.log(`  ${line}`) });
-  const mode = argv.quick ? "quick" : process.env.LAB_MODE ?? "full";
-  const passOn = [...(argv["no-browser"] ? ["--no-browser"] : []), ...(argv.port ? [`--port=${argv.port}`] : []), ...(argv.ip ? [`--ip=${argv.ip}`] : []), ...rest];
+  const mode = argv.quick ? "quick" : (process.env.LAB_MODE ?? "full");
+  const passOn = [
+    ...(argv["no-browser"] ? ["--no-browser"] : []),
+    ...(argv.port ? [`--port=${argv.port}`] : []),
+    ...(argv.ip ? [`--ip=${argv.ip}`] : []),
+    ...rest,
+  ];
   if (process.getuid?.() === 0 && !passOn.includes("--allow-root")) passOn.push("--allow-root");
   console.log(chalk.bold(`JupyterLab on notebooks/ (${mode} mode) — start with 01-sync-rest.ipynb; stop with Ctrl-C`));
   const child = spawn(lab.harness.venvBin("jupyter"), ["lab", "--notebook-dir", lab.harness.notebooksDir, ...passOn], {

@@ -6,29 +6,41 @@
 import { lab, main, parseFlags } from "./lib.mjs";
 
 const { values: flags } = parseFlags({
-  summary: "Part A connections: the same sequential orders with keep-alive connections, a new connection per call, and names whose first address does not answer (or refuses); the wait on each hop, a plot and the checker's verdict in results/partA/connections/.",
+  summary:
+    "Part A connections: the same sequential orders with keep-alive connections, a new connection per call, and names whose first address does not answer (or refuses); the wait on each hop, a plot and the checker's verdict in results/partA/connections/.",
   usage: "npx zx lab-scripts/partA-connections.mjs [--requests 50] [--stall-ms 1000] [--quick]",
   options: {
     requests: { type: "string", value: "N", help: "orders per mode, 1 to 10000", defaultText: "50, quick: 20" },
-    "stall-ms": { type: "string", value: "MS", help: "how long a connect attempt to the unanswered first address lasts", defaultText: "1000, quick: 250" },
+    "stall-ms": {
+      type: "string",
+      value: "MS",
+      help: "how long a connect attempt to the unanswered first address lasts",
+      defaultText: "1000, quick: 250",
+    },
     quick: { type: "boolean", help: "small figures: 20 orders, a 250 ms stall" },
   },
 });
 
 await main(async () => {
   const requests = Number(flags.requests ?? (flags.quick ? 20 : 50));
-  if (!Number.isInteger(requests) || requests < 1 || requests > 10_000) throw new Error("--requests must be a whole number from 1 to 10000");
+  if (!Number.isInteger(requests) || requests < 1 || requests > 10_000)
+    throw new Error("--requests must be a whole number from 1 to 10000");
   const stallMs = Number(flags["stall-ms"] ?? (flags.quick ? 250 : 1000));
-  if (!Number.isInteger(stallMs) || stallMs < 10 || stallMs > 60_000) throw new Error("--stall-ms must be a whole number of ms from 10 to 60000");
+  if (!Number.isInteger(stallMs) || stallMs < 10 || stallMs > 60_000)
+    throw new Error("--stall-ms must be a whole number of ms from 10 to 60000");
 
-  console.log(chalk.bold(`${requests} orders per mode, the modes taking turns (first-address connect attempt ${stallMs} ms):`));
+  console.log(
+    chalk.bold(`${requests} orders per mode, the modes taking turns (first-address connect attempt ${stallMs} ms):`),
+  );
   for (const m of lab.partA.CONNECTION_MODES) console.log(`  ${m}: ${lab.partA.MODE_TEXT[m]}`);
   const result = await lab.partA.runConnectionsExperiment({
     requests,
     stallMs,
     log: (line) => console.log(chalk.dim(`  ${line}`)),
     onRequest: (r) =>
-      console.log(`  ${r.mode} ${r.request}/${requests}: ${(r.latency_ms / 1000).toFixed(3)} s (HTTP ${r.http_status}) — client ${r.client_ms} ms, reserve ${r.reserve_ms} ms, notify ${r.notify_ms} ms`),
+      console.log(
+        `  ${r.mode} ${r.request}/${requests}: ${(r.latency_ms / 1000).toFixed(3)} s (HTTP ${r.http_status}) — client ${r.client_ms} ms, reserve ${r.reserve_ms} ms, notify ${r.notify_ms} ms`,
+      ),
   });
 
   console.log(`\n${lab.markdownTable(lab.partA.hopsTable(result.hops), 2)}\n`);

@@ -5,20 +5,29 @@
 import { lab, main, parseFlags } from "./lib.mjs";
 
 const { values: flags } = parseFlags({
-  summary: "Part A latency: N sequential orders per scenario through the synchronous chain; the seed report's table, plots and a checker's verdict in results/partA/. Brings Part A up if needed.",
+  summary:
+    "Part A latency: N sequential orders per scenario through the synchronous chain; the seed report's table, plots and a checker's verdict in results/partA/. Brings Part A up if needed.",
   usage: "npx zx lab-scripts/partA-latency.mjs [--requests 10] [--scenario baseline|delay_2s|failure|timeout ...]",
   options: {
     requests: { type: "string", default: "10", value: "N", help: "orders per scenario, 1 to 100000" },
-    scenario: { type: "string", multiple: true, value: "NAME", help: "run only this scenario: baseline | delay_2s | failure | timeout", defaultText: "all four" },
+    scenario: {
+      type: "string",
+      multiple: true,
+      value: "NAME",
+      help: "run only this scenario: baseline | delay_2s | failure | timeout",
+      defaultText: "all four",
+    },
   },
 });
 
 await main(async () => {
   const requests = Number(flags.requests);
-  if (!Number.isInteger(requests) || requests < 1 || requests > 100_000) throw new Error("--requests must be a whole number from 1 to 100000");
+  if (!Number.isInteger(requests) || requests < 1 || requests > 100_000)
+    throw new Error("--requests must be a whole number from 1 to 100000");
   const known = lab.partA.SCENARIO_NAMES;
   const scenarios = flags.scenario?.length ? flags.scenario : undefined;
-  for (const s of scenarios ?? []) if (!known.includes(s)) throw new Error(`unknown --scenario ${s}: use one of ${known.join(", ")}`);
+  for (const s of scenarios ?? [])
+    if (!known.includes(s)) throw new Error(`unknown --scenario ${s}: use one of ${known.join(", ")}`);
 
   const result = await lab.partA.runLatencyExperiment({
     requests,
@@ -35,5 +44,6 @@ await main(async () => {
   console.log(lab.markdownTable(lab.partA.checksTable(result.checks)));
   const files = await lab.partA.writeLatencyResults(result);
   console.log(chalk.dim(`\nwrote ${files.map((f) => path.relative(process.cwd(), f)).join(", ")}`));
-  if (!result.checks.every((c) => c.passed)) throw new Error("the checker found a scenario that did not behave as expected (see above)");
+  if (!result.checks.every((c) => c.passed))
+    throw new Error("the checker found a scenario that did not behave as expected (see above)");
 });

@@ -6,10 +6,16 @@
 import { lab, main, parseFlags } from "./lib.mjs";
 
 const { values: argv } = parseFlags({
-  summary: "Part B backlog and recovery: orders at a fixed rate while inventory is stopped and started again; queue depth, drain time and lost = 0 checked. Results in results/partB/backlog/.",
+  summary:
+    "Part B backlog and recovery: orders at a fixed rate while inventory is stopped and started again; queue depth, drain time and lost = 0 checked. Results in results/partB/backlog/.",
   usage: "npx zx lab-scripts/partB-backlog.mjs [--seconds 60] [--rate 10] [--quick] [--kill]",
   options: {
-    seconds: { type: "string", value: "S", help: "how long inventory stays down, 1 to 3600", defaultText: "60, or 10 with --quick" },
+    seconds: {
+      type: "string",
+      value: "S",
+      help: "how long inventory stays down, 1 to 3600",
+      defaultText: "60, or 10 with --quick",
+    },
     rate: { type: "string", default: "10", value: "N", help: "orders per second, above 0 and at most 500" },
     quick: { type: "boolean", help: "a 10 s outage and a 3 s warm-up" },
     kill: { type: "boolean", help: "stop inventory with kill -9 (messages in hand) instead of gracefully" },
@@ -22,7 +28,11 @@ await main(async () => {
   if (!(seconds >= 1 && seconds <= 3600)) throw new Error("--seconds must be a number of seconds from 1 to 3600");
   if (!(rate > 0 && rate <= 500)) throw new Error("--rate must be orders per second, above 0 and at most 500");
 
-  console.log(chalk.bold(`Part B backlog: inventory ${argv.kill ? "killed" : "down"} for ${seconds} s while ${rate} orders/s keep coming`));
+  console.log(
+    chalk.bold(
+      `Part B backlog: inventory ${argv.kill ? "killed" : "down"} for ${seconds} s while ${rate} orders/s keep coming`,
+    ),
+  );
   const result = await lab.partB.runBacklogExperiment({
     outageSeconds: seconds,
     rate,
@@ -33,16 +43,21 @@ await main(async () => {
   });
 
   const m = result.metrics;
-  console.log(`\n${lab.markdownTable([
-    { figure: "orders sent / accepted (202)", value: `${m.sent} / ${m.accepted}` },
-    { figure: "202 latency median / p95 / max (ms)", value: `${m.accept_ms.median.toFixed(1)} / ${m.accept_ms.p95.toFixed(1)} / ${m.accept_ms.max.toFixed(1)}` },
-    { figure: "peak queue depth", value: `${m.peak_queue_depth} at t=${m.peak_at_s} s` },
-    { figure: "inventory restart until consuming (s)", value: m.restart_s },
-    { figure: "backlog when it consumed again", value: m.backlog_at_restart },
-    { figure: "drain time from then (s)", value: m.drain_s ?? "not drained" },
-    { figure: "consume rate while draining (orders/s)", value: m.consume_rate_per_s ?? "–" },
-    { figure: "confirmed / failed / lost", value: `${m.confirmed} / ${m.failed} / ${m.lost}` },
-  ])}\n`);
+  console.log(
+    `\n${lab.markdownTable([
+      { figure: "orders sent / accepted (202)", value: `${m.sent} / ${m.accepted}` },
+      {
+        figure: "202 latency median / p95 / max (ms)",
+        value: `${m.accept_ms.median.toFixed(1)} / ${m.accept_ms.p95.toFixed(1)} / ${m.accept_ms.max.toFixed(1)}`,
+      },
+      { figure: "peak queue depth", value: `${m.peak_queue_depth} at t=${m.peak_at_s} s` },
+      { figure: "inventory restart until consuming (s)", value: m.restart_s },
+      { figure: "backlog when it consumed again", value: m.backlog_at_restart },
+      { figure: "drain time from then (s)", value: m.drain_s ?? "not drained" },
+      { figure: "consume rate while draining (orders/s)", value: m.consume_rate_per_s ?? "–" },
+      { figure: "confirmed / failed / lost", value: `${m.confirmed} / ${m.failed} / ${m.lost}` },
+    ])}\n`,
+  );
   console.log(lab.markdownTable(lab.harness.checksRows(result.checks)));
   console.log(m.lost === 0 ? chalk.green(`\nlost = 0 ✔`) : chalk.red(`\nlost = ${m.lost} ✖`));
   const files = await lab.partB.writeBacklogResults(result);

@@ -11,9 +11,24 @@ const { values: argv } = parseFlags({
   usage: "npx zx lab-scripts/partB-batching.mjs [--quick] [--sizes 1,4,16,64,256] [--burst N] [--rate N] [--seconds N]",
   options: {
     quick: { type: "boolean", default: false, help: "small sizes: a burst of 400, 100 orders/s for 3 s" },
-    sizes: { type: "string", default: "1,4,16,64,256", value: "LIST", help: "batch sizes, comma-separated, each 1 to 1000" },
-    burst: { type: "string", value: "N", help: "orders in the burst, per size", defaultText: "3000, or 400 with --quick" },
-    rate: { type: "string", value: "N", help: "orders/s of the latency phase", defaultText: "200, or 100 with --quick" },
+    sizes: {
+      type: "string",
+      default: "1,4,16,64,256",
+      value: "LIST",
+      help: "batch sizes, comma-separated, each 1 to 1000",
+    },
+    burst: {
+      type: "string",
+      value: "N",
+      help: "orders in the burst, per size",
+      defaultText: "3000, or 400 with --quick",
+    },
+    rate: {
+      type: "string",
+      value: "N",
+      help: "orders/s of the latency phase",
+      defaultText: "200, or 100 with --quick",
+    },
     seconds: { type: "string", value: "N", help: "length of the latency phase", defaultText: "10, or 3 with --quick" },
   },
 });
@@ -26,9 +41,18 @@ const whole = (name, lo, hi) => {
 };
 
 await main(async () => {
-  const sizes = String(argv.sizes).split(",").map((s) => Number(s.trim()));
-  if (!sizes.length || sizes.some((s) => !Number.isInteger(s) || s < 1 || s > 1000)) throw new Error("--sizes must be whole numbers from 1 to 1000, comma-separated");
-  const opts = { sizes, quick: argv.quick, burst: whole("burst", 1, 100_000), rate: whole("rate", 1, 5_000), seconds: whole("seconds", 1, 600) };
+  const sizes = String(argv.sizes)
+    .split(",")
+    .map((s) => Number(s.trim()));
+  if (!sizes.length || sizes.some((s) => !Number.isInteger(s) || s < 1 || s > 1000))
+    throw new Error("--sizes must be whole numbers from 1 to 1000, comma-separated");
+  const opts = {
+    sizes,
+    quick: argv.quick,
+    burst: whole("burst", 1, 100_000),
+    rate: whole("rate", 1, 5_000),
+    seconds: whole("seconds", 1, 600),
+  };
   console.log(chalk.bold(`Part B batching: batch sizes ${sizes.join(", ")}${argv.quick ? " (quick)" : ""}`));
   const result = await lab.partB.runBatchingExperiment({
     ...opts,

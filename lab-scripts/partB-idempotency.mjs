@@ -6,7 +6,8 @@
 import { lab, main, parseFlags } from "./lib.mjs";
 
 const { values: argv } = parseFlags({
-  summary: "Part B idempotency: one order placed normally, then its very OrderPlaced (same message id) delivered again; stock is taken once and the copies are counted as duplicates. Results in results/partB/idempotency/.",
+  summary:
+    "Part B idempotency: one order placed normally, then its very OrderPlaced (same message id) delivered again; stock is taken once and the copies are counted as duplicates. Results in results/partB/idempotency/.",
   usage: "npx zx lab-scripts/partB-idempotency.mjs [--copies 2] [--sku burger]",
   options: {
     copies: { type: "string", default: "2", value: "N", help: "copies published after the order, 1 to 1000" },
@@ -16,7 +17,8 @@ const { values: argv } = parseFlags({
 
 await main(async () => {
   const copies = Number(argv.copies);
-  if (!Number.isInteger(copies) || copies < 1 || copies > 1000) throw new Error("--copies must be a whole number from 1 to 1000");
+  if (!Number.isInteger(copies) || copies < 1 || copies > 1000)
+    throw new Error("--copies must be a whole number from 1 to 1000");
   console.log(chalk.bold(`Part B idempotency: one order, then ${copies} more copies of its OrderPlaced`));
   const result = await lab.partB.runIdempotencyExperiment({
     copies,

@@ -6,7 +6,8 @@
 import { lab, main, parseFlags } from "./lib.mjs";
 
 const { values: argv } = parseFlags({
-  summary: "Part C consumer lag: inventory restarted with a pause per message, a burst produced, the lag of every partition sampled until it drains. Brings Part C up if needed. Results in results/partC/lag/.",
+  summary:
+    "Part C consumer lag: inventory restarted with a pause per message, a burst produced, the lag of every partition sampled until it drains. Brings Part C up if needed. Results in results/partC/lag/.",
   usage: "npx zx lab-scripts/partC-lag.mjs [--count 3000] [--throttle-ms 20] [--sample-ms 250]",
   options: {
     count: { type: "string", default: "3000", value: "N", help: "events produced, 1 to 1000000" },
@@ -19,10 +20,16 @@ await main(async () => {
   const count = Number(argv.count);
   const throttleMs = Number(argv["throttle-ms"]);
   const sampleMs = Number(argv["sample-ms"]);
-  if (!Number.isInteger(count) || count < 1 || count > 1_000_000) throw new Error("--count must be a whole number from 1 to 1000000");
-  if (!Number.isInteger(throttleMs) || throttleMs < 1 || throttleMs > 60_000) throw new Error("--throttle-ms must be a whole number of ms from 1 to 60000");
+  if (!Number.isInteger(count) || count < 1 || count > 1_000_000)
+    throw new Error("--count must be a whole number from 1 to 1000000");
+  if (!Number.isInteger(throttleMs) || throttleMs < 1 || throttleMs > 60_000)
+    throw new Error("--throttle-ms must be a whole number of ms from 1 to 60000");
   if (!(sampleMs >= 50 && sampleMs <= 10_000)) throw new Error("--sample-ms must be from 50 to 10000");
-  console.log(chalk.bold(`Part C lag: ${count} events, inventory pausing ${throttleMs} ms per message (≈ ${(count * throttleMs / 3000).toFixed(0)} s to drain over 3 partitions)`));
+  console.log(
+    chalk.bold(
+      `Part C lag: ${count} events, inventory pausing ${throttleMs} ms per message (≈ ${((count * throttleMs) / 3000).toFixed(0)} s to drain over 3 partitions)`,
+    ),
+  );
 
   let shown = -1;
   const result = await lab.partC.runLagExperiment({

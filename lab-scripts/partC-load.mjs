@@ -6,7 +6,8 @@
 import { lab, main, parseFlags } from "./lib.mjs";
 
 const { values: argv } = parseFlags({
-  summary: "Part C load test: produce N OrderPlaced events and measure the producer's throughput and how long until analytics has counted them all. Brings Part C up if needed. Results in results/partC/load/.",
+  summary:
+    "Part C load test: produce N OrderPlaced events and measure the producer's throughput and how long until analytics has counted them all. Brings Part C up if needed. Results in results/partC/load/.",
   usage: "npx zx lab-scripts/partC-load.mjs [--count 10000]",
   options: {
     count: { type: "string", default: "10000", value: "N", help: "events produced, 1 to 1000000" },
@@ -15,7 +16,8 @@ const { values: argv } = parseFlags({
 
 await main(async () => {
   const count = Number(argv.count);
-  if (!Number.isInteger(count) || count < 1 || count > 1_000_000) throw new Error("--count must be a whole number from 1 to 1000000");
+  if (!Number.isInteger(count) || count < 1 || count > 1_000_000)
+    throw new Error("--count must be a whole number from 1 to 1000000");
 
   console.log(chalk.bold(`Part C load test: ${count} events`));
   const latest = {};
@@ -29,7 +31,9 @@ await main(async () => {
       if (tick === shown) return; // two lines a second
       shown = tick;
       const v = (name) => String(latest[name] ?? 0).padStart(7);
-      console.log(`  t=${s.t_s.toFixed(1).padStart(5)} s  acknowledged ${v("acknowledged by Kafka")}  orders counted ${v("orders counted by analytics")}  answers counted ${v("inventory answers counted by analytics")}`);
+      console.log(
+        `  t=${s.t_s.toFixed(1).padStart(5)} s  acknowledged ${v("acknowledged by Kafka")}  orders counted ${v("orders counted by analytics")}  answers counted ${v("inventory answers counted by analytics")}`,
+      );
     },
   });
 

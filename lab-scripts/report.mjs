@@ -7,21 +7,32 @@
 import { lab, main, parseFlags } from "./lib.mjs";
 
 const { values: argv } = parseFlags({
-  summary: "The submission bundle: every notebook executed headless (tslab kernel); into results/reports/ each executed .ipynb, an HTML page per notebook and index.html. Fails when any cell fails.",
-  usage: "npx zx lab-scripts/report.mjs [--quick] [--mode quick|full] [--only 01,04] [--pdf | --pdf-only] [--no-summary]",
+  summary:
+    "The submission bundle: every notebook executed headless (tslab kernel); into results/reports/ each executed .ipynb, an HTML page per notebook and index.html. Fails when any cell fails.",
+  usage:
+    "npx zx lab-scripts/report.mjs [--quick] [--mode quick|full] [--only 01,04] [--pdf | --pdf-only] [--no-summary]",
   options: {
     quick: { type: "boolean", help: "small figures (the same as --mode quick)" },
     mode: { type: "string", value: "MODE", help: "quick | full", defaultText: "LAB_MODE, else full" },
-    only: { type: "string", value: "LIST", help: "some notebooks: 01 | 02 | 03 | 04, comma-separated", defaultText: "all" },
-    pdf: { type: "boolean", help: "also print each page to PDF, and the whole report to one PDF to hand in (campus-food-lab-report.pdf); needs Chromium" },
+    only: {
+      type: "string",
+      value: "LIST",
+      help: "some notebooks: 01 | 02 | 03 | 04, comma-separated",
+      defaultText: "all",
+    },
+    pdf: {
+      type: "boolean",
+      help: "also print each page to PDF, and the whole report to one PDF to hand in (campus-food-lab-report.pdf); needs Chromium",
+    },
     "pdf-only": { type: "boolean", help: "print the report already in results/reports/ to PDF, running no notebook" },
     "no-summary": { type: "boolean", help: "print no summary at the end (run-lab.mjs prints its own)" },
   },
 });
 
 await main(async () => {
-  if (argv["pdf-only"] && (argv.pdf || argv.only || argv.quick || argv.mode)) throw new Error("--pdf-only prints the report as it is: it takes no --pdf, --only, --quick or --mode");
-  const mode = argv.quick ? "quick" : argv.mode ?? process.env.LAB_MODE ?? "full";
+  if (argv["pdf-only"] && (argv.pdf || argv.only || argv.quick || argv.mode))
+    throw new Error("--pdf-only prints the report as it is: it takes no --pdf, --only, --quick or --mode");
+  const mode = argv.quick ? "quick" : (argv.mode ?? process.env.LAB_MODE ?? "full");
   const only = argv.only ? argv.only.split(",") : undefined;
   const report = argv["pdf-only"]
     ? await lab.harness.addPdfs()
@@ -29,11 +40,15 @@ await main(async () => {
   if (!argv["no-summary"]) {
     // (--no-summary: the caller, run-lab.mjs, prints its own)
     console.log();
-    for (const r of report.runs) console.log(`  ${r.ok && r.passed ? chalk.green("✔") : chalk.red("✖")} ${r.title.padEnd(48)} ${path.relative(process.cwd(), r.pdf ?? r.html)}`);
+    for (const r of report.runs)
+      console.log(
+        `  ${r.ok && r.passed ? chalk.green("✔") : chalk.red("✖")} ${r.title.padEnd(48)} ${path.relative(process.cwd(), r.pdf ?? r.html)}`,
+      );
     console.log(chalk.bold(`\nReport: ${path.relative(process.cwd(), report.index)}`));
     if (report.pdf) console.log(chalk.bold(`To hand in: ${path.relative(process.cwd(), report.pdf)}`));
   }
-  if (!report.ok && !argv["pdf-only"]) throw new Error("a notebook cell failed (see above, and the notebook's page in the report)");
+  if (!report.ok && !argv["pdf-only"])
+    throw new Error("a notebook cell failed (see above, and the notebook's page in the report)");
 });
 
 function styled(line) {

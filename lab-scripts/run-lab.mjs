@@ -9,16 +9,27 @@ import { spawn } from "node:child_process";
 import { lab, main, parseFlags } from "./lib.mjs";
 
 const { values: argv } = parseFlags({
-  summary: "The whole lab in one command: set up what is missing (brokers, Jupyter), run every notebook (each brings its stack up, runs its experiments, writes results/<part>/ and brings it down), export the report bundle to results/reports/.",
+  summary:
+    "The whole lab in one command: set up what is missing (brokers, Jupyter), run every notebook (each brings its stack up, runs its experiments, writes results/<part>/ and brings it down), export the report bundle to results/reports/.",
   usage: "npm run lab [-- --quick] [-- --only 01,04] [-- --mode quick|full]",
   options: {
     quick: { type: "boolean", help: "small figures: the whole run in a few minutes (the same as --mode quick)" },
-    mode: { type: "string", value: "MODE", help: "quick | full", defaultText: "LAB_MODE, else full: the assignment's figures" },
-    only: { type: "string", value: "LIST", help: "some notebooks: 01 | 02 | 03 | 04, comma-separated", defaultText: "all" },
+    mode: {
+      type: "string",
+      value: "MODE",
+      help: "quick | full",
+      defaultText: "LAB_MODE, else full: the assignment's figures",
+    },
+    only: {
+      type: "string",
+      value: "LIST",
+      help: "some notebooks: 01 | 02 | 03 | 04, comma-separated",
+      defaultText: "all",
+    },
   },
 });
 
-const mode = argv.quick ? "quick" : argv.mode ?? process.env.LAB_MODE ?? "full";
+const mode = argv.quick ? "quick" : (argv.mode ?? process.env.LAB_MODE ?? "full");
 const started = Date.now();
 const elapsed = () => `${Math.round((Date.now() - started) / 1000)} s`;
 
@@ -32,15 +43,25 @@ await main(async () => {
   console.log(chalk.bold(`\n2. The notebooks, executed one by one (${elapsed()})`));
   let failure;
   try {
-    await runScript("lab-scripts/report.mjs", ["--mode", mode, "--no-summary", ...(argv.only ? ["--only", argv.only] : [])]);
+    await runScript("lab-scripts/report.mjs", [
+      "--mode",
+      mode,
+      "--no-summary",
+      ...(argv.only ? ["--only", argv.only] : []),
+    ]);
   } catch (err) {
     failure = err;
   } finally {
     console.log(chalk.bold(`\n3. Stopping every stack (${elapsed()})`));
     const before = await lab.status();
-    const wasRunning = new Set([...before.services.filter((s) => s.alive).map((s) => s.name), ...before.brokers.filter((b) => b.running).map((b) => b.id)]);
+    const wasRunning = new Set([
+      ...before.services.filter((s) => s.alive).map((s) => s.name),
+      ...before.brokers.filter((b) => b.running).map((b) => b.id),
+    ]);
     for (const part of [...lab.PART_IDS].reverse()) {
-      const stopped = (await lab.down(part).catch((err) => [`(${err.message})`])).filter((name) => wasRunning.has(name) || name.startsWith("("));
+      const stopped = (await lab.down(part).catch((err) => [`(${err.message})`])).filter(
+        (name) => wasRunning.has(name) || name.startsWith("("),
+      );
       if (stopped.length) console.log(`  ${part}: stopped ${stopped.join(", ")}`);
     }
     console.log("  nothing of the lab is left running");
@@ -48,7 +69,8 @@ await main(async () => {
 
   const reports = lab.resultsDir("reports");
   const summaryFile = path.join(reports, "report.json");
-  if (!fs.existsSync(summaryFile) || fs.statSync(summaryFile).mtimeMs < started) throw failure ?? new Error("the report was not written");
+  if (!fs.existsSync(summaryFile) || fs.statSync(summaryFile).mtimeMs < started)
+    throw failure ?? new Error("the report was not written");
   const summary = JSON.parse(fs.readFileSync(summaryFile, "utf8"));
   console.log(chalk.bold(`\nDone in ${elapsed()}.`));
   for (const r of summary.runs) {

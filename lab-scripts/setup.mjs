@@ -5,7 +5,8 @@
 import { lab, main, parseFlags } from "./lib.mjs";
 
 const { values: argv } = parseFlags({
-  summary: "The lab's own set-up: installs what is missing, idempotently, and says what it did. Without flags: brokers and Jupyter.",
+  summary:
+    "The lab's own set-up: installs what is missing, idempotently, and says what it did. Without flags: brokers and Jupyter.",
   usage: "npx zx lab-scripts/setup.mjs [--brokers] [--jupyter] [--chromium] [--all]",
   options: {
     brokers: { type: "boolean", help: "native brokers: RabbitMQ (apt, as root), Java 17, the Kafka jars" },
@@ -23,9 +24,11 @@ const steps = {
   jupyter: ({ log, lab }) => lab.harness.ensureJupyter({ log }),
   // Headless Chromium: the tests look at a report page as a student would; report --pdf prints it.
   chromium: async ({ log }) => {
-    if (!argv.all && !argv.chromium) return log("skipped: only the tests and report --pdf need it (--chromium or --all)");
+    if (!argv.all && !argv.chromium)
+      return log("skipped: only the tests and report --pdf need it (--chromium or --all)");
     if (fs.existsSync("/usr/bin/chromium")) return log("chromium installed: /usr/bin/chromium");
-    if (process.getuid?.() !== 0) throw new Error("Chromium is missing; install it with: sudo apt-get install -y chromium");
+    if (process.getuid?.() !== 0)
+      throw new Error("Chromium is missing; install it with: sudo apt-get install -y chromium");
     log("installing Debian's chromium (apt-get)");
     await $`apt-get install -y --no-install-recommends chromium`.quiet().catch(async () => {
       await $`apt-get update`.quiet();

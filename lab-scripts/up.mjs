@@ -7,7 +7,12 @@ const { values: argv, positionals } = parseFlags({
   summary: "Start a part of the lab in the background (its brokers first) and return once every service is ready.",
   usage: "npx zx lab-scripts/up.mjs partA|partB|partC|all [--mode docker|native]",
   options: {
-    mode: { type: "string", value: "MODE", help: "how brokers run: docker | native", defaultText: "LAB_BROKER_MODE, else docker where it works, else native" },
+    mode: {
+      type: "string",
+      value: "MODE",
+      help: "how brokers run: docker | native",
+      defaultText: "LAB_BROKER_MODE, else docker where it works, else native",
+    },
   },
   positionals: [{ name: "part", help: "partA | partB | partC | all" }],
 });
@@ -17,7 +22,8 @@ await main(async () => {
   for (const part of parts) {
     console.log(chalk.bold(lab.PARTS[part].title));
     const running = await lab.up(part, { mode: argv.mode, log: (line) => console.log(`  ${line}`) });
-    for (const b of running.brokers) console.log(`  ${chalk.green("✔")} ${b.id.padEnd(14)} ${b.endpoint} ${chalk.dim(`(${b.mode}, log: ${b.log})`)}`);
+    for (const b of running.brokers)
+      console.log(`  ${chalk.green("✔")} ${b.id.padEnd(14)} ${b.endpoint} ${chalk.dim(`(${b.mode}, log: ${b.log})`)}`);
     for (const s of Object.values(running.services)) console.log(`  ${chalk.green("✔")} ${s.name.padEnd(14)} ${s.url}`);
   }
   console.log(chalk.dim("\nStop with: npx zx lab-scripts/down.mjs " + (positionals[0] ?? "")));

@@ -5,7 +5,10 @@ import { Type, type Static, type TObject, type TProperties } from "@sinclair/typ
 
 export { Type };
 
-export function loadConfig<P extends TProperties>(schema: TObject<P>, env: NodeJS.ProcessEnv = process.env): Static<TObject<P>> {
+export function loadConfig<P extends TProperties>(
+  schema: TObject<P>,
+  env: NodeJS.ProcessEnv = process.env,
+): Static<TObject<P>> {
   return envSchema<Static<TObject<P>>>({ schema, data: env, dotenv: false });
 }
 

@@ -14,14 +14,24 @@ export interface CallPolicy {
 
 export type CallOutcome<T> =
   | { ok: true; status: number; data: T; attempts: number; ms: number }
-  | { ok: false; kind: "timeout" | "http-error" | "unreachable"; status?: number; data?: unknown; message: string; attempts: number; ms: number };
+  | {
+      ok: false;
+      kind: "timeout" | "http-error" | "unreachable";
+      status?: number;
+      data?: unknown;
+      message: string;
+      attempts: number;
+      ms: number;
+    };
 
 /**
  * One keep-alive client per service; a new TCP connection per hop costs a handshake on every call
  * (and, where the first address of a name does not answer, a connect timeout). A caller may pass
  * its own agent (Part A's order service does, to make that a switch of its config).
  */
-export function createHttpClient(agent: http.Agent = new http.Agent({ keepAlive: true, noDelay: true })): AxiosInstance {
+export function createHttpClient(
+  agent: http.Agent = new http.Agent({ keepAlive: true, noDelay: true }),
+): AxiosInstance {
   const client = axios.create({
     // No Nagle delay (noDelay): a small request is sent at once.
     httpAgent: agent,
@@ -61,7 +71,8 @@ export async function callWithPolicy<T>(
   let attempts = 1;
   const started = performance.now();
   const budget = deadline - started;
-  if (budget <= 0) return { ok: false, kind: "timeout", message: "no time left before the deadline", attempts: 0, ms: 0 };
+  if (budget <= 0)
+    return { ok: false, kind: "timeout", message: "no time left before the deadline", attempts: 0, ms: 0 };
   const config: RetryableConfig = {
     ...request,
     timeout: policy.timeoutMs,
@@ -76,10 +87,20 @@ export async function callWithPolicy<T>(
   } catch (err) {
     if (!axios.isAxiosError(err)) throw err;
     if (err.response) {
-      return { ok: false, kind: "http-error", status: err.response.status, data: err.response.data, message: `HTTP ${err.response.status}`, attempts, ms: ms() };
+      return {
+        ok: false,
+        kind: "http-error",
+        status: err.response.status,
+        data: err.response.data,
+        message: `HTTP ${err.response.status}`,
+        attempts,
+        ms: ms(),
+      };
     }
-    if (err.code === "ERR_CANCELED") return { ok: false, kind: "timeout", message: `deadline reached after ${ms()} ms`, attempts, ms: ms() };
-    if (isTimeout(err)) return { ok: false, kind: "timeout", message: `no answer within ${policy.timeoutMs} ms`, attempts, ms: ms() };
+    if (err.code === "ERR_CANCELED")
+      return { ok: false, kind: "timeout", message: `deadline reached after ${ms()} ms`, attempts, ms: ms() };
+    if (isTimeout(err))
+      return { ok: false, kind: "timeout", message: `no answer within ${policy.timeoutMs} ms`, attempts, ms: ms() };
     return { ok: false, kind: "unreachable", message: err.code ?? err.message, attempts, ms: ms() };
   }
 }

@@ -35,7 +35,12 @@ export type Service = FastifyInstance<any, any, any, any, TypeBoxTypeProvider>;
 
 /** A client error in the shape every service answers with: `{error, message, ...}`. */
 export class HttpError extends Error {
-  constructor(readonly statusCode: number, readonly error: string, message: string, readonly extra: Record<string, unknown> = {}) {
+  constructor(
+    readonly statusCode: number,
+    readonly error: string,
+    message: string,
+    readonly extra: Record<string, unknown> = {},
+  ) {
     super(message);
   }
 }
@@ -55,13 +60,20 @@ export function createService(opts: ServiceOptions): Service {
   // why (its schema, or the error handler below).
   app.addHook("onRequest", async (req) => {
     const h = req.raw.headers;
-    if (h["content-type"] !== undefined && h["transfer-encoding"] === undefined && (h["content-length"] === undefined || h["content-length"] === "0")) {
+    if (
+      h["content-type"] !== undefined &&
+      h["transfer-encoding"] === undefined &&
+      (h["content-length"] === undefined || h["content-length"] === "0")
+    ) {
       delete h["content-type"];
     }
   });
   app.addHook("onResponse", async (req, reply) => {
     if (reply.statusCode >= 400) {
-      req.log.info({ method: req.method, url: req.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 }, "request answered with an error");
+      req.log.info(
+        { method: req.method, url: req.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 },
+        "request answered with an error",
+      );
     }
   });
 
@@ -77,7 +89,7 @@ export function createService(opts: ServiceOptions): Service {
     if (err instanceof HttpError) {
       return reply.code(err.statusCode).send({ error: err.error, message: err.message, ...err.extra });
     }
-    if ((err).validation && (err).validationContext === "body" && req.body === undefined) {
+    if (err.validation && err.validationContext === "body" && req.body === undefined) {
       return reply.code(400).send({ error: "invalid-json", message: "empty body; send a JSON object" });
     }
     const { status, error, message } = describeClientError(err);
@@ -107,12 +119,21 @@ export function createService(opts: ServiceOptions): Service {
 
 /** Map Fastify's own errors (bad JSON, too large, schema) to a 4xx that says why. */
 function describeClientError(err: FastifyError): { status: number; error: string; message: string } {
-  if (err.validation) return { status: 400, error: "invalid-request", message: `${err.validationContext ?? "request"} ${err.message.replace(/^(body|querystring)\s*/, "")}` };
+  if (err.validation)
+    return {
+      status: 400,
+      error: "invalid-request",
+      message: `${err.validationContext ?? "request"} ${err.message.replace(/^(body|querystring)\s*/, "")}`,
+    };
   switch (err.code) {
     case "FST_ERR_CTP_BODY_TOO_LARGE":
       return { status: 400, error: "body-too-large", message: err.message };
     case "FST_ERR_CTP_INVALID_MEDIA_TYPE":
-      return { status: 415, error: "unsupported-media-type", message: `${err.message}; send Content-Type: application/json` };
+      return {
+        status: 415,
+        error: "unsupported-media-type",
+        message: `${err.message}; send Content-Type: application/json`,
+      };
     case "FST_ERR_CTP_EMPTY_JSON_BODY":
       return { status: 400, error: "invalid-json", message: "empty body; send a JSON object" };
   }
@@ -127,7 +148,12 @@ function describeClientError(err: FastifyError): { status: number; error: string
  * Listen, and close gracefully on SIGTERM/SIGINT: stop accepting, finish in-flight requests,
  * then run `onClose` (close broker connections, flush files).
  */
-export async function runService(app: Service, port: number, host: string, onClose?: () => Promise<void>): Promise<void> {
+export async function runService(
+  app: Service,
+  port: number,
+  host: string,
+  onClose?: () => Promise<void>,
+): Promise<void> {
   closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
     if (err) app.log.error({ err }, "shutting down after error");
     else app.log.info({ signal }, "shutting down");

@@ -90,14 +90,20 @@ export interface CompareResult {
 export const DELAY_S = 2;
 
 /** How the comparison opens each model on its running part: each part's lab exports its own. */
-const ADAPTERS: Record<ModelId, (running: RunningPart, opts: LabOptions, runTag: string) => Promise<ComparisonModel>> = {
-  A: partACompareModel,
-  B: partBCompareModel,
-  C: partCCompareModel,
-};
+const ADAPTERS: Record<ModelId, (running: RunningPart, opts: LabOptions, runTag: string) => Promise<ComparisonModel>> =
+  {
+    A: partACompareModel,
+    B: partBCompareModel,
+    C: partCCompareModel,
+  };
 
 /** One condition through one model: the orders at the fixed rate, then waiting for every answer. */
-async function runCondition(id: ModelId, model: ComparisonModel, condition: ConditionId, opts: CompareOptions): Promise<CompareOrder[]> {
+async function runCondition(
+  id: ModelId,
+  model: ComparisonModel,
+  condition: ConditionId,
+  opts: CompareOptions,
+): Promise<CompareOrder[]> {
   const progress = opts.onProgress ?? (() => {});
   const count = condition === "outage" ? Math.max(1, Math.round(opts.rate * opts.outageSeconds)) : opts.orders;
   await model.prepare(count);
@@ -153,18 +159,32 @@ async function runCondition(id: ModelId, model: ComparisonModel, condition: Cond
     .sort((a, b) => a.seq - b.seq)
     .map((p): CompareOrder => {
       const answer = p.id ? found.get(p.id) : undefined;
-      const outcome: Outcome = p.outcome ?? (answer?.outcome ?? (p.accepted ? "no answer" : "failed"));
-      const confirmed_ms = p.confirmed_ms ?? (answer?.outcome === "confirmed" && answer.at !== undefined ? Math.max(0, answer.at - p.sentAt) : undefined);
-      return { model: id, condition, seq: p.seq, sent_s: p.sent_s, http_status: p.http_status, accepted: p.accepted, response_ms: p.response_ms, outcome, confirmed_ms };
+      const outcome: Outcome = p.outcome ?? answer?.outcome ?? (p.accepted ? "no answer" : "failed");
+      const confirmed_ms =
+        p.confirmed_ms ??
+        (answer?.outcome === "confirmed" && answer.at !== undefined ? Math.max(0, answer.at - p.sentAt) : undefined);
+      return {
+        model: id,
+        condition,
+        seq: p.seq,
+        sent_s: p.sent_s,
+        http_status: p.http_status,
+        accepted: p.accepted,
+        response_ms: p.response_ms,
+        outcome,
+        confirmed_ms,
+      };
     });
   const s = summarizeOrders(orders)[0];
   progress(
-    `  response median ${fmt(s.response.median)}, confirmed ${s.confirmed}/${s.orders}` + (s.confirmed ? `, user told after median ${fmt(s.end_to_end.median)} (max ${fmt(s.end_to_end.max)})` : ""),
+    `  response median ${fmt(s.response.median)}, confirmed ${s.confirmed}/${s.orders}` +
+      (s.confirmed ? `, user told after median ${fmt(s.end_to_end.median)} (max ${fmt(s.end_to_end.max)})` : ""),
   );
   return orders;
 }
 
-const fmt = (ms: number) => (Number.isNaN(ms) ? "–" : ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(1)} ms`);
+const fmt = (ms: number) =>
+  Number.isNaN(ms) ? "–" : ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(1)} ms`;
 
 export async function runComparison(opts: CompareOptions): Promise<CompareResult> {
   const models = opts.models ?? (["A", "B", "C"] as ModelId[]);
@@ -183,7 +203,13 @@ export async function runComparison(opts: CompareOptions): Promise<CompareResult
   }
   const summaries = summarizeOrders(orders);
   const checks = checkModels(summaries, opts.outageSeconds);
-  return { params: { orders: opts.orders, rate: opts.rate, outage_s: opts.outageSeconds, delay_s: DELAY_S }, orders, summaries, checks, passed: checks.every((c) => c.passed) };
+  return {
+    params: { orders: opts.orders, rate: opts.rate, outage_s: opts.outageSeconds, delay_s: DELAY_S },
+    orders,
+    summaries,
+    checks,
+    passed: checks.every((c) => c.passed),
+  };
 }
 
 export function summarizeOrders(orders: CompareOrder[]): CompareSummary[] {
@@ -209,24 +235,62 @@ export function summarizeOrders(orders: CompareOrder[]): CompareSummary[] {
 export function checkModels(summaries: CompareSummary[], outageSeconds: number): CompareCheck[] {
   const get = (m: ModelId, c: ConditionId) => summaries.find((s) => s.model === m && s.condition === c);
   const checks: CompareCheck[] = [];
-  const add = (scenario: string, check: string, passed: boolean, observed: string) => checks.push({ scenario, check, passed, observed });
+  const add = (scenario: string, check: string, passed: boolean, observed: string) =>
+    checks.push({ scenario, check, passed, observed });
   for (const m of ["A", "B", "C"] as ModelId[]) {
     const healthy = get(m, "healthy");
-    if (healthy) add(`${m} healthy`, "every order confirmed", healthy.confirmed === healthy.orders, `${healthy.confirmed}/${healthy.orders}`);
+    if (healthy)
+      add(
+        `${m} healthy`,
+        "every order confirmed",
+        healthy.confirmed === healthy.orders,
+        `${healthy.confirmed}/${healthy.orders}`,
+      );
     const slow = get(m, "delay_2s");
     if (slow && m === "A") {
       const added = slow.response.median - (healthy?.response.median ?? 0);
-      add("A delay_2s", "the client waits the 2 s too (response median +1.8 s or more)", added >= 1800, `+${(added / 1000).toFixed(2)} s`);
+      add(
+        "A delay_2s",
+        "the client waits the 2 s too (response median +1.8 s or more)",
+        added >= 1800,
+        `+${(added / 1000).toFixed(2)} s`,
+      );
     }
     if (slow && m !== "A") {
-      add(`${m} delay_2s`, "the client does not wait for inventory (response p95 < 250 ms)", slow.response.p95 < 250, `p95 ${slow.response.p95.toFixed(1)} ms`);
-      add(`${m} delay_2s`, "the user still waits (end-to-end median ≥ 1.9 s), and every order is confirmed", slow.end_to_end.median >= 1900 && slow.confirmed === slow.orders, `median ${fmt(slow.end_to_end.median)}, ${slow.confirmed}/${slow.orders} confirmed`);
+      add(
+        `${m} delay_2s`,
+        "the client does not wait for inventory (response p95 < 250 ms)",
+        slow.response.p95 < 250,
+        `p95 ${slow.response.p95.toFixed(1)} ms`,
+      );
+      add(
+        `${m} delay_2s`,
+        "the user still waits (end-to-end median ≥ 1.9 s), and every order is confirmed",
+        slow.end_to_end.median >= 1900 && slow.confirmed === slow.orders,
+        `median ${fmt(slow.end_to_end.median)}, ${slow.confirmed}/${slow.orders} confirmed`,
+      );
     }
     const outage = get(m, "outage");
-    if (outage && m === "A") add("A outage", "no order goes through while inventory is down: the user gets an error", outage.confirmed === 0 && outage.failed === outage.orders, `${outage.failed}/${outage.orders} failed, ${outage.confirmed} confirmed`);
+    if (outage && m === "A")
+      add(
+        "A outage",
+        "no order goes through while inventory is down: the user gets an error",
+        outage.confirmed === 0 && outage.failed === outage.orders,
+        `${outage.failed}/${outage.orders} failed, ${outage.confirmed} confirmed`,
+      );
     if (outage && m !== "A") {
-      add(`${m} outage`, "every order accepted and, once inventory is back, confirmed: none lost", outage.accepted === outage.orders && outage.confirmed === outage.orders, `${outage.accepted} accepted, ${outage.confirmed} confirmed, ${outage.no_answer} without answer`);
-      add(`${m} outage`, "the first orders waited most of the outage to be confirmed", outage.end_to_end.max >= 0.5 * outageSeconds * 1000, `max ${fmt(outage.end_to_end.max)} for a ${outageSeconds} s outage`);
+      add(
+        `${m} outage`,
+        "every order accepted and, once inventory is back, confirmed: none lost",
+        outage.accepted === outage.orders && outage.confirmed === outage.orders,
+        `${outage.accepted} accepted, ${outage.confirmed} confirmed, ${outage.no_answer} without answer`,
+      );
+      add(
+        `${m} outage`,
+        "the first orders waited most of the outage to be confirmed",
+        outage.end_to_end.max >= 0.5 * outageSeconds * 1000,
+        `max ${fmt(outage.end_to_end.max)} for a ${outageSeconds} s outage`,
+      );
     }
   }
   return checks;
@@ -256,14 +320,20 @@ export function latencyPlot(orders: CompareOrder[], condition: ConditionId): Top
     .filter((o) => o.condition === condition)
     .flatMap((o) => [
       { scenario: `${o.model} · response`, latency_ms: Math.max(o.response_ms, 0.1), ok: o.accepted },
-      ...(o.confirmed_ms !== undefined ? [{ scenario: `${o.model} · user told`, latency_ms: Math.max(o.confirmed_ms, 0.1), ok: true }] : []),
+      ...(o.confirmed_ms !== undefined
+        ? [{ scenario: `${o.model} · user told`, latency_ms: Math.max(o.confirmed_ms, 0.1), ok: true }]
+        : []),
     ]);
   return latencyDistributionSpec(rows, `${CONDITIONS[condition]}: what the client waits for vs when the user is told`);
 }
 
 export function confirmedPlot(summaries: CompareSummary[]): TopLevelSpec {
   const spec = groupedBarSpec(
-    summaries.map((s) => ({ group: s.condition, series: MODELS[s.model].title, value: Math.round((100 * s.confirmed) / Math.max(1, s.orders)) })),
+    summaries.map((s) => ({
+      group: s.condition,
+      series: MODELS[s.model].title,
+      value: Math.round((100 * s.confirmed) / Math.max(1, s.orders)),
+    })),
     "Orders confirmed to the user, by the end of each run (%)",
     "% confirmed",
   ) as TopLevelSpec & { encoding: { x: Record<string, unknown> } };
@@ -275,7 +345,14 @@ export function confirmedPlot(summaries: CompareSummary[]): TopLevelSpec {
 export async function writeResults(result: CompareResult, dir = resultsDir("compare")): Promise<string[]> {
   const out = new ResultFiles(dir);
   out.write("orders.csv", toCsv(result.orders as unknown as Row[]));
-  out.write("summary.json", JSON.stringify({ params: result.params, summaries: result.summaries, checks: result.checks, passed: result.passed }, null, 2) + "\n");
+  out.write(
+    "summary.json",
+    JSON.stringify(
+      { params: result.params, summaries: result.summaries, checks: result.checks, passed: result.passed },
+      null,
+      2,
+    ) + "\n",
+  );
   out.summary(
     `The three models side by side (${result.params.orders} orders per condition at ${result.params.rate}/s; outage ${result.params.outage_s} s)`,
     [
@@ -285,7 +362,8 @@ export async function writeResults(result: CompareResult, dir = resultsDir("comp
     ],
     result.checks,
   );
-  for (const condition of [...new Set(result.orders.map((o) => o.condition))]) await out.plot(`latency-${condition}.svg`, latencyPlot(result.orders, condition));
+  for (const condition of [...new Set(result.orders.map((o) => o.condition))])
+    await out.plot(`latency-${condition}.svg`, latencyPlot(result.orders, condition));
   await out.plot("confirmed.svg", confirmedPlot(result.summaries));
   return out.files;
 }

@@ -68,13 +68,22 @@ export function memoryFigures(part: "A" | "B" | "C", peaks: Record<string, numbe
  * `holds` adds what else must be true for the target to count as met (no errors, say).
  */
 export function againstBaseline(
-  f: Omit<Figure, "ratio" | "target" | "met" | "baseline"> & { baseline: NonNullable<Figure["baseline"]>; targetRatio: number; holds?: boolean },
+  f: Omit<Figure, "ratio" | "target" | "met" | "baseline"> & {
+    baseline: NonNullable<Figure["baseline"]>;
+    targetRatio: number;
+    holds?: boolean;
+  },
 ): Figure {
   const { holds = true, ...figure } = f;
   const targetRatio = f.targetRatio;
   const ratio = f.value / f.baseline.value;
   const within = f.better === "higher" ? ratio >= targetRatio : ratio <= targetRatio;
-  return { ...figure, ratio: ratioOf(f.value, f.baseline.value), target: `${f.better === "higher" ? "≥" : "≤"} ${targetRatio} × baseline`, met: within && holds };
+  return {
+    ...figure,
+    ratio: ratioOf(f.value, f.baseline.value),
+    target: `${f.better === "higher" ? "≥" : "≤"} ${targetRatio} × baseline`,
+    met: within && holds,
+  };
 }
 
 /** value / baseline to two significant digits (0.031, 0.62, 1.3). */
@@ -107,7 +116,8 @@ export function benchRows(runs: BenchRun[] = readBenchRuns()) {
   );
 }
 
-const fmt = (v: number) => (Math.abs(v) >= 100 ? Math.round(v).toLocaleString("en-US") : String(Math.round(v * 1000) / 1000));
+const fmt = (v: number) =>
+  Math.abs(v) >= 100 ? Math.round(v).toLocaleString("en-US") : String(Math.round(v * 1000) / 1000);
 
 export function figuresTable(figures: Figure[]) {
   return figures.map((f) => ({
@@ -138,7 +148,9 @@ export function writeBenchReadme(runs: BenchRun[], lessons: string[], dir = resu
     "",
     "![Peak memory of each service](memory.svg)",
     "",
-    ...(figures.some((f) => f.notes) ? ["## Notes", "", ...figures.filter((f) => f.notes).map((f) => `- **${f.figure}** — ${f.notes}`), ""] : []),
+    ...(figures.some((f) => f.notes)
+      ? ["## Notes", "", ...figures.filter((f) => f.notes).map((f) => `- **${f.figure}** — ${f.notes}`), ""]
+      : []),
     "## Machine",
     "",
     machine ? markdownTable(Object.entries(machine).map(([k, v]) => ({ what: k, value: String(v) }))) : "",

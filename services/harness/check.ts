@@ -17,7 +17,12 @@ export const allPassed = (checks: Check[]): boolean => checks.every((c) => c.pas
 
 /** One row per check: ✔/✖, the scenario (when the checks have one), what was checked, what was seen. */
 export const checksRows = (checks: Check[]): Row[] =>
-  checks.map((c) => ({ verdict: c.passed ? "✔" : "✖", ...(c.scenario !== undefined ? { scenario: c.scenario } : {}), check: c.check, observed: c.observed }));
+  checks.map((c) => ({
+    verdict: c.passed ? "✔" : "✖",
+    ...(c.scenario !== undefined ? { scenario: c.scenario } : {}),
+    check: c.check,
+    observed: c.observed,
+  }));
 
 /** A part of summary.md: a paragraph, or a heading with text and a table. */
 export type SummarySection = string | { heading?: string; text?: string; rows?: Row[] };

@@ -73,9 +73,17 @@ export function startFixedRateLoad(opts: FixedRateOptions): RunningLoad {
     }
     await Promise.all([...inFlight]);
   };
-  const finished = (opts.connections === undefined ? open() : Promise.all(Array.from({ length: opts.connections }, sender))).then((): FixedRateResult => {
+  const finished = (
+    opts.connections === undefined ? open() : Promise.all(Array.from({ length: opts.connections }, sender))
+  ).then((): FixedRateResult => {
     const seconds = (performance.now() - start) / 1000;
-    return { ...recorder.percentiles(), rate: opts.rate, achieved_rate: Math.round(done / seconds), errors, seconds: Math.round(seconds * 100) / 100 };
+    return {
+      ...recorder.percentiles(),
+      rate: opts.rate,
+      achieved_rate: Math.round(done / seconds),
+      errors,
+      seconds: Math.round(seconds * 100) / 100,
+    };
   });
   return {
     now: () => Math.max(0, Math.round(performance.now() - start)),

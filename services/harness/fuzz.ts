@@ -24,7 +24,13 @@ export interface FuzzResult {
   unclear: number;
 }
 
-const http = axios.create({ validateStatus: () => true, timeout: 15_000, maxBodyLength: Infinity, maxContentLength: Infinity, transformRequest: [(d) => d] });
+const http = axios.create({
+  validateStatus: () => true,
+  timeout: 15_000,
+  maxBodyLength: Infinity,
+  maxContentLength: Infinity,
+  transformRequest: [(d) => d],
+});
 
 export async function fuzzEndpoint(target: FuzzTarget, runs: number, seed: number): Promise<FuzzResult> {
   const result: FuzzResult = { target: target.name, requests: 0, by_status: {}, failures: [], unclear: 0 };
@@ -36,17 +42,30 @@ export async function fuzzEndpoint(target: FuzzTarget, runs: number, seed: numbe
       const res =
         target.method === "GET"
           ? await http.get(target.inPath ? `${target.url}/${input as string}` : `${target.url}?${input as string}`)
-          : await http.request({ method: target.method, url: target.url, data: (input as { text: string }).text, headers: { "content-type": (input as { contentType: string }).contentType } });
+          : await http.request({
+              method: target.method,
+              url: target.url,
+              data: (input as { text: string }).text,
+              headers: { "content-type": (input as { contentType: string }).contentType },
+            });
       result.by_status[res.status] = (result.by_status[res.status] ?? 0) + 1;
       if (res.status >= 500 || (target.allowed && !target.allowed.includes(res.status))) {
         result.failures.push({ status: res.status, input: preview(input), body: preview(res.data) });
       } else if (res.status >= 400 && !(res.data && typeof res.data.error === "string" && res.data.message)) {
         result.unclear++; // a 4xx must say what was wrong
-        result.failures.push({ status: res.status, input: preview(input), body: `unclear error body: ${preview(res.data)}` });
+        result.failures.push({
+          status: res.status,
+          input: preview(input),
+          body: `unclear error body: ${preview(res.data)}`,
+        });
       }
     } catch (err) {
       result.by_status.error = (result.by_status.error ?? 0) + 1;
-      result.failures.push({ status: (err as { code?: string }).code ?? "error", input: preview(input), body: String(err) });
+      result.failures.push({
+        status: (err as { code?: string }).code ?? "error",
+        input: preview(input),
+        body: String(err),
+      });
     }
   }
   return result;
@@ -54,5 +73,5 @@ export async function fuzzEndpoint(target: FuzzTarget, runs: number, seed: numbe
 
 const preview = (v: unknown) => {
   const s = typeof v === "string" ? v : JSON.stringify(v);
-  return s && s.length > 300 ? `${s.slice(0, 300)}… (${s.length} chars)` : s ?? String(v);
+  return s && s.length > 300 ? `${s.slice(0, 300)}… (${s.length} chars)` : (s ?? String(v));
 };

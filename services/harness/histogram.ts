@@ -14,7 +14,11 @@ export interface Percentiles {
 
 /** Records microseconds; reports milliseconds. */
 export class LatencyRecorder {
-  private readonly h = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 120_000_000, numberOfSignificantValueDigits: 3 });
+  private readonly h = hdr.build({
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: 120_000_000,
+    numberOfSignificantValueDigits: 3,
+  });
 
   recordMs(ms: number): void {
     this.h.recordValue(Math.max(1, Math.round(ms * 1000)));
@@ -22,7 +26,15 @@ export class LatencyRecorder {
 
   percentiles(): Percentiles {
     const at = (p: number) => round(this.h.getValueAtPercentile(p) / 1000);
-    return { count: this.h.totalCount, p50_ms: at(50), p90_ms: at(90), p99_ms: at(99), p999_ms: at(99.9), max_ms: round(this.h.maxValue / 1000), mean_ms: round(this.h.mean / 1000) };
+    return {
+      count: this.h.totalCount,
+      p50_ms: at(50),
+      p90_ms: at(90),
+      p99_ms: at(99),
+      p999_ms: at(99.9),
+      max_ms: round(this.h.maxValue / 1000),
+      mean_ms: round(this.h.mean / 1000),
+    };
   }
 }
 

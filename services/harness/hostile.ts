@@ -31,18 +31,27 @@ export const anyJson: fc.Arbitrary<unknown> = fc.jsonValue({ maxDepth: 6 });
 /** Objects shaped like a request, with every field's type or value wrong in some way. */
 export function mangledObject(fields: string[]): fc.Arbitrary<Record<string, unknown>> {
   const wrong = fc.oneof(anyJson, nastyString, fc.constantFrom(-1, 0, 1e308, -1e308, 2 ** 53 + 1, 1.5, true, null));
-  return fc.dictionary(fc.oneof(fc.constantFrom(...fields, "__proto__", "constructor", "prototype"), fc.string({ maxLength: 20 })), wrong, { maxKeys: 8 });
+  return fc.dictionary(
+    fc.oneof(fc.constantFrom(...fields, "__proto__", "constructor", "prototype"), fc.string({ maxLength: 20 })),
+    wrong,
+    { maxKeys: 8 },
+  );
 }
 
 /** A raw body: valid JSON of any shape, broken JSON, or a huge one. */
 export function hostileBody(fields: string[]): fc.Arbitrary<{ text: string; contentType: string }> {
-  const json = (a: fc.Arbitrary<unknown>) => a.map((v) => ({ text: JSON.stringify(v) ?? "null", contentType: "application/json" }));
+  const json = (a: fc.Arbitrary<unknown>) =>
+    a.map((v) => ({ text: JSON.stringify(v) ?? "null", contentType: "application/json" }));
   return fc.oneof(
     json(anyJson),
     json(mangledObject(fields)),
     fc.string({ maxLength: 300 }).map((text) => ({ text, contentType: "application/json" })), // mostly not JSON
-    fc.constantFrom("{", "[", '{"a":', "{'single': 'quotes'}", "NaN", "Infinity", "\u0000").map((text) => ({ text, contentType: "application/json" })),
-    fc.integer({ min: 70_000, max: 2_000_000 }).map((n) => ({ text: JSON.stringify({ padding: "x".repeat(n) }), contentType: "application/json" })),
+    fc
+      .constantFrom("{", "[", '{"a":', "{'single': 'quotes'}", "NaN", "Infinity", "\u0000")
+      .map((text) => ({ text, contentType: "application/json" })),
+    fc
+      .integer({ min: 70_000, max: 2_000_000 })
+      .map((n) => ({ text: JSON.stringify({ padding: "x".repeat(n) }), contentType: "application/json" })),
     json(anyJson).map((b) => ({ ...b, contentType: "text/plain" })),
     json(anyJson).map((b) => ({ ...b, contentType: "application/x-www-form-urlencoded" })),
   );
@@ -50,11 +59,20 @@ export function hostileBody(fields: string[]): fc.Arbitrary<{ text: string; cont
 
 /** Query strings for set-* style endpoints: numbers out of range, words, repeats, nothing. */
 export function hostileQuery(name: string): fc.Arbitrary<string> {
-  const value = fc.oneof(nastyString, fc.double().map(String), fc.constantFrom("NaN", "Infinity", "-0", "1e999", "0x10", " 1 "));
+  const value = fc.oneof(
+    nastyString,
+    fc.double().map(String),
+    fc.constantFrom("NaN", "Infinity", "-0", "1e999", "0x10", " 1 "),
+  );
   const q = (pairs: [string, string][]) => new URLSearchParams(pairs).toString(); // also encodes lone surrogates
   return fc.oneof(
     value.map((v) => q([[name, v]])),
-    fc.tuple(value, value).map(([a, b]) => q([[name, a], [name, b]])),
+    fc.tuple(value, value).map(([a, b]) =>
+      q([
+        [name, a],
+        [name, b],
+      ]),
+    ),
     fc.constant(""),
     nastyString.map((v) => q([[v, "1"]])),
   );
@@ -62,12 +80,33 @@ export function hostileQuery(name: string): fc.Arbitrary<string> {
 
 /** Percent-encode a string as a URL path segment, byte by byte (lone surrogates become U+FFFD). */
 export const encodeSegment = (s: string): string =>
-  [...Buffer.from(s, "utf8")].map((b) => (/[A-Za-z0-9\-._~]/.test(String.fromCharCode(b)) ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, "0")}`)).join("");
+  [...Buffer.from(s, "utf8")]
+    .map((b) =>
+      /[A-Za-z0-9\-._~]/.test(String.fromCharCode(b))
+        ? String.fromCharCode(b)
+        : `%${b.toString(16).toUpperCase().padStart(2, "0")}`,
+    )
+    .join("");
 
 /** A path segment for a `/:id` route: encoded nasty strings, broken encodings, traversal, very long ids. */
 export const hostilePathSegment: fc.Arbitrary<string> = fc.oneof(
   nastyString.filter((s) => s.length > 0).map(encodeSegment),
-  fc.constantFrom("%", "%zz", "%E0%A4%A", "%00", "..%2F..%2Fetc%2Fpasswd", "..", "a%2Fb", "%2e%2e", "x".repeat(5000), "%F0%9F%8D%94", "null", "undefined", "-1", "0"),
+  fc.constantFrom(
+    "%",
+    "%zz",
+    "%E0%A4%A",
+    "%00",
+    "..%2F..%2Fetc%2Fpasswd",
+    "..",
+    "a%2Fb",
+    "%2e%2e",
+    "x".repeat(5000),
+    "%F0%9F%8D%94",
+    "null",
+    "undefined",
+    "-1",
+    "0",
+  ),
 );
 
 /**
@@ -83,7 +122,17 @@ export function hostileMessage(fields: string[], nearlyValid: fc.Arbitrary<unkno
     json(mangledObject(fields)),
     { weight: 3, arbitrary: json(nearlyValid) }, // often valid: the services' own rules get hostile contents too
     fc.constant(Buffer.alloc(0)),
-    fc.constantFrom('{"order_id": "poison", "invalid": json}', "{", "[]", "null", '{"items":[{"sku":"burger","qty":1}]}').map((s) => Buffer.from(s)),
-    fc.integer({ min: 100_000, max: 900_000 }).map((n) => Buffer.from(JSON.stringify({ [fields[0] ?? "padding"]: "x".repeat(n) }))),
+    fc
+      .constantFrom(
+        '{"order_id": "poison", "invalid": json}',
+        "{",
+        "[]",
+        "null",
+        '{"items":[{"sku":"burger","qty":1}]}',
+      )
+      .map((s) => Buffer.from(s)),
+    fc
+      .integer({ min: 100_000, max: 900_000 })
+      .map((n) => Buffer.from(JSON.stringify({ [fields[0] ?? "padding"]: "x".repeat(n) }))),
   );
 }

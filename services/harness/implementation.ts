@@ -13,11 +13,22 @@ export interface Answer<T = unknown> {
 const client = axios.create({ validateStatus: () => true });
 
 /** A request that never throws: an HTTP error is a status, a network error is status 0 with the message in `body.error`. */
-export async function request<T = any>(method: "get" | "post" | "put", url: string, body?: unknown, opts: { timeoutMs?: number; params?: Record<string, unknown> } = {}): Promise<Answer<T>> {
+export async function request<T = any>(
+  method: "get" | "post" | "put",
+  url: string,
+  body?: unknown,
+  opts: { timeoutMs?: number; params?: Record<string, unknown> } = {},
+): Promise<Answer<T>> {
   const started = performance.now();
   const ms = () => Math.round((performance.now() - started) * 100) / 100;
   try {
-    const res = await client.request({ method, url, data: body, params: opts.params, timeout: opts.timeoutMs ?? 30_000 });
+    const res = await client.request({
+      method,
+      url,
+      data: body,
+      params: opts.params,
+      timeout: opts.timeoutMs ?? 30_000,
+    });
     return { status: res.status, body: res.data as T, ms: ms() };
   } catch (err) {
     return { status: 0, body: { error: (err as Error).message } as T, ms: ms() };

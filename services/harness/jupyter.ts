@@ -95,21 +95,34 @@ export async function ensureJupyter(opts: { log?: (line: string) => void } = {})
   } else log(".venv/ exists");
   state = jupyterState();
   if (!state.packages) {
-    log("installing the locked Jupyter packages from notebooks/requirements.txt, hashes checked (about a minute the first time)");
+    log(
+      "installing the locked Jupyter packages from notebooks/requirements.txt, hashes checked (about a minute the first time)",
+    );
     const requirements = fs.readFileSync(requirementsFile, "utf8");
-    await runChecked(venvBin("python"), ["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--require-hashes", "-r", requirementsFile], "pip install --require-hashes");
+    await runChecked(
+      venvBin("python"),
+      ["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--require-hashes", "-r", requirementsFile],
+      "pip install --require-hashes",
+    );
     fs.writeFileSync(installedStamp, requirements);
   } else log("Jupyter packages match notebooks/requirements.txt");
   if (!kernelPointsHere()) {
     if (!fs.existsSync(tslabBin)) throw new Error("tslab is missing from node_modules: run `npm install` first");
     log("registering the tslab kernel in .venv/");
-    await runChecked(process.execPath, [tslabBin, "install", `--python=${venvBin("python")}`, "--sys-prefix", `--binary=${tslabBin}`], "tslab install");
+    await runChecked(
+      process.execPath,
+      [tslabBin, "install", `--python=${venvBin("python")}`, "--sys-prefix", `--binary=${tslabBin}`],
+      "tslab install",
+    );
   } else log("tslab kernel registered");
   fs.rmSync(path.join(kernelsDir, "jslab"), { recursive: true, force: true }); // tslab adds a JavaScript one; the lab is TypeScript
   const kernels = await runChecked(venvBin("jupyter"), ["kernelspec", "list", "--json"], "jupyter kernelspec list");
   const found = JSON.parse(kernels).kernelspecs?.tslab?.resource_dir;
-  if (found !== path.dirname(kernelJson)) throw new Error(`jupyter finds the tslab kernel at ${found ?? "nowhere"}, not in .venv/`);
-  log(`JupyterLab ${(await runChecked(venvBin("jupyter"), ["lab", "--version"], "jupyter lab --version")).trim()}, kernel tslab`);
+  if (found !== path.dirname(kernelJson))
+    throw new Error(`jupyter finds the tslab kernel at ${found ?? "nowhere"}, not in .venv/`);
+  log(
+    `JupyterLab ${(await runChecked(venvBin("jupyter"), ["lab", "--version"], "jupyter lab --version")).trim()}, kernel tslab`,
+  );
   return jupyterState();
 }
 

@@ -4,7 +4,15 @@ import path from "node:path";
 import { BROKERS, type BrokerMode, type BrokerStatus } from "./brokers/index.js";
 import { labHome } from "../common/paths.js";
 import { PARTS, portsFor, scriptPath, type BrokerId, type PartId, type ServiceDef } from "./parts.js";
-import { isAlive, listRecords, readRecord, startProcess, stopProcess, tailLog, type ProcessRecord } from "./processes.js";
+import {
+  isAlive,
+  listRecords,
+  readRecord,
+  startProcess,
+  stopProcess,
+  tailLog,
+  type ProcessRecord,
+} from "./processes.js";
 import { answers, waitUntil } from "../common/wait.js";
 import { portInUse } from "./ports.js";
 
@@ -66,7 +74,11 @@ export function brokerEnv(running: RunningPart, broker: BrokerId, name: string):
  * healthy. `started` in the answer says what this call started. `startedSoFar`, when given, is
  * filled as it goes, so a caller whose `up` failed half-way still knows what to stop.
  */
-export async function up(part: PartId, opts: LabOptions = {}, startedSoFar: Started = { services: [], brokers: [] }): Promise<RunningPart> {
+export async function up(
+  part: PartId,
+  opts: LabOptions = {},
+  startedSoFar: Started = { services: [], brokers: [] },
+): Promise<RunningPart> {
   const home = opts.home ?? labHome();
   const log = opts.log ?? (() => {});
   const def = PARTS[part];
@@ -74,7 +86,8 @@ export async function up(part: PartId, opts: LabOptions = {}, startedSoFar: Star
   for (const id of def.brokers) {
     // Restarting one service (`only`) must not start a broker the student stopped on purpose.
     const before = await BROKERS[id].status({ home, mode: opts.mode });
-    if (opts.only || before.running) brokers.push(opts.only ? before : await BROKERS[id].up({ home, mode: opts.mode, log }));
+    if (opts.only || before.running)
+      brokers.push(opts.only ? before : await BROKERS[id].up({ home, mode: opts.mode, log }));
     else {
       startedSoFar.brokers.push(id);
       brokers.push(await BROKERS[id].up({ home, mode: opts.mode, log }));
@@ -84,12 +97,24 @@ export async function up(part: PartId, opts: LabOptions = {}, startedSoFar: Star
   const services: Record<string, RunningService> = {};
   for (const svc of def.services(portsFor(part, opts.ports))) {
     if (opts.only && !opts.only.includes(svc.name)) continue;
-    services[svc.name] = await startService(part, svc, { ...opts, env: { ...brokerEnv, ...opts.env }, home, log }, () => startedSoFar.services.push(svc.name));
+    services[svc.name] = await startService(part, svc, { ...opts, env: { ...brokerEnv, ...opts.env }, home, log }, () =>
+      startedSoFar.services.push(svc.name),
+    );
   }
-  return { part, services, brokers, started: { services: [...startedSoFar.services], brokers: [...startedSoFar.brokers] } };
+  return {
+    part,
+    services,
+    brokers,
+    started: { services: [...startedSoFar.services], brokers: [...startedSoFar.brokers] },
+  };
 }
 
-async function startService(part: PartId, svc: ServiceDef, opts: LabOptions & { home: string; log: (l: string) => void }, starting: () => void): Promise<RunningService> {
+async function startService(
+  part: PartId,
+  svc: ServiceDef,
+  opts: LabOptions & { home: string; log: (l: string) => void },
+  starting: () => void,
+): Promise<RunningService> {
   const name = processName(part, svc.name);
   const healthUrl = `http://127.0.0.1:${svc.port}${svc.healthPath}`;
   const existing = readRecord(name, opts.home);
@@ -100,7 +125,9 @@ async function startService(part: PartId, svc: ServiceDef, opts: LabOptions & { 
   starting();
   if (existing) await stopProcess(name, opts.home); // a stale or unhealthy leftover
   if (await portInUse(svc.port)) {
-    throw new Error(`${name}: port ${svc.port} is already taken by another program; stop it, or set ${part.toUpperCase()}_${svc.name.toUpperCase()}_PORT`);
+    throw new Error(
+      `${name}: port ${svc.port} is already taken by another program; stop it, or set ${part.toUpperCase()}_${svc.name.toUpperCase()}_PORT`,
+    );
   }
   const record = startProcess(
     {
@@ -114,13 +141,19 @@ async function startService(part: PartId, svc: ServiceDef, opts: LabOptions & { 
     opts.home,
   );
   try {
-    await waitUntil(async () => {
-      if (!isAlive(record.pid)) throw new Error("exited");
-      return answers(healthUrl);
-    }, `${name} to answer ${healthUrl}`, opts.healthTimeoutMs ?? 30_000);
+    await waitUntil(
+      async () => {
+        if (!isAlive(record.pid)) throw new Error("exited");
+        return answers(healthUrl);
+      },
+      `${name} to answer ${healthUrl}`,
+      opts.healthTimeoutMs ?? 30_000,
+    );
   } catch (err) {
     await stopProcess(name, opts.home);
-    throw new Error(`${name} did not become healthy (${(err as Error).message}). Last lines of ${record.log}:\n${tailLog(record.log)}`);
+    throw new Error(
+      `${name} did not become healthy (${(err as Error).message}). Last lines of ${record.log}:\n${tailLog(record.log)}`,
+    );
   }
   opts.log(`${name} up on port ${svc.port} (pid ${record.pid})`);
   return running(svc, record);
@@ -138,7 +171,9 @@ const running = (svc: ServiceDef, r: ProcessRecord): RunningService => ({
 export async function down(part: PartId, opts: LabOptions & { keepBrokers?: boolean } = {}): Promise<string[]> {
   const home = opts.home ?? labHome();
   const stopped: string[] = [];
-  const mine = listRecords(home).filter((r) => r.meta?.part === part && (!opts.only || opts.only.includes(String(r.meta?.service))));
+  const mine = listRecords(home).filter(
+    (r) => r.meta?.part === part && (!opts.only || opts.only.includes(String(r.meta?.service))),
+  );
   for (const r of mine.reverse()) {
     await stopProcess(r.name, home);
     stopped.push(r.name);
@@ -146,7 +181,9 @@ export async function down(part: PartId, opts: LabOptions & { keepBrokers?: bool
   }
   if (!opts.only && !opts.keepBrokers) {
     for (const id of PARTS[part].brokers) {
-      const stillNeeded = listRecords(home).some((r) => r.meta?.part && PARTS[r.meta.part as PartId]?.brokers.includes(id));
+      const stillNeeded = listRecords(home).some(
+        (r) => r.meta?.part && PARTS[r.meta.part as PartId]?.brokers.includes(id),
+      );
       if (stillNeeded) {
         opts.log?.(`${id} kept: another part still uses it`);
         continue;
@@ -183,7 +220,9 @@ export async function openPart(part: PartId, opts: OpenPartOptions = {}): Promis
     if (started.services.length) await down(part, { home, only: started.services, log: opts.log });
     if (opts.keepBrokers) return;
     for (const id of started.brokers) {
-      const stillNeeded = listRecords(home).some((r) => r.meta?.part && PARTS[r.meta.part as PartId]?.brokers.includes(id));
+      const stillNeeded = listRecords(home).some(
+        (r) => r.meta?.part && PARTS[r.meta.part as PartId]?.brokers.includes(id),
+      );
       if (stillNeeded) {
         opts.log?.(`${id} kept: a part still uses it`);
         continue;
@@ -201,7 +240,11 @@ export async function openPart(part: PartId, opts: OpenPartOptions = {}): Promis
 }
 
 /** `body` against the part, opened by `openPart` and closed afterwards, whatever happens. */
-export async function usePart<T>(part: PartId, opts: OpenPartOptions, body: (running: RunningPart) => Promise<T>): Promise<T> {
+export async function usePart<T>(
+  part: PartId,
+  opts: OpenPartOptions,
+  body: (running: RunningPart) => Promise<T>,
+): Promise<T> {
   const open = await openPart(part, opts);
   try {
     return await body(open.running);
@@ -214,7 +257,12 @@ export async function usePart<T>(part: PartId, opts: OpenPartOptions, body: (run
  * Restart one service of a running part with this env on top of the part's (stopped first if it
  * runs, so the new env applies), on the same port; `running.services` is updated in place.
  */
-export async function restartService(running: RunningPart, name: string, opts: LabOptions, env: Record<string, string> = {}): Promise<RunningService> {
+export async function restartService(
+  running: RunningPart,
+  name: string,
+  opts: LabOptions,
+  env: Record<string, string> = {},
+): Promise<RunningService> {
   const home = opts.home ?? labHome();
   await down(running.part, { home, only: [name], log: opts.log });
   const again = await up(running.part, { ...opts, home, only: [name], env: { ...opts.env, ...env } });
@@ -224,7 +272,13 @@ export async function restartService(running: RunningPart, name: string, opts: L
 
 /** The env a running service was started with (what the lab passed, not what it inherited). */
 export function serviceEnv(part: PartId, name: string, home = labHome()): Record<string, string> {
-  const { PORT: _p, DATA_DIR: _d, KAFKA_BROKERS: _k, AMQP_URL: _a, ...env } = readRecord(processName(part, name), home)?.env ?? {};
+  const {
+    PORT: _p,
+    DATA_DIR: _d,
+    KAFKA_BROKERS: _k,
+    AMQP_URL: _a,
+    ...env
+  } = readRecord(processName(part, name), home)?.env ?? {};
   return env;
 }
 
@@ -238,7 +292,9 @@ export interface ServiceStatus {
   log: string;
 }
 
-export async function status(opts: { home?: string } = {}): Promise<{ services: ServiceStatus[]; brokers: BrokerStatus[] }> {
+export async function status(
+  opts: { home?: string } = {},
+): Promise<{ services: ServiceStatus[]; brokers: BrokerStatus[] }> {
   const home = opts.home ?? labHome();
   const services = await Promise.all(
     listRecords(home)

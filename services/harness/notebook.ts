@@ -41,16 +41,22 @@ function emit(kind: keyof Display, content: string, text: string): void {
   }
 }
 
-export const escapeHtml = (s: string): string => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+export const escapeHtml = (s: string): string =>
+  s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 
 /** An SVG picture inline in the cell's output. */
 export function showSvg(svg: string, label = "plot"): void {
-  emit("html", `<figure class="lab-plot" role="img" aria-label="${escapeHtml(label)}" style="margin:0.5em 0;overflow-x:auto">${svg}</figure>`, `[plot: ${label}]`);
+  emit(
+    "html",
+    `<figure class="lab-plot" role="img" aria-label="${escapeHtml(label)}" style="margin:0.5em 0;overflow-x:auto">${svg}</figure>`,
+    `[plot: ${label}]`,
+  );
 }
 
 /** Show the SVG plots among an experiment's result files (what its write…Results wrote). */
 export function showSvgFiles(files: string[]): void {
-  for (const file of files.filter((f) => f.endsWith(".svg"))) showSvg(fs.readFileSync(file, "utf8"), path.basename(file));
+  for (const file of files.filter((f) => f.endsWith(".svg")))
+    showSvg(fs.readFileSync(file, "utf8"), path.basename(file));
 }
 
 /**
@@ -81,18 +87,24 @@ export function showVerdict(title: string, checks: Check[]): void {
   const failed = checks.filter((c) => !c.passed).length;
   const line = `${passed ? "✔ PASS" : "✖ FAIL"} — ${title}${failed ? ` (${failed} of ${checks.length} checks failed)` : ` (${checks.length} checks)`}`;
   const colours = passed ? "background:#e6f4ea;color:#1e6b34" : "background:#fce8e6;color:#a50e0e";
-  emit("html", `<div class="lab-verdict" data-passed="${passed}" style="padding:0.4em 0.8em;border-radius:4px;font-weight:600;${colours}">${escapeHtml(line)}</div>`, line);
+  emit(
+    "html",
+    `<div class="lab-verdict" data-passed="${passed}" style="padding:0.4em 0.8em;border-radius:4px;font-weight:600;${colours}">${escapeHtml(line)}</div>`,
+    line,
+  );
   showTable(checksRows(checks));
 }
 
 /** The verdict lines a notebook showed, read back from its executed .ipynb (see showVerdict). */
 export function verdictsIn(executedNotebookJson: string): { passed: boolean; text: string }[] {
   const found: { passed: boolean; text: string }[] = [];
-  const nb = JSON.parse(executedNotebookJson) as { cells: { outputs?: { data?: Record<string, string | string[]> }[] }[] };
+  const nb = JSON.parse(executedNotebookJson) as {
+    cells: { outputs?: { data?: Record<string, string | string[]> }[] }[];
+  };
   for (const cell of nb.cells) {
     for (const out of cell.outputs ?? []) {
       const html = out.data?.["text/html"];
-      const text = Array.isArray(html) ? html.join("") : html ?? "";
+      const text = Array.isArray(html) ? html.join("") : (html ?? "");
       for (const m of text.matchAll(/class="lab-verdict" data-passed="(true|false)"[^>]*>([^<]*)</g)) {
         found.push({ passed: m[1] === "true", text: unescapeHtml(m[2]) });
       }
@@ -101,4 +113,9 @@ export function verdictsIn(executedNotebookJson: string): { passed: boolean; tex
   return found;
 }
 
-const unescapeHtml = (s: string): string => s.replace(/&quot;/g, '"').replace(/&gt;/g, ">").replace(/&lt;/g, "<").replace(/&amp;/g, "&");
+const unescapeHtml = (s: string): string =>
+  s
+    .replace(/&quot;/g, '"')
+    .replace(/&gt;/g, ">")
+    .replace(/&lt;/g, "<")
+    .replace(/&amp;/g, "&");

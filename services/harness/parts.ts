@@ -47,7 +47,13 @@ export const PARTS: Record<PartId, PartDef> = {
     defaultPorts: { inventory: 8081, notification: 8082, order: 8080 },
     services: (p): ServiceDef[] => [
       { name: "inventory", script: "partA-sync-rest/inventory.js", port: p.inventory, env: {}, healthPath: "/ready" },
-      { name: "notification", script: "partA-sync-rest/notification.js", port: p.notification, env: {}, healthPath: "/ready" },
+      {
+        name: "notification",
+        script: "partA-sync-rest/notification.js",
+        port: p.notification,
+        env: {},
+        healthPath: "/ready",
+      },
       {
         name: "order",
         script: "partA-sync-rest/order.js",
@@ -66,7 +72,13 @@ export const PARTS: Record<PartId, PartDef> = {
     // AMQP_URL comes from the broker, DATA_DIR from the lab (the durable stores live there).
     services: (p): ServiceDef[] => [
       { name: "inventory", script: "partB-rabbitmq/inventory.js", port: p.inventory, env: {}, healthPath: "/ready" },
-      { name: "notification", script: "partB-rabbitmq/notification.js", port: p.notification, env: {}, healthPath: "/ready" },
+      {
+        name: "notification",
+        script: "partB-rabbitmq/notification.js",
+        port: p.notification,
+        env: {},
+        healthPath: "/ready",
+      },
       { name: "order", script: "partB-rabbitmq/order.js", port: p.order, env: {}, healthPath: "/ready" },
     ],
   },
@@ -79,9 +91,30 @@ export const PARTS: Record<PartId, PartDef> = {
     // KAFKA_BROKERS comes from the broker; INVENTORY_FAIL_RATE, FAIL_SEED and
     // CONSUMER_THROTTLE_MS pass through LabOptions.env (or the shell's env).
     services: (p): ServiceDef[] => [
-      { name: "producer", script: "partC-kafka/producer.js", nodeArgs: KAFKA_SERVICE_MEMORY, port: p.producer, env: {}, healthPath: "/ready" },
-      { name: "inventory", script: "partC-kafka/inventory-consumer.js", nodeArgs: KAFKA_SERVICE_MEMORY, port: p.inventory, env: {}, healthPath: "/ready" },
-      { name: "analytics", script: "partC-kafka/analytics.js", nodeArgs: KAFKA_SERVICE_MEMORY, port: p.analytics, env: {}, healthPath: "/ready" },
+      {
+        name: "producer",
+        script: "partC-kafka/producer.js",
+        nodeArgs: KAFKA_SERVICE_MEMORY,
+        port: p.producer,
+        env: {},
+        healthPath: "/ready",
+      },
+      {
+        name: "inventory",
+        script: "partC-kafka/inventory-consumer.js",
+        nodeArgs: KAFKA_SERVICE_MEMORY,
+        port: p.inventory,
+        env: {},
+        healthPath: "/ready",
+      },
+      {
+        name: "analytics",
+        script: "partC-kafka/analytics.js",
+        nodeArgs: KAFKA_SERVICE_MEMORY,
+        port: p.analytics,
+        env: {},
+        healthPath: "/ready",
+      },
     ],
   },
 };

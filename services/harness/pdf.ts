@@ -133,7 +133,11 @@ const headerFooter = (left: string, right: string) => ({
  * Print each notebook's page to `<name>.pdf` beside it, and the combined file to `combinedPdf`.
  * Returns the files written, in order (the notebooks', then the combined one).
  */
-export async function printPdfs(notebooks: PrintedNotebook[], index: PrintedIndex, combinedPdf: string): Promise<{ notebooks: Record<string, string>; combined: string }> {
+export async function printPdfs(
+  notebooks: PrintedNotebook[],
+  index: PrintedIndex,
+  combinedPdf: string,
+): Promise<{ notebooks: Record<string, string>; combined: string }> {
   if (!fs.existsSync(chromiumPath())) throw new Error(chromiumMissing());
   const { chromium } = await import("playwright-core");
   const browser = await chromium.launch({ executablePath: chromiumPath(), headless: true, args: chromiumArgs() });

@@ -22,10 +22,17 @@ export async function writeSvg(spec: TopLevelSpec, file: string): Promise<string
   return file;
 }
 
-export const specBase = { $schema: "https://vega.github.io/schema/vega-lite/v5.json", background: "white", config: { font: "sans-serif" } } as const;
+export const specBase = {
+  $schema: "https://vega.github.io/schema/vega-lite/v5.json",
+  background: "white",
+  config: { font: "sans-serif" },
+} as const;
 
 /** Latency per scenario: a strip of every request over a box plot, so outliers stay visible. */
-export function latencyDistributionSpec(rows: { scenario: string; latency_ms: number; ok: boolean }[], title: string): TopLevelSpec {
+export function latencyDistributionSpec(
+  rows: { scenario: string; latency_ms: number; ok: boolean }[],
+  title: string,
+): TopLevelSpec {
   return {
     ...specBase,
     title,
@@ -33,13 +40,30 @@ export function latencyDistributionSpec(rows: { scenario: string; latency_ms: nu
     width: 520,
     height: { step: 46 },
     layer: [
-      { mark: { type: "boxplot", extent: "min-max", opacity: 0.35, size: 26 }, encoding: { y: { field: "scenario", type: "nominal", title: null }, x: { field: "latency_ms", type: "quantitative", title: "latency (ms, log scale)", scale: { type: "log" }, axis: { values: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000, 60000], format: "~s" } } } },
+      {
+        mark: { type: "boxplot", extent: "min-max", opacity: 0.35, size: 26 },
+        encoding: {
+          y: { field: "scenario", type: "nominal", title: null },
+          x: {
+            field: "latency_ms",
+            type: "quantitative",
+            title: "latency (ms, log scale)",
+            scale: { type: "log" },
+            axis: { values: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000, 60000], format: "~s" },
+          },
+        },
+      },
       {
         mark: { type: "tick", thickness: 2, size: 22 },
         encoding: {
           y: { field: "scenario", type: "nominal" },
           x: { field: "latency_ms", type: "quantitative" },
-          color: { field: "ok", type: "nominal", title: "succeeded", scale: { domain: [true, false], range: ["#1f77b4", "#d62728"] } },
+          color: {
+            field: "ok",
+            type: "nominal",
+            title: "succeeded",
+            scale: { domain: [true, false], range: ["#1f77b4", "#d62728"] },
+          },
         },
       },
     ],
@@ -59,14 +83,34 @@ export function timeSeriesSpec(opts: {
   if (opts.events?.length) {
     const events = opts.events.map((e, i) => ({ ...e, y_px: 4 + 13 * i }));
     layers.push(
-      { data: { values: events }, mark: { type: "rule", color: "#6a51a3", strokeDash: [4, 3] }, encoding: { x: { field: "t_s", type: "quantitative" } } },
-      { data: { values: events }, mark: { type: "text", align: "left", dx: 3, baseline: "top", color: "#6a51a3" }, encoding: { x: { field: "t_s", type: "quantitative" }, y: { field: "y_px", type: "quantitative", scale: null }, text: { field: "label" } } },
+      {
+        data: { values: events },
+        mark: { type: "rule", color: "#6a51a3", strokeDash: [4, 3] },
+        encoding: { x: { field: "t_s", type: "quantitative" } },
+      },
+      {
+        data: { values: events },
+        mark: { type: "text", align: "left", dx: 3, baseline: "top", color: "#6a51a3" },
+        encoding: {
+          x: { field: "t_s", type: "quantitative" },
+          y: { field: "y_px", type: "quantitative", scale: null },
+          text: { field: "label" },
+        },
+      },
     );
   }
   if (opts.marks?.length) {
     layers.push(
-      { data: { values: opts.marks }, mark: { type: "rect", color: "#f4a582", opacity: 0.3 }, encoding: { x: { field: "from_s", type: "quantitative" }, x2: { field: "to_s" } } },
-      { data: { values: opts.marks }, mark: { type: "text", align: "left", dx: 4, dy: 8, baseline: "top", color: "#b2182b" }, encoding: { x: { field: "from_s", type: "quantitative" }, y: { value: 0 }, text: { field: "label" } } },
+      {
+        data: { values: opts.marks },
+        mark: { type: "rect", color: "#f4a582", opacity: 0.3 },
+        encoding: { x: { field: "from_s", type: "quantitative" }, x2: { field: "to_s" } },
+      },
+      {
+        data: { values: opts.marks },
+        mark: { type: "text", align: "left", dx: 4, dy: 8, baseline: "top", color: "#b2182b" },
+        encoding: { x: { field: "from_s", type: "quantitative" }, y: { value: 0 }, text: { field: "label" } },
+      },
     );
   }
   layers.push({
@@ -82,7 +126,11 @@ export function timeSeriesSpec(opts: {
 }
 
 /** Grouped bars: e.g. metrics before and after a replay, or one figure across the three models. */
-export function groupedBarSpec(rows: { group: string; series: string; value: number }[], title: string, yTitle: string): TopLevelSpec {
+export function groupedBarSpec(
+  rows: { group: string; series: string; value: number }[],
+  title: string,
+  yTitle: string,
+): TopLevelSpec {
   return {
     ...specBase,
     title,

@@ -68,14 +68,22 @@ export const COMBINED_PDF = "campus-food-lab-report.pdf";
 export function selectNotebooks(wanted?: (string | number)[]): (typeof NOTEBOOKS)[number][] {
   if (!wanted?.length) return [...NOTEBOOKS];
   const only = wanted.map((o) => (/^\d+$/.test(String(o)) ? String(o).padStart(2, "0") : String(o))); // --only 1 or 01
-  const picked = NOTEBOOKS.filter((nb) => only.some((o) => nb.name === o || nb.name.startsWith(`${o}-`) || `${nb.name}.ipynb` === o));
-  const unknown = only.filter((o) => !NOTEBOOKS.some((nb) => nb.name === o || nb.name.startsWith(`${o}-`) || `${nb.name}.ipynb` === o));
-  if (unknown.length) throw new Error(`unknown notebook ${unknown.join(", ")}: use one of ${NOTEBOOKS.map((n) => n.name).join(", ")}`);
+  const picked = NOTEBOOKS.filter((nb) =>
+    only.some((o) => nb.name === o || nb.name.startsWith(`${o}-`) || `${nb.name}.ipynb` === o),
+  );
+  const unknown = only.filter(
+    (o) => !NOTEBOOKS.some((nb) => nb.name === o || nb.name.startsWith(`${o}-`) || `${nb.name}.ipynb` === o),
+  );
+  if (unknown.length)
+    throw new Error(`unknown notebook ${unknown.join(", ")}: use one of ${NOTEBOOKS.map((n) => n.name).join(", ")}`);
   return picked;
 }
 
 /** Execute one notebook headless; its progress goes to `log` line by line as it runs. */
-export async function executeNotebook(name: string, opts: { mode: LabMode; outDir: string; cellTimeoutS?: number; log?: (line: string) => void }): Promise<NotebookRun> {
+export async function executeNotebook(
+  name: string,
+  opts: { mode: LabMode; outDir: string; cellTimeoutS?: number; log?: (line: string) => void },
+): Promise<NotebookRun> {
   const log = opts.log ?? (() => {});
   const title = NOTEBOOKS.find((n) => n.name === name)?.title ?? name;
   const ipynb = path.join(opts.outDir, `${name}.ipynb`);
@@ -84,8 +92,21 @@ export async function executeNotebook(name: string, opts: { mode: LabMode; outDi
   const started = Date.now();
   const tail: string[] = [];
   const code = await new Promise<number | null>((resolve) => {
-    const args = [executeScript, path.join(notebooksDir, `${name}.ipynb`), "--ipynb", ipynb, "--html", html, "--timeout", String(opts.cellTimeoutS ?? 3600)];
-    const child = spawn(venvBin("python"), args, { cwd: notebooksDir, env: jupyterEnv({ LAB_MODE: opts.mode, FORCE_COLOR: "0" }), stdio: ["ignore", "pipe", "pipe"] });
+    const args = [
+      executeScript,
+      path.join(notebooksDir, `${name}.ipynb`),
+      "--ipynb",
+      ipynb,
+      "--html",
+      html,
+      "--timeout",
+      String(opts.cellTimeoutS ?? 3600),
+    ];
+    const child = spawn(venvBin("python"), args, {
+      cwd: notebooksDir,
+      env: jupyterEnv({ LAB_MODE: opts.mode, FORCE_COLOR: "0" }),
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     const onLines = (chunk: Buffer) => {
       for (const line of chunk.toString().split("\n")) {
         if (!line.trim()) continue;
@@ -96,7 +117,8 @@ export async function executeNotebook(name: string, opts: { mode: LabMode; outDi
     };
     child.stdout.on("data", onLines);
     child.stderr.on("data", (chunk: Buffer) => {
-      for (const line of chunk.toString().split("\n")) if (line.trim() && !/Warning|warn\(|_validate\(/.test(line)) tail.push(line);
+      for (const line of chunk.toString().split("\n"))
+        if (line.trim() && !/Warning|warn\(|_validate\(/.test(line)) tail.push(line);
     });
     child.on("error", (err) => {
       tail.push(err.message);
@@ -124,7 +146,8 @@ export async function executeNotebook(name: string, opts: { mode: LabMode; outDi
 /** Run every notebook (or `only`), one after the other, then write the index page. */
 export async function buildReport(opts: ReportOptions): Promise<Report> {
   const log = opts.log ?? (() => {});
-  if (opts.mode !== "quick" && opts.mode !== "full") throw new Error(`mode ${JSON.stringify(opts.mode)}: use quick or full`);
+  if (opts.mode !== "quick" && opts.mode !== "full")
+    throw new Error(`mode ${JSON.stringify(opts.mode)}: use quick or full`);
   const outDir = opts.outDir ?? resultsDir("reports");
   fs.mkdirSync(outDir, { recursive: true });
   await ensureJupyter({ log: (line) => log(`jupyter: ${line}`) });
@@ -137,11 +160,16 @@ export async function buildReport(opts: ReportOptions): Promise<Report> {
       // A failed cell skips the notebook's own clean-up: stop whatever it left running.
       for (const part of [...PART_IDS].reverse()) await down(part).catch(() => []);
     }
-    log(`${run.ok ? (run.passed ? "✔" : "✖") : "✖"} ${nb.name}: ${run.ok ? verdictLine(run) : "a cell failed"} (${run.seconds} s)`);
+    log(
+      `${run.ok ? (run.passed ? "✔" : "✖") : "✖"} ${nb.name}: ${run.ok ? verdictLine(run) : "a cell failed"} (${run.seconds} s)`,
+    );
   }
   // The index lists every page in the folder: the notebooks run now, and those of an earlier run
   // (`--only` re-runs some) whose pages are still there.
-  const listed = [...runs, ...earlierRuns(outDir).filter((e) => !runs.some((r) => r.name === e.name) && fs.existsSync(e.html))];
+  const listed = [
+    ...runs,
+    ...earlierRuns(outDir).filter((e) => !runs.some((r) => r.name === e.name) && fs.existsSync(e.html)),
+  ];
   listed.sort((x, y) => NOTEBOOKS.findIndex((n) => n.name === x.name) - NOTEBOOKS.findIndex((n) => n.name === y.name));
   for (const r of listed) if (r.pdf && !fs.existsSync(r.pdf)) delete r.pdf;
   fs.rmSync(path.join(outDir, COMBINED_PDF), { force: true }); // it would no longer match the pages
@@ -161,12 +189,19 @@ export async function buildReport(opts: ReportOptions): Promise<Report> {
  */
 export async function addPdfs(outDir: string = resultsDir("reports")): Promise<Report> {
   const listed = earlierRuns(outDir).filter((r) => fs.existsSync(r.html));
-  if (listed.length === 0) throw new Error(`no report in ${outDir} to print: run \`npm run report\` (add --pdf to print it as it is made)`);
+  if (listed.length === 0)
+    throw new Error(`no report in ${outDir} to print: run \`npm run report\` (add --pdf to print it as it is made)`);
   listed.sort((x, y) => NOTEBOOKS.findIndex((n) => n.name === x.name) - NOTEBOOKS.findIndex((n) => n.name === y.name));
   const pdf = await printReport(listed, outDir);
   const index = writeIndex(listed, outDir, pdf);
   writeReportJson(listed, outDir, pdf);
-  return { mode: listed.some((r) => r.mode === "quick") ? "quick" : "full", ok: listed.every((r) => r.ok), runs: listed, index, pdf };
+  return {
+    mode: listed.some((r) => r.mode === "quick") ? "quick" : "full",
+    ok: listed.every((r) => r.ok),
+    runs: listed,
+    index,
+    pdf,
+  };
 }
 
 /** Print every listed page and the combined file; sets each run's `pdf`, returns the combined file. */
@@ -187,7 +222,10 @@ async function printReport(runs: NotebookRun[], outDir: string): Promise<string>
 }
 
 function writeReportJson(runs: NotebookRun[], outDir: string, pdf?: string): void {
-  fs.writeFileSync(path.join(outDir, "report.json"), JSON.stringify({ generated: new Date().toISOString(), runs, ...(pdf ? { pdf } : {}) }, null, 2) + "\n");
+  fs.writeFileSync(
+    path.join(outDir, "report.json"),
+    JSON.stringify({ generated: new Date().toISOString(), runs, ...(pdf ? { pdf } : {}) }, null, 2) + "\n",
+  );
 }
 
 function earlierRuns(outDir: string): NotebookRun[] {
@@ -200,12 +238,21 @@ function earlierRuns(outDir: string): NotebookRun[] {
 }
 
 const verdictLine = (run: NotebookRun): string =>
-  run.verdicts.length === 0 ? "no verdict shown" : run.passed ? `${run.verdicts.length} experiment(s) passed` : run.verdicts.filter((v) => !v.passed).map((v) => v.text).join("; ");
+  run.verdicts.length === 0
+    ? "no verdict shown"
+    : run.passed
+      ? `${run.verdicts.length} experiment(s) passed`
+      : run.verdicts
+          .filter((v) => !v.passed)
+          .map((v) => v.text)
+          .join("; ");
 const runState = (r: NotebookRun): string => (!r.ok ? "cell error" : r.passed ? "PASS" : "FAIL");
 const verdictText = (text: string): string => text.replace(/^[✔✖] (PASS|FAIL) — /, "");
 
 const INDEX_TITLE = "Campus Food Lab — report";
-const indexIntro = (runs: NotebookRun[]): string => `One workflow (place an order → reserve inventory → notify the user) built three ways, run and measured.
+const indexIntro = (
+  runs: NotebookRun[],
+): string => `One workflow (place an order → reserve inventory → notify the user) built three ways, run and measured.
 ${runs.some((r) => r.mode === "quick") ? "Runs in <strong>quick</strong> mode use small figures for a first look; <code>npm run lab</code> uses the assignment's figures (full mode)." : "Full mode: the assignment's figures."}
 Generated ${esc(new Date().toISOString().slice(0, 16).replace("T", " "))} UTC.`;
 
@@ -214,8 +261,12 @@ function indexTable(runs: NotebookRun[], href: (r: NotebookRun) => string, files
   const rows = runs
     .map((r) => {
       const colour = r.ok && r.passed ? "#1e6b34" : "#a50e0e";
-      const detail = r.ok ? r.verdicts.map((v) => `<li>${v.passed ? "✔" : "✖"} ${esc(verdictText(v.text))}</li>`).join("") : `<li><pre>${esc(r.error ?? "")}</pre></li>`;
-      const links = files ? `<br><small><a href="${r.name}.ipynb">${r.name}.ipynb</a>${r.pdf ? ` · <a href="${r.name}.pdf">${r.name}.pdf</a>` : ""}</small>` : "";
+      const detail = r.ok
+        ? r.verdicts.map((v) => `<li>${v.passed ? "✔" : "✖"} ${esc(verdictText(v.text))}</li>`).join("")
+        : `<li><pre>${esc(r.error ?? "")}</pre></li>`;
+      const links = files
+        ? `<br><small><a href="${r.name}.ipynb">${r.name}.ipynb</a>${r.pdf ? ` · <a href="${r.name}.pdf">${r.name}.pdf</a>` : ""}</small>`
+        : "";
       return `<tr><td><a href="${href(r)}">${esc(r.title)}</a>${links}</td><td style="color:${colour};font-weight:600">${runState(r)}</td><td><ul>${detail}</ul></td><td>${r.seconds} s, ${r.mode}<br><small>${esc(r.finished.slice(0, 16).replace("T", " "))}</small></td></tr>`;
     })
     .join("\n");
@@ -227,7 +278,9 @@ ${rows}
 
 /** index.html: one line per notebook with its verdict and links to the page, the .ipynb and the PDFs. */
 export function writeIndex(runs: NotebookRun[], outDir: string, combinedPdf?: string): string {
-  const handIn = combinedPdf ? `\n<p><strong>To hand in:</strong> <a href="${esc(path.basename(combinedPdf))}">${esc(path.basename(combinedPdf))}</a> — this page, then every notebook, as one PDF.</p>` : "";
+  const handIn = combinedPdf
+    ? `\n<p><strong>To hand in:</strong> <a href="${esc(path.basename(combinedPdf))}">${esc(path.basename(combinedPdf))}</a> — this page, then every notebook, as one PDF.</p>`
+    : "";
   const html = `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>${esc(INDEX_TITLE)}</title>
 <style>body{font-family:sans-serif;max-width:60em;margin:2em auto;padding:0 1em}table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ddd;padding:0.5em;text-align:left;vertical-align:top}ul{margin:0;padding-left:1.2em}pre{white-space:pre-wrap;font-size:0.85em}</style>

@@ -41,7 +41,11 @@ export class ResultFiles {
 /** The whole folder at once: data files by name, plots by name, then summary.md. Returns the paths written. */
 export async function writeResultFiles(
   dir: string,
-  files: { data: Record<string, string>; plots: Record<string, TopLevelSpec>; summary: { title: string; sections: SummarySection[]; checks: Check[] } },
+  files: {
+    data: Record<string, string>;
+    plots: Record<string, TopLevelSpec>;
+    summary: { title: string; sections: SummarySection[]; checks: Check[] };
+  },
 ): Promise<string[]> {
   const out = new ResultFiles(dir);
   for (const [name, text] of Object.entries(files.data)) out.write(name, text);

@@ -24,13 +24,22 @@ export interface Stack {
  * data, which is what the claims are about. DATA_DIR is the scenario's own, so stock and processed
  * ids start fresh; RESULTS_DIR keeps anything a service writes (POST /report) out of results/.
  */
-export async function openStack(part: PartId, opts: ScenarioOptions, scenario: string, env: Record<string, string> = {}): Promise<Stack> {
+export async function openStack(
+  part: PartId,
+  opts: ScenarioOptions,
+  scenario: string,
+  env: Record<string, string> = {},
+): Promise<Stack> {
   const lab: LabOptions = {
     home: opts.home,
     ports: await freePortsFor(part),
     mode: "native",
     healthTimeoutMs: 60_000,
-    env: { DATA_DIR: path.join(opts.home, "data", `${scenario}-${Date.now()}`), RESULTS_DIR: path.join(opts.home, "results"), ...env },
+    env: {
+      DATA_DIR: path.join(opts.home, "data", `${scenario}-${Date.now()}`),
+      RESULTS_DIR: path.join(opts.home, "results"),
+      ...env,
+    },
   };
   // The one lifecycle rule: what the stack starts it stops; the broker stays up for the next
   // scenario (the campaign owns it and stops it at the end).
@@ -39,12 +48,14 @@ export async function openStack(part: PartId, opts: ScenarioOptions, scenario: s
 }
 
 /** The pid the lab recorded for a service (to tell "reconnected by itself" from "restarted"). */
-export const pidOf = (stack: Stack, name: string): number | undefined => readRecord(`${stack.running.part}-${name}`, stack.lab.home)?.pid;
+export const pidOf = (stack: Stack, name: string): number | undefined =>
+  readRecord(`${stack.running.part}-${name}`, stack.lab.home)?.pid;
 
-export const allAlive = (stack: Stack): boolean => Object.keys(stack.running.services).every((n) => {
-  const pid = pidOf(stack, n);
-  return pid !== undefined && isAlive(pid);
-});
+export const allAlive = (stack: Stack): boolean =>
+  Object.keys(stack.running.services).every((n) => {
+    const pid = pidOf(stack, n);
+    return pid !== undefined && isAlive(pid);
+  });
 
 /** One request of a steady load: when it was sent, how long its answer took, what it was. */
 export interface Sent<T = unknown> {
@@ -66,8 +77,17 @@ export function steadyLoad<T>(rate: number, send: (seq: number) => Promise<{ sta
     rate,
     count: Infinity,
     send: async (seq, intendedMs) => {
-      const r = await send(seq).catch((err) => ({ status: (err as { code?: string }).code ?? "error", body: String(err) as T }));
-      sent.push({ seq, sent_ms: Math.round(intendedMs), ms: Math.round(load.now() - intendedMs), status: r.status, body: r.body });
+      const r = await send(seq).catch((err) => ({
+        status: (err as { code?: string }).code ?? "error",
+        body: String(err) as T,
+      }));
+      sent.push({
+        seq,
+        sent_ms: Math.round(intendedMs),
+        ms: Math.round(load.now() - intendedMs),
+        status: r.status,
+        body: r.body,
+      });
       return true;
     },
   });
@@ -91,7 +111,10 @@ export function countBy<T>(items: T[], key: (t: T) => string): Record<string, nu
 
 /** Is an error answer clear: a 4xx/5xx whose JSON body says what (`error`) and why (`message`)? */
 export const clearError = (status: number | string, body: unknown): boolean =>
-  typeof status === "number" && status >= 400 && typeof (body as { error?: unknown })?.error === "string" && typeof (body as { message?: unknown })?.message === "string";
+  typeof status === "number" &&
+  status >= 400 &&
+  typeof (body as { error?: unknown })?.error === "string" &&
+  typeof (body as { message?: unknown })?.message === "string";
 
 export const seconds = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
 
@@ -102,7 +125,14 @@ const BROKER_TITLES: Record<BrokerId, string> = { rabbitmq: "RabbitMQ", kafka: "
  * load runs: `timeline` gets the moments `stop`, `stopped`, `start` and `serving` on the load's
  * clock (`now`); `why` completes the log line of the stop.
  */
-export async function brokerOutage(broker: BrokerId, opts: ScenarioOptions, outageSeconds: number, timeline: Record<string, number>, now: () => number, why = ""): Promise<void> {
+export async function brokerOutage(
+  broker: BrokerId,
+  opts: ScenarioOptions,
+  outageSeconds: number,
+  timeline: Record<string, number>,
+  now: () => number,
+  why = "",
+): Promise<void> {
   const title = BROKER_TITLES[broker];
   timeline.stop = now();
   opts.log(`t=${seconds(timeline.stop)}: stopping ${title}${why}`);
@@ -112,5 +142,7 @@ export async function brokerOutage(broker: BrokerId, opts: ScenarioOptions, outa
   timeline.start = now();
   await BROKERS[broker].up({ home: opts.home, mode: "native" });
   timeline.serving = now();
-  opts.log(`t=${seconds(timeline.serving)}: ${title} serving again (down ${seconds(timeline.serving - timeline.stop)})`);
+  opts.log(
+    `t=${seconds(timeline.serving)}: ${title} serving again (down ${seconds(timeline.serving - timeline.stop)})`,
+  );
 }

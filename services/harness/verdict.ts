@@ -39,12 +39,16 @@ export function verdictOf(r: Omit<ScenarioResult, "verdict" | "at">): ScenarioRe
   return { ...r, verdict: holds ? "PASS" : "FAIL", at: new Date().toISOString() };
 }
 
-export const writeScenario = (r: ScenarioResult, dir = resultsDir("faults")): string => writeJsonResult(dir, r.scenario, r);
+export const writeScenario = (r: ScenarioResult, dir = resultsDir("faults")): string =>
+  writeJsonResult(dir, r.scenario, r);
 
 export const readScenarios = (dir = resultsDir("faults")): ScenarioResult[] =>
   readJsonResults<ScenarioResult>(dir).sort((a, b) => a.scenario.localeCompare(b.scenario));
 
-const states = (s: Record<string, number>) => Object.entries(s).map(([k, n]) => `${k} ${n}`).join(", ");
+const states = (s: Record<string, number>) =>
+  Object.entries(s)
+    .map(([k, n]) => `${k} ${n}`)
+    .join(", ");
 
 export function scenarioTable(results: ScenarioResult[]) {
   return results.map((r) => ({
@@ -60,7 +64,11 @@ export function scenarioTable(results: ScenarioResult[]) {
 }
 
 export function writeFaultsReadme(results: ScenarioResult[], dir = resultsDir("faults")): string {
-  const failing = results.flatMap((r) => r.invariants.filter((i) => !i.holds).map((i) => ({ scenario: r.scenario, invariant: i.name, observed: i.observed })));
+  const failing = results.flatMap((r) =>
+    r.invariants
+      .filter((i) => !i.holds)
+      .map((i) => ({ scenario: r.scenario, invariant: i.name, observed: i.observed })),
+  );
   const text = [
     "# Fault campaign",
     "",
@@ -70,7 +78,16 @@ export function writeFaultsReadme(results: ScenarioResult[], dir = resultsDir("f
     "",
     "## Invariants",
     "",
-    markdownTable(results.flatMap((r) => r.invariants.map((i) => ({ scenario: r.scenario, invariant: i.name, holds: i.holds ? "✔" : "✖", observed: i.observed })))),
+    markdownTable(
+      results.flatMap((r) =>
+        r.invariants.map((i) => ({
+          scenario: r.scenario,
+          invariant: i.name,
+          holds: i.holds ? "✔" : "✖",
+          observed: i.observed,
+        })),
+      ),
+    ),
     "",
     failing.length ? `**${failing.length} invariant(s) broken.**` : "Every invariant held.",
     "",

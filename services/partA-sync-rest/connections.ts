@@ -8,7 +8,8 @@ import type { ClientRequestArgs } from "node:http";
 import type { Duplex } from "node:stream";
 
 /** `name=addr,addr;name=addr` — e.g. `inventory.lab=127.0.0.2,127.0.0.1`. Empty: the system resolver only. */
-export const RESOLVE_PATTERN = "^$|^[A-Za-z0-9.-]+=[0-9A-Fa-f:.]+(,[0-9A-Fa-f:.]+)*(;[A-Za-z0-9.-]+=[0-9A-Fa-f:.]+(,[0-9A-Fa-f:.]+)*)*$";
+export const RESOLVE_PATTERN =
+  "^$|^[A-Za-z0-9.-]+=[0-9A-Fa-f:.]+(,[0-9A-Fa-f:.]+)*(;[A-Za-z0-9.-]+=[0-9A-Fa-f:.]+(,[0-9A-Fa-f:.]+)*)*$";
 
 export type ResolveMap = Record<string, string[]>;
 
@@ -17,7 +18,8 @@ export function parseResolve(text: string): ResolveMap {
   for (const entry of text.split(";").filter(Boolean)) {
     const [name, list] = entry.split("=");
     const addresses = list.split(",");
-    for (const a of addresses) if (!net.isIP(a)) throw new Error(`RESOLVE: ${JSON.stringify(a)} (for ${name}) is not an IP address`);
+    for (const a of addresses)
+      if (!net.isIP(a)) throw new Error(`RESOLVE: ${JSON.stringify(a)} (for ${name}) is not an IP address`);
     map[name.toLowerCase()] = addresses;
   }
   return map;
@@ -35,13 +37,18 @@ export const formatResolve = (map: ResolveMap): string =>
  */
 export function mappedLookup(map: ResolveMap): NonNullable<net.TcpSocketConnectOpts["lookup"]> {
   const byName = Object.fromEntries(Object.entries(map).map(([name, addresses]) => [name.toLowerCase(), addresses]));
-  return ((hostname: string, options: dns.LookupOptions, callback: (err: Error | null, address: string | dns.LookupAddress[], family?: number) => void) => {
+  return (
+    hostname: string,
+    options: dns.LookupOptions,
+    callback: (err: Error | null, address: string | dns.LookupAddress[], family?: number) => void,
+  ) => {
     const addresses = byName[hostname.toLowerCase()];
-    if (!addresses) return dns.lookup(hostname, { ...options, all: options.all ?? false } as dns.LookupAllOptions, callback as never);
+    if (!addresses)
+      return dns.lookup(hostname, { ...options, all: options.all ?? false } as dns.LookupAllOptions, callback as never);
     const list = addresses.map((address) => ({ address, family: net.isIP(address) }));
     if (options.all) callback(null, list);
     else callback(null, list[0].address, list[0].family);
-  });
+  };
 }
 
 export interface ConnectionSettings {
@@ -59,7 +66,10 @@ export interface ConnectionSettings {
 export class CountingAgent extends http.Agent {
   opened = 0;
   connectMs = 0;
-  override createConnection(options: ClientRequestArgs, callback?: (err: Error | null, stream: Duplex) => void): Duplex | null | undefined {
+  override createConnection(
+    options: ClientRequestArgs,
+    callback?: (err: Error | null, stream: Duplex) => void,
+  ): Duplex | null | undefined {
     this.opened++;
     const started = performance.now();
     const socket = super.createConnection(options, callback);

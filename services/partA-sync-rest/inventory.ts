@@ -44,7 +44,14 @@ const app = createService({
   name: "inventory",
   logLevel: config.LOG_LEVEL,
   bodyLimitBytes: config.BODY_LIMIT_BYTES,
-  health: () => ({ ...stats, idempotency_keys: reservations.size, idempotency_keys_kept: config.IDEMPOTENCY_KEYS, delay_time_s: injected.delaySeconds, fail_rate: injected.failRate, fail_seed: config.FAIL_SEED }),
+  health: () => ({
+    ...stats,
+    idempotency_keys: reservations.size,
+    idempotency_keys_kept: config.IDEMPOTENCY_KEYS,
+    delay_time_s: injected.delaySeconds,
+    fail_rate: injected.failRate,
+    fail_seed: config.FAIL_SEED,
+  }),
 });
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -69,10 +76,18 @@ app.post(
     const earlier = reservations.get(key);
     if (earlier) {
       stats.replays++;
-      req.log.info({ order_id: req.body.order_id, key }, "reserve replayed: same Idempotency-Key, no second reservation");
+      req.log.info(
+        { order_id: req.body.order_id, key },
+        "reserve replayed: same Idempotency-Key, no second reservation",
+      );
       return { ...(await earlier), replayed: true };
     }
-    const reservation = Promise.resolve<ReserveResponse>({ reservation_id: `res-${randomUUID()}`, order_id: req.body.order_id, status: "RESERVED", replayed: false });
+    const reservation = Promise.resolve<ReserveResponse>({
+      reservation_id: `res-${randomUUID()}`,
+      order_id: req.body.order_id,
+      status: "RESERVED",
+      replayed: false,
+    });
     remember(reservations, key, reservation);
     stats.reservations++;
     const times = (reservationsPerOrder.get(req.body.order_id) ?? 0) + 1;

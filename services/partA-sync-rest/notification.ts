@@ -7,13 +7,30 @@ import type { SendResponse } from "./types.js";
 const config = loadConfig(Type.Object({ ...serviceBase, PORT: Type.Integer({ default: 8082 }) }));
 const stats = { sent: 0 };
 
-const app = createService({ name: "notification", logLevel: config.LOG_LEVEL, bodyLimitBytes: config.BODY_LIMIT_BYTES, health: () => stats });
-
-app.post("/send", { schema: { body: Type.Object({ order_id: Type.String({ minLength: 1, maxLength: 200 }) }, { additionalProperties: true }) } }, async (req) => {
-  stats.sent++;
-  const response: SendResponse = { notification_id: `n-${randomUUID()}`, order_id: req.body.order_id, status: "SENT" };
-  req.log.info({ order_id: req.body.order_id }, "confirmation sent to the user");
-  return response;
+const app = createService({
+  name: "notification",
+  logLevel: config.LOG_LEVEL,
+  bodyLimitBytes: config.BODY_LIMIT_BYTES,
+  health: () => stats,
 });
+
+app.post(
+  "/send",
+  {
+    schema: {
+      body: Type.Object({ order_id: Type.String({ minLength: 1, maxLength: 200 }) }, { additionalProperties: true }),
+    },
+  },
+  async (req) => {
+    stats.sent++;
+    const response: SendResponse = {
+      notification_id: `n-${randomUUID()}`,
+      order_id: req.body.order_id,
+      status: "SENT",
+    };
+    req.log.info({ order_id: req.body.order_id }, "confirmation sent to the user");
+    return response;
+  },
+);
 
 void runService(app, config.PORT, config.HOST);

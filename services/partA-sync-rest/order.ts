@@ -30,15 +30,27 @@ const config = loadConfig(
   }),
 );
 
-const connections = { keepAlive: config.KEEP_ALIVE, resolve: parseResolve(config.RESOLVE), connectAttemptTimeoutMs: config.CONNECT_ATTEMPT_TIMEOUT_MS };
+const connections = {
+  keepAlive: config.KEEP_ALIVE,
+  resolve: parseResolve(config.RESOLVE),
+  connectAttemptTimeoutMs: config.CONNECT_ATTEMPT_TIMEOUT_MS,
+};
 const agent = outgoingAgent(connections);
 
 const deps: Dependencies = {
   client: createHttpClient(agent),
   inventoryUrl: config.INVENTORY_URL,
   notificationUrl: config.NOTIFICATION_URL,
-  reservePolicy: { timeoutMs: config.INVENTORY_TIMEOUT_MS, retries: config.RETRIES, backoffBaseMs: config.BACKOFF_BASE_MS },
-  notifyPolicy: { timeoutMs: config.NOTIFICATION_TIMEOUT_MS, retries: config.RETRIES, backoffBaseMs: config.BACKOFF_BASE_MS },
+  reservePolicy: {
+    timeoutMs: config.INVENTORY_TIMEOUT_MS,
+    retries: config.RETRIES,
+    backoffBaseMs: config.BACKOFF_BASE_MS,
+  },
+  notifyPolicy: {
+    timeoutMs: config.NOTIFICATION_TIMEOUT_MS,
+    retries: config.RETRIES,
+    backoffBaseMs: config.BACKOFF_BASE_MS,
+  },
   deadlineMs: config.ORDER_DEADLINE_MS,
 };
 
@@ -57,7 +69,11 @@ const app = createService({
       notify: deps.notifyPolicy,
       deadline_ms: deps.deadlineMs,
       max_in_flight: config.MAX_IN_FLIGHT,
-      connections: { keep_alive: connections.keepAlive, resolve: connections.resolve, connect_attempt_timeout_ms: connections.connectAttemptTimeoutMs },
+      connections: {
+        keep_alive: connections.keepAlive,
+        resolve: connections.resolve,
+        connect_attempt_timeout_ms: connections.connectAttemptTimeoutMs,
+      },
     },
   }),
 });
@@ -66,7 +82,10 @@ const app = createService({
 app.post("/order", { schema: { body: Type.Object({}, { additionalProperties: true }) } }, async (req, reply) => {
   if (stats.in_flight >= config.MAX_IN_FLIGHT) {
     stats.refused++;
-    return reply.code(503).header("retry-after", "1").send({ error: "overloaded", message: `${stats.in_flight} orders already in progress; try again shortly` });
+    return reply
+      .code(503)
+      .header("retry-after", "1")
+      .send({ error: "overloaded", message: `${stats.in_flight} orders already in progress; try again shortly` });
   }
   const orderId = newOrderId();
   stats.orders++;
@@ -81,7 +100,10 @@ app.post("/order", { schema: { body: Type.Object({}, { additionalProperties: tru
       return reply.code(200).send(body);
     }
     stats.failed++;
-    req.log.warn({ order_id: orderId, error: result.error, message: result.message, timings: result.timings }, "order failed");
+    req.log.warn(
+      { order_id: orderId, error: result.error, message: result.message, timings: result.timings },
+      "order failed",
+    );
     const { ok: _ok, httpStatus, ...body } = result;
     return reply.code(httpStatus).send(body);
   } finally {

@@ -15,10 +15,30 @@ export interface Dependencies {
 }
 
 export type OrderResult =
-  | { ok: true; order_id: string; status: Extract<OrderStatus, "CONFIRMED">; reservation_id: string; notification_id: string; timings: HopTimings }
-  | { ok: false; httpStatus: 502 | 504; order_id: string; status: Extract<OrderStatus, "FAILED" | "RESERVED">; error: OrderError; message: string; upstream_status?: number; timings: HopTimings };
+  | {
+      ok: true;
+      order_id: string;
+      status: Extract<OrderStatus, "CONFIRMED">;
+      reservation_id: string;
+      notification_id: string;
+      timings: HopTimings;
+    }
+  | {
+      ok: false;
+      httpStatus: 502 | 504;
+      order_id: string;
+      status: Extract<OrderStatus, "FAILED" | "RESERVED">;
+      error: OrderError;
+      message: string;
+      upstream_status?: number;
+      timings: HopTimings;
+    };
 
-export async function placeOrder(deps: Dependencies, orderId: string, order: Record<string, unknown>): Promise<OrderResult> {
+export async function placeOrder(
+  deps: Dependencies,
+  orderId: string,
+  order: Record<string, unknown>,
+): Promise<OrderResult> {
   const started = performance.now();
   const deadline = started + deps.deadlineMs;
   const total = () => Math.round((performance.now() - started) * 10) / 10;
@@ -26,7 +46,12 @@ export async function placeOrder(deps: Dependencies, orderId: string, order: Rec
   // 1. Reserve. The order id is the Idempotency-Key, so a retry can never reserve twice.
   const reserve = await callWithPolicy<ReserveResponse>(
     deps.client,
-    { method: "POST", url: `${deps.inventoryUrl}/reserve`, data: { order_id: orderId, order }, headers: { "Idempotency-Key": orderId } },
+    {
+      method: "POST",
+      url: `${deps.inventoryUrl}/reserve`,
+      data: { order_id: orderId, order },
+      headers: { "Idempotency-Key": orderId },
+    },
     deps.reservePolicy,
     deadline,
   );
@@ -48,7 +73,11 @@ export async function placeOrder(deps: Dependencies, orderId: string, order: Rec
   // 2. Notify. The reservation stands even if this fails; the answer says so (status RESERVED).
   const send = await callWithPolicy<SendResponse>(
     deps.client,
-    { method: "POST", url: `${deps.notificationUrl}/send`, data: { order_id: orderId, reservation_id: reserve.data.reservation_id } },
+    {
+      method: "POST",
+      url: `${deps.notificationUrl}/send`,
+      data: { order_id: orderId, reservation_id: reserve.data.reservation_id },
+    },
     deps.notifyPolicy,
     deadline,
   );
@@ -65,5 +94,12 @@ export async function placeOrder(deps: Dependencies, orderId: string, order: Rec
       timings,
     };
   }
-  return { ok: true, order_id: orderId, status: "CONFIRMED", reservation_id: reserve.data.reservation_id, notification_id: send.data.notification_id, timings };
+  return {
+    ok: true,
+    order_id: orderId,
+    status: "CONFIRMED",
+    reservation_id: reserve.data.reservation_id,
+    notification_id: send.data.notification_id,
+    timings,
+  };
 }

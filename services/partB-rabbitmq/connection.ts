@@ -3,7 +3,13 @@
 // again), with a confirm channel to publish on and consumers that are re-created on every
 // reconnection. A channel is never repaired alone: if one closes under a live connection (a
 // protocol error), the whole connection is closed and recovered, so setup runs from the top.
-import amqp, { type Channel, type ChannelModel, type ConfirmChannel, type ConsumeMessage, type RecoveringChannelModel } from "amqplib";
+import amqp, {
+  type Channel,
+  type ChannelModel,
+  type ConfirmChannel,
+  type ConsumeMessage,
+  type RecoveringChannelModel,
+} from "amqplib";
 import type { FastifyBaseLogger } from "fastify";
 import { declareTopology } from "./topology.js";
 
@@ -59,7 +65,10 @@ export async function connectRabbit(opts: LinkOptions): Promise<RabbitLink> {
     closeConnectionWhenChannelCloses(model, ch, log, () => closing);
     ch.on("return", (msg) => {
       if (msg.properties.messageId) returned.add(msg.properties.messageId);
-      log.error({ exchange: msg.fields.exchange, routingKey: msg.fields.routingKey, message_id: msg.properties.messageId }, "message returned: no queue is bound for it");
+      log.error(
+        { exchange: msg.fields.exchange, routingKey: msg.fields.routingKey, message_id: msg.properties.messageId },
+        "message returned: no queue is bound for it",
+      );
     });
     await declareTopology(ch);
     publisher = ch; // before the consumers start: their first message may need to publish
@@ -79,11 +88,20 @@ export async function connectRabbit(opts: LinkOptions): Promise<RabbitLink> {
     // broker delays up to 40 ms. Measured: POST /order 43 ms → 3 ms at the median, and a
     // consumer with 10 messages in hand stuck near 250 a second.
     noDelay: true,
-    recovery: { initialDelay: backoff.initialMs, maxDelay: backoff.maxMs, maxRetries: Infinity, waitForConnect: false, setup },
+    recovery: {
+      initialDelay: backoff.initialMs,
+      maxDelay: backoff.maxMs,
+      maxRetries: Infinity,
+      waitForConnect: false,
+      setup,
+    },
   });
   recovering.on("connect", () => {
     stats.connects++;
-    log.info({ url: redact(opts.url), connects: stats.connects }, stats.connects === 1 ? "connected to RabbitMQ" : "reconnected to RabbitMQ");
+    log.info(
+      { url: redact(opts.url), connects: stats.connects },
+      stats.connects === 1 ? "connected to RabbitMQ" : "reconnected to RabbitMQ",
+    );
   });
   recovering.on("disconnect", (err) => {
     publisher = undefined;
@@ -92,7 +110,9 @@ export async function connectRabbit(opts: LinkOptions): Promise<RabbitLink> {
     if (!closing) log.warn({ err: err.message }, "lost the connection to RabbitMQ; reconnecting");
   });
   recovering.on("connect-failed", (err) => log.warn({ err: err.message }, "could not connect to RabbitMQ"));
-  recovering.on("reconnect-scheduled", ({ attempt, delay }) => log.info({ attempt, delay_ms: delay }, "next connection attempt scheduled"));
+  recovering.on("reconnect-scheduled", ({ attempt, delay }) =>
+    log.info({ attempt, delay_ms: delay }, "next connection attempt scheduled"),
+  );
   recovering.on("error", (err) => log.warn({ err: err.message }, "connection error"));
   recovering.on("blocked", (reason) => log.warn({ reason }, "broker blocked publishing (resource alarm)"));
   recovering.on("unblocked", () => log.info("broker unblocked publishing"));
@@ -111,15 +131,28 @@ export async function connectRabbit(opts: LinkOptions): Promise<RabbitLink> {
             routingKey,
             Buffer.from(JSON.stringify(event)),
             // persistent: written to disk by the broker before it confirms; mandatory: returned if unroutable.
-            { persistent: true, mandatory: true, messageId: event.event_id, type: event.event_type, contentType: "application/json", timestamp },
-            (err) => (err ? reject(new PublishError(`broker did not accept the message: ${err.message ?? err}`)) : resolve()),
+            {
+              persistent: true,
+              mandatory: true,
+              messageId: event.event_id,
+              type: event.event_type,
+              contentType: "application/json",
+              timestamp,
+            },
+            (err) =>
+              err ? reject(new PublishError(`broker did not accept the message: ${err.message ?? err}`)) : resolve(),
           );
         }),
     );
-    await withTimeout(Promise.all(confirmed), opts.confirmTimeoutMs, `no confirm from RabbitMQ within ${opts.confirmTimeoutMs} ms`);
+    await withTimeout(
+      Promise.all(confirmed),
+      opts.confirmTimeoutMs,
+      `no confirm from RabbitMQ within ${opts.confirmTimeoutMs} ms`,
+    );
     // An unroutable mandatory message is returned *and then* confirmed: the return comes first.
     const unroutable = messages.filter((m) => returned.delete(m.event.event_id));
-    if (unroutable.length) throw new PublishError(`no queue is bound to ${unroutable[0].exchange} with key ${unroutable[0].routingKey}`);
+    if (unroutable.length)
+      throw new PublishError(`no queue is bound to ${unroutable[0].exchange} with key ${unroutable[0].routingKey}`);
   }
 
   return {
@@ -211,7 +244,10 @@ export async function consume(model: ChannelModel, opts: ConsumerOptions): Promi
       verdict = await opts.handle(msg);
     } catch (err) {
       if (err instanceof PublishError) {
-        opts.log.warn({ err: err.message, queue: opts.queue }, "could not publish the result; the message goes back to the queue");
+        opts.log.warn(
+          { err: err.message, queue: opts.queue },
+          "could not publish the result; the message goes back to the queue",
+        );
         await new Promise((r) => setTimeout(r, opts.retryDelayMs ?? 1000));
         return settle(() => ch.nack(msg, false, true));
       }
@@ -222,7 +258,10 @@ export async function consume(model: ChannelModel, opts: ConsumerOptions): Promi
       verdict = { deadLetter: `handling failed twice: ${(err as Error).message}` };
     }
     if ("ack" in verdict) return settle(() => ch.ack(msg));
-    opts.log.warn({ queue: opts.queue, message_id: msg.properties.messageId, reason: verdict.deadLetter }, "rejected without requeue: to the dead-letter queue");
+    opts.log.warn(
+      { queue: opts.queue, message_id: msg.properties.messageId, reason: verdict.deadLetter },
+      "rejected without requeue: to the dead-letter queue",
+    );
     opts.onDeadLetter?.(msg, verdict.deadLetter);
     settle(() => ch.reject(msg, false));
   }
@@ -336,13 +375,19 @@ export async function consumeBatches(model: ChannelModel, opts: BatchConsumerOpt
       verdicts = await opts.handleBatch(batch);
     } catch (err) {
       if (err instanceof PublishError) {
-        opts.log.warn({ err: err.message, queue: opts.queue, batch: batch.length }, "could not publish the results; the batch goes back to the queue");
+        opts.log.warn(
+          { err: err.message, queue: opts.queue, batch: batch.length },
+          "could not publish the results; the batch goes back to the queue",
+        );
         await new Promise((r) => setTimeout(r, opts.retryDelayMs ?? 1000));
         // Every earlier delivery is settled: allUpTo covers this batch only.
         return settle(() => ch.nack(batch[batch.length - 1], batch.length > 1, true));
       }
       if (batch.length > 1) {
-        opts.log.error({ err, queue: opts.queue, batch: batch.length }, "batch failed; handling its messages one at a time");
+        opts.log.error(
+          { err, queue: opts.queue, batch: batch.length },
+          "batch failed; handling its messages one at a time",
+        );
         for (const msg of batch) await runBatch([msg]);
         return;
       }
@@ -364,7 +409,10 @@ export async function consumeBatches(model: ChannelModel, opts: BatchConsumerOpt
         lastAcked = msg;
         return;
       }
-      opts.log.warn({ queue: opts.queue, message_id: msg.properties.messageId, reason: verdict.deadLetter }, "rejected without requeue: to the dead-letter queue");
+      opts.log.warn(
+        { queue: opts.queue, message_id: msg.properties.messageId, reason: verdict.deadLetter },
+        "rejected without requeue: to the dead-letter queue",
+      );
       opts.onDeadLetter?.(msg, verdict.deadLetter);
       settle(() => ch.reject(msg, false));
     });
@@ -385,7 +433,10 @@ export async function consumeBatches(model: ChannelModel, opts: BatchConsumerOpt
     },
     { noAck: false },
   );
-  opts.log.info({ queue: opts.queue, prefetch: opts.prefetch, batch_max: opts.batchMax, batch_wait_ms: opts.batchWaitMs }, "consuming in batches");
+  opts.log.info(
+    { queue: opts.queue, prefetch: opts.prefetch, batch_max: opts.batchMax, batch_wait_ms: opts.batchWaitMs },
+    "consuming in batches",
+  );
 
   return {
     async stop() {

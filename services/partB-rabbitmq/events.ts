@@ -47,9 +47,17 @@ export function normalizeItems(items: ItemsInput): Item[] {
 export function totalItems(items: ItemsInput): Decoded<Item[]> {
   const totals = normalizeItems(items);
   const badSku = totals.filter((i) => i.sku.length < 1 || i.sku.length > MAX_SKU);
-  if (badSku.length) return { ok: false, reason: `items: a sku must be 1 to ${MAX_SKU} characters, got ${badSku.map((i) => JSON.stringify(i.sku.slice(0, 80))).join(", ")}` };
+  if (badSku.length)
+    return {
+      ok: false,
+      reason: `items: a sku must be 1 to ${MAX_SKU} characters, got ${badSku.map((i) => JSON.stringify(i.sku.slice(0, 80))).join(", ")}`,
+    };
   const over = totals.filter((i) => i.qty > MAX_QTY);
-  if (over.length) return { ok: false, reason: `items: ${over.map((i) => `${i.sku} totals ${i.qty}`).join(", ")}, more than ${MAX_QTY} of one sku` };
+  if (over.length)
+    return {
+      ok: false,
+      reason: `items: ${over.map((i) => `${i.sku} totals ${i.qty}`).join(", ")}, more than ${MAX_QTY} of one sku`,
+    };
   return { ok: true, event: totals };
 }
 
@@ -174,7 +182,10 @@ type Checker<T extends TSchema> = ReturnType<typeof TypeCompiler.Compile<T>>;
 function check<T extends TSchema>(checker: Checker<T>, value: unknown, what: string): Decoded<Static<T>> {
   if (checker.Check(value)) return { ok: true, event: value };
   const first = checker.Errors(value).First();
-  return { ok: false, reason: `not a valid ${what}: ${first ? `${first.path || "(root)"} ${first.message}` : "unexpected shape"}` };
+  return {
+    ok: false,
+    reason: `not a valid ${what}: ${first ? `${first.path || "(root)"} ${first.message}` : "unexpected shape"}`,
+  };
 }
 
 function checkItems(items: unknown): Decoded<Item[]> {
@@ -211,7 +222,12 @@ export function decodeOrderPlaced(msg: WireMessage): Decoded<{ order: OrderPlace
   const items = checkItems(body.items);
   if (!items.ok) return { ok: false, reason: `not a valid OrderPlaced: ${items.reason}` };
   const messageId = msg.messageId || body.message_id || body.event_id;
-  if (!messageId) return { ok: false, reason: "OrderPlaced without a message id (AMQP message-id, message_id or event_id): a redelivery could not be recognised" };
+  if (!messageId)
+    return {
+      ok: false,
+      reason:
+        "OrderPlaced without a message id (AMQP message-id, message_id or event_id): a redelivery could not be recognised",
+    };
   const order: OrderPlaced = {
     ...body,
     event_type: "OrderPlaced",
@@ -240,16 +256,42 @@ export function decodeInventoryEvent(msg: WireMessage): Decoded<InventoryEvent> 
   const e = shape.event;
   const items = checkItems(e.items);
   if (!items.ok) return { ok: false, reason: `not a valid ${e.event_type}: ${items.reason}` };
-  const base = { event_id: e.event_id, order_id: e.order_id, user_id: e.user_id, items: items.event, placed_at: e.placed_at, caused_by: e.caused_by ?? "" };
+  const base = {
+    event_id: e.event_id,
+    order_id: e.order_id,
+    user_id: e.user_id,
+    items: items.event,
+    placed_at: e.placed_at,
+    caused_by: e.caused_by ?? "",
+  };
   if (e.event_type === "InventoryFailed") {
     if (!e.reason) return { ok: false, reason: "not a valid InventoryFailed: no reason" };
-    return { ok: true, event: { ...e, ...base, event_type: "InventoryFailed", reason: e.reason, failed_at: e.failed_at ?? new Date().toISOString() } };
+    return {
+      ok: true,
+      event: {
+        ...e,
+        ...base,
+        event_type: "InventoryFailed",
+        reason: e.reason,
+        failed_at: e.failed_at ?? new Date().toISOString(),
+      },
+    };
   }
-  return { ok: true, event: { ...e, ...base, event_type: "InventoryReserved", reserved_at: e.reserved_at ?? new Date().toISOString() } };
+  return {
+    ok: true,
+    event: { ...e, ...base, event_type: "InventoryReserved", reserved_at: e.reserved_at ?? new Date().toISOString() },
+  };
 }
 
 /** The OrderPlaced event for an order as the order service stores it; republishing sends the very same one. */
-export function orderPlacedFor(order: { event_id: string; order_id: string; user_id: string; restaurant_id?: string; items: Item[]; placed_at: string }): OrderPlaced {
+export function orderPlacedFor(order: {
+  event_id: string;
+  order_id: string;
+  user_id: string;
+  restaurant_id?: string;
+  items: Item[];
+  placed_at: string;
+}): OrderPlaced {
   return {
     event_type: "OrderPlaced",
     event_id: order.event_id,

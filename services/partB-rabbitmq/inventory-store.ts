@@ -17,7 +17,8 @@ export interface ProcessedRecord {
   processed_at: string;
 }
 
-export type ReserveResult = { duplicate: false; record: ProcessedRecord } | { duplicate: true; record: ProcessedRecord; inBatch?: boolean };
+export type ReserveResult =
+  { duplicate: false; record: ProcessedRecord } | { duplicate: true; record: ProcessedRecord; inBatch?: boolean };
 
 export class InventoryStore {
   private constructor(
@@ -57,13 +58,26 @@ export class InventoryStore {
       if (earlier) return { duplicate: true, record: earlier };
       const decision = decideReservation(this.stock(), order.items);
       const now = new Date().toISOString();
-      const base = { event_id: newEventId(), order_id: order.order_id, user_id: order.user_id, items: order.items, placed_at: order.timestamp, caused_by: messageId };
+      const base = {
+        event_id: newEventId(),
+        order_id: order.order_id,
+        user_id: order.user_id,
+        items: order.items,
+        placed_at: order.timestamp,
+        caused_by: messageId,
+      };
       const outcome: InventoryEvent = decision.ok
         ? { event_type: "InventoryReserved", ...base, reserved_at: now }
         : { event_type: "InventoryFailed", ...base, failed_at: now, reason: decision.reason };
       // lmdb: a put/remove inside a transaction is part of it, and durably() awaits the commit: its own promise adds nothing.
       if (decision.ok) for (const item of order.items) void this.stockDb.put(item.sku, decision.after[item.sku]);
-      const record: ProcessedRecord = { message_id: messageId, order_id: order.order_id, outcome, published: false, processed_at: now };
+      const record: ProcessedRecord = {
+        message_id: messageId,
+        order_id: order.order_id,
+        outcome,
+        published: false,
+        processed_at: now,
+      };
       void this.processedDb.put(messageId, record);
       return { duplicate: false, record };
     });
@@ -87,7 +101,14 @@ export class InventoryStore {
         const earlier = this.processedDb.get(messageId);
         if (earlier) return { duplicate: true, record: earlier };
         const decision = decideReservation(stock, order.items);
-        const base = { event_id: newEventId(), order_id: order.order_id, user_id: order.user_id, items: order.items, placed_at: order.timestamp, caused_by: messageId };
+        const base = {
+          event_id: newEventId(),
+          order_id: order.order_id,
+          user_id: order.user_id,
+          items: order.items,
+          placed_at: order.timestamp,
+          caused_by: messageId,
+        };
         const outcome: InventoryEvent = decision.ok
           ? { event_type: "InventoryReserved", ...base, reserved_at: now }
           : { event_type: "InventoryFailed", ...base, failed_at: now, reason: decision.reason };
@@ -95,7 +116,13 @@ export class InventoryStore {
           stock = decision.after;
           for (const item of order.items) changed.add(item.sku);
         }
-        const record: ProcessedRecord = { message_id: messageId, order_id: order.order_id, outcome, published: false, processed_at: now };
+        const record: ProcessedRecord = {
+          message_id: messageId,
+          order_id: order.order_id,
+          outcome,
+          published: false,
+          processed_at: now,
+        };
         fresh.set(messageId, record);
         void this.processedDb.put(messageId, record);
         return { duplicate: false, record };

@@ -11,7 +11,15 @@ import { decodeOrderPlaced, describeItems, type InventoryEvent, type OrderPlaced
 import { InventoryStore, type ProcessedRecord } from "./inventory-store.js";
 import { INITIAL_STOCK, type Stock } from "./reserve.js";
 import { EXCHANGES, QUEUES, ROUTING_KEYS } from "./topology.js";
-import { BatchStats, brokerNotReady, connectAndConsume, DeadLetterLog, effectivePrefetch, rabbitEnv, runMain } from "./service-kit.js";
+import {
+  BatchStats,
+  brokerNotReady,
+  connectAndConsume,
+  DeadLetterLog,
+  effectivePrefetch,
+  rabbitEnv,
+  runMain,
+} from "./service-kit.js";
 
 const config = loadConfig(
   Type.Object({
@@ -94,7 +102,8 @@ async function reserveAndAnswer(order: OrderPlaced, messageId: string): Promise<
   }
 
   // 2. Answer with a confirmed publish; 3. the caller acks.
-  const key = record.outcome.event_type === "InventoryReserved" ? ROUTING_KEYS.inventoryReserved : ROUTING_KEYS.inventoryFailed;
+  const key =
+    record.outcome.event_type === "InventoryReserved" ? ROUTING_KEYS.inventoryReserved : ROUTING_KEYS.inventoryFailed;
   await link.publish(EXCHANGES.inventory, key, record.outcome);
   await store.markPublished(messageId);
 }
@@ -141,38 +150,71 @@ async function handleOrderPlacedBatch(msgs: ConsumeMessage[]): Promise<Verdict[]
   });
 
   // 2. Every answer published and confirmed, with one wait; noted in one transaction; 3. the consumer acks.
-  const outgoing: OutgoingMessage[] = [...answers.values()].map((event) => ({ exchange: EXCHANGES.inventory, routingKey: answerKey(event), event }));
+  const outgoing: OutgoingMessage[] = [...answers.values()].map((event) => ({
+    exchange: EXCHANGES.inventory,
+    routingKey: answerKey(event),
+    event,
+  }));
   await link.publishAll(outgoing);
   await store.markPublishedAll([...answers.keys()]);
   return verdicts;
 }
 
-const answerKey = (e: InventoryEvent): string => (e.event_type === "InventoryReserved" ? ROUTING_KEYS.inventoryReserved : ROUTING_KEYS.inventoryFailed);
+const answerKey = (e: InventoryEvent): string =>
+  e.event_type === "InventoryReserved" ? ROUTING_KEYS.inventoryReserved : ROUTING_KEYS.inventoryFailed;
 
 function noteOutcome(order: OrderPlaced, messageId: string, record: ProcessedRecord): void {
   // No child logger per message: creating one costs more than the line it writes.
   if (record.outcome.event_type === "InventoryReserved") {
     stats.reserved++;
-    app.log.info({ order_id: order.order_id, message_id: messageId }, `inventory reserved: ${describeItems(order.items)}`);
+    app.log.info(
+      { order_id: order.order_id, message_id: messageId },
+      `inventory reserved: ${describeItems(order.items)}`,
+    );
   } else {
     stats.failed++;
-    app.log.info({ order_id: order.order_id, message_id: messageId, reason: record.outcome.reason }, "inventory reservation failed");
+    app.log.info(
+      { order_id: order.order_id, message_id: messageId, reason: record.outcome.reason },
+      "inventory reservation failed",
+    );
   }
 }
 
 app.get("/stock", async () => ({ stock: store.stock() }));
 
-app.put("/stock", { schema: { body: Type.Record(Type.String({ minLength: 1, maxLength: 64 }), Type.Integer({ minimum: 0, maximum: 1_000_000_000 })) } }, async (req) => {
-  await store.setStock(req.body);
-  req.log.info({ stock: req.body }, "stock set");
-  return { stock: store.stock() };
-});
+app.put(
+  "/stock",
+  {
+    schema: {
+      body: Type.Record(
+        Type.String({ minLength: 1, maxLength: 64 }),
+        Type.Integer({ minimum: 0, maximum: 1_000_000_000 }),
+      ),
+    },
+  },
+  async (req) => {
+    await store.setStock(req.body);
+    req.log.info({ stock: req.body }, "stock set");
+    return { stock: store.stock() };
+  },
+);
 
-app.get("/set-delay-time", { schema: { querystring: Type.Object({ "delay-time": Type.Number({ minimum: 0, maximum: 60 }) }, { required: ["delay-time"] }) } }, async (req) => {
-  injected.delaySeconds = (req.query as Record<string, number>)["delay-time"];
-  req.log.info({ delay_time_s: injected.delaySeconds }, "delay set");
-  return { "delay-time": injected.delaySeconds };
-});
+app.get(
+  "/set-delay-time",
+  {
+    schema: {
+      querystring: Type.Object(
+        { "delay-time": Type.Number({ minimum: 0, maximum: 60 }) },
+        { required: ["delay-time"] },
+      ),
+    },
+  },
+  async (req) => {
+    injected.delaySeconds = (req.query as Record<string, number>)["delay-time"];
+    req.log.info({ delay_time_s: injected.delaySeconds }, "delay set");
+    return { "delay-time": injected.delaySeconds };
+  },
+);
 
 app.get("/processed/:message_id", async (req) => {
   const id = (req.params as { message_id: string }).message_id;
@@ -185,7 +227,15 @@ async function main(): Promise<void> {
   store = await InventoryStore.open(path.join(config.DATA_DIR, "inventory"), JSON.parse(config.INITIAL_STOCK) as Stock);
   // Connected and subscribed before /health answers: that is when this consumer is ready.
   let closeConsumer: () => Promise<void>;
-  ({ link, close: closeConsumer } = await connectAndConsume(config, { log: app.log, queue: QUEUES.orderPlaced.name, handle: handleOrderPlaced, handleBatch: handleOrderPlacedBatch, batchStats, stats, deadLetters }));
+  ({ link, close: closeConsumer } = await connectAndConsume(config, {
+    log: app.log,
+    queue: QUEUES.orderPlaced.name,
+    handle: handleOrderPlaced,
+    handleBatch: handleOrderPlacedBatch,
+    batchStats,
+    stats,
+    deadLetters,
+  }));
   await runService(app, config.PORT, config.HOST, async () => {
     await closeConsumer();
     await store.close();

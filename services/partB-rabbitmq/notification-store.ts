@@ -79,7 +79,8 @@ export class NotificationStore {
   /** Every placed → notified time on record (ms). */
   latencies(): number[] {
     const out: number[] = [];
-    for (const { value } of this.notified.getRange()) if (value.event.placed_to_notified_ms !== undefined) out.push(value.event.placed_to_notified_ms);
+    for (const { value } of this.notified.getRange())
+      if (value.event.placed_to_notified_ms !== undefined) out.push(value.event.placed_to_notified_ms);
     return out;
   }
 

@@ -9,7 +9,15 @@ import { createService, HttpError, runService } from "../common/server.js";
 import { ACK, type RabbitLink, type Verdict } from "./connection.js";
 import { decodeInventoryEvent, describeItems, type InventoryReserved, type UserNotified } from "./events.js";
 import { NotificationStore } from "./notification-store.js";
-import { BatchStats, brokerNotReady, connectAndConsume, DeadLetterLog, effectivePrefetch, rabbitEnv, runMain } from "./service-kit.js";
+import {
+  BatchStats,
+  brokerNotReady,
+  connectAndConsume,
+  DeadLetterLog,
+  effectivePrefetch,
+  rabbitEnv,
+  runMain,
+} from "./service-kit.js";
 import { EXCHANGES, QUEUES, ROUTING_KEYS } from "./topology.js";
 
 const config = loadConfig(
@@ -53,7 +61,10 @@ function summary(values: number[]): Record<string, number> | null {
 
 /** Sending the confirmation to the user: in this lab, a log line (the seed's words). */
 function sendConfirmation(e: InventoryReserved, n: UserNotified): void {
-  app.log.info({ order_id: e.order_id, user_id: e.user_id, placed_to_notified_ms: n.placed_to_notified_ms }, `Order ${e.order_id} confirmed! Reserved items: ${describeItems(e.items)}`);
+  app.log.info(
+    { order_id: e.order_id, user_id: e.user_id, placed_to_notified_ms: n.placed_to_notified_ms },
+    `Order ${e.order_id} confirmed! Reserved items: ${describeItems(e.items)}`,
+  );
 }
 
 /** Messages being handled right now, by order id: a second copy waits for the first. */
@@ -63,7 +74,8 @@ async function handleReserved(msg: ConsumeMessage): Promise<Verdict> {
   stats.received++;
   const decoded = decodeInventoryEvent({ content: msg.content, messageId: msg.properties.messageId });
   if (!decoded.ok) return { deadLetter: decoded.reason };
-  if (decoded.event.event_type !== "InventoryReserved") return { deadLetter: `expected InventoryReserved, got ${decoded.event.event_type}` };
+  if (decoded.event.event_type !== "InventoryReserved")
+    return { deadLetter: `expected InventoryReserved, got ${decoded.event.event_type}` };
   const event = decoded.event;
   while (inHand.has(event.order_id)) await inHand.get(event.order_id)!.catch(() => {});
   const work = notifyOnce(event);
@@ -105,7 +117,8 @@ async function handleReservedBatch(msgs: ConsumeMessage[]): Promise<Verdict[]> {
   msgs.forEach((msg, at) => {
     const decoded = decodeInventoryEvent({ content: msg.content, messageId: msg.properties.messageId });
     if (!decoded.ok) return void (verdicts[at] = { deadLetter: decoded.reason });
-    if (decoded.event.event_type !== "InventoryReserved") return void (verdicts[at] = { deadLetter: `expected InventoryReserved, got ${decoded.event.event_type}` });
+    if (decoded.event.event_type !== "InventoryReserved")
+      return void (verdicts[at] = { deadLetter: `expected InventoryReserved, got ${decoded.event.event_type}` });
     const e = decoded.event;
     verdicts[at] = ACK;
     const record = fresh.has(e.order_id) || again.has(e.order_id) ? undefined : store.get(e.order_id);
@@ -115,7 +128,10 @@ async function handleReservedBatch(msgs: ConsumeMessage[]): Promise<Verdict[]> {
     } else if (record) {
       stats.duplicates_ignored++;
       stats.republished++;
-      app.log.info({ order_id: e.order_id }, "user already notified, but UserNotified was not confirmed; publishing it again");
+      app.log.info(
+        { order_id: e.order_id },
+        "user already notified, but UserNotified was not confirmed; publishing it again",
+      );
       again.set(e.order_id, record.event);
     } else {
       fresh.set(e.order_id, { reserved: e, notified: notificationFor(e) });
@@ -128,7 +144,13 @@ async function handleReservedBatch(msgs: ConsumeMessage[]): Promise<Verdict[]> {
   }
   const remembered = await store.rememberAll([...fresh.values()].map((f) => f.notified));
   for (const { record } of remembered) again.set(record.order_id, record.event);
-  await link.publishAll([...again.values()].map((event) => ({ exchange: EXCHANGES.notification, routingKey: ROUTING_KEYS.userNotified, event })));
+  await link.publishAll(
+    [...again.values()].map((event) => ({
+      exchange: EXCHANGES.notification,
+      routingKey: ROUTING_KEYS.userNotified,
+      event,
+    })),
+  );
   await store.markPublishedAll([...again.keys()]);
   return verdicts;
 }
@@ -159,22 +181,37 @@ async function notifyOnce(e: InventoryReserved): Promise<void> {
   } else {
     stats.duplicates_ignored++;
     stats.republished++;
-    app.log.info({ order_id: e.order_id }, "user already notified, but UserNotified was not confirmed; publishing it again");
+    app.log.info(
+      { order_id: e.order_id },
+      "user already notified, but UserNotified was not confirmed; publishing it again",
+    );
   }
   await link.publish(EXCHANGES.notification, ROUTING_KEYS.userNotified, record.event);
   await store.markPublished(e.order_id);
 }
 
-app.get("/notifications/:order_id", { schema: { params: Type.Object({ order_id: Type.String({ minLength: 1, maxLength: 200 }) }) } }, async (req) => {
-  const record = store.get(req.params.order_id);
-  if (!record) throw new HttpError(404, "not-found", `no notification for order ${req.params.order_id}`);
-  return record;
-});
+app.get(
+  "/notifications/:order_id",
+  { schema: { params: Type.Object({ order_id: Type.String({ minLength: 1, maxLength: 200 }) }) } },
+  async (req) => {
+    const record = store.get(req.params.order_id);
+    if (!record) throw new HttpError(404, "not-found", `no notification for order ${req.params.order_id}`);
+    return record;
+  },
+);
 
 async function main(): Promise<void> {
   store = NotificationStore.open(path.join(config.DATA_DIR, "notification"));
   let closeConsumer: () => Promise<void>;
-  ({ link, close: closeConsumer } = await connectAndConsume(config, { log: app.log, queue: QUEUES.notification.name, handle: handleReserved, handleBatch: handleReservedBatch, batchStats, stats, deadLetters }));
+  ({ link, close: closeConsumer } = await connectAndConsume(config, {
+    log: app.log,
+    queue: QUEUES.notification.name,
+    handle: handleReserved,
+    handleBatch: handleReservedBatch,
+    batchStats,
+    stats,
+    deadLetters,
+  }));
   await runService(app, config.PORT, config.HOST, async () => {
     await closeConsumer();
     await store.close();

@@ -29,7 +29,8 @@ const RANK: Record<OrderState, number> = { PLACED: 0, RESERVED: 1, CONFIRMED: 2,
 
 /** The order after an event, or undefined when the event does not move it (duplicate, late, or contradicting a final state). */
 export function advance(order: OrderRecord, e: OrderStatusEvent): OrderRecord | undefined {
-  const to: OrderState = e.event_type === "InventoryReserved" ? "RESERVED" : e.event_type === "InventoryFailed" ? "FAILED" : "CONFIRMED";
+  const to: OrderState =
+    e.event_type === "InventoryReserved" ? "RESERVED" : e.event_type === "InventoryFailed" ? "FAILED" : "CONFIRMED";
   if (RANK[to] <= RANK[order.status]) return undefined;
   switch (e.event_type) {
     case "InventoryReserved":
@@ -122,12 +123,17 @@ export class OrderStore {
   }
 
   /** Newest first, optionally only one state; with the count per state (limit 0: only the counts). */
-  list(opts: { status?: OrderState; limit: number }): { total: number; by_status: Record<OrderState, number>; orders: OrderRecord[] } {
+  list(opts: { status?: OrderState; limit: number }): {
+    total: number;
+    by_status: Record<OrderState, number>;
+    orders: OrderRecord[];
+  } {
     const by_status = { ...this.counts };
     const total = Object.values(by_status).reduce((a, b) => a + b, 0);
     const matching: OrderRecord[] = [];
     if (opts.limit > 0) {
-      for (const { value } of this.orders.getRange()) if (!opts.status || value.status === opts.status) matching.push(value);
+      for (const { value } of this.orders.getRange())
+        if (!opts.status || value.status === opts.status) matching.push(value);
       matching.sort((a, b) => (a.placed_at < b.placed_at ? 1 : a.placed_at > b.placed_at ? -1 : 0));
     }
     return { total, by_status, orders: matching.slice(0, opts.limit) };

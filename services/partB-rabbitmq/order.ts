@@ -12,9 +12,25 @@ import { Type, loadConfig, serviceBase } from "../common/config.js";
 import { newEventId, newOrderId } from "../common/ids.js";
 import { createService, HttpError, runService } from "../common/server.js";
 import { ACK, PublishError, type RabbitLink, type Verdict } from "./connection.js";
-import { decodeStatusEvent, orderPlacedFor, PlaceOrderBody, totalItems, type OrderState, type OrderStatusEvent } from "./events.js";
+import {
+  decodeStatusEvent,
+  orderPlacedFor,
+  PlaceOrderBody,
+  totalItems,
+  type OrderState,
+  type OrderStatusEvent,
+} from "./events.js";
 import { OrderStore, type OrderRecord } from "./order-store.js";
-import { BatchStats, brokerNotReady, connectAndConsume, DeadLetterLog, effectivePrefetch, GroupWriter, rabbitEnv, runMain } from "./service-kit.js";
+import {
+  BatchStats,
+  brokerNotReady,
+  connectAndConsume,
+  DeadLetterLog,
+  effectivePrefetch,
+  GroupWriter,
+  rabbitEnv,
+  runMain,
+} from "./service-kit.js";
 import { EXCHANGES, QUEUES, ROUTING_KEYS } from "./topology.js";
 
 const config = loadConfig(
@@ -29,7 +45,15 @@ const config = loadConfig(
 
 let orders!: OrderStore;
 let link!: RabbitLink;
-const stats = { placed: 0, published_at_once: 0, published_later: 0, publish_deferred: 0, status_events: 0, unknown_order_events: 0, dead_lettered: 0 };
+const stats = {
+  placed: 0,
+  published_at_once: 0,
+  published_later: 0,
+  publish_deferred: 0,
+  status_events: 0,
+  unknown_order_events: 0,
+  dead_lettered: 0,
+};
 const deadLetters = new DeadLetterLog();
 const batchStats = new BatchStats();
 const batched = config.BATCH_MAX > 1;
@@ -73,7 +97,8 @@ app.post("/order", { schema: { body: PlaceOrderBody } }, async (req, reply) => {
   };
   let published: boolean | undefined;
   for (let attempt = 1; published === undefined; attempt++) {
-    if (attempt > ID_ATTEMPTS) throw new HttpError(503, "store-unavailable", "no free order id; nothing was placed, try again");
+    if (attempt > ID_ATTEMPTS)
+      throw new HttpError(503, "store-unavailable", "no free order id; nothing was placed, try again");
     if (attempt > 1) order = { ...order, order_id: newOrderId() };
     published = await claimed(order.order_id, async () => {
       // 1. On disk first: from here on the order cannot be lost.
@@ -92,12 +117,17 @@ app.post("/order", { schema: { body: PlaceOrderBody } }, async (req, reply) => {
   }
   if (published) stats.published_at_once++;
   else stats.publish_deferred++;
-  req.log.info({ order_id: order.order_id, published }, published ? "order placed and published" : "order placed; kept in the outbox until RabbitMQ confirms it");
+  req.log.info(
+    { order_id: order.order_id, published },
+    published ? "order placed and published" : "order placed; kept in the outbox until RabbitMQ confirms it",
+  );
   return reply.code(202).send({
     order_id: order.order_id,
     status: "PLACED" satisfies OrderState,
     published,
-    ...(published ? {} : { message: "RabbitMQ is not reachable: the order is stored and will be published as soon as it is back" }),
+    ...(published
+      ? {}
+      : { message: "RabbitMQ is not reachable: the order is stored and will be published as soon as it is back" }),
   });
 });
 
@@ -137,7 +167,10 @@ async function publish(order: OrderRecord): Promise<boolean> {
 const noting = new Map<string, Promise<void>>();
 
 /** In batches, the outbox entries of confirmed orders are cleared together: the ones confirmed meanwhile share one transaction. */
-const outboxClearer = new GroupWriter<{ order: OrderRecord; at: string }>((confirmed) => orders.markPublishedAll(confirmed), config.BATCH_MAX);
+const outboxClearer = new GroupWriter<{ order: OrderRecord; at: string }>(
+  (confirmed) => orders.markPublishedAll(confirmed),
+  config.BATCH_MAX,
+);
 
 /** The outbox relay: publish, oldest first, every order the broker has not confirmed yet. */
 let relaying = false;
@@ -167,12 +200,20 @@ async function relayOneByOne(): Promise<void> {
  * (inventory ignores the copies of any that did get through).
  */
 async function relayInBatches(): Promise<void> {
-  const todo = orders.unpublished(500).filter((o) => !inHand.has(o.order_id) && !noting.has(o.order_id) && !orders.get(o.order_id)?.published_at); // its own request has the others
+  const todo = orders
+    .unpublished(500)
+    .filter((o) => !inHand.has(o.order_id) && !noting.has(o.order_id) && !orders.get(o.order_id)?.published_at); // its own request has the others
   for (let i = 0; i < todo.length; i += config.BATCH_MAX) {
     const batch = todo.slice(i, i + config.BATCH_MAX);
     for (const o of batch) inHand.add(o.order_id);
     try {
-      await link.publishAll(batch.map((o) => ({ exchange: EXCHANGES.orders, routingKey: ROUTING_KEYS.orderPlaced, event: orderPlacedFor(o) })));
+      await link.publishAll(
+        batch.map((o) => ({
+          exchange: EXCHANGES.orders,
+          routingKey: ROUTING_KEYS.orderPlaced,
+          event: orderPlacedFor(o),
+        })),
+      );
       await orders.markPublishedAll(batch.map((order) => ({ order, at: new Date().toISOString() })));
     } catch (err) {
       if (!(err instanceof PublishError)) throw err;
@@ -196,9 +237,15 @@ async function handleStatusEvent(msg: ConsumeMessage): Promise<Verdict> {
   const result = await orders.apply(event);
   if (!result.known) {
     stats.unknown_order_events++;
-    app.log.warn({ order_id: event.order_id, event_type: event.event_type }, "event for an order this service did not place (published by hand?); acked and ignored");
+    app.log.warn(
+      { order_id: event.order_id, event_type: event.event_type },
+      "event for an order this service did not place (published by hand?); acked and ignored",
+    );
   } else if (result.changed) {
-    app.log.info({ order_id: event.order_id, reason: result.order.reason }, `order ${result.from} → ${result.order.status}`);
+    app.log.info(
+      { order_id: event.order_id, reason: result.order.reason },
+      `order ${result.from} → ${result.order.status}`,
+    );
   }
   return ACK;
 }
@@ -218,33 +265,66 @@ async function handleStatusBatch(msgs: ConsumeMessage[]): Promise<Verdict[]> {
     const event = events[k];
     if (!result.known) {
       stats.unknown_order_events++;
-      app.log.warn({ order_id: event.order_id, event_type: event.event_type }, "event for an order this service did not place (published by hand?); acked and ignored");
+      app.log.warn(
+        { order_id: event.order_id, event_type: event.event_type },
+        "event for an order this service did not place (published by hand?); acked and ignored",
+      );
     } else if (result.changed) {
-      app.log.info({ order_id: event.order_id, reason: result.order.reason }, `order ${result.from} → ${result.order.status}`);
+      app.log.info(
+        { order_id: event.order_id, reason: result.order.reason },
+        `order ${result.from} → ${result.order.status}`,
+      );
     }
   });
   return verdicts;
 }
 
-app.get("/orders/:order_id", { schema: { params: Type.Object({ order_id: Type.String({ minLength: 1, maxLength: 200 }) }) } }, async (req) => {
-  const order = orders.get(req.params.order_id);
-  if (!order) throw new HttpError(404, "not-found", `no order ${req.params.order_id}`);
-  return order;
-});
+app.get(
+  "/orders/:order_id",
+  { schema: { params: Type.Object({ order_id: Type.String({ minLength: 1, maxLength: 200 }) }) } },
+  async (req) => {
+    const order = orders.get(req.params.order_id);
+    if (!order) throw new HttpError(404, "not-found", `no order ${req.params.order_id}`);
+    return order;
+  },
+);
 
-const States = Type.Union([Type.Literal("PLACED"), Type.Literal("RESERVED"), Type.Literal("CONFIRMED"), Type.Literal("FAILED")]);
+const States = Type.Union([
+  Type.Literal("PLACED"),
+  Type.Literal("RESERVED"),
+  Type.Literal("CONFIRMED"),
+  Type.Literal("FAILED"),
+]);
 app.get(
   "/orders",
-  { schema: { querystring: Type.Object({ status: Type.Optional(States), limit: Type.Integer({ default: 100, minimum: 0, maximum: 100_000 }) }) } },
+  {
+    schema: {
+      querystring: Type.Object({
+        status: Type.Optional(States),
+        limit: Type.Integer({ default: 100, minimum: 0, maximum: 100_000 }),
+      }),
+    },
+  },
   async (req) => orders.list({ status: req.query.status, limit: req.query.limit }),
 );
 
 async function main(): Promise<void> {
   orders = OrderStore.open(path.join(config.DATA_DIR, "order"));
   let closeConsumer: () => Promise<void>;
-  ({ link, close: closeConsumer } = await connectAndConsume(config, { log: app.log, queue: QUEUES.orderStatus.name, handle: handleStatusEvent, handleBatch: handleStatusBatch, batchStats, stats, deadLetters }));
+  ({ link, close: closeConsumer } = await connectAndConsume(config, {
+    log: app.log,
+    queue: QUEUES.orderStatus.name,
+    handle: handleStatusEvent,
+    handleBatch: handleStatusBatch,
+    batchStats,
+    stats,
+    deadLetters,
+  }));
   // Orders accepted while the broker was down, or before a crash, go out first.
-  const relay = setInterval(() => void relayOutbox().catch((err) => app.log.error({ err }, "outbox relay failed")), config.RELAY_INTERVAL_MS);
+  const relay = setInterval(
+    () => void relayOutbox().catch((err) => app.log.error({ err }, "outbox relay failed")),
+    config.RELAY_INTERVAL_MS,
+  );
   await relayOutbox();
   await runService(app, config.PORT, config.HOST, async () => {
     clearInterval(relay);

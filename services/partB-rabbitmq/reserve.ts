@@ -11,7 +11,10 @@ export function decideReservation(stock: Stock, items: Item[]): Decision {
   if (unknown.length) return { ok: false, reason: `unknown sku: ${unknown.join(", ")}` };
   const short = items.filter((i) => stock[i.sku] < i.qty);
   if (short.length) {
-    return { ok: false, reason: `not enough stock: ${short.map((i) => `${i.sku} (${i.qty} asked, ${stock[i.sku]} left)`).join(", ")}` };
+    return {
+      ok: false,
+      reason: `not enough stock: ${short.map((i) => `${i.sku} (${i.qty} asked, ${stock[i.sku]} left)`).join(", ")}`,
+    };
   }
   const after = { ...stock };
   for (const i of items) after[i.sku] -= i.qty;

@@ -3,7 +3,16 @@
 import path from "node:path";
 import type { ConsumeMessage } from "amqplib";
 import { Type } from "../common/config.js";
-import { connectRabbit, consume, consumeBatches, type BatchConsumerOptions, type Consumer, type ConsumerOptions, type Log, type RabbitLink } from "./connection.js";
+import {
+  connectRabbit,
+  consume,
+  consumeBatches,
+  type BatchConsumerOptions,
+  type Consumer,
+  type ConsumerOptions,
+  type Log,
+  type RabbitLink,
+} from "./connection.js";
 
 /** Env settings of every Part B service (the lab passes AMQP_URL and DATA_DIR). */
 export const rabbitEnv = {
@@ -33,7 +42,8 @@ export interface RabbitSettings {
 }
 
 /** The consumer's prefetch: PREFETCH, and in batches at least two of them (one worked on, the next arriving). */
-export const effectivePrefetch = (s: RabbitSettings): number => (s.BATCH_MAX > 1 ? Math.max(s.PREFETCH, 2 * s.BATCH_MAX) : s.PREFETCH);
+export const effectivePrefetch = (s: RabbitSettings): number =>
+  s.BATCH_MAX > 1 ? Math.max(s.PREFETCH, 2 * s.BATCH_MAX) : s.PREFETCH;
 
 /** Batch counters of a service, for /health: how many batches, and how full they were. */
 export class BatchStats {
@@ -73,7 +83,12 @@ export class DeadLetterLog {
   constructor(private readonly keep = 20) {}
 
   add(msg: ConsumeMessage, reason: string): void {
-    this.notes.push({ at: new Date().toISOString(), message_id: msg.properties.messageId, reason, body: msg.content.toString("utf8").slice(0, 200) });
+    this.notes.push({
+      at: new Date().toISOString(),
+      message_id: msg.properties.messageId,
+      reason,
+      body: msg.content.toString("utf8").slice(0, 200),
+    });
     if (this.notes.length > this.keep) this.notes.shift();
   }
 
@@ -122,7 +137,13 @@ export async function connectAndConsume(
               onBatch: (size) => opts.batchStats.add(size),
               onDeadLetter,
             })
-          : await consume(model, { queue: opts.queue, prefetch: settings.PREFETCH, log: opts.log, handle: opts.handle, onDeadLetter });
+          : await consume(model, {
+              queue: opts.queue,
+              prefetch: settings.PREFETCH,
+              log: opts.log,
+              handle: opts.handle,
+              onDeadLetter,
+            });
     },
   });
   return {

@@ -71,4 +71,5 @@ export async function declareTopology(ch: Channel): Promise<void> {
 }
 
 /** Every queue name, work queues and dead-letter queues, e.g. for a status table. */
-export const allQueueNames = (): string[] => (Object.values(QUEUES) as QueueDef[]).flatMap((q) => [q.name, q.deadLetter.queue]);
+export const allQueueNames = (): string[] =>
+  (Object.values(QUEUES) as QueueDef[]).flatMap((q) => [q.name, q.deadLetter.queue]);

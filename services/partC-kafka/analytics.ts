@@ -28,7 +28,16 @@ const config = loadConfig(
 const TOPICS_READ = GROUP_TOPICS[GROUPS.analytics];
 
 let view = new MetricsView();
-let replay: ReplayState = { running: false, trigger: null, requested: 0, started_at: null, finished_at: null, duration_ms: null, events_read: 0, target: {} };
+let replay: ReplayState = {
+  running: false,
+  trigger: null,
+  requested: 0,
+  started_at: null,
+  finished_at: null,
+  duration_ms: null,
+  events_read: 0,
+  target: {},
+};
 /** Next offset to read, per "topic/partition". */
 let positions = new Map<string, bigint>();
 let target = new Map<string, bigint>();
@@ -43,10 +52,20 @@ const app = createService({
   logLevel: config.LOG_LEVEL,
   bodyLimitBytes: config.BODY_LIMIT_BYTES,
   ready: () => consumerNotReady(),
-  health: () => ({ group: GROUPS.analytics, consumer: consumerState, replaying: replay.running, events_read: replay.events_read }),
+  health: () => ({
+    group: GROUPS.analytics,
+    consumer: consumerState,
+    replaying: replay.running,
+    events_read: replay.events_read,
+  }),
 });
 
-const kafka = createKafka({ clientId: "analytics", brokers: config.KAFKA_BROKERS, logLevel: config.KAFKA_LOG_LEVEL, logger: app.log });
+const kafka = createKafka({
+  clientId: "analytics",
+  brokers: config.KAFKA_BROKERS,
+  logLevel: config.KAFKA_LOG_LEVEL,
+  logger: app.log,
+});
 const admin = kafka.admin();
 const key = (topic: string, partition: number) => `${topic}/${partition}`;
 
@@ -54,13 +73,17 @@ const key = (topic: string, partition: number) => `${topic}/${partition}`;
 // eslint-disable-next-line @typescript-eslint/unbound-method -- kafkajs types the payload's callbacks as methods, but they are closures: destructuring them is its documented use
 async function countBatch(c: Consumer, { batch, resolveOffset, heartbeat, isStale }: EachBatchPayload): Promise<void> {
   if (batch.messages.length === 0 || isStale()) return; // stale: fetched before a replay's seek
-  const expected = batch.topic === TOPICS.orders ? (["OrderPlaced"] as const) : (["InventoryReserved", "InventoryFailed"] as const);
+  const expected =
+    batch.topic === TOPICS.orders ? (["OrderPlaced"] as const) : (["InventoryReserved", "InventoryFailed"] as const);
   for (const message of batch.messages) {
     const parsed = parseEvent(message.value, expected);
     if (parsed.ok) view.apply(parsed.event);
     else {
       view.skipUnreadable();
-      app.log.warn({ topic: batch.topic, partition: batch.partition, offset: message.offset, reason: parsed.reason }, "unreadable event skipped");
+      app.log.warn(
+        { topic: batch.topic, partition: batch.partition, offset: message.offset, reason: parsed.reason },
+        "unreadable event skipped",
+      );
     }
   }
   replay.events_read += batch.messages.length;
@@ -70,7 +93,10 @@ async function countBatch(c: Consumer, { batch, resolveOffset, heartbeat, isStal
   // Not awaited: the commit only shows in /lag how far analytics has read (it rebuilds from the
   // log at every start), so the next batch need not wait for the broker's answer to this one.
   c.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next.toString() }]).catch((err) =>
-    app.log.warn({ err: (err as Error).message, topic: batch.topic, partition: batch.partition }, "could not commit the offset read (a rebalance?); the next batch commits further"),
+    app.log.warn(
+      { err: (err as Error).message, topic: batch.topic, partition: batch.partition },
+      "could not commit the offset read (a rebalance?); the next batch commits further",
+    ),
   );
   await heartbeat();
   finishReplayIfCaughtUp();
@@ -82,7 +108,15 @@ function finishReplayIfCaughtUp(): void {
   replay.running = false;
   replay.finished_at = new Date().toISOString();
   replay.duration_ms = Date.parse(replay.finished_at) - Date.parse(replay.started_at!);
-  app.log.info({ trigger: replay.trigger, events_read: replay.events_read, duration_ms: replay.duration_ms, metrics: view.metrics() }, "replay finished: the whole log has been read");
+  app.log.info(
+    {
+      trigger: replay.trigger,
+      events_read: replay.events_read,
+      duration_ms: replay.duration_ms,
+      metrics: view.metrics(),
+    },
+    "replay finished: the whole log has been read",
+  );
 }
 
 async function startConsumer(): Promise<void> {
@@ -123,13 +157,19 @@ async function stopConsumer(): Promise<void> {
  * partition has been read up to where the log ended when it started.
  */
 async function rebuild(c: Consumer, trigger: ReplayTrigger): Promise<void> {
-  const ends = await Promise.all(TOPICS_READ.map(async (topic) => ({ topic, offsets: await admin.fetchTopicOffsets(topic) })));
-  const starts = ends.flatMap(({ topic, offsets }) => offsets.map(({ partition, low }) => ({ topic, partition, offset: low })));
+  const ends = await Promise.all(
+    TOPICS_READ.map(async (topic) => ({ topic, offsets: await admin.fetchTopicOffsets(topic) })),
+  );
+  const starts = ends.flatMap(({ topic, offsets }) =>
+    offsets.map(({ partition, low }) => ({ topic, partition, offset: low })),
+  );
   // Batches already fetched from the old positions are now stale; countBatch drops them.
   for (const start of starts) c.seek(start);
   view = new MetricsView();
   positions = new Map(starts.map((s) => [key(s.topic, s.partition), BigInt(s.offset)]));
-  target = new Map(ends.flatMap(({ topic, offsets }) => offsets.map((o) => [key(topic, o.partition), BigInt(o.high)] as const)));
+  target = new Map(
+    ends.flatMap(({ topic, offsets }) => offsets.map((o) => [key(topic, o.partition), BigInt(o.high)] as const)),
+  );
   replay = {
     running: true,
     trigger,
@@ -154,7 +194,10 @@ async function rebuild(c: Consumer, trigger: ReplayTrigger): Promise<void> {
 let replaying: Promise<void> = Promise.resolve();
 function replayFromStart(trigger: ReplayTrigger): Promise<void> {
   const c = consumer;
-  if (!c || consumerState !== "joined") return Promise.reject(new HttpError(503, "not-ready", "the analytics consumer is not in its group yet; try again shortly"));
+  if (!c || consumerState !== "joined")
+    return Promise.reject(
+      new HttpError(503, "not-ready", "the analytics consumer is not in its group yet; try again shortly"),
+    );
   replaying = replaying.catch(() => {}).then(() => rebuild(c, trigger));
   return replaying;
 }
@@ -170,7 +213,13 @@ app.get("/metrics", async () => metricsNow());
 
 app.post("/replay", async () => {
   await replayFromStart("request");
-  return { status: "replay_triggered", group: GROUPS.analytics, topics: TOPICS_READ, started_at: replay.started_at, target_offsets: replay.target };
+  return {
+    status: "replay_triggered",
+    group: GROUPS.analytics,
+    topics: TOPICS_READ,
+    started_at: replay.started_at,
+    target_offsets: replay.target,
+  };
 });
 
 app.get("/lag", async () => ({ sampled_at: new Date().toISOString(), groups: await lagOfGroups(admin, GROUP_TOPICS) }));
@@ -181,7 +230,14 @@ app.addHook("preValidation", async (req) => {
 
 app.post(
   "/report",
-  { schema: { body: Type.Object({ label: Type.Optional(Type.String({ minLength: 1, maxLength: 60, pattern: "^[A-Za-z0-9_-]+$" })) }, { additionalProperties: true }) } },
+  {
+    schema: {
+      body: Type.Object(
+        { label: Type.Optional(Type.String({ minLength: 1, maxLength: 60, pattern: "^[A-Za-z0-9_-]+$" })) },
+        { additionalProperties: true },
+      ),
+    },
+  },
   async (req) => {
     const files = writeMetricsReport(metricsNow(), resultsDir("partC"), req.body.label);
     req.log.info(files, "metrics report written");

@@ -39,8 +39,22 @@ export class EventIdSet {
 
   /** The id's 128 bits into `this.key`; false when it is not a lowercase, non-nil UUID. */
   private pack(id: string): boolean {
-    if (id.length !== 36 || id.charCodeAt(8) !== 45 || id.charCodeAt(13) !== 45 || id.charCodeAt(18) !== 45 || id.charCodeAt(23) !== 45) return false;
-    const [a, b, c, d, e, f] = [hex(id, 0, 8), hex(id, 9, 4), hex(id, 14, 4), hex(id, 19, 4), hex(id, 24, 4), hex(id, 28, 8)];
+    if (
+      id.length !== 36 ||
+      id.charCodeAt(8) !== 45 ||
+      id.charCodeAt(13) !== 45 ||
+      id.charCodeAt(18) !== 45 ||
+      id.charCodeAt(23) !== 45
+    )
+      return false;
+    const [a, b, c, d, e, f] = [
+      hex(id, 0, 8),
+      hex(id, 9, 4),
+      hex(id, 14, 4),
+      hex(id, 19, 4),
+      hex(id, 24, 4),
+      hex(id, 28, 8),
+    ];
     if (Math.min(a, b, c, d, e, f) < 0 || a + b + c + d + e + f === 0) return false;
     this.key[0] = a;
     this.key[1] = b * 0x10000 + c;
@@ -67,7 +81,8 @@ export class EventIdSet {
   private insert(key: Uint32Array): void {
     const t = this.table;
     let s = this.home(key);
-    while ((t[s * WORDS] | t[s * WORDS + 1] | t[s * WORDS + 2] | t[s * WORDS + 3]) !== 0) s = (s + 1) & (this.slots - 1);
+    while ((t[s * WORDS] | t[s * WORDS + 1] | t[s * WORDS + 2] | t[s * WORDS + 3]) !== 0)
+      s = (s + 1) & (this.slots - 1);
     t.set(key, s * WORDS);
   }
 

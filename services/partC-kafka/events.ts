@@ -25,11 +25,17 @@ const common = {
   createdAt: Type.String({ minLength: 10, maxLength: 40 }),
 };
 
-export const OrderPlacedSchema = Type.Object({ ...common, eventType: Type.Literal("OrderPlaced") }, { additionalProperties: true });
+export const OrderPlacedSchema = Type.Object(
+  { ...common, eventType: Type.Literal("OrderPlaced") },
+  { additionalProperties: true },
+);
 
 /** Inventory events name the OrderPlaced they answer, so a duplicate can be traced to its cause. */
 const answering = { ...common, orderEventId: Type.String({ minLength: 1, maxLength: 200 }) };
-export const InventoryReservedSchema = Type.Object({ ...answering, eventType: Type.Literal("InventoryReserved") }, { additionalProperties: true });
+export const InventoryReservedSchema = Type.Object(
+  { ...answering, eventType: Type.Literal("InventoryReserved") },
+  { additionalProperties: true },
+);
 export const InventoryFailedSchema = Type.Object(
   { ...answering, eventType: Type.Literal("InventoryFailed"), reason: Type.String({ minLength: 1 }) },
   { additionalProperties: true },
@@ -42,7 +48,12 @@ export type InventoryEvent = InventoryReserved | InventoryFailed;
 export type LabEvent = OrderPlaced | InventoryEvent;
 
 /** A new OrderPlaced; a client retrying an unacknowledged one passes its eventId, so it is counted once. */
-export function orderPlaced(orderId: string, items: OrderItem[], createdAt = new Date(), eventId = newEventId()): OrderPlaced {
+export function orderPlaced(
+  orderId: string,
+  items: OrderItem[],
+  createdAt = new Date(),
+  eventId = newEventId(),
+): OrderPlaced {
   return { eventId, eventType: "OrderPlaced", orderId, items, createdAt: createdAt.toISOString() };
 }
 
@@ -55,7 +66,13 @@ export function inventoryFailed(order: OrderPlaced, reason: string, createdAt = 
 }
 
 function answer(order: OrderPlaced, createdAt: Date) {
-  return { eventId: answerEventId(order.eventId), orderId: order.orderId, orderEventId: order.eventId, items: order.items, createdAt: createdAt.toISOString() };
+  return {
+    eventId: answerEventId(order.eventId),
+    orderId: order.orderId,
+    orderEventId: order.eventId,
+    items: order.items,
+    createdAt: createdAt.toISOString(),
+  };
 }
 
 /**
@@ -81,7 +98,10 @@ export type EventType = keyof typeof checkers;
 
 export type Parsed<E> = { ok: true; event: E } | { ok: false; reason: string };
 
-export function parseEvent<T extends EventType>(value: Buffer | null, expected: readonly T[]): Parsed<Extract<LabEvent, { eventType: T }>> {
+export function parseEvent<T extends EventType>(
+  value: Buffer | null,
+  expected: readonly T[],
+): Parsed<Extract<LabEvent, { eventType: T }>> {
   if (value === null || value.length === 0) return { ok: false, reason: "empty message (no value)" };
   let data: unknown;
   try {
@@ -98,7 +118,8 @@ export function parseEvent<T extends EventType>(value: Buffer | null, expected: 
     const first = checker.Errors(data).First();
     return { ok: false, reason: `${type} ${first?.path || "/"}: ${first?.message ?? "invalid"}` };
   }
-  if (Number.isNaN(Date.parse((data as { createdAt: string }).createdAt))) return { ok: false, reason: `${type} /createdAt: not a timestamp` };
+  if (Number.isNaN(Date.parse((data as { createdAt: string }).createdAt)))
+    return { ok: false, reason: `${type} /createdAt: not a timestamp` };
   return { ok: true, event: data as Extract<LabEvent, { eventType: T }> };
 }
 

@@ -12,7 +12,17 @@ import { Type, loadConfig, serviceBase } from "../common/config.js";
 import { createService, runService } from "../common/server.js";
 import { sleep } from "../common/wait.js";
 import { parseEvent, toMessage } from "./events.js";
-import { consumerConfig, consumerReadiness, createIdempotentProducer, createKafka, ensureTopic, joined, kafkaSettings, producerReadiness, waitForTopics } from "./kafka.js";
+import {
+  consumerConfig,
+  consumerReadiness,
+  createIdempotentProducer,
+  createKafka,
+  ensureTopic,
+  joined,
+  kafkaSettings,
+  producerReadiness,
+  waitForTopics,
+} from "./kafka.js";
 import { reserve, type FailurePolicy } from "./reserve.js";
 import { GROUPS, TOPICS } from "./topics.js";
 
@@ -33,7 +43,8 @@ const config = loadConfig(
 const policy: FailurePolicy = { failRate: config.INVENTORY_FAIL_RATE, seed: config.FAIL_SEED };
 const throttleMs = config.CONSUMER_THROTTLE_MS;
 // Throttled, a chunk is about half a second of work, so commits (and the lag view) move steadily.
-const chunkSize = throttleMs > 0 ? Math.max(1, Math.min(config.CHUNK_SIZE, Math.floor(500 / throttleMs))) : config.CHUNK_SIZE;
+const chunkSize =
+  throttleMs > 0 ? Math.max(1, Math.min(config.CHUNK_SIZE, Math.floor(500 / throttleMs))) : config.CHUNK_SIZE;
 
 const stats = {
   orders_read: 0,
@@ -61,7 +72,12 @@ const app = createService({
   }),
 });
 
-const kafka = createKafka({ clientId: "inventory", brokers: config.KAFKA_BROKERS, logLevel: config.KAFKA_LOG_LEVEL, logger: app.log });
+const kafka = createKafka({
+  clientId: "inventory",
+  brokers: config.KAFKA_BROKERS,
+  logLevel: config.KAFKA_LOG_LEVEL,
+  logger: app.log,
+});
 const producer = createIdempotentProducer(kafka);
 const consumer = kafka.consumer(consumerConfig(GROUPS.inventory));
 const consumerNotReady = consumerReadiness(consumer);
@@ -73,13 +89,21 @@ function answer(message: KafkaMessage, partition: number): { topic: string; mess
   const parsed = parseEvent(message.value, ["OrderPlaced"] as const);
   if (!parsed.ok) {
     stats.dead_lettered++;
-    app.log.warn({ partition, offset: message.offset, reason: parsed.reason }, "unreadable event sent to the dead-letter topic");
+    app.log.warn(
+      { partition, offset: message.offset, reason: parsed.reason },
+      "unreadable event sent to the dead-letter topic",
+    );
     return {
       topic: TOPICS.ordersDeadLetter,
       message: {
         key: message.key,
         value: message.value,
-        headers: { reason: parsed.reason, "source-topic": TOPICS.orders, "source-partition": String(partition), "source-offset": message.offset },
+        headers: {
+          reason: parsed.reason,
+          "source-topic": TOPICS.orders,
+          "source-partition": String(partition),
+          "source-offset": message.offset,
+        },
       },
     };
   }
@@ -110,7 +134,9 @@ async function consume(): Promise<void> {
 
         const last = chunk[chunk.length - 1].offset;
         resolveOffset(last);
-        await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() }]);
+        await consumer.commitOffsets([
+          { topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() },
+        ]);
         stats.commits++;
         stats.last_commit_at = new Date().toISOString();
         await heartbeat();

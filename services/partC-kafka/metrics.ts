@@ -53,7 +53,14 @@ export type AnalyticsMetrics = Metrics & {
 };
 
 /** The fields that must be equal after a replay of the same log. */
-export const REPLAYABLE_FIELDS = ["total_orders", "total_reservations", "failed_reservations", "failure_rate", "orders_per_minute", "average_orders_per_minute"] as const;
+export const REPLAYABLE_FIELDS = [
+  "total_orders",
+  "total_reservations",
+  "failed_reservations",
+  "failure_rate",
+  "orders_per_minute",
+  "average_orders_per_minute",
+] as const;
 
 /**
  * The UTC minute of a timestamp, "YYYY-MM-DDTHH:MM". A timestamp written as toISOString writes
@@ -139,5 +146,9 @@ const round = (x: number, digits: number): number => Math.round(x * 10 ** digits
 
 /** The replayable fields that differ between two metrics, with both values. */
 export function differences(before: Metrics, after: Metrics): { field: string; before: unknown; after: unknown }[] {
-  return REPLAYABLE_FIELDS.filter((f) => JSON.stringify(before[f]) !== JSON.stringify(after[f])).map((field) => ({ field, before: before[field], after: after[field] }));
+  return REPLAYABLE_FIELDS.filter((f) => JSON.stringify(before[f]) !== JSON.stringify(after[f])).map((field) => ({
+    field,
+    before: before[field],
+    after: after[field],
+  }));
 }

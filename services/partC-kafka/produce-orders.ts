@@ -26,7 +26,9 @@ export class AckTimeout extends Error {}
 export function withinDeadline<T>(send: Promise<T>, ms: number | undefined): Promise<T> {
   if (ms === undefined) return send;
   let timer: NodeJS.Timeout;
-  const deadline = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new AckTimeout(`waited ${ms} ms`)), ms)));
+  const deadline = new Promise<never>(
+    (_, reject) => (timer = setTimeout(() => reject(new AckTimeout(`waited ${ms} ms`)), ms)),
+  );
   return Promise.race([send, deadline]).finally(() => clearTimeout(timer));
 }
 
@@ -36,9 +38,17 @@ export interface ProduceOptions {
   timeoutMs?: number;
 }
 
-export async function produceOrder(producer: Producer, orderId: string, items: OrderItem[], opts: ProduceOptions = {}): Promise<Produced> {
+export async function produceOrder(
+  producer: Producer,
+  orderId: string,
+  items: OrderItem[],
+  opts: ProduceOptions = {},
+): Promise<Produced> {
   const event = orderPlaced(orderId, items, new Date(), opts.eventId);
-  const [ack] = await withinDeadline(sendAcked(producer, { topic: TOPICS.orders, messages: [toMessage(event)] }), opts.timeoutMs);
+  const [ack] = await withinDeadline(
+    sendAcked(producer, { topic: TOPICS.orders, messages: [toMessage(event)] }),
+    opts.timeoutMs,
+  );
   return { event, partition: ack.partition, offset: ack.baseOffset ?? "" };
 }
 
@@ -59,7 +69,13 @@ export interface LoadResult {
  * acknowledged, so `produced` is what the log really holds. A failure (or a batch not acknowledged
  * within `batchTimeoutMs`) stops the run; `onBatch` has been told how many were acknowledged before it.
  */
-export async function produceLoad(producer: Producer, count: number, batchSize: number, onBatch?: (produced: number) => void, batchTimeoutMs?: number): Promise<LoadResult> {
+export async function produceLoad(
+  producer: Producer,
+  count: number,
+  batchSize: number,
+  onBatch?: (produced: number) => void,
+  batchTimeoutMs?: number,
+): Promise<LoadResult> {
   const started = new Date();
   const t0 = performance.now();
   let produced = 0;
@@ -67,7 +83,10 @@ export async function produceLoad(producer: Producer, count: number, batchSize: 
   while (produced < count) {
     const size = Math.min(batchSize, count - produced);
     const events = Array.from({ length: size }, (_, i) => orderPlaced(newLoadTestOrderId(produced + i), DEFAULT_ITEMS));
-    await withinDeadline(sendAcked(producer, { topic: TOPICS.orders, messages: events.map(toMessage) }), batchTimeoutMs);
+    await withinDeadline(
+      sendAcked(producer, { topic: TOPICS.orders, messages: events.map(toMessage) }),
+      batchTimeoutMs,
+    );
     produced += size;
     batches++;
     onBatch?.(produced);

@@ -29,7 +29,8 @@ const config = loadConfig(
 const stats = { produced: 0, load_tests: 0, load_tests_running: 0, send_errors: 0 };
 /** The outcome of the last send: what /health reports as the connection to Kafka. */
 const lastSend = { ok: true, at: null as string | null, error: null as string | null };
-const sent = (ok: boolean, error: string | null = null) => Object.assign(lastSend, { ok, at: new Date().toISOString(), error });
+const sent = (ok: boolean, error: string | null = null) =>
+  Object.assign(lastSend, { ok, at: new Date().toISOString(), error });
 
 const app = createService({
   name: "producer",
@@ -37,10 +38,19 @@ const app = createService({
   bodyLimitBytes: config.BODY_LIMIT_BYTES,
   ready: () => producerNotReady(),
   // policy: what it promises a client (each send answered within PRODUCE_TIMEOUT_MS), for the checkers.
-  health: () => ({ kafka: { brokers: config.KAFKA_BROKERS, topic: TOPICS.orders, connected: lastSend.ok, last_send: lastSend }, policy: { produce_timeout_ms: config.PRODUCE_TIMEOUT_MS }, ...stats }),
+  health: () => ({
+    kafka: { brokers: config.KAFKA_BROKERS, topic: TOPICS.orders, connected: lastSend.ok, last_send: lastSend },
+    policy: { produce_timeout_ms: config.PRODUCE_TIMEOUT_MS },
+    ...stats,
+  }),
 });
 
-const kafka = createKafka({ clientId: "producer", brokers: config.KAFKA_BROKERS, logLevel: config.KAFKA_LOG_LEVEL, logger: app.log });
+const kafka = createKafka({
+  clientId: "producer",
+  brokers: config.KAFKA_BROKERS,
+  logLevel: config.KAFKA_LOG_LEVEL,
+  logger: app.log,
+});
 const producer = createIdempotentProducer(kafka);
 const producerNotReady = producerReadiness(producer);
 
@@ -63,7 +73,10 @@ app.post("/produce", { schema: { body: ProduceBody } }, async (req) => {
   const orderId = req.body.orderId ?? newOrderId();
   const eventId = req.body.eventId ?? newEventId();
   try {
-    const { event, partition, offset } = await produceOrder(producer, orderId, req.body.items ?? DEFAULT_ITEMS, { eventId, timeoutMs: config.PRODUCE_TIMEOUT_MS });
+    const { event, partition, offset } = await produceOrder(producer, orderId, req.body.items ?? DEFAULT_ITEMS, {
+      eventId,
+      timeoutMs: config.PRODUCE_TIMEOUT_MS,
+    });
     stats.produced++;
     sent(true);
     req.log.info({ orderId, eventId: event.eventId, partition, offset }, "OrderPlaced produced");
@@ -80,7 +93,11 @@ const LoadTestBody = Type.Object({ count: Type.Optional(Type.Unknown()) }, { add
 app.post("/load-test", { schema: { body: LoadTestBody } }, async (req) => {
   const count = req.body.count === undefined ? 10_000 : req.body.count;
   if (typeof count !== "number" || !Number.isInteger(count) || count < 1 || count > MAX_LOAD_COUNT) {
-    throw new HttpError(400, "invalid-request", `count must be an integer from 1 to ${MAX_LOAD_COUNT}, got ${JSON.stringify(count)}`);
+    throw new HttpError(
+      400,
+      "invalid-request",
+      `count must be an integer from 1 to ${MAX_LOAD_COUNT}, got ${JSON.stringify(count)}`,
+    );
   }
   stats.load_tests++;
   stats.load_tests_running++;
@@ -104,7 +121,12 @@ app.post("/load-test", { schema: { body: LoadTestBody } }, async (req) => {
 });
 
 /** Kafka did not acknowledge: say so, how much did get in, and how to retry safely, rather than a bare 500. */
-function unavailable(err: Error, produced: number, count?: number, retry?: { orderId: string; eventId: string }): HttpError {
+function unavailable(
+  err: Error,
+  produced: number,
+  count?: number,
+  retry?: { orderId: string; eventId: string },
+): HttpError {
   sent(false, err.message);
   app.log.error({ err: err.message, ...retry }, "Kafka did not acknowledge");
   const unknown = err instanceof AckTimeout ? " It may still be appended once Kafka is back." : "";

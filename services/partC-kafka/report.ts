@@ -15,9 +15,15 @@ export function metricsMarkdown(metrics: Metrics, title = "Analytics metrics rep
     { metric: "failure rate", value: pct(metrics.failure_rate) },
     { metric: "average orders per minute (minutes with orders)", value: metrics.average_orders_per_minute.toFixed(2) },
     { metric: "first / last order", value: `${metrics.first_order_at ?? "-"} / ${metrics.last_order_at ?? "-"}` },
-    { metric: "duplicates skipped / unreadable skipped", value: `${metrics.duplicates_skipped} / ${metrics.unreadable_skipped}` },
+    {
+      metric: "duplicates skipped / unreadable skipped",
+      value: `${metrics.duplicates_skipped} / ${metrics.unreadable_skipped}`,
+    },
   ];
-  const minutes = Object.entries(metrics.orders_per_minute).map(([minute, orders]) => ({ "minute (UTC)": minute, orders }));
+  const minutes = Object.entries(metrics.orders_per_minute).map(([minute, orders]) => ({
+    "minute (UTC)": minute,
+    orders,
+  }));
   return [
     `# ${title}`,
     "",
@@ -33,7 +39,11 @@ export function metricsMarkdown(metrics: Metrics, title = "Analytics metrics rep
 }
 
 /** Write `metrics-<label>-<time>.json` and `.md` into `dir`; returns both paths. */
-export function writeMetricsReport(metrics: Metrics, dir: string, label = "report"): { json: string; markdown: string } {
+export function writeMetricsReport(
+  metrics: Metrics,
+  dir: string,
+  label = "report",
+): { json: string; markdown: string } {
   fs.mkdirSync(dir, { recursive: true });
   const stamp = new Date().toISOString().replace(/[:.]/g, "-");
   const base = path.join(dir, `metrics-${label.replace(/[^\w-]/g, "_")}-${stamp}`);

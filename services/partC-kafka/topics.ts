@@ -3,7 +3,8 @@
 import { KAFKA_TOPICS } from "../common/kafka-topics.js";
 
 function declared(name: string): string {
-  if (!KAFKA_TOPICS.some((t) => t.name === name)) throw new Error(`topic ${name} is not declared in common/kafka-topics.ts`);
+  if (!KAFKA_TOPICS.some((t) => t.name === name))
+    throw new Error(`topic ${name} is not declared in common/kafka-topics.ts`);
   return name;
 }
 

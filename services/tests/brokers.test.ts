@@ -14,7 +14,14 @@ import axios from "axios";
 import { Kafka, logLevel } from "kafkajs";
 import YAML from "yaml";
 import { KAFKA_TOPICS } from "../common/kafka-topics.js";
-import { BROKERS, chooseMode, dockerEngineReachable, isolatedBrokerEnv, KAFKA_VERSION, useEnv } from "../harness/brokers/index.js";
+import {
+  BROKERS,
+  chooseMode,
+  dockerEngineReachable,
+  isolatedBrokerEnv,
+  KAFKA_VERSION,
+  useEnv,
+} from "../harness/brokers/index.js";
 import { supportedKafka } from "../harness/brokers/kafka-install.js";
 import { down, status } from "../harness/lifecycle.js";
 import { projectRoot } from "../common/paths.js";
@@ -26,9 +33,22 @@ let env: Record<string, string>;
 let home: string;
 let restoreEnv: () => void;
 const port = (name: string) => Number(env[name]);
-const brokerPorts = () => ["RABBITMQ_PORT", "RABBITMQ_MANAGEMENT_PORT", "RABBITMQ_DIST_PORT", "ERL_EPMD_PORT", "KAFKA_PORT", "KAFKA_CONTROLLER_PORT"].map(port);
+const brokerPorts = () =>
+  [
+    "RABBITMQ_PORT",
+    "RABBITMQ_MANAGEMENT_PORT",
+    "RABBITMQ_DIST_PORT",
+    "ERL_EPMD_PORT",
+    "KAFKA_PORT",
+    "KAFKA_CONTROLLER_PORT",
+  ].map(port);
 
-const kafkaAdmin = () => new Kafka({ clientId: "brokers-test", brokers: [`127.0.0.1:${port("KAFKA_PORT")}`], logLevel: logLevel.NOTHING }).admin();
+const kafkaAdmin = () =>
+  new Kafka({
+    clientId: "brokers-test",
+    brokers: [`127.0.0.1:${port("KAFKA_PORT")}`],
+    logLevel: logLevel.NOTHING,
+  }).admin();
 const up = (id: "rabbitmq" | "kafka") => BROKERS[id].up({ home });
 const pidsOf = async () => Object.fromEntries((await status({ home })).brokers.map((b) => [b.id, b.pid]));
 
@@ -81,11 +101,16 @@ describe("native brokers through the lab", () => {
       await conn.close();
     }
 
-    const overview = await axios.get(`${rabbit.env.RABBITMQ_MANAGEMENT_URL}/api/overview`, { auth: { username: "guest", password: "guest" } });
+    const overview = await axios.get(`${rabbit.env.RABBITMQ_MANAGEMENT_URL}/api/overview`, {
+      auth: { username: "guest", password: "guest" },
+    });
     assert.equal(overview.status, 200);
     assert.equal(overview.data.node, env.RABBITMQ_NODENAME); // ours, not a student's broker
     assert.ok(fs.existsSync(path.join(home, "rabbitmq", "mnesia")), "data inside LAB_HOME");
-    assert.ok(rabbit.log && fs.readFileSync(rabbit.log, "utf8").includes("Server startup complete"), "the broker log is kept");
+    assert.ok(
+      rabbit.log && fs.readFileSync(rabbit.log, "utf8").includes("Server startup complete"),
+      "the broker log is kept",
+    );
   });
 
   test("partC brings up Kafka with the part's topics, 3 partitions each, auto-creation off, only the client port advertised", async () => {
@@ -102,8 +127,14 @@ describe("native brokers through the lab", () => {
         KAFKA_TOPICS.map((t) => [t.name, 3]).sort(),
       );
       const cluster = await admin.describeCluster();
-      assert.deepEqual(cluster.brokers.map((b) => b.port), [port("KAFKA_PORT")]);
-      const configs = await admin.describeConfigs({ resources: [{ type: 4, name: String(cluster.brokers[0].nodeId) }], includeSynonyms: false });
+      assert.deepEqual(
+        cluster.brokers.map((b) => b.port),
+        [port("KAFKA_PORT")],
+      );
+      const configs = await admin.describeConfigs({
+        resources: [{ type: 4, name: String(cluster.brokers[0].nodeId) }],
+        includeSynonyms: false,
+      });
       const config = Object.fromEntries(configs.resources[0].configEntries.map((e) => [e.configName, e.configValue]));
       assert.equal(config["auto.create.topics.enable"], "false");
       assert.equal(config["group.initial.rebalance.delay.ms"], "0");
@@ -129,9 +160,13 @@ describe("native brokers through the lab", () => {
     const kafka = (await status({ home })).brokers.find((b) => b.id === "kafka")!;
     assert.equal(kafka.running, false);
     assert.match(kafka.detail ?? "", /killed or crashed/);
-    const { stdout } = await promisify(execFile)(path.join(projectRoot, "node_modules", ".bin", "zx"), [path.join(projectRoot, "lab-scripts", "status.mjs")], {
-      env: { ...process.env, FORCE_COLOR: "0" },
-    });
+    const { stdout } = await promisify(execFile)(
+      path.join(projectRoot, "node_modules", ".bin", "zx"),
+      [path.join(projectRoot, "lab-scripts", "status.mjs")],
+      {
+        env: { ...process.env, FORCE_COLOR: "0" },
+      },
+    );
     assert.match(stdout, /kafka\s+down\s+process \d+ is gone \(killed or crashed\)/);
     assert.match(stdout, /rabbitmq\s+running\s+native/);
 
@@ -166,11 +201,17 @@ describe("native brokers through the lab", () => {
     await new Promise<void>((resolve) => blocker.listen(port("RABBITMQ_MANAGEMENT_PORT"), "127.0.0.1", resolve));
     try {
       await assert.rejects(up("kafka"), (err: Error) => {
-        assert.equal(err.message, `kafka: port ${port("KAFKA_PORT")} (Kafka clients) is already taken by another program; stop that program, or set KAFKA_PORT to a free port`);
+        assert.equal(
+          err.message,
+          `kafka: port ${port("KAFKA_PORT")} (Kafka clients) is already taken by another program; stop that program, or set KAFKA_PORT to a free port`,
+        );
         return true;
       });
       await assert.rejects(up("rabbitmq"), (err: Error) => {
-        assert.equal(err.message, `rabbitmq: port ${port("RABBITMQ_MANAGEMENT_PORT")} (management UI) is already taken by another program; stop that program, or set RABBITMQ_MANAGEMENT_PORT to a free port`);
+        assert.equal(
+          err.message,
+          `rabbitmq: port ${port("RABBITMQ_MANAGEMENT_PORT")} (management UI) is already taken by another program; stop that program, or set RABBITMQ_MANAGEMENT_PORT to a free port`,
+        );
         return true;
       });
       assert.deepEqual(processesUsing(home), [], "nothing was started");
@@ -195,7 +236,11 @@ describe("choosing Docker or native", () => {
       assert.equal(await chooseMode(), engine ? "docker" : "native");
       assert.equal(await chooseMode("native"), "native");
       if (engine) assert.equal(await chooseMode("docker"), "docker");
-      else await assert.rejects(chooseMode("docker"), /no Docker engine answers `docker info`; start Docker, or use --mode native/);
+      else
+        await assert.rejects(
+          chooseMode("docker"),
+          /no Docker engine answers `docker info`; start Docker, or use --mode native/,
+        );
       await assert.rejects(chooseMode("podman"), /unknown broker mode "podman"/);
     } finally {
       restore();
@@ -215,15 +260,21 @@ describe("compose files for Docker users", () => {
     assert.equal(services.kafka.environment.KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS, 0);
     assert.deepEqual(services["kafka-init"].depends_on, { kafka: { condition: "service_healthy" } });
     const script = services["kafka-init"].command.join("\n");
-    for (const t of KAFKA_TOPICS) assert.ok(script.includes(t.name) && script.includes(`--partitions ${t.partitions}`), t.name);
+    for (const t of KAFKA_TOPICS)
+      assert.ok(script.includes(t.name) && script.includes(`--partitions ${t.partitions}`), t.name);
   });
 
   test("RabbitMQ: the management image of the Debian package's version, loopback ports, health-checked", () => {
     const { services } = compose("async-rabbitmq.yml");
-    const debian = fs.existsSync("/usr/lib/rabbitmq/lib") ? fs.readdirSync("/usr/lib/rabbitmq/lib").find((d) => d.startsWith("rabbitmq_server-")) : undefined;
+    const debian = fs.existsSync("/usr/lib/rabbitmq/lib")
+      ? fs.readdirSync("/usr/lib/rabbitmq/lib").find((d) => d.startsWith("rabbitmq_server-"))
+      : undefined;
     const minor = debian ? /rabbitmq_server-(\d+\.\d+)/.exec(debian)![1] : "3.10";
     assert.equal(services.rabbitmq.image, `rabbitmq:${minor}-management`);
-    assert.deepEqual(services.rabbitmq.ports, ["127.0.0.1:${RABBITMQ_PORT:-5672}:5672", "127.0.0.1:${RABBITMQ_MANAGEMENT_PORT:-15672}:15672"]);
+    assert.deepEqual(services.rabbitmq.ports, [
+      "127.0.0.1:${RABBITMQ_PORT:-5672}:5672",
+      "127.0.0.1:${RABBITMQ_MANAGEMENT_PORT:-15672}:15672",
+    ]);
     assert.ok(services.rabbitmq.healthcheck.test);
   });
 

@@ -23,15 +23,20 @@ const composeTool = (() => {
 })();
 
 for (const f of files) {
-  test(`${f}: docker compose config accepts it`, { skip: composeTool ? false : "the docker compose tool is not installed here" }, () => {
-    execFileSync("docker", ["compose", "-f", path.join(composeDir, f), "config", "-q"], { stdio: "pipe" });
-  });
+  test(
+    `${f}: docker compose config accepts it`,
+    { skip: composeTool ? false : "the docker compose tool is not installed here" },
+    () => {
+      execFileSync("docker", ["compose", "-f", path.join(composeDir, f), "config", "-q"], { stdio: "pipe" });
+    },
+  );
 }
 
 test("every lab service in compose runs a compiled entry point of this tree, published on loopback only", () => {
   for (const f of files.filter((f) => f !== "all.yml")) {
     for (const [name, svc] of Object.entries<any>(read(f).services ?? {})) {
-      for (const p of svc.ports ?? []) assert.match(String(p), /^127\.0\.0\.1:/, `${f} ${name} publishes ${p} beyond localhost`);
+      for (const p of svc.ports ?? [])
+        assert.match(String(p), /^127\.0\.0\.1:/, `${f} ${name} publishes ${p} beyond localhost`);
       if (!svc.build) continue;
       assert.equal(svc.build.dockerfile, "compose/Dockerfile", `${f} ${name}`);
       const script = svc.command?.[1];
@@ -66,6 +71,10 @@ test("streaming-kafka.yml runs Part C's entry points on their ports, with the la
     assert.ok(c, svc.name);
     assert.deepEqual(c.command, ["node", `dist/${svc.script}`]);
     assert.equal(c.environment.PORT, String(svc.port));
-    assert.equal(c.environment.NODE_OPTIONS, KAFKA_SERVICE_MEMORY.join(" "), `${svc.name}: the heap budget native mode uses`);
+    assert.equal(
+      c.environment.NODE_OPTIONS,
+      KAFKA_SERVICE_MEMORY.join(" "),
+      `${svc.name}: the heap budget native mode uses`,
+    );
   }
 });

@@ -29,22 +29,39 @@ function settingsInCode(): Map<string, { files: Set<string>; defaults: Set<strin
     if (dflt !== undefined) entry.defaults.add(dflt);
     found.set(name, entry);
   };
-  for (const file of [...sources(sourceRoot), ...fs.readdirSync(path.join(projectRoot, "lab-scripts")).filter((f) => f.endsWith(".mjs")).map((f) => path.join(projectRoot, "lab-scripts", f))]) {
+  for (const file of [
+    ...sources(sourceRoot),
+    ...fs
+      .readdirSync(path.join(projectRoot, "lab-scripts"))
+      .filter((f) => f.endsWith(".mjs"))
+      .map((f) => path.join(projectRoot, "lab-scripts", f)),
+  ]) {
     const text = fs.readFileSync(file, "utf8");
     // The tests read a few variables themselves (CI), but declare no schemas of their own.
     if (file.includes(`${path.sep}tests${path.sep}`) && !/process\.env\.CI\b/.test(text)) continue;
     // A config schema's entry: `  NAME: Type.Integer({ default: 3000, ... })`.
     for (const m of text.matchAll(/^\s*([A-Z][A-Z0-9_]+): Type\.\w+\((.*)$/gm)) {
       const literal = /default: (-?[\d_.]+|"[^"]*")\s*[,}]/.exec(m[2])?.[1];
-      add(m[1], file, literal === undefined ? undefined : literal.startsWith('"') ? JSON.parse(literal) : String(Number(literal.replaceAll("_", ""))));
+      add(
+        m[1],
+        file,
+        literal === undefined
+          ? undefined
+          : literal.startsWith('"')
+            ? JSON.parse(literal)
+            : String(Number(literal.replaceAll("_", ""))),
+      );
     }
-    for (const m of text.matchAll(/process\.env\.([A-Z][A-Z0-9_]+)|process\.env\["([A-Z][A-Z0-9_]+)"\]|envPort\("([A-Z][A-Z0-9_]+)", (\d+)?/g)) {
+    for (const m of text.matchAll(
+      /process\.env\.([A-Z][A-Z0-9_]+)|process\.env\["([A-Z][A-Z0-9_]+)"\]|envPort\("([A-Z][A-Z0-9_]+)", (\d+)?/g,
+    )) {
       add(m[1] ?? m[2] ?? m[3], file, m[4]);
     }
   }
   // Ports per part and service: PART<X>_<NAME>_PORT (parts.ts builds the name).
   for (const part of Object.keys(PARTS) as PartId[]) {
-    for (const [name, port] of Object.entries(PARTS[part].defaultPorts)) add(`${part.toUpperCase()}_${name.toUpperCase()}_PORT`, "services/harness/parts.ts", String(port));
+    for (const [name, port] of Object.entries(PARTS[part].defaultPorts))
+      add(`${part.toUpperCase()}_${name.toUpperCase()}_PORT`, "services/harness/parts.ts", String(port));
   }
   return found;
 }
@@ -65,7 +82,18 @@ function settingsInExample(): Map<string, Set<string>> {
 describe(".env.example", () => {
   test("the scan finds the settings it should (the test itself works)", () => {
     const code = settingsInCode();
-    for (const name of ["PORT", "HOST", "INVENTORY_TIMEOUT_MS", "AMQP_URL", "PREFETCH", "KAFKA_BROKERS", "CONSUMER_THROTTLE_MS", "LAB_HOME", "RABBITMQ_PORT", "PARTB_ORDER_PORT"]) {
+    for (const name of [
+      "PORT",
+      "HOST",
+      "INVENTORY_TIMEOUT_MS",
+      "AMQP_URL",
+      "PREFETCH",
+      "KAFKA_BROKERS",
+      "CONSUMER_THROTTLE_MS",
+      "LAB_HOME",
+      "RABBITMQ_PORT",
+      "PARTB_ORDER_PORT",
+    ]) {
       assert.ok(code.has(name), name);
     }
     assert.ok(code.size >= 50, `${code.size} settings found`);
@@ -73,8 +101,14 @@ describe(".env.example", () => {
 
   test("lists every setting the services and the lab read", () => {
     const listed = settingsInExample();
-    const missing = [...settingsInCode()].filter(([name]) => !listed.has(name)).map(([name, e]) => `${name} (${[...e.files].join(", ")})`);
-    assert.deepEqual(missing, [], `add these to .env.example with their default and what they do:\n  ${missing.join("\n  ")}`);
+    const missing = [...settingsInCode()]
+      .filter(([name]) => !listed.has(name))
+      .map(([name, e]) => `${name} (${[...e.files].join(", ")})`);
+    assert.deepEqual(
+      missing,
+      [],
+      `add these to .env.example with their default and what they do:\n  ${missing.join("\n  ")}`,
+    );
   });
 
   test("shows the code's default where the code has a literal one", () => {
@@ -83,7 +117,9 @@ describe(".env.example", () => {
     for (const [name, e] of settingsInCode()) {
       // Every service has its own PORT; PART<X>_<NAME>_PORT lines show each default.
       if (name === "PORT") continue;
-      for (const dflt of e.defaults) if (listed.has(name) && !listed.get(name)!.has(dflt)) wrong.push(`${name}: code ${dflt}, .env.example ${[...listed.get(name)!].join(" / ")}`);
+      for (const dflt of e.defaults)
+        if (listed.has(name) && !listed.get(name)!.has(dflt))
+          wrong.push(`${name}: code ${dflt}, .env.example ${[...listed.get(name)!].join(" / ")}`);
     }
     assert.deepEqual(wrong, []);
   });

@@ -41,7 +41,10 @@ describe("EventIdSet", () => {
     for (const id of added) assert.equal(ids.add(id), true);
     assert.equal(ids.size, added.length);
     assert.ok(added.every((id) => ids.has(id)));
-    assert.ok(added.every((id) => !ids.add(id)), "a second add is a duplicate");
+    assert.ok(
+      added.every((id) => !ids.add(id)),
+      "a second add is a duplicate",
+    );
     assert.equal(Array.from({ length: 10_000 }, () => randomUUID()).filter((id) => ids.has(id)).length, 0);
   });
 });

@@ -62,8 +62,17 @@ test("usePart with the broker and one service already up: starts the rest, stops
 test("one check type: rows with the scenario only where checks have one, and summary.md ending with the verdict", () => {
   const plain = [check("a held", true, "1/1"), check("b broke", false, "0/1")];
   assert.deepEqual(checksRows(plain)[1], { verdict: "✖", check: "b broke", observed: "0/1" });
-  assert.deepEqual(checksRows([{ ...plain[0], scenario: "A healthy" }])[0], { verdict: "✔", scenario: "A healthy", check: "a held", observed: "1/1" });
-  const md = summaryMarkdown("Title", ["a paragraph", { heading: "Figures", rows: [{ figure: "x", value: 1 }] }], plain);
+  assert.deepEqual(checksRows([{ ...plain[0], scenario: "A healthy" }])[0], {
+    verdict: "✔",
+    scenario: "A healthy",
+    check: "a held",
+    observed: "1/1",
+  });
+  const md = summaryMarkdown(
+    "Title",
+    ["a paragraph", { heading: "Figures", rows: [{ figure: "x", value: 1 }] }],
+    plain,
+  );
   assert.match(md, /^# Title\n\na paragraph\n\n## Figures\n\n\| figure \| value \|/);
   assert.match(md, /## Checker: FAIL\n\n\| verdict \| check +\| observed +\|/);
 });
@@ -72,10 +81,20 @@ test("one result-file helper: data, plots and summary.md in the experiment's fol
   const dir = path.join(home, "results-test");
   const files = await writeResultFiles(dir, {
     data: { "rows.csv": "a,b\n1,2\n" },
-    plots: { "plot.svg": { $schema: "https://vega.github.io/schema/vega-lite/v5.json", data: { values: [{ x: 1, y: 2 }] }, mark: "point", encoding: { x: { field: "x", type: "quantitative" }, y: { field: "y", type: "quantitative" } } } },
+    plots: {
+      "plot.svg": {
+        $schema: "https://vega.github.io/schema/vega-lite/v5.json",
+        data: { values: [{ x: 1, y: 2 }] },
+        mark: "point",
+        encoding: { x: { field: "x", type: "quantitative" }, y: { field: "y", type: "quantitative" } },
+      },
+    },
     summary: { title: "T", sections: [], checks: [check("ok", true, "yes")] },
   });
-  assert.deepEqual(files.map((f) => path.basename(f)), ["rows.csv", "plot.svg", "summary.md"]);
+  assert.deepEqual(
+    files.map((f) => path.basename(f)),
+    ["rows.csv", "plot.svg", "summary.md"],
+  );
   for (const f of files) assert.ok(fs.statSync(f).size > 0, f);
   assert.match(fs.readFileSync(path.join(dir, "summary.md"), "utf8"), /## Checker: PASS/);
   const more = ResultFiles.for("partX", "exp", path.join(dir, "more"));

@@ -24,14 +24,24 @@ describe("notebooks/requirements.txt: the lock", () => {
   const locked = requirements("requirements.txt").map((line) => {
     const m = /^([A-Za-z0-9][A-Za-z0-9._-]*)(\[[^\]]*\])?\s*==\s*([^\s;]+)\s*(;[^-]*)?(.*)$/.exec(line);
     assert.ok(m, `pinned with ==: ${line.slice(0, 80)}`);
-    return { name: normalise(m[1]), version: m[3], marker: (m[4] ?? "").slice(1).trim(), hashes: [...m[5].matchAll(/--hash=sha256:([0-9a-f]{64})/g)].length, rest: m[5] };
+    return {
+      name: normalise(m[1]),
+      version: m[3],
+      marker: (m[4] ?? "").slice(1).trim(),
+      hashes: [...m[5].matchAll(/--hash=sha256:([0-9a-f]{64})/g)].length,
+      rest: m[5],
+    };
   });
 
   test("every package is pinned with its sha256 hashes", () => {
     assert.ok(locked.length > 50, `the whole tree, not only what requirements.in names (${locked.length})`);
     for (const r of locked) {
       assert.ok(r.hashes > 0, `${r.name}==${r.version} has a --hash`);
-      assert.equal(r.rest.replace(/--hash=sha256:[0-9a-f]{64}/g, "").trim(), "", `${r.name}: nothing but hashes after the pin`);
+      assert.equal(
+        r.rest.replace(/--hash=sha256:[0-9a-f]{64}/g, "").trim(),
+        "",
+        `${r.name}: nothing but hashes after the pin`,
+      );
     }
   });
 
@@ -41,7 +51,8 @@ describe("notebooks/requirements.txt: the lock", () => {
       assert.ok(m, `requirements.in pins exact versions: ${line}`);
       const inLock = locked.filter((r) => r.name === normalise(m[1]));
       assert.ok(inLock.length > 0, `${m[1]} is in the lock (run the command in requirements.in again)`);
-      for (const r of inLock) assert.equal(r.version, m[2], `${m[1]}: the lock has ${r.version}, requirements.in asks for ${m[2]}`);
+      for (const r of inLock)
+        assert.equal(r.version, m[2], `${m[1]}: the lock has ${r.version}, requirements.in asks for ${m[2]}`);
     }
   });
 
@@ -49,7 +60,11 @@ describe("notebooks/requirements.txt: the lock", () => {
     const byName = new Map<string, typeof locked>();
     for (const r of locked) byName.set(r.name, [...(byName.get(r.name) ?? []), r]);
     for (const [name, entries] of byName) {
-      if (entries.length > 1) assert.ok(entries.every((e) => e.marker), `${name} appears ${entries.length} times: each needs an environment marker`);
+      if (entries.length > 1)
+        assert.ok(
+          entries.every((e) => e.marker),
+          `${name} appears ${entries.length} times: each needs an environment marker`,
+        );
     }
   });
 });

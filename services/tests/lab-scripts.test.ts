@@ -10,14 +10,22 @@ import { projectRoot } from "../common/paths.js";
 
 const zx = path.join(projectRoot, "node_modules", "zx", "build", "cli.js");
 const scriptsDir = path.join(projectRoot, "lab-scripts");
-const scripts = fs.readdirSync(scriptsDir).filter((f) => f.endsWith(".mjs") && f !== "lib.mjs").sort();
+const scripts = fs
+  .readdirSync(scriptsDir)
+  .filter((f) => f.endsWith(".mjs") && f !== "lib.mjs")
+  .sort();
 
 function run(script: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [zx, path.join(scriptsDir, script), ...args], { cwd: projectRoot, timeout: 60_000 }, (err, stdout, stderr) => {
-      const code = err ? (typeof err.code === "number" ? err.code : -1) : 0;
-      resolve({ code, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [zx, path.join(scriptsDir, script), ...args],
+      { cwd: projectRoot, timeout: 60_000 },
+      (err, stdout, stderr) => {
+        const code = err ? (typeof err.code === "number" ? err.code : -1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -33,7 +41,10 @@ describe("lab scripts: arguments", () => {
   });
 
   test("every experiment script has an npm alias (npm run partB:backlog -- --quick)", () => {
-    const aliases = JSON.parse(fs.readFileSync(path.join(projectRoot, "package.json"), "utf8")).scripts as Record<string, string>;
+    const aliases = JSON.parse(fs.readFileSync(path.join(projectRoot, "package.json"), "utf8")).scripts as Record<
+      string,
+      string
+    >;
     for (const script of scripts.filter((s) => /^part[ABC]-/.test(s))) {
       const alias = script.replace(/^(part[ABC])-(.*)\.mjs$/, "$1:$2");
       assert.equal(aliases[alias], `zx lab-scripts/${script}`, `npm run ${alias}`);

@@ -20,8 +20,21 @@ import { tempHome } from "./support.js";
 /** What each page must show: at least this many plots, and a table with each of these headers. */
 const EXPECTED: Record<(typeof NOTEBOOKS)[number]["name"], { plots: number; tables: string[][] }> = {
   "01-sync-rest": { plots: 1, tables: [["scenario", "median (ms)", "p95 (ms)", "errors"]] },
-  "02-async-rabbitmq": { plots: 4, tables: [["figure", "value"], ["step", "stock", "duplicates_ignored"], ["message", "x-death"]] },
-  "03-streaming-kafka": { plots: 3, tables: [["measure", "value"], ["metric", "before", "after", "equal"]] },
+  "02-async-rabbitmq": {
+    plots: 4,
+    tables: [
+      ["figure", "value"],
+      ["step", "stock", "duplicates_ignored"],
+      ["message", "x-death"],
+    ],
+  },
+  "03-streaming-kafka": {
+    plots: 3,
+    tables: [
+      ["measure", "value"],
+      ["metric", "before", "after", "equal"],
+    ],
+  },
   "04-compare": { plots: 4, tables: [["model", "condition", "response median (ms)", "confirmed after, median (ms)"]] },
 };
 
@@ -31,9 +44,13 @@ let outDir: string;
 let report: Report;
 
 before(async () => {
-  const env: Record<string, string> = { ...(await isolatedBrokerEnv("notebooks")), RESULTS_DIR: tempHome("campus-food-results-") };
+  const env: Record<string, string> = {
+    ...(await isolatedBrokerEnv("notebooks")),
+    RESULTS_DIR: tempHome("campus-food-results-"),
+  };
   for (const part of PART_IDS) {
-    for (const name of Object.keys(PARTS[part].defaultPorts)) env[`${part.toUpperCase()}_${name.toUpperCase()}_PORT`] = String(await freePort());
+    for (const name of Object.keys(PARTS[part].defaultPorts))
+      env[`${part.toUpperCase()}_${name.toUpperCase()}_PORT`] = String(await freePort());
   }
   restoreEnv = useEnv(env);
   home = env.LAB_HOME;
@@ -61,7 +78,11 @@ describe("every notebook, executed in quick mode", () => {
       const r = run(name);
       assert.ok(r.ok, `a cell failed in ${name}:\n${r.error}`);
       assert.ok(r.verdicts.length > 0, "the notebook shows a checker's verdict");
-      assert.deepEqual(r.verdicts.filter((v) => !v.passed), [], "every verdict passes");
+      assert.deepEqual(
+        r.verdicts.filter((v) => !v.passed),
+        [],
+        "every verdict passes",
+      );
     });
 
     test(`${name}.html: self-contained, with its plots as inline SVG and its tables`, () => {
@@ -71,7 +92,9 @@ describe("every notebook, executed in quick mode", () => {
       assert.ok(plots.length >= expected.plots, `${plots.length} inline SVG plots, expected ≥ ${expected.plots}`);
       for (const plot of plots) assert.match(plot[0], /<(path|line|rect)\b/, "a plot draws marks");
       assert.doesNotMatch(html, /<script[^>]+src=["']https?:/, "no script from the network");
-      const headers = [...html.matchAll(/<thead>([\s\S]*?)<\/thead>/g)].map((m) => [...m[1].matchAll(/<th[^>]*>([\s\S]*?)<\/th>/g)].map((h) => h[1].trim()));
+      const headers = [...html.matchAll(/<thead>([\s\S]*?)<\/thead>/g)].map((m) =>
+        [...m[1].matchAll(/<th[^>]*>([\s\S]*?)<\/th>/g)].map((h) => h[1].trim()),
+      );
       for (const wanted of expected.tables) {
         assert.ok(
           headers.some((h) => wanted.every((w) => h.includes(w))),
@@ -79,7 +102,10 @@ describe("every notebook, executed in quick mode", () => {
         );
       }
       const verdicts = [...html.matchAll(/<div\b[^>]*class="lab-verdict"[^>]*>/g)].map((m) => m[0]);
-      assert.ok(verdicts.length > 0 && verdicts.every((tag) => tag.includes('data-passed="true"')), "the verdict lines, all passed");
+      assert.ok(
+        verdicts.length > 0 && verdicts.every((tag) => tag.includes('data-passed="true"')),
+        "the verdict lines, all passed",
+      );
     });
   }
 
@@ -95,12 +121,21 @@ describe("every notebook, executed in quick mode", () => {
   test("the executed notebooks keep their outputs; the stored ones have none", () => {
     for (const r of report.runs) {
       const executed = JSON.parse(fs.readFileSync(r.ipynb, "utf8"));
-      assert.ok(executed.cells.some((c: { outputs?: unknown[] }) => c.outputs?.length), `${r.name}: executed copy has outputs`);
+      assert.ok(
+        executed.cells.some((c: { outputs?: unknown[] }) => c.outputs?.length),
+        `${r.name}: executed copy has outputs`,
+      );
     }
     for (const file of fs.readdirSync(notebooksDir).filter((f) => f.endsWith(".ipynb"))) {
       const stored = JSON.parse(fs.readFileSync(path.join(notebooksDir, file), "utf8"));
-      const withOutput = stored.cells.filter((c: { outputs?: unknown[]; execution_count?: number | null }) => c.outputs?.length || c.execution_count);
-      assert.equal(withOutput.length, 0, `notebooks/${file} is stored with outputs: clear them (see README, Notebooks)`);
+      const withOutput = stored.cells.filter(
+        (c: { outputs?: unknown[]; execution_count?: number | null }) => c.outputs?.length || c.execution_count,
+      );
+      assert.equal(
+        withOutput.length,
+        0,
+        `notebooks/${file} is stored with outputs: clear them (see README, Notebooks)`,
+      );
     }
   });
 });
@@ -127,7 +162,12 @@ describe("a report page as a student sees it", () => {
       const plots = await page.$$eval("figure.lab-plot > svg", (svgs) =>
         svgs.map((svg) => {
           const box = svg.getBoundingClientRect();
-          return { width: box.width, height: box.height, marks: svg.querySelectorAll("path, line, rect").length, text: svg.textContent ?? "" };
+          return {
+            width: box.width,
+            height: box.height,
+            marks: svg.querySelectorAll("path, line, rect").length,
+            text: svg.textContent ?? "",
+          };
         }),
       );
       assert.ok(plots.length >= 1, "at least one plot on the page");
@@ -136,7 +176,10 @@ describe("a report page as a student sees it", () => {
         assert.ok(p.marks > 10, "and draws its marks");
       }
       assert.match(plots[0].text, /latency/, "the latency plot, with its axis title");
-      const tableRows = await page.$$eval("table tbody tr", (rows) => rows.filter((r) => r.getBoundingClientRect().height > 0).length);
+      const tableRows = await page.$$eval(
+        "table tbody tr",
+        (rows) => rows.filter((r) => r.getBoundingClientRect().height > 0).length,
+      );
       assert.ok(tableRows >= 4, `the latency table's rows are displayed (${tableRows})`);
       assert.deepEqual(failed, [], "the page loads nothing that fails (no network needed)");
       await page.locator("figure.lab-plot").first().scrollIntoViewIfNeeded();
@@ -164,15 +207,22 @@ describe("the report as PDF, to hand in", () => {
       assert.ok(r.pdf && fs.existsSync(r.pdf), `${r.name}.pdf written`);
       const text = readPdf(fs.readFileSync(r.pdf)).pages;
       pages += text.length;
-      assert.ok(squash(text[0]).includes(squash(r.title)) && squash(text[0]).includes("PASS"), `${r.name}.pdf opens with its title and verdict`);
+      assert.ok(
+        squash(text[0]).includes(squash(r.title)) && squash(text[0]).includes("PASS"),
+        `${r.name}.pdf opens with its title and verdict`,
+      );
       for (const header of EXPECTED[r.name as keyof typeof EXPECTED].tables.flat()) {
-        assert.ok(text.some((p) => squash(p).includes(squash(header))), `${r.name}.pdf shows the column ${header}`);
+        assert.ok(
+          text.some((p) => squash(p).includes(squash(header))),
+          `${r.name}.pdf shows the column ${header}`,
+        );
       }
     }
     const combined = readPdf(fs.readFileSync(printed.pdf)).pages;
     const index = combined.findIndex((p) => squash(p).includes(squash(`${printed.runs[0].name}.ipynb`))); // where the first notebook starts
     assert.ok(index >= 1, "the index comes first");
     assert.equal(combined.length, index + pages, "the combined PDF: the index, then every notebook's pages");
-    for (const r of printed.runs) assert.ok(squash(combined[0]).includes(squash(r.title)), `its first page lists ${r.title}`);
+    for (const r of printed.runs)
+      assert.ok(squash(combined[0]).includes(squash(r.title)), `its first page lists ${r.title}`);
   });
 });

@@ -98,7 +98,9 @@ describe("the synchronous chain", () => {
       assert.equal(res.data.status, "RESERVED");
       assert.equal(res.data.timings.notify_attempts, 3);
     } finally {
-      partA.services.notification = (await up("partA", { home, ports: { ...portsOf(partA) }, env, only: ["notification"] })).services.notification;
+      partA.services.notification = (
+        await up("partA", { home, ports: { ...portsOf(partA) }, env, only: ["notification"] })
+      ).services.notification;
     }
   });
 });
@@ -141,7 +143,9 @@ describe("idempotent reserve", () => {
   test("the same Idempotency-Key reserves once, even when retried concurrently", async () => {
     const before = (await health(inventory)).reservations;
     const headers = { "Idempotency-Key": `key-${Date.now()}` };
-    const [a, b] = await Promise.all([1, 2].map(() => http.post(`${inventory}/reserve`, { order_id: "o-12345678" }, { headers })));
+    const [a, b] = await Promise.all(
+      [1, 2].map(() => http.post(`${inventory}/reserve`, { order_id: "o-12345678" }, { headers })),
+    );
     const c = await http.post(`${inventory}/reserve`, { order_id: "o-12345678" }, { headers });
     for (const r of [a, b, c]) assert.equal(r.status, 200);
     assert.equal(new Set([a, b, c].map((r) => r.data.reservation_id)).size, 1, "one reservation id");
@@ -150,7 +154,8 @@ describe("idempotent reserve", () => {
   });
 
   test("only the latest keys are remembered: memory stays bounded, a recent retry still replays", async () => {
-    const reserve = (key: string) => http.post(`${inventory}/reserve`, { order_id: `o-${key}` }, { headers: { "Idempotency-Key": key } });
+    const reserve = (key: string) =>
+      http.post(`${inventory}/reserve`, { order_id: `o-${key}` }, { headers: { "Idempotency-Key": key } });
     const oldest = await reserve(`old-${Date.now()}`);
     for (let i = 0; i < 50; i++) assert.equal((await reserve(`k${i}-${Date.now()}`)).status, 200);
     const recent = `recent-${Date.now()}`;
@@ -174,7 +179,9 @@ describe("reproducible failure injection", () => {
   test("the same FAIL_SEED fails the same requests after a restart", async () => {
     const restart = async () => {
       await down("partA", { home, only: ["inventory"] });
-      partA.services.inventory = (await up("partA", { home, ports: portsOf(partA), env, only: ["inventory"] })).services.inventory;
+      partA.services.inventory = (
+        await up("partA", { home, ports: portsOf(partA), env, only: ["inventory"] })
+      ).services.inventory;
       inventory = partA.services.inventory.url;
     };
     await restart();
@@ -192,7 +199,10 @@ describe("reproducible failure injection", () => {
 describe("bad input gets a 400 that says why, never a 500", () => {
   const cases: [string, () => Promise<{ status: number; data: any }>][] = [
     ["an array body", () => http.post(`${order}/order`, [1, 2])],
-    ["a JSON string", () => http.post(`${order}/order`, '"just a string"', { headers: { "content-type": "application/json" } })],
+    [
+      "a JSON string",
+      () => http.post(`${order}/order`, '"just a string"', { headers: { "content-type": "application/json" } }),
+    ],
     ["null", () => http.post(`${order}/order`, "null", { headers: { "content-type": "application/json" } })],
     ["invalid JSON", () => http.post(`${order}/order`, "{bad", { headers: { "content-type": "application/json" } })],
     ["an empty JSON body", () => http.post(`${order}/order`, "", { headers: { "content-type": "application/json" } })],
@@ -222,7 +232,8 @@ describe("bad input gets a 400 that says why, never a 500", () => {
 describe("up and down", () => {
   test("a second up is a no-op: same processes", async () => {
     const again = await up("partA", { home, ports: portsOf(partA), env });
-    for (const name of Object.keys(partA.services)) assert.equal(again.services[name].pid, partA.services[name].pid, name);
+    for (const name of Object.keys(partA.services))
+      assert.equal(again.services[name].pid, partA.services[name].pid, name);
   });
 
   test("down leaves no process behind and frees the ports", async () => {

@@ -88,13 +88,22 @@ describe("the workflow", () => {
     assert.equal(placed.status, 202);
     const done = await waitForFinal(urls.order, placed.body.order_id!);
     assert.equal(done.status, "CONFIRMED");
-    assert.deepEqual(done.items, [{ sku: "fries", qty: 1 }, { sku: "soda", qty: 2 }]);
+    assert.deepEqual(done.items, [
+      { sku: "fries", qty: 1 },
+      { sku: "soda", qty: 2 },
+    ]);
   });
 
   test("an unknown sku or too little stock FAILS the order with the reason, and takes nothing", async () => {
     await setStock(urls.inventory, { pizza: 5 });
     const before = await stock();
-    const unknown = await placeOrder(urls.order, order([{ sku: "burger", qty: 1 }, { sku: "lobster", qty: 1 }]));
+    const unknown = await placeOrder(
+      urls.order,
+      order([
+        { sku: "burger", qty: 1 },
+        { sku: "lobster", qty: 1 },
+      ]),
+    );
     const tooMany = await placeOrder(urls.order, order({ pizza: 6 }));
     assert.deepEqual([unknown.status, tooMany.status], [202, 202], "accepted: stock is inventory's business");
     const a = await waitForFinal(urls.order, unknown.body.order_id!);
@@ -104,7 +113,11 @@ describe("the workflow", () => {
     assert.equal(b.status, "FAILED");
     assert.match(b.reason!, /not enough stock: pizza/);
     assert.deepEqual(await stock(), before);
-    assert.equal((await http.get(`${urls.notification}/notifications/${unknown.body.order_id}`)).status, 404, "no confirmation for a failed order");
+    assert.equal(
+      (await http.get(`${urls.notification}/notifications/${unknown.body.order_id}`)).status,
+      404,
+      "no confirmation for a failed order",
+    );
     await setStock(urls.inventory, { pizza: 1000 });
   });
 
@@ -121,7 +134,11 @@ describe("the workflow", () => {
 
 describe("bad input", () => {
   test("invalid order bodies get 400 with the reason, and nothing is stored or published", async () => {
-    const [orders0, order0, inv0] = [await orderCounts(urls.order), await stats(urls.order), await stats(urls.inventory)];
+    const [orders0, order0, inv0] = [
+      await orderCounts(urls.order),
+      await stats(urls.order),
+      await stats(urls.inventory),
+    ];
     const bad: [string, unknown][] = [
       ["no items", { user_id: "u1" }],
       ["no user", { items: [{ sku: "burger", qty: 1 }] }],
@@ -132,7 +149,13 @@ describe("bad input", () => {
       ["quantity not a number", order([{ sku: "burger", qty: "two" }])],
       ["items a string", order("burger")],
       // Found by the fault campaign: accepted, this order's event was refused downstream and it stayed PLACED.
-      ["one sku past 1000 in total", order([{ sku: "burger", qty: 600 }, { sku: "burger", qty: 600 }])],
+      [
+        "one sku past 1000 in total",
+        order([
+          { sku: "burger", qty: 600 },
+          { sku: "burger", qty: 600 },
+        ]),
+      ],
       ["a map key longer than a sku", order({ ["x".repeat(65)]: 1 })],
       // 40 emojis are 40 characters to JSON schema's usual count but 80 to every reader downstream.
       ["a sku of 40 emojis", order([{ sku: "🍔".repeat(40), qty: 1 }])],
@@ -145,7 +168,10 @@ describe("bad input", () => {
       assert.ok(res.data.message.length > 0, what);
     }
     // Raw bytes: axios would otherwise send the broken text as a JSON string.
-    const notJson = await http.post(`${urls.order}/order`, '{"user_id": "u1", "items": ', { headers: { "content-type": "application/json" }, transformRequest: [(d) => d] });
+    const notJson = await http.post(`${urls.order}/order`, '{"user_id": "u1", "items": ', {
+      headers: { "content-type": "application/json" },
+      transformRequest: [(d) => d],
+    });
     assert.equal(notJson.status, 400);
     assert.equal(notJson.data.error, "invalid-json");
 
@@ -173,12 +199,21 @@ describe("asynchronous: the caller does not wait for inventory", () => {
   });
 
   test("orders placed while inventory is down wait in the queue and all drain when it is back (quick backlog, nothing lost)", async () => {
-    const result = await runBacklogExperiment({ ...lab(), outageSeconds: 3, rate: 20, warmupSeconds: 1, afterSeconds: 1 });
+    const result = await runBacklogExperiment({
+      ...lab(),
+      outageSeconds: 3,
+      rate: 20,
+      warmupSeconds: 1,
+      afterSeconds: 1,
+    });
     const m = result.metrics;
     assert.equal(m.not_accepted, 0);
     assert.ok(m.accepted_during_outage >= 50, `${m.accepted_during_outage} orders during the outage`);
     assert.ok(m.peak_queue_depth >= 0.9 * m.accepted_during_outage, `peak ${m.peak_queue_depth}`);
-    assert.ok(result.samples.some((s) => s.phase === "outage" && s.consumers === 0), "no consumer during the outage");
+    assert.ok(
+      result.samples.some((s) => s.phase === "outage" && s.consumers === 0),
+      "no consumer during the outage",
+    );
     assert.notEqual(m.drain_s, undefined, "the queue emptied");
     assert.equal(m.lost, 0);
     assert.equal(m.confirmed, m.accepted);
@@ -200,10 +235,23 @@ describe("idempotency", () => {
   test("two copies published at the same moment reserve once", async () => {
     const [stock0, inv0] = [await stock(), await stats(urls.inventory)];
     const messageId = randomUUID();
-    const body = JSON.stringify({ event_type: "OrderPlaced", event_id: messageId, message_id: messageId, order_id: "o-twin0001", user_id: "u-twin", items: [{ sku: "pizza", qty: 3 }], timestamp: new Date().toISOString() });
+    const body = JSON.stringify({
+      event_type: "OrderPlaced",
+      event_id: messageId,
+      message_id: messageId,
+      order_id: "o-twin0001",
+      user_id: "u-twin",
+      items: [{ sku: "pizza", qty: 3 }],
+      timestamp: new Date().toISOString(),
+    });
     await Promise.all([1, 2].map(() => probe.publish(EXCHANGES.orders, ROUTING_KEYS.orderPlaced, body, { messageId })));
     // Both handled: one reserved, one recognised (it waited for the first to finish).
-    await waitUntil(async () => (await stats(urls.inventory)).duplicates_ignored >= inv0.duplicates_ignored + 1, "the copy to be recognised", 10_000, 50);
+    await waitUntil(
+      async () => (await stats(urls.inventory)).duplicates_ignored >= inv0.duplicates_ignored + 1,
+      "the copy to be recognised",
+      10_000,
+      50,
+    );
     await new Promise((r) => setTimeout(r, 200));
     const inv1 = await stats(urls.inventory);
     assert.equal(inv1.received, inv0.received + 2);
@@ -214,11 +262,27 @@ describe("idempotency", () => {
 
   test("the seed's hand-published form (message_id in the body, item map) is deduplicated too", async () => {
     const [stock0, inv0] = [await stock(), await stats(urls.inventory)];
-    const body = JSON.stringify({ order_id: "o-seed0001", user_id: "user1", items: { burger: 1 }, message_id: randomUUID(), timestamp: "2024-01-01T00:00:00" });
+    const body = JSON.stringify({
+      order_id: "o-seed0001",
+      user_id: "user1",
+      items: { burger: 1 },
+      message_id: randomUUID(),
+      timestamp: "2024-01-01T00:00:00",
+    });
     await probe.publish(EXCHANGES.orders, ROUTING_KEYS.orderPlaced, body);
     await probe.publish(EXCHANGES.orders, ROUTING_KEYS.orderPlaced, body);
-    await waitUntil(async () => (await stats(urls.inventory)).received >= inv0.received + 2, "both copies to arrive", 10_000, 50);
-    await waitUntil(async () => (await stats(urls.inventory)).duplicates_ignored >= inv0.duplicates_ignored + 1, "the copy to be recognised", 10_000, 50);
+    await waitUntil(
+      async () => (await stats(urls.inventory)).received >= inv0.received + 2,
+      "both copies to arrive",
+      10_000,
+      50,
+    );
+    await waitUntil(
+      async () => (await stats(urls.inventory)).duplicates_ignored >= inv0.duplicates_ignored + 1,
+      "the copy to be recognised",
+      10_000,
+      50,
+    );
     assert.equal((await stock()).burger, stock0.burger - 1);
   });
 });
@@ -236,8 +300,17 @@ describe("poison messages", () => {
 
   test("an OrderPlaced without any message id is dead-lettered (a redelivery could not be recognised)", async () => {
     const dlq0 = (await probe.queue(QUEUES.orderPlaced.deadLetter.queue)).messages;
-    await probe.publish(EXCHANGES.orders, ROUTING_KEYS.orderPlaced, JSON.stringify({ order_id: "o-noid0001", items: { burger: 1 } }));
-    await waitUntil(async () => (await probe.queue(QUEUES.orderPlaced.deadLetter.queue)).messages === dlq0 + 1, "the DLQ to grow", 10_000, 50);
+    await probe.publish(
+      EXCHANGES.orders,
+      ROUTING_KEYS.orderPlaced,
+      JSON.stringify({ order_id: "o-noid0001", items: { burger: 1 } }),
+    );
+    await waitUntil(
+      async () => (await probe.queue(QUEUES.orderPlaced.deadLetter.queue)).messages === dlq0 + 1,
+      "the DLQ to grow",
+      10_000,
+      50,
+    );
     const notes = (await stats(urls.inventory)).recent_dead_letters as { reason: string }[];
     assert.match(notes[notes.length - 1].reason, /without a message id/);
   });
@@ -245,7 +318,9 @@ describe("poison messages", () => {
   test("a malformed status event is dead-lettered by the order service, which keeps going", async () => {
     const dlq = QUEUES.orderStatus.deadLetter.queue;
     const dlq0 = (await probe.queue(dlq)).messages;
-    await probe.publish(EXCHANGES.inventory, ROUTING_KEYS.inventoryReserved, "not json at all", { messageId: randomUUID() });
+    await probe.publish(EXCHANGES.inventory, ROUTING_KEYS.inventoryReserved, "not json at all", {
+      messageId: randomUUID(),
+    });
     await waitUntil(async () => (await probe.queue(dlq)).messages === dlq0 + 1, `${dlq} to grow`, 10_000, 50);
     assert.ok((await stats(urls.order)).dead_lettered >= 1);
     const placed = await placeOrder(urls.order, order({ soda: 1 }));
@@ -267,16 +342,33 @@ describe("restarts lose nothing", () => {
     assert.equal(inv1.processed_total, inv0.processed_total, "processed ids as they were");
 
     // The crashed process's last OrderPlaced, again: still recognised.
-    await probe.publish(EXCHANGES.orders, ROUTING_KEYS.orderPlaced, JSON.stringify({ ...done, event_type: "OrderPlaced", message_id: done.event_id, timestamp: done.placed_at }), { messageId: done.event_id });
-    await waitUntil(async () => (await stats(urls.inventory)).duplicates_ignored === 1, "the copy to be recognised after the restart", 10_000, 50);
+    await probe.publish(
+      EXCHANGES.orders,
+      ROUTING_KEYS.orderPlaced,
+      JSON.stringify({ ...done, event_type: "OrderPlaced", message_id: done.event_id, timestamp: done.placed_at }),
+      { messageId: done.event_id },
+    );
+    await waitUntil(
+      async () => (await stats(urls.inventory)).duplicates_ignored === 1,
+      "the copy to be recognised after the restart",
+      10_000,
+      50,
+    );
     assert.deepEqual(await stock(), stock0);
   });
 
   test("with RabbitMQ down, orders are still accepted (202, published: false), kept through an order-service crash, and published when it is back", async () => {
     await BROKERS.rabbitmq.down({ home });
     try {
-      await waitUntil(async () => (await stats(urls.order)).broker === "reconnecting", "the order service to notice", 10_000, 50);
-      const placed = await Promise.all([1, 2, 3].map((i) => placeOrder(urls.order, order([{ sku: "burger", qty: i }]))));
+      await waitUntil(
+        async () => (await stats(urls.order)).broker === "reconnecting",
+        "the order service to notice",
+        10_000,
+        50,
+      );
+      const placed = await Promise.all(
+        [1, 2, 3].map((i) => placeOrder(urls.order, order([{ sku: "burger", qty: i }]))),
+      );
       for (const p of placed) {
         assert.equal(p.status, 202, "accepted: it is on disk");
         assert.equal(p.body.published, false);
@@ -286,7 +378,8 @@ describe("restarts lose nothing", () => {
       crashProcess("partB-order", home);
       await BROKERS.rabbitmq.up({ home });
       await restart("order");
-      for (const p of placed) assert.equal((await waitForFinal(urls.order, p.body.order_id!, 20_000)).status, "CONFIRMED");
+      for (const p of placed)
+        assert.equal((await waitForFinal(urls.order, p.body.order_id!, 20_000)).status, "CONFIRMED");
       assert.equal((await stats(urls.order)).outbox_pending, 0);
     } finally {
       await BROKERS.rabbitmq.up({ home });
@@ -300,7 +393,12 @@ describe("restarts lose nothing", () => {
     // Without its broker a service still answers /health ("reconnecting": the process is fine)
     // but is not ready: /ready is what up, the compose health checks and the tests wait for.
     for (const url of all) {
-      await waitUntil(async () => (await http.get(`${url}/ready`)).status === 503, `${url}/ready to answer 503`, 10_000, 50);
+      await waitUntil(
+        async () => (await http.get(`${url}/ready`)).status === 503,
+        `${url}/ready to answer 503`,
+        10_000,
+        50,
+      );
       const health = await http.get(`${url}/health`);
       assert.equal(health.status, 200, `${url}/health`);
       assert.equal(health.data.broker, "reconnecting", url);
@@ -308,7 +406,12 @@ describe("restarts lose nothing", () => {
     }
     await BROKERS.rabbitmq.up({ home });
     for (const url of all) {
-      await waitUntil(async () => (await http.get(`${url}/ready`)).status === 200, `${url} to be ready again`, 30_000, 100);
+      await waitUntil(
+        async () => (await http.get(`${url}/ready`)).status === 200,
+        `${url} to be ready again`,
+        30_000,
+        100,
+      );
       assert.equal((await stats(url)).broker, "connected", url);
     }
     const placed = await placeOrder(urls.order, order({ salad: 1 }));
@@ -321,8 +424,17 @@ describe("restarts lose nothing", () => {
     try {
       await down("partB", { home, only: ["notification"] });
       const placed = await placeOrder(urls.order, order({ burger: 1 }));
-      await waitUntil(async () => (await getOrder(urls.order, placed.body.order_id!))?.status === "RESERVED", "the reservation", 10_000, 50);
-      assert.equal((await fresh.queue(QUEUES.notification.name)).messages, 1, "the InventoryReserved waits for notification");
+      await waitUntil(
+        async () => (await getOrder(urls.order, placed.body.order_id!))?.status === "RESERVED",
+        "the reservation",
+        10_000,
+        50,
+      );
+      assert.equal(
+        (await fresh.queue(QUEUES.notification.name)).messages,
+        1,
+        "the InventoryReserved waits for notification",
+      );
       await restart("notification");
       assert.equal((await waitForFinal(urls.order, placed.body.order_id!)).status, "CONFIRMED");
     } finally {
@@ -355,25 +467,53 @@ describe("batches (BATCH_MAX 64, the default)", () => {
     const ids: string[] = [];
     for (let i = 0; i < 11; i++) {
       if (i === 5) {
-        await probe.publish(EXCHANGES.orders, ROUTING_KEYS.orderPlaced, JSON.stringify({ order_id: "o-poison01", items: "lots" }), { messageId: randomUUID() });
+        await probe.publish(
+          EXCHANGES.orders,
+          ROUTING_KEYS.orderPlaced,
+          JSON.stringify({ order_id: "o-poison01", items: "lots" }),
+          { messageId: randomUUID() },
+        );
         continue;
       }
       const id = randomUUID();
       ids.push(id);
-      await probe.publish(EXCHANGES.orders, ROUTING_KEYS.orderPlaced, JSON.stringify({ event_type: "OrderPlaced", event_id: id, order_id: `o-batch${String(i).padStart(3, "0")}`, user_id: "u-batch", items: [{ sku: "salad", qty: 1 }], timestamp: new Date().toISOString() }), { messageId: id });
+      await probe.publish(
+        EXCHANGES.orders,
+        ROUTING_KEYS.orderPlaced,
+        JSON.stringify({
+          event_type: "OrderPlaced",
+          event_id: id,
+          order_id: `o-batch${String(i).padStart(3, "0")}`,
+          user_id: "u-batch",
+          items: [{ sku: "salad", qty: 1 }],
+          timestamp: new Date().toISOString(),
+        }),
+        { messageId: id },
+      );
     }
     // A generous BATCH_WAIT_MS, so that the eleven are one batch however the broker spreads them out.
     await up("partB", { ...lab(), only: ["inventory"], env: { BATCH_WAIT_MS: "300" } });
     await waitUntil(async () => (await stats(urls.inventory)).received >= 11, "the eleven to arrive", 10_000, 50);
-    await waitUntil(async () => (await probe.queue(QUEUES.orderPlaced.name)).messages === 0, "the queue to be empty", 10_000, 50);
-    await waitUntil(async () => (await probe.queue(dlq)).messages >= dlq0 + 1, "the poison message in the DLQ", 10_000, 50);
+    await waitUntil(
+      async () => (await probe.queue(QUEUES.orderPlaced.name)).messages === 0,
+      "the queue to be empty",
+      10_000,
+      50,
+    );
+    await waitUntil(
+      async () => (await probe.queue(dlq)).messages >= dlq0 + 1,
+      "the poison message in the DLQ",
+      10_000,
+      50,
+    );
     await new Promise((r) => setTimeout(r, 300));
     const inv = await stats(urls.inventory);
     assert.equal(inv.batch_largest, 11, "the eleven were one batch");
     assert.equal((await probe.queue(dlq)).messages, dlq0 + 1, "exactly one message dead-lettered");
     assert.equal(inv.dead_lettered, 1);
     assert.match((inv.recent_dead_letters as { reason: string }[])[0].reason, /items must be/);
-    for (const id of ids) assert.ok((await http.get(`${urls.inventory}/processed/${id}`)).status === 200, `${id} processed`);
+    for (const id of ids)
+      assert.ok((await http.get(`${urls.inventory}/processed/${id}`)).status === 200, `${id} processed`);
     assert.equal((await stock()).salad, stock0.salad - ids.length, "the ten others reserved, once each");
   });
 
@@ -382,16 +522,30 @@ describe("batches (BATCH_MAX 64, the default)", () => {
     await setStock(urls.inventory, { fries: 100_000 });
     const [inv0, note0] = [await stats(urls.inventory), await stats(urls.notification)];
     await down("partB", { home, only: ["inventory"] });
-    const placed = await Promise.all(Array.from({ length: count }, (_, i) => placeOrder(urls.order, order([{ sku: "fries", qty: 1 + (i % 3) }], "u-kill"))));
+    const placed = await Promise.all(
+      Array.from({ length: count }, (_, i) =>
+        placeOrder(urls.order, order([{ sku: "fries", qty: 1 + (i % 3) }], "u-kill")),
+      ),
+    );
     const ids = placed.map((p) => p.body.order_id!);
     assert.ok(placed.every((p) => p.status === 202 && p.body?.published === true));
     const asked = placed.reduce((sum, _p, i) => sum + 1 + (i % 3), 0);
-    await waitUntil(async () => (await probe.queue(QUEUES.orderPlaced.name)).messages >= count, "the backlog in order.placed.q", 10_000, 20);
+    await waitUntil(
+      async () => (await probe.queue(QUEUES.orderPlaced.name)).messages >= count,
+      "the backlog in order.placed.q",
+      10_000,
+      20,
+    );
 
     // Back, and killed as soon as it has committed something: batches are in hand, some stored and not acked.
     await restart("inventory");
     let atKill = 0;
-    await waitUntil(async () => (atKill = (await stats(urls.inventory)).processed_total - inv0.processed_total) > 0, "inventory to commit a first batch", 10_000, 2);
+    await waitUntil(
+      async () => (atKill = (await stats(urls.inventory)).processed_total - inv0.processed_total) > 0,
+      "inventory to commit a first batch",
+      10_000,
+      2,
+    );
     crashProcess("partB-inventory", home);
     assert.ok(atKill < count, `killed mid-drain (${atKill} of ${count} processed)`);
     await restart("inventory");
@@ -420,7 +574,9 @@ describe("batches (BATCH_MAX 64, the default)", () => {
 
 describe("compose file for Docker users", () => {
   test("runs the same three services as the lab, on the same ports, against the rabbitmq container, each with a volume for its store", () => {
-    const compose = YAML.parse(fs.readFileSync(path.join(projectRoot, "compose", "async-rabbitmq.yml"), "utf8"), { merge: true });
+    const compose = YAML.parse(fs.readFileSync(path.join(projectRoot, "compose", "async-rabbitmq.yml"), "utf8"), {
+      merge: true,
+    });
     const lab = PARTS.partB.services(PARTS.partB.defaultPorts);
     for (const svc of lab) {
       const c = compose.services[`${svc.name}_service`];

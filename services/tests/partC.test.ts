@@ -49,7 +49,11 @@ before(async () => {
   const env = await isolatedBrokerEnv("partC-test");
   home = env.LAB_HOME;
   restoreEnv = useEnv({ ...env, LAB_BROKER_MODE: "native", RESULTS_DIR: path.join(home, "results") });
-  lab = { home, ports: await freePortsFor("partC"), env: { INVENTORY_FAIL_RATE: String(FAIL_RATE), FAIL_SEED: String(FAIL_SEED) } };
+  lab = {
+    home,
+    ports: await freePortsFor("partC"),
+    env: { INVENTORY_FAIL_RATE: String(FAIL_RATE), FAIL_SEED: String(FAIL_SEED) },
+  };
   urls = endpoints(await up("partC", lab));
   kafka = new Kafka({ clientId: "partC-test", brokers: [urls.kafka], logLevel: logLevel.NOTHING });
   admin = kafka.admin();
@@ -64,7 +68,10 @@ after(async () => {
 });
 
 /** Append raw messages to a topic, as a misbehaving client could. */
-async function produceRaw(topic: string, messages: { key?: string; value: string | null; headers?: Record<string, string> }[]): Promise<void> {
+async function produceRaw(
+  topic: string,
+  messages: { key?: string; value: string | null; headers?: Record<string, string> }[],
+): Promise<void> {
   const producer = kafka.producer({ allowAutoTopicCreation: false });
   await producer.connect();
   try {
@@ -101,9 +108,17 @@ describe("the services and their consumer groups", () => {
       assert.deepEqual((await http.get(`${url}/ready`)).data.status, "ready", `${url}/ready: up waits for it`);
     }
     assert.deepEqual((await healthOf(urls.inventory)).assigned, { orders: [0, 1, 2] });
-    assert.deepEqual((await healthOf(urls.producer)).policy, { produce_timeout_ms: 5000 }, "the producer declares its deadline per send");
+    assert.deepEqual(
+      (await healthOf(urls.producer)).policy,
+      { produce_timeout_ms: 5000 },
+      "the producer declares its deadline per send",
+    );
     const { groups } = await admin.listGroups();
-    for (const g of [GROUPS.inventory, GROUPS.analytics]) assert.ok(groups.some((x) => x.groupId === g), `${g} exists`);
+    for (const g of [GROUPS.inventory, GROUPS.analytics])
+      assert.ok(
+        groups.some((x) => x.groupId === g),
+        `${g} exists`,
+      );
   });
 
   test("POST /produce appends an OrderPlaced keyed by order id; analytics counts it", async () => {
@@ -128,8 +143,16 @@ describe("the services and their consumer groups", () => {
     const bareBody = await bare.json();
     assert.match(bareBody.orderId, /^o-[0-9a-f]{8}$/);
     assert.deepEqual(bareBody.event.items, [{ sku: "burrito", qty: 1 }]);
-    const m = await waitForMetrics(urls.analytics, (x) => x.total_orders === m0.total_orders + 3 && x.total_reservations === m0.total_reservations + 3, "3 orders and 3 answers");
-    assert.equal(m.orders_per_minute[e.createdAt.slice(0, 16)] >= 1, true, "counted in the minute of its own createdAt");
+    const m = await waitForMetrics(
+      urls.analytics,
+      (x) => x.total_orders === m0.total_orders + 3 && x.total_reservations === m0.total_reservations + 3,
+      "3 orders and 3 answers",
+    );
+    assert.equal(
+      m.orders_per_minute[e.createdAt.slice(0, 16)] >= 1,
+      true,
+      "counted in the minute of its own createdAt",
+    );
   });
 });
 
@@ -145,7 +168,12 @@ describe("10k events", () => {
     assert.equal(res.data.last_order_id, "load-009999");
     assert.equal(typeof res.data.elapsed_ms, "number");
 
-    const m = await waitForMetrics(urls.analytics, (x) => x.total_reservations >= m0.total_reservations + 10_000, "analytics to count 10000 answers", 120_000);
+    const m = await waitForMetrics(
+      urls.analytics,
+      (x) => x.total_reservations >= m0.total_reservations + 10_000,
+      "analytics to count 10000 answers",
+      120_000,
+    );
     const seconds = (performance.now() - t0) / 1000;
     assert.ok(m.total_orders >= 10_000);
     assert.equal(m.total_orders - m0.total_orders, 10_000);
@@ -155,7 +183,10 @@ describe("10k events", () => {
     const rate = failed / 10_000;
     assert.ok(Math.abs(rate - FAIL_RATE) < 0.03, `failure rate ${rate} for INVENTORY_FAIL_RATE=${FAIL_RATE}`);
     // Reproducible: the seed decides which orders fail, so the count is known in advance.
-    const expected = Array.from({ length: 10_000 }, (_, i) => drawFor(newLoadTestOrderId(i), FAIL_SEED) < FAIL_RATE).filter(Boolean).length;
+    const expected = Array.from(
+      { length: 10_000 },
+      (_, i) => drawFor(newLoadTestOrderId(i), FAIL_SEED) < FAIL_RATE,
+    ).filter(Boolean).length;
     assert.equal(failed, expected, "the same seed fails the same orders");
     assert.ok(m.failure_rate > 0 && m.failure_rate < 1);
     assert.ok(seconds < 120, `${seconds.toFixed(1)} s`);
@@ -166,7 +197,10 @@ describe("10k events", () => {
     const groups = await getLag(urls.analytics);
     const inventory = lagOf(groups, GROUPS.inventory);
     const analytics = lagOf(groups, GROUPS.analytics);
-    assert.deepEqual(inventory.partitions.map((p) => `${p.topic}/${p.partition}`), ["orders/0", "orders/1", "orders/2"]);
+    assert.deepEqual(
+      inventory.partitions.map((p) => `${p.topic}/${p.partition}`),
+      ["orders/0", "orders/1", "orders/2"],
+    );
     assert.equal(analytics.partitions.length, 6, "analytics reads both topics");
     for (const g of [inventory, analytics]) {
       assert.equal(g.state, "Stable");
@@ -193,13 +227,20 @@ describe("replay", () => {
     const beforeReplay = await waitForQuiet(urls.analytics);
     assert.ok(beforeReplay.total_orders >= 10_000);
     // As a generic JSON client sends it: the header, and no body (this endpoint needs none).
-    const answer = await fetch(`${urls.analytics}/replay`, { method: "POST", headers: { "content-type": "application/json" } });
+    const answer = await fetch(`${urls.analytics}/replay`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+    });
     assert.equal(answer.status, 200, "an empty body with content-type: application/json is accepted");
     const res = (await answer.json()) as Awaited<ReturnType<typeof triggerReplay>>;
     assert.equal(res.status, "replay_triggered");
     const lag = lagOf(await getLag(urls.analytics), GROUPS.analytics);
     assert.ok(lag.total_lag > 0, "the group's committed offsets went back to the log start");
-    const afterReplay = await waitForMetrics(urls.analytics, (m) => m.replay.started_at === res.started_at && !m.replay.running, "the replay to finish");
+    const afterReplay = await waitForMetrics(
+      urls.analytics,
+      (m) => m.replay.started_at === res.started_at && !m.replay.running,
+      "the replay to finish",
+    );
     assert.ok(afterReplay.replay.finished_at && afterReplay.replay.events_read >= 2 * beforeReplay.total_orders);
     assert.deepEqual(differences(beforeReplay, afterReplay), []);
     assert.deepEqual(afterReplay.orders_per_minute, beforeReplay.orders_per_minute);
@@ -219,7 +260,12 @@ describe("restarts, duplicates and unreadable events", () => {
     const m0 = await waitForQuiet(urls.analytics);
     await restart("inventory", { CONSUMER_THROTTLE_MS: "2" }); // ~1,500 orders/s: the kill lands mid-stream
     const load = loadTest(urls.producer, 6_000);
-    await waitForMetrics(urls.analytics, (m) => m.total_reservations - m0.total_reservations >= 1_000, "inventory to be under way", 60_000);
+    await waitForMetrics(
+      urls.analytics,
+      (m) => m.total_reservations - m0.total_reservations >= 1_000,
+      "inventory to be under way",
+      60_000,
+    );
     crashProcess("partC-inventory", home); // kill -9: no goodbye, no last commit
     assert.equal((await load).produced, 6_000);
     const midway = (await getMetrics(urls.analytics)).total_reservations - m0.total_reservations;
@@ -258,7 +304,11 @@ describe("restarts, duplicates and unreadable events", () => {
       { key: "o-dup", value: JSON.stringify(answer) },
       { key: "o-dup", value: JSON.stringify(answer) },
     ]);
-    const m = await waitForMetrics(urls.analytics, (x) => x.duplicates_skipped === m0.duplicates_skipped + 1, "the duplicate to be skipped");
+    const m = await waitForMetrics(
+      urls.analytics,
+      (x) => x.duplicates_skipped === m0.duplicates_skipped + 1,
+      "the duplicate to be skipped",
+    );
     assert.equal(m.total_reservations, m0.total_reservations + 1);
   });
 
@@ -269,7 +319,11 @@ describe("restarts, duplicates and unreadable events", () => {
       { key: "bad-2", value: JSON.stringify({ eventType: "OrderPlaced", orderId: "bad-2", items: "burrito" }) },
     ]);
     const good = await produceOrder(urls.producer, { orderId: "o-after-bad" });
-    await waitForMetrics(urls.analytics, (m) => m.total_reservations === m0.total_reservations + 1 && m.unreadable_skipped === m0.unreadable_skipped + 2, "the good order answered, the bad ones skipped");
+    await waitForMetrics(
+      urls.analytics,
+      (m) => m.total_reservations === m0.total_reservations + 1 && m.unreadable_skipped === m0.unreadable_skipped + 2,
+      "the good order answered, the bad ones skipped",
+    );
     const inv = await healthOf(urls.inventory);
     assert.equal(inv.dead_lettered - inv0.dead_lettered, 2);
     const dead = await readTopic(TOPICS.ordersDeadLetter);
@@ -301,10 +355,15 @@ describe("restarts, duplicates and unreadable events", () => {
     }
     // The client retries with the eventId it was given, as often as it takes.
     let retry = refused;
-    await waitUntil(async () => {
-      retry = await http.post(`${urls.producer}/produce`, { orderId: "o-outage", eventId: refused.data.eventId });
-      return retry.status === 200;
-    }, "the producer to reach Kafka again", 60_000, 500);
+    await waitUntil(
+      async () => {
+        retry = await http.post(`${urls.producer}/produce`, { orderId: "o-outage", eventId: refused.data.eventId });
+        return retry.status === 200;
+      },
+      "the producer to reach Kafka again",
+      60_000,
+      500,
+    );
     assert.equal(retry.data.event.eventId, refused.data.eventId);
     const m = await waitForQuiet(urls.analytics, 120_000);
     assert.equal(m.total_orders - m0.total_orders, 1, "counted once, whether or not the first attempt got in");
@@ -336,17 +395,25 @@ describe("bad request bodies get 400 and produce nothing", () => {
   for (const [route, what, body] of cases) {
     test(`${route}: ${what}`, async () => {
       const before = (await healthOf(urls.producer)).produced;
-      const res = await http.post(`${urls.producer}${route}`, JSON.stringify(body), { headers: { "content-type": "application/json" }, transformRequest: (d) => d });
+      const res = await http.post(`${urls.producer}${route}`, JSON.stringify(body), {
+        headers: { "content-type": "application/json" },
+        transformRequest: (d) => d,
+      });
       assert.equal(res.status, 400, JSON.stringify(res.data));
       assert.equal(typeof res.data.message, "string");
-      if (route === "/load-test" && !Array.isArray(body)) assert.match(res.data.message, /count must be an integer from 1 to 1000000/);
+      if (route === "/load-test" && !Array.isArray(body))
+        assert.match(res.data.message, /count must be an integer from 1 to 1000000/);
       assert.equal((await healthOf(urls.producer)).produced, before, "nothing produced");
     });
   }
 
   test("invalid JSON gets 400 invalid-json", async () => {
     // fetch sends the bytes as they are (axios would quote a string that is not JSON).
-    const res = await fetch(`${urls.producer}/produce`, { method: "POST", body: "{not json", headers: { "content-type": "application/json" } });
+    const res = await fetch(`${urls.producer}/produce`, {
+      method: "POST",
+      body: "{not json",
+      headers: { "content-type": "application/json" },
+    });
     assert.equal(res.status, 400);
     assert.equal((await res.json()).error, "invalid-json");
   });
@@ -356,18 +423,33 @@ describe("bad request bodies get 400 and produce nothing", () => {
 // differently from the first read, depending on which topic it read first.
 test("an inventory answer reusing an order's eventId hides neither, whichever is read first", () => {
   const createdAt = "2026-01-01T12:00:00.000Z";
-  const order = { eventId: "same-id", eventType: "OrderPlaced" as const, orderId: "o-1", items: [{ sku: "burrito", qty: 1 }], createdAt };
+  const order = {
+    eventId: "same-id",
+    eventType: "OrderPlaced" as const,
+    orderId: "o-1",
+    items: [{ sku: "burrito", qty: 1 }],
+    createdAt,
+  };
   const answer = { ...order, eventType: "InventoryReserved" as const, orderEventId: "other" };
-  for (const events of [[order, answer], [answer, order]]) {
+  for (const events of [
+    [order, answer],
+    [answer, order],
+  ]) {
     const view = new MetricsView();
     for (const e of events) view.apply(e);
     const m = view.metrics();
-    assert.deepEqual([m.total_orders, m.total_reservations, m.duplicates_skipped], [1, 1, 0], `read ${events.map((e) => e.eventType).join(" then ")}`);
+    assert.deepEqual(
+      [m.total_orders, m.total_reservations, m.duplicates_skipped],
+      [1, 1, 0],
+      `read ${events.map((e) => e.eventType).join(" then ")}`,
+    );
   }
 });
 
 test("compose/streaming-kafka.yml runs the same entry points on the same ports, after the topics exist", () => {
-  const { services } = YAML.parse(fs.readFileSync(path.join(projectRoot, "compose", "streaming-kafka.yml"), "utf8"), { merge: true });
+  const { services } = YAML.parse(fs.readFileSync(path.join(projectRoot, "compose", "streaming-kafka.yml"), "utf8"), {
+    merge: true,
+  });
   for (const svc of PARTS.partC.services(PARTS.partC.defaultPorts)) {
     const c = services[svc.name];
     assert.ok(c, `compose has ${svc.name}`);
@@ -378,5 +460,6 @@ test("compose/streaming-kafka.yml runs the same entry points on the same ports, 
     assert.equal(c.environment.KAFKA_BROKERS, "kafka:19092");
     assert.deepEqual(c.depends_on, { "kafka-init": { condition: "service_completed_successfully" } });
   }
-  for (const name of ["INVENTORY_FAIL_RATE", "FAIL_SEED", "CONSUMER_THROTTLE_MS"]) assert.ok(name in services.inventory.environment, name);
+  for (const name of ["INVENTORY_FAIL_RATE", "FAIL_SEED", "CONSUMER_THROTTLE_MS"])
+    assert.ok(name in services.inventory.environment, name);
 });

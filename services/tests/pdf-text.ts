@@ -44,13 +44,16 @@ export function readPdf(data: Buffer): PdfText {
   };
 
   const trailer = text.lastIndexOf("trailer");
-  const root = get(trailer >= 0 ? /\/Root (\d+ \d+ R)/.exec(text.slice(trailer))?.[1] : undefined) ?? [...objects.values()].find((o) => /\/Type\s*\/Catalog\b/.test(o.dict));
+  const root =
+    get(trailer >= 0 ? /\/Root (\d+ \d+ R)/.exec(text.slice(trailer))?.[1] : undefined) ??
+    [...objects.values()].find((o) => /\/Type\s*\/Catalog\b/.test(o.dict));
   const pagesRoot = get(root && value(root.dict, "Pages"));
   if (!pagesRoot) throw new Error("no page tree");
   const pages: { page: PdfObject; resources: string }[] = [];
   const walk = (node: PdfObject, inherited: string) => {
     const resources = value(node.dict, "Resources") ?? inherited; // (a page inherits its tree's resources)
-    if (/\/Type\s*\/Pages\b/.test(node.dict)) for (const kid of refs(value(node.dict, "Kids") ?? "")) walk(objects.get(kid) ?? { dict: "" }, resources);
+    if (/\/Type\s*\/Pages\b/.test(node.dict))
+      for (const kid of refs(value(node.dict, "Kids") ?? "")) walk(objects.get(kid) ?? { dict: "" }, resources);
     else if (/\/Type\s*\/Page\b/.test(node.dict)) pages.push({ page: node, resources });
   };
   walk(pagesRoot, "");
@@ -60,7 +63,8 @@ export function readPdf(data: Buffer): PdfText {
   const fontMap = (fontRef: string): Map<string, string> => {
     const m = REF.exec(fontRef.trim());
     const key = m ? Number(m[1]) : -1;
-    if (!cmaps.has(key)) cmaps.set(key, toUnicode(get(value(get(fontRef)?.dict ?? "", "ToUnicode"))?.stream?.toString("latin1") ?? ""));
+    if (!cmaps.has(key))
+      cmaps.set(key, toUnicode(get(value(get(fontRef)?.dict ?? "", "ToUnicode"))?.stream?.toString("latin1") ?? ""));
     return cmaps.get(key)!;
   };
 
@@ -76,11 +80,22 @@ export function readPdf(data: Buffer): PdfText {
       }
       if (token === "Tf") font = fontMap(fonts.get(operands.at(-2)?.slice(1) ?? "") ?? "");
       else if (token === "Tj" || token === "'" || token === '"') out.push(decode(operands.at(-1) ?? "", font));
-      else if (token === "TJ") out.push(arrayStrings(operands.at(-1) ?? "").map((s) => decode(s, font)).join(""));
+      else if (token === "TJ")
+        out.push(
+          arrayStrings(operands.at(-1) ?? "")
+            .map((s) => decode(s, font))
+            .join(""),
+        );
       else if (token === "ET" || token === "T*" || token === "Td" || token === "TD") out.push(" ");
       else if (token === "Do" && depth < 8) {
         const form = get(xobjects.get(operands.at(-1)?.slice(1) ?? ""));
-        if (form?.stream && /\/Subtype\s*\/Form/.test(form.dict)) showText(form.stream.toString("latin1"), value(form.dict, "Resources") ? resolve(value(form.dict, "Resources")) : resources, out, depth + 1);
+        if (form?.stream && /\/Subtype\s*\/Form/.test(form.dict))
+          showText(
+            form.stream.toString("latin1"),
+            value(form.dict, "Resources") ? resolve(value(form.dict, "Resources")) : resources,
+            out,
+            depth + 1,
+          );
       }
       operands.length = 0;
     }
@@ -90,7 +105,9 @@ export function readPdf(data: Buffer): PdfText {
     pages: pages.map(({ page, resources: ownOrInherited }) => {
       const resources = resolve(ownOrInherited);
       const contents = value(page.dict, "Contents") ?? "";
-      const streams = (contents.trim().startsWith("[") ? refs(contents) : refs(contents).slice(0, 1)).map((n) => objects.get(n)?.stream?.toString("latin1") ?? "");
+      const streams = (contents.trim().startsWith("[") ? refs(contents) : refs(contents).slice(0, 1)).map(
+        (n) => objects.get(n)?.stream?.toString("latin1") ?? "",
+      );
       const out: string[] = [];
       showText(streams.join("\n"), resources, out);
       return out.join("").normalize("NFKC").replace(/\s+/g, " ").trim(); // (NFKC: a ligature glyph such as "ﬁ" reads as "fi")
@@ -139,7 +156,10 @@ function dictEntries(dict: string): Map<string, string> {
 /** A ToUnicode CMap: the code (as hex) → its text. */
 function toUnicode(cmap: string): Map<string, string> {
   const map = new Map<string, string>();
-  const utf16 = (hex: string) => Buffer.from(hex.length % 4 ? hex.padStart(hex.length + (4 - (hex.length % 4)), "0") : hex, "hex").swap16().toString("utf16le");
+  const utf16 = (hex: string) =>
+    Buffer.from(hex.length % 4 ? hex.padStart(hex.length + (4 - (hex.length % 4)), "0") : hex, "hex")
+      .swap16()
+      .toString("utf16le");
   for (const block of cmap.matchAll(/beginbfchar([\s\S]*?)endbfchar/g)) {
     for (const m of block[1].matchAll(/<([0-9a-fA-F]+)>\s*<([0-9a-fA-F]*)>/g)) map.set(m[1].toLowerCase(), utf16(m[2]));
   }
@@ -151,7 +171,8 @@ function toUnicode(cmap: string): Map<string, string> {
       const targets = m[3].startsWith("[") ? [...m[3].matchAll(/<([0-9a-fA-F]+)>/g)].map((t) => t[1]) : null;
       const base = targets ? "" : m[3].slice(1, -1);
       // (the last UTF-16 unit counts up: a surrogate pair's low half, or a single unit)
-      const next = (offset: number) => utf16(base.slice(0, -4) + (parseInt(base.slice(-4), 16) + offset).toString(16).padStart(4, "0"));
+      const next = (offset: number) =>
+        utf16(base.slice(0, -4) + (parseInt(base.slice(-4), 16) + offset).toString(16).padStart(4, "0"));
       for (let code = lo; code <= hi && code - lo < 65536; code++) {
         const text = targets ? utf16(targets[code - lo] ?? "") : next(code - lo);
         map.set(code.toString(16).padStart(width, "0"), text);
@@ -170,7 +191,8 @@ function decode(operand: string, font: Map<string, string>): string {
   if (font.size === 0) return bytes.toString("latin1");
   const width = ([...font.keys()][0]?.length ?? 2) / 2;
   let out = "";
-  for (let i = 0; i + width <= bytes.length; i += width) out += font.get(bytes.subarray(i, i + width).toString("hex")) ?? "";
+  for (let i = 0; i + width <= bytes.length; i += width)
+    out += font.get(bytes.subarray(i, i + width).toString("hex")) ?? "";
   return out;
 }
 

@@ -50,7 +50,9 @@ before(async () => {
     async (req) => ({ got: req.body }),
   );
   app.post("/no-schema", async (req) => ({ got: req.body ?? null }));
-  app.post("/required", { schema: { body: Type.Object({ order_id: Type.String() }) } }, async (req) => ({ got: req.body }));
+  app.post("/required", { schema: { body: Type.Object({ order_id: Type.String() }) } }, async (req) => ({
+    got: req.body,
+  }));
   await app.listen({ port: 0, host: "127.0.0.1" });
   port = (app.server.address() as net.AddressInfo).port;
 });
@@ -66,7 +68,10 @@ describe("an empty body is no body, whatever its content-type", () => {
     [],
   ]) {
     test(`POST with ${headers.join(", ") || "no headers"}: 200 on optional-body routes`, async () => {
-      for (const [route, got] of [["/optional", {}], ["/no-schema", null]] as const) {
+      for (const [route, got] of [
+        ["/optional", {}],
+        ["/no-schema", null],
+      ] as const) {
         const res = await post(route, headers);
         assert.equal(res.status, 200, `${route}: ${JSON.stringify(res.body)}`);
         assert.deepEqual(res.body, { got });

@@ -10,6 +10,5 @@ export function tempHome(prefix = "campus-food-lab-"): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }
 
-
 /** An HTTP client that returns every status instead of throwing, for asserting on it. */
 export const http = axios.create({ validateStatus: () => true, timeout: 30_000 });

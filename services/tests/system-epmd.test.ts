@@ -13,7 +13,11 @@ import { freePort } from "../harness/ports.js";
 import { waitUntil } from "../common/wait.js";
 
 const RABBITMQCTL = "/usr/lib/rabbitmq/bin/rabbitmqctl";
-const hasRabbitmqUser = () => fs.readFileSync("/etc/passwd", "utf8").split("\n").some((l) => l.startsWith("rabbitmq:"));
+const hasRabbitmqUser = () =>
+  fs
+    .readFileSync("/etc/passwd", "utf8")
+    .split("\n")
+    .some((l) => l.startsWith("rabbitmq:"));
 
 /** The pid of the process listening on a TCP port, from /proc (no ss needed). */
 function listener(port: number): number | undefined {
@@ -39,19 +43,39 @@ function listener(port: number): number | undefined {
 }
 
 test("an epmd started by the package's CLI as the rabbitmq user is recognised as the system's, the lab's own is not", async (t) => {
-  if (process.getuid?.() !== 0 || !fs.existsSync(RABBITMQCTL) || !hasRabbitmqUser()) return t.skip("needs root and Debian's rabbitmq-server package");
+  if (process.getuid?.() !== 0 || !fs.existsSync(RABBITMQCTL) || !hasRabbitmqUser())
+    return t.skip("needs root and Debian's rabbitmq-server package");
   const port = await freePort();
   // What the set-up's `service rabbitmq-server stop` did: the init script asks rabbitmqctl first.
-  await promisify(execFile)("su", ["rabbitmq", "-s", "/bin/sh", "-c", `cd /var/lib/rabbitmq; ERL_EPMD_PORT=${port} ${RABBITMQCTL} -n nobody@localhost status`], { timeout: 60_000 }).catch(() => {});
+  await promisify(execFile)(
+    "su",
+    [
+      "rabbitmq",
+      "-s",
+      "/bin/sh",
+      "-c",
+      `cd /var/lib/rabbitmq; ERL_EPMD_PORT=${port} ${RABBITMQCTL} -n nobody@localhost status`,
+    ],
+    { timeout: 60_000 },
+  ).catch(() => {});
   let pid: number | undefined;
   await waitUntil(async () => (pid = listener(port)) !== undefined, `an epmd on port ${port}`, 10_000, 100);
   try {
     assert.equal(fs.readFileSync(`/proc/${pid}/comm`, "utf8").trim(), "epmd");
     const tcp = fs.readFileSync("/proc/net/tcp", "utf8");
-    assert.match(tcp, new RegExp(`^\\s*\\d+: 00000000:${port.toString(16).toUpperCase().padStart(4, "0")} `, "m"), "it listens on 0.0.0.0: what the set-up must not leave behind");
+    assert.match(
+      tcp,
+      new RegExp(`^\\s*\\d+: 00000000:${port.toString(16).toUpperCase().padStart(4, "0")} `, "m"),
+      "it listens on 0.0.0.0: what the set-up must not leave behind",
+    );
     const found = await systemEpmdPids();
     assert.ok(found.includes(pid!), `${pid} among ${found.join(", ")}`);
-    for (const p of found) assert.notEqual(Number(/^Uid:\s+(\d+)/m.exec(fs.readFileSync(`/proc/${p}/status`, "utf8"))?.[1]), process.getuid(), "never one of the lab's own");
+    for (const p of found)
+      assert.notEqual(
+        Number(/^Uid:\s+(\d+)/m.exec(fs.readFileSync(`/proc/${p}/status`, "utf8"))?.[1]),
+        process.getuid(),
+        "never one of the lab's own",
+      );
   } finally {
     if (pid) process.kill(pid, "SIGTERM");
   }

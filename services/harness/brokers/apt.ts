@@ -12,7 +12,11 @@ export const canApt = async (): Promise<boolean> => process.getuid?.() === 0 && 
  * `startServices: false`: the package's services are not started by its install scripts (a broker
  * package would otherwise start a system-wide broker, and its epmd, listening on every interface).
  */
-export async function aptInstall(pkg: string, log: (line: string) => void, opts: { startServices?: boolean } = {}): Promise<void> {
+export async function aptInstall(
+  pkg: string,
+  log: (line: string) => void,
+  opts: { startServices?: boolean } = {},
+): Promise<void> {
   log(`installing ${pkg} with apt (once)…`);
   const release = opts.startServices === false ? forbidServiceStarts() : () => {};
   try {
@@ -25,7 +29,11 @@ export async function aptInstall(pkg: string, log: (line: string) => void, opts:
 /** Put a policy-rc.d that refuses every start in place, unless one is there already; returns the undo. */
 function forbidServiceStarts(): () => void {
   try {
-    fs.writeFileSync(POLICY_RC_D, "#!/bin/sh\n# Written by the lab's set-up for the length of an apt install: start no service.\nexit 101\n", { mode: 0o755, flag: "wx" });
+    fs.writeFileSync(
+      POLICY_RC_D,
+      "#!/bin/sh\n# Written by the lab's set-up for the length of an apt install: start no service.\nexit 101\n",
+      { mode: 0o755, flag: "wx" },
+    );
   } catch {
     return () => {}; // one exists (Docker images ship one that says 101): leave it as it is
   }
@@ -38,6 +46,8 @@ async function install(pkg: string): Promise<void> {
   if (!/Candidate: (?!\(none\))/.test(policy.output)) await run("apt-get", ["update"], { env, timeoutMs: 300_000 });
   const res = await run("apt-get", ["install", "-y", "--no-install-recommends", pkg], { env, timeoutMs: 600_000 });
   if (res.code !== 0) {
-    throw new Error(`\`apt-get install -y ${pkg}\` failed (${res.timedOut ? "timed out" : `exit ${res.code}`}); run it by hand to see why:\n${lastLines(res.output)}`);
+    throw new Error(
+      `\`apt-get install -y ${pkg}\` failed (${res.timedOut ? "timed out" : `exit ${res.code}`}); run it by hand to see why:\n${lastLines(res.output)}`,
+    );
   }
 }

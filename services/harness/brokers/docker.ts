@@ -46,7 +46,8 @@ function readMarker(home: string, id: BrokerId): Marker | undefined {
 }
 
 const composeArgs = (file: string) => ["compose", "-f", path.join(projectRoot, "compose", file)];
-const portsByName = (ports: (NamedPort & { key: string })[]): Record<string, number> => Object.fromEntries(ports.map((p) => [p.key, p.port]));
+const portsByName = (ports: (NamedPort & { key: string })[]): Record<string, number> =>
+  Object.fromEntries(ports.map((p) => [p.key, p.port]));
 
 export function composeBroker(def: ComposeBrokerDef): Broker {
   const logsCommand = `docker compose -f compose/${def.file} logs ${def.service}`;
@@ -64,9 +65,20 @@ export function composeBroker(def: ComposeBrokerDef): Broker {
 
   async function status(opts: BrokerOptions): Promise<BrokerStatus> {
     const marker = readMarker(opts.home, def.id);
-    if (!marker) return { id: def.id, running: false, mode: "docker", detail: "not started", env: def.clientEnv(portsByName(def.ports())) };
+    if (!marker)
+      return {
+        id: def.id,
+        running: false,
+        mode: "docker",
+        detail: "not started",
+        env: def.clientEnv(portsByName(def.ports())),
+      };
     const serves = await def.serves(marker.ports);
-    return describe(marker.ports, serves, serves ? undefined : `the ${def.service} container does not answer; see \`${logsCommand}\``);
+    return describe(
+      marker.ports,
+      serves,
+      serves ? undefined : `the ${def.service} container does not answer; see \`${logsCommand}\``,
+    );
   }
 
   async function up(opts: BrokerOptions): Promise<BrokerStatus> {
@@ -81,11 +93,18 @@ export function composeBroker(def: ComposeBrokerDef): Broker {
     const ports = portsByName(named);
     if (!marker) await assertPortsFree(def.id, named);
     log(`${def.id}: docker compose -f compose/${def.file} up -d --wait ${def.service}`);
-    const res = await run("docker", [...composeArgs(def.file), "up", "-d", "--wait", def.service], { timeoutMs: 10 * 60_000 });
+    const res = await run("docker", [...composeArgs(def.file), "up", "-d", "--wait", def.service], {
+      timeoutMs: 10 * 60_000,
+    });
     if (res.code !== 0) {
-      throw new Error(`${def.id}: \`docker compose -f compose/${def.file} up -d --wait ${def.service}\` failed (${res.timedOut ? "timed out" : `exit ${res.code}`}): ${lastLines(res.output, 3)}`);
+      throw new Error(
+        `${def.id}: \`docker compose -f compose/${def.file} up -d --wait ${def.service}\` failed (${res.timedOut ? "timed out" : `exit ${res.code}`}): ${lastLines(res.output, 3)}`,
+      );
     }
-    fs.writeFileSync(path.join(ensureDir(path.join(opts.home, "docker")), `${def.id}.json`), JSON.stringify({ file: def.file, service: def.service, ports, startedAt: new Date().toISOString() }, null, 2));
+    fs.writeFileSync(
+      path.join(ensureDir(path.join(opts.home, "docker")), `${def.id}.json`),
+      JSON.stringify({ file: def.file, service: def.service, ports, startedAt: new Date().toISOString() }, null, 2),
+    );
     await waitUntil(() => def.serves(ports), `${def.id} in Docker to serve (see \`${logsCommand}\`)`, 120_000, 500);
     await def.declare?.(ports);
     log(`${def.id} up in Docker (${def.endpoint(ports)})`);
@@ -97,7 +116,10 @@ export function composeBroker(def: ComposeBrokerDef): Broker {
     if (!marker) return;
     // `stop`, not `down`: the container and its data stay for the next `up`.
     const res = await run("docker", [...composeArgs(marker.file), "stop", marker.service], { timeoutMs: 2 * 60_000 });
-    if (res.code !== 0) throw new Error(`${def.id}: \`docker compose -f compose/${marker.file} stop ${marker.service}\` failed: ${lastLines(res.output, 3)}`);
+    if (res.code !== 0)
+      throw new Error(
+        `${def.id}: \`docker compose -f compose/${marker.file} stop ${marker.service}\` failed: ${lastLines(res.output, 3)}`,
+      );
     fs.rmSync(markerFile(opts.home, def.id), { force: true });
     opts.log?.(`${def.id} stopped (Docker)`);
   }

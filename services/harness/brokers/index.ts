@@ -48,12 +48,16 @@ function eitherMode(id: BrokerId, native: Broker, docker: Broker): Broker {
     async up(opts: BrokerOptions) {
       const current = runningAs(opts.home);
       if (current && opts.mode && opts.mode !== current) {
-        throw new Error(`${id} already runs ${current === "native" ? "natively" : "in Docker"}; stop it with down.mjs first to switch to --mode ${opts.mode}`);
+        throw new Error(
+          `${id} already runs ${current === "native" ? "natively" : "in Docker"}; stop it with down.mjs first to switch to --mode ${opts.mode}`,
+        );
       }
       if (current) return (current === "native" ? native : docker).up(opts);
       await native.down(opts); // what is left of a crashed native broker, if any
       const mode = await chooseMode(opts.mode);
-      opts.log?.(`${id}: ${mode} mode${opts.mode || process.env.LAB_BROKER_MODE ? " (forced)" : mode === "docker" ? " (a Docker engine answers)" : " (no Docker engine)"}`);
+      opts.log?.(
+        `${id}: ${mode} mode${opts.mode || process.env.LAB_BROKER_MODE ? " (forced)" : mode === "docker" ? " (a Docker engine answers)" : " (no Docker engine)"}`,
+      );
       return (mode === "docker" ? docker : native).up(opts);
     },
     async down(opts: BrokerOptions) {

@@ -8,7 +8,8 @@ import { lastLines, run, which } from "./exec.js";
 
 /** The pom that lists the jars; its <kafka.version> is the one version native and Docker use. */
 export const KAFKA_POM = path.join(projectRoot, "services", "harness", "brokers", "kafka", "pom.xml");
-export const KAFKA_VERSION = /<kafka\.version>([^<]+)<\/kafka\.version>/.exec(fs.readFileSync(KAFKA_POM, "utf8"))?.[1] ?? "unknown";
+export const KAFKA_VERSION =
+  /<kafka\.version>([^<]+)<\/kafka\.version>/.exec(fs.readFileSync(KAFKA_POM, "utf8"))?.[1] ?? "unknown";
 export const JAVA_INSTALL_COMMAND = "sudo apt-get install -y openjdk-17-jre-headless";
 const MAVEN_INSTALL_COMMAND = "sudo apt-get install -y maven";
 
@@ -17,11 +18,15 @@ export async function ensureJava(): Promise<string> {
   const java = process.env.JAVA_HOME ? path.join(process.env.JAVA_HOME, "bin", "java") : await which("java");
   const res = java ? await run(java, ["-version"], { timeoutMs: 30_000 }) : undefined;
   if (!java || !res || res.code !== 0) {
-    throw new Error(`kafka: Java 17 is needed to run Kafka natively and none was found; install it with \`${JAVA_INSTALL_COMMAND}\` (or set JAVA_HOME), or run the lab with Docker (--mode docker)`);
+    throw new Error(
+      `kafka: Java 17 is needed to run Kafka natively and none was found; install it with \`${JAVA_INSTALL_COMMAND}\` (or set JAVA_HOME), or run the lab with Docker (--mode docker)`,
+    );
   }
   const major = Number(/version "(?:1\.)?(\d+)/.exec(res.output)?.[1] ?? 0);
   if (major < 17) {
-    throw new Error(`kafka: Java 17 or newer is needed, ${java} is Java ${major}; install it with \`${JAVA_INSTALL_COMMAND}\` or point JAVA_HOME at a newer one`);
+    throw new Error(
+      `kafka: Java 17 or newer is needed, ${java} is Java ${major}; install it with \`${JAVA_INSTALL_COMMAND}\` or point JAVA_HOME at a newer one`,
+    );
   }
   return java;
 }
@@ -67,7 +72,9 @@ export async function ensureKafkaJars(libsDir: string, log: (line: string) => vo
   if (installed && fs.existsSync(installed.libs)) {
     const version = versionOf(installed.libs) ?? "unknown";
     if (supportedKafka(version)) return { ...installed, version };
-    log(`the installed Kafka (${installed.libs}) is ${version}, outside what the lab supports (${SUPPORTED_KAFKA}); the lab uses Kafka ${KAFKA_VERSION} from Maven Central instead`);
+    log(
+      `the installed Kafka (${installed.libs}) is ${version}, outside what the lab supports (${SUPPORTED_KAFKA}); the lab uses Kafka ${KAFKA_VERSION} from Maven Central instead`,
+    );
   }
   const marker = path.join(libsDir, `.fetched-${KAFKA_VERSION}`);
   if (!fs.existsSync(marker)) await fetchKafkaJars(libsDir, log);
@@ -78,14 +85,20 @@ export async function ensureKafkaJars(libsDir: string, log: (line: string) => vo
 export async function fetchKafkaJars(libsDir: string, log: (line: string) => void = () => {}): Promise<void> {
   const mvn = await which("mvn");
   if (!mvn) {
-    throw new Error(`kafka: Maven is needed once to fetch the Kafka ${KAFKA_VERSION} jars; install it with \`${MAVEN_INSTALL_COMMAND}\`, or set KAFKA_HOME to an installed Kafka ${SUPPORTED_KAFKA}, or run the lab with Docker (--mode docker)`);
+    throw new Error(
+      `kafka: Maven is needed once to fetch the Kafka ${KAFKA_VERSION} jars; install it with \`${MAVEN_INSTALL_COMMAND}\`, or set KAFKA_HOME to an installed Kafka ${SUPPORTED_KAFKA}, or run the lab with Docker (--mode docker)`,
+    );
   }
   log(`fetching Kafka ${KAFKA_VERSION} jars from Maven Central with Maven (once, ~60 MB) into ${libsDir}…`);
   const tmp = `${libsDir}.tmp-${process.pid}`;
   fs.rmSync(tmp, { recursive: true, force: true });
-  const res = await run(mvn, ["-B", "-q", "-f", KAFKA_POM, "dependency:copy-dependencies", "-DincludeScope=runtime", `-DoutputDirectory=${tmp}`], {
-    timeoutMs: 15 * 60_000,
-  });
+  const res = await run(
+    mvn,
+    ["-B", "-q", "-f", KAFKA_POM, "dependency:copy-dependencies", "-DincludeScope=runtime", `-DoutputDirectory=${tmp}`],
+    {
+      timeoutMs: 15 * 60_000,
+    },
+  );
   if (res.code !== 0 || !fs.existsSync(tmp) || !versionOf(tmp)) {
     fs.rmSync(tmp, { recursive: true, force: true });
     const why = res.timedOut ? "timed out after 15 min" : `exit ${res.code}`;
@@ -93,7 +106,9 @@ export async function fetchKafkaJars(libsDir: string, log: (line: string) => voi
     // eslint-disable-next-line no-control-regex -- strips ANSI colours, which start with ESC
     const output = res.output.replace(/\x1b\[[0-9;]*m/g, "");
     const last = (output.split("\n").find((l) => l.startsWith("[ERROR]")) ?? lastLines(output, 1)).slice(0, 400);
-    throw new Error(`kafka: Maven could not fetch Kafka ${KAFKA_VERSION} from Maven Central (${why}: ${last}); check the network or the proxy in ~/.m2/settings.xml, or set KAFKA_HOME to an installed Kafka ${SUPPORTED_KAFKA}`);
+    throw new Error(
+      `kafka: Maven could not fetch Kafka ${KAFKA_VERSION} from Maven Central (${why}: ${last}); check the network or the proxy in ~/.m2/settings.xml, or set KAFKA_HOME to an installed Kafka ${SUPPORTED_KAFKA}`,
+    );
   }
   fs.writeFileSync(path.join(tmp, `.fetched-${KAFKA_VERSION}`), new Date().toISOString() + "\n");
   fs.rmSync(libsDir, { recursive: true, force: true });

@@ -16,7 +16,13 @@ const PROCESS = "kafka";
 const START_TIMEOUT_MS = 120_000;
 
 function admin(port: number) {
-  const kafka = new Kafka({ clientId: "lab", brokers: [`127.0.0.1:${port}`], connectionTimeout: 2_000, retry: { retries: 0 }, logLevel: logLevel.NOTHING });
+  const kafka = new Kafka({
+    clientId: "lab",
+    brokers: [`127.0.0.1:${port}`],
+    connectionTimeout: 2_000,
+    retry: { retries: 0 },
+    logLevel: logLevel.NOTHING,
+  });
   return kafka.admin();
 }
 
@@ -42,13 +48,19 @@ export async function declareTopics(port: number, topics: readonly TopicSpec[] =
     const existing = new Set(await a.listTopics());
     const missing = topics.filter((t) => !existing.has(t.name));
     if (missing.length) {
-      await a.createTopics({ topics: missing.map((t) => ({ topic: t.name, numPartitions: t.partitions, replicationFactor: 1 })), waitForLeaders: true });
+      await a.createTopics({
+        topics: missing.map((t) => ({ topic: t.name, numPartitions: t.partitions, replicationFactor: 1 })),
+        waitForLeaders: true,
+      });
     }
     const present = topics.filter((t) => existing.has(t.name));
     if (present.length) {
       const meta = await a.fetchTopicMetadata({ topics: present.map((t) => t.name) });
-      const grow = present.filter((t) => (meta.topics.find((m) => m.name === t.name)?.partitions.length ?? 0) < t.partitions);
-      if (grow.length) await a.createPartitions({ topicPartitions: grow.map((t) => ({ topic: t.name, count: t.partitions })) });
+      const grow = present.filter(
+        (t) => (meta.topics.find((m) => m.name === t.name)?.partitions.length ?? 0) < t.partitions,
+      );
+      if (grow.length)
+        await a.createPartitions({ topicPartitions: grow.map((t) => ({ topic: t.name, count: t.partitions })) });
     }
   } finally {
     await a.disconnect().catch(() => {});
@@ -144,11 +156,30 @@ interface KafkaConfig {
   data: string;
 }
 
-async function formatStorage(java: string, libs: string, s: KafkaSettings, cfg: KafkaConfig, log: (line: string) => void): Promise<void> {
+async function formatStorage(
+  java: string,
+  libs: string,
+  s: KafkaSettings,
+  cfg: KafkaConfig,
+  log: (line: string) => void,
+): Promise<void> {
   if (fs.existsSync(path.join(cfg.data, "meta.properties"))) return;
-  const args = [...cfg.logging, "-cp", path.join(libs, "*"), "kafka.tools.StorageTool", "format", "-t", clusterId(s), "-c", cfg.properties];
+  const args = [
+    ...cfg.logging,
+    "-cp",
+    path.join(libs, "*"),
+    "kafka.tools.StorageTool",
+    "format",
+    "-t",
+    clusterId(s),
+    "-c",
+    cfg.properties,
+  ];
   const res = await run(java, args, { timeoutMs: 120_000 });
-  if (res.code !== 0) throw new Error(`kafka: formatting the storage in ${cfg.data} failed (exit ${res.code}):\n${lastLines(res.output)}`);
+  if (res.code !== 0)
+    throw new Error(
+      `kafka: formatting the storage in ${cfg.data} failed (exit ${res.code}):\n${lastLines(res.output)}`,
+    );
   log(`kafka storage formatted in ${cfg.data}`);
 }
 
@@ -166,16 +197,29 @@ function describe(s: KafkaSettings, r: ProcessRecord, running: boolean, detail?:
   };
 }
 
-const recordedSettings = (r: ProcessRecord, fallback: KafkaSettings): KafkaSettings => (r.meta?.settings as KafkaSettings | undefined) ?? fallback;
+const recordedSettings = (r: ProcessRecord, fallback: KafkaSettings): KafkaSettings =>
+  (r.meta?.settings as KafkaSettings | undefined) ?? fallback;
 
 async function status(opts: BrokerOptions): Promise<BrokerStatus> {
   const s = kafkaSettings(opts.home);
   const record = readRecord(PROCESS, opts.home);
-  if (!record) return { id: "kafka", running: false, mode: "native", detail: "not started", env: kafkaClientEnv(s.ports.broker) };
+  if (!record)
+    return { id: "kafka", running: false, mode: "native", detail: "not started", env: kafkaClientEnv(s.ports.broker) };
   const started = recordedSettings(record, s);
-  if (!isAlive(record.pid)) return describe(started, record, false, `process ${record.pid} is gone (killed or crashed); \`up\` starts it again`);
+  if (!isAlive(record.pid))
+    return describe(
+      started,
+      record,
+      false,
+      `process ${record.pid} is gone (killed or crashed); \`up\` starts it again`,
+    );
   const serves = await kafkaServes(started.ports.broker);
-  return describe(started, record, serves, serves ? undefined : `process ${record.pid} is alive but does not answer metadata requests (still starting?)`);
+  return describe(
+    started,
+    record,
+    serves,
+    serves ? undefined : `process ${record.pid} is alive but does not answer metadata requests (still starting?)`,
+  );
 }
 
 async function up(opts: BrokerOptions): Promise<BrokerStatus> {
@@ -223,7 +267,9 @@ async function up(opts: BrokerOptions): Promise<BrokerStatus> {
   log(`kafka ${jars.version} starting (${s.ports.broker}, controller ${s.ports.controller}, log ${record.log})`);
   await waitServing("kafka", record, opts.home, () => kafkaServes(s.ports.broker), START_TIMEOUT_MS);
   await declareTopics(s.ports.broker);
-  log(`kafka up in ${((Date.now() - started) / 1000).toFixed(1)} s (pid ${record.pid}); topics ${KAFKA_TOPICS.map((t) => t.name).join(", ")}`);
+  log(
+    `kafka up in ${((Date.now() - started) / 1000).toFixed(1)} s (pid ${record.pid}); topics ${KAFKA_TOPICS.map((t) => t.name).join(", ")}`,
+  );
   return status(opts);
 }
 

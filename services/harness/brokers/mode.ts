@@ -15,7 +15,8 @@ export async function dockerEngineReachable(): Promise<boolean> {
 export async function chooseMode(forced?: string): Promise<BrokerMode> {
   const wanted = forced ?? process.env.LAB_BROKER_MODE;
   if (wanted) {
-    if (!(MODES as string[]).includes(wanted)) throw new Error(`unknown broker mode ${JSON.stringify(wanted)}: use --mode docker or --mode native`);
+    if (!(MODES as string[]).includes(wanted))
+      throw new Error(`unknown broker mode ${JSON.stringify(wanted)}: use --mode docker or --mode native`);
     if (wanted === "docker" && !(await dockerEngineReachable())) {
       throw new Error("--mode docker: no Docker engine answers `docker info`; start Docker, or use --mode native");
     }

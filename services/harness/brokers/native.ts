@@ -15,7 +15,9 @@ export interface NamedPort {
 export async function assertPortsFree(broker: string, ports: NamedPort[]): Promise<void> {
   for (const p of ports) {
     if (await portInUse(p.port)) {
-      throw new Error(`${broker}: port ${p.port} (${p.what}) is already taken by another program; stop that program, or set ${p.envVar} to a free port`);
+      throw new Error(
+        `${broker}: port ${p.port} (${p.what}) is already taken by another program; stop that program, or set ${p.envVar} to a free port`,
+      );
     }
   }
 }
@@ -24,14 +26,27 @@ export async function assertPortsFree(broker: string, ports: NamedPort[]): Promi
  * Wait until `serves()` is true while the process stays alive. On failure the half-started
  * broker is stopped and the error carries the end of its log.
  */
-export async function waitServing(broker: string, record: ProcessRecord, home: string, serves: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+export async function waitServing(
+  broker: string,
+  record: ProcessRecord,
+  home: string,
+  serves: () => Promise<boolean>,
+  timeoutMs: number,
+): Promise<void> {
   try {
-    await waitUntil(async () => {
-      if (!isAlive(record.pid)) throw new Error("the process exited");
-      return serves();
-    }, `${broker} to serve`, timeoutMs, 250);
+    await waitUntil(
+      async () => {
+        if (!isAlive(record.pid)) throw new Error("the process exited");
+        return serves();
+      },
+      `${broker} to serve`,
+      timeoutMs,
+      250,
+    );
   } catch (err) {
     await stopProcess(record.name, home);
-    throw new Error(`${broker} did not start (${(err as Error).message}); full log: ${record.log}\n${tailLog(record.log, 20)}`);
+    throw new Error(
+      `${broker} did not start (${(err as Error).message}); full log: ${record.log}\n${tailLog(record.log, 20)}`,
+    );
   }
 }

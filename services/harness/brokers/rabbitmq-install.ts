@@ -19,7 +19,9 @@ export async function ensureRabbitmqInstalled(log: (line: string) => void = () =
   const found = await findRabbitmqServer();
   if (found) return found;
   if (!(await canApt())) {
-    throw new Error(`rabbitmq: rabbitmq-server is not installed; install it with \`${RABBITMQ_INSTALL_COMMAND}\` (Homebrew: \`brew install rabbitmq\`), or run the lab with Docker (--mode docker)`);
+    throw new Error(
+      `rabbitmq: rabbitmq-server is not installed; install it with \`${RABBITMQ_INSTALL_COMMAND}\` (Homebrew: \`brew install rabbitmq\`), or run the lab with Docker (--mode docker)`,
+    );
   }
   // Installed without starting its services (policy-rc.d): no system-wide broker, no epmd on
   // every interface. Whatever started anyway (a policy that allows it) is stopped after.
@@ -40,7 +42,9 @@ export async function ensureRabbitmqInstalled(log: (line: string) => void = () =
 async function stopSystemService(log: (line: string) => void): Promise<void> {
   // systemd running (not in a container): the units, and epmd's socket activation, off for good.
   if (fs.existsSync("/run/systemd/system") && (await which("systemctl"))) {
-    await run("systemctl", ["disable", "--now", "rabbitmq-server.service", "epmd.service", "epmd.socket"], { timeoutMs: 60_000 });
+    await run("systemctl", ["disable", "--now", "rabbitmq-server.service", "epmd.service", "epmd.socket"], {
+      timeoutMs: 60_000,
+    });
   }
   if ((await systemProcesses("beam.smp")).length === 0) return;
   if (await which("service")) await run("service", ["rabbitmq-server", "stop"], { timeoutMs: 60_000 });
@@ -91,5 +95,6 @@ export async function stopSystemEpmd(log: (line: string) => void): Promise<void>
       // already gone
     }
   }
-  if (pids.length) log(`stopped the system-wide epmd the package started (pid ${pids.join(", ")}; it listened on every interface)`);
+  if (pids.length)
+    log(`stopped the system-wide epmd the package started (pid ${pids.join(", ")}; it listened on every interface)`);
 }

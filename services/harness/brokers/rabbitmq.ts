@@ -80,14 +80,20 @@ async function ensureEpmd(s: RabbitSettings, log: (line: string) => void): Promi
   if (await portInUse(s.ports.epmd)) return; // ours from before, or the system's: either serves
   const epmd = (await which("epmd")) ?? "epmd";
   const record = startProcess(
-    { name: EPMD_PROCESS, command: epmd, args: ["-port", String(s.ports.epmd), "-address", "127.0.0.1"], meta: { broker: "rabbitmq", port: s.ports.epmd } },
+    {
+      name: EPMD_PROCESS,
+      command: epmd,
+      args: ["-port", String(s.ports.epmd), "-address", "127.0.0.1"],
+      meta: { broker: "rabbitmq", port: s.ports.epmd },
+    },
     s.home,
   );
   await waitServing("epmd", record, s.home, () => portInUse(s.ports.epmd), 10_000);
   log(`epmd up on port ${s.ports.epmd} (pid ${record.pid})`);
 }
 
-const recordedSettings = (r: ProcessRecord, fallback: RabbitSettings): RabbitSettings => (r.meta?.settings as RabbitSettings | undefined) ?? fallback;
+const recordedSettings = (r: ProcessRecord, fallback: RabbitSettings): RabbitSettings =>
+  (r.meta?.settings as RabbitSettings | undefined) ?? fallback;
 
 function describe(s: RabbitSettings, r: ProcessRecord, running: boolean, detail?: string): BrokerStatus {
   return {
@@ -96,7 +102,12 @@ function describe(s: RabbitSettings, r: ProcessRecord, running: boolean, detail?
     mode: "native",
     pid: r.pid,
     endpoint: `amqp://127.0.0.1:${s.ports.amqp} (management http://127.0.0.1:${s.ports.management}, guest/guest)`,
-    ports: { amqp: s.ports.amqp, management: s.ports.management, distribution: s.ports.distribution, epmd: s.ports.epmd },
+    ports: {
+      amqp: s.ports.amqp,
+      management: s.ports.management,
+      distribution: s.ports.distribution,
+      epmd: s.ports.epmd,
+    },
     log: r.log,
     detail,
     env: rabbitClientEnv(s.ports),
@@ -106,13 +117,24 @@ function describe(s: RabbitSettings, r: ProcessRecord, running: boolean, detail?
 async function status(opts: BrokerOptions): Promise<BrokerStatus> {
   const s = rabbitSettings(opts.home);
   const record = readRecord(PROCESS, opts.home);
-  if (!record) return { id: "rabbitmq", running: false, mode: "native", detail: "not started", env: rabbitClientEnv(s.ports) };
+  if (!record)
+    return { id: "rabbitmq", running: false, mode: "native", detail: "not started", env: rabbitClientEnv(s.ports) };
   const started = recordedSettings(record, s);
   if (!isAlive(record.pid)) {
-    return describe(started, record, false, `process ${record.pid} is gone (killed or crashed); \`up\` starts it again`);
+    return describe(
+      started,
+      record,
+      false,
+      `process ${record.pid} is gone (killed or crashed); \`up\` starts it again`,
+    );
   }
   const serves = await rabbitServes(started.ports);
-  return describe(started, record, serves, serves ? undefined : `process ${record.pid} is alive but AMQP/management do not answer (still starting?)`);
+  return describe(
+    started,
+    record,
+    serves,
+    serves ? undefined : `process ${record.pid} is alive but AMQP/management do not answer (still starting?)`,
+  );
 }
 
 async function up(opts: BrokerOptions): Promise<BrokerStatus> {
@@ -136,8 +158,13 @@ async function up(opts: BrokerOptions): Promise<BrokerStatus> {
   await ensureEpmd(s, log);
   const env = writeConfig(s);
   const started = Date.now();
-  const record = startProcess({ name: PROCESS, command: server, args: [], env, meta: { broker: "rabbitmq", settings: s } }, opts.home);
-  log(`rabbitmq starting (node ${s.nodeName}, AMQP ${s.ports.amqp}, management ${s.ports.management}, log ${record.log})`);
+  const record = startProcess(
+    { name: PROCESS, command: server, args: [], env, meta: { broker: "rabbitmq", settings: s } },
+    opts.home,
+  );
+  log(
+    `rabbitmq starting (node ${s.nodeName}, AMQP ${s.ports.amqp}, management ${s.ports.management}, log ${record.log})`,
+  );
   await waitServing("rabbitmq", record, opts.home, () => rabbitServes(s.ports), START_TIMEOUT_MS);
   log(`rabbitmq up in ${((Date.now() - started) / 1000).toFixed(1)} s (pid ${record.pid})`);
   return status(opts);
@@ -153,7 +180,9 @@ async function down(opts: BrokerOptions): Promise<void> {
   if (epmd) {
     await stopProcess(EPMD_PROCESS, opts.home);
     // Wait for the port to be released, so an `up` right after can start a fresh one.
-    await waitUntil(async () => !(await portInUse(recordedEpmdPort(epmd))), "epmd to release its port", 5_000).catch(() => {});
+    await waitUntil(async () => !(await portInUse(recordedEpmdPort(epmd))), "epmd to release its port", 5_000).catch(
+      () => {},
+    );
   }
 }
 

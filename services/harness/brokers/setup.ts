@@ -12,7 +12,8 @@ export async function setupNativeBrokers(opts: { log?: (line: string) => void } 
   // An earlier set-up (or the package's CLI tools) may have left the system's epmd listening on
   // every interface; the lab runs its own on loopback.
   if (process.getuid?.() === 0) await stopSystemEpmd(log);
-  if (!(await which("java")) && !process.env.JAVA_HOME && (await canApt())) await aptInstall("openjdk-17-jre-headless", log);
+  if (!(await which("java")) && !process.env.JAVA_HOME && (await canApt()))
+    await aptInstall("openjdk-17-jre-headless", log);
   log(`java: ${await ensureJava()}`);
   if (!(await which("mvn")) && (await canApt())) await aptInstall("maven", log);
   const jars = await ensureKafkaJars(kafkaSettings().libsDir, log);

@@ -30,7 +30,11 @@ const handlers: Record<string, (body: any) => Promise<[number, unknown]>> = {
     const orderId = `o-${(++n).toString(16).padStart(8, "0")}`;
     const reserve = await postJson(`${process.env.INVENTORY_URL}/reserve`, { order_id: orderId, order: body }, agent);
     if (reserve.status !== 200) return [502, { error: "reserve-failed", order_id: orderId }];
-    const send = await postJson(`${process.env.NOTIFICATION_URL}/send`, { order_id: orderId, reservation_id: JSON.parse(reserve.body).reservation_id }, agent);
+    const send = await postJson(
+      `${process.env.NOTIFICATION_URL}/send`,
+      { order_id: orderId, reservation_id: JSON.parse(reserve.body).reservation_id },
+      agent,
+    );
     if (send.status !== 200) return [502, { error: "notification-failed", order_id: orderId }];
     return [200, { order_id: orderId, status: "CONFIRMED" }];
   },
@@ -49,7 +53,9 @@ http
   .createServer((req, res) => {
     // node:http does not wait for the handler's promise: a failure (a body that is not JSON, a hop that
     // refuses) answers 500 here instead of becoming an unhandled rejection, which would end the process.
-    serve(req, res).catch((err: unknown) => (res.headersSent ? res.destroy() : reply(res, 500, { error: String(err) })));
+    serve(req, res).catch((err: unknown) =>
+      res.headersSent ? res.destroy() : reply(res, 500, { error: String(err) }),
+    );
   })
   .listen(port, "127.0.0.1");
 process.on("SIGTERM", () => process.exit(0));

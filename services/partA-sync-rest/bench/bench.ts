@@ -15,7 +15,14 @@ import { fixedRateLoad, type FixedRateResult } from "../../harness/fixed-rate.js
 import { CpuMeter, describeCpu, PeakMemory } from "../../harness/machine.js";
 import { postJson } from "../../harness/raw-http.js";
 import { labImplementation, type OrderPolicy, type PartAImplementation } from "../lab/implementation.js";
-import { againstBaseline, memoryFigures, ratioOf, type BenchOptions, type BenchResult, type Figure } from "../../harness/bench-report.js";
+import {
+  againstBaseline,
+  memoryFigures,
+  ratioOf,
+  type BenchOptions,
+  type BenchResult,
+  type Figure,
+} from "../../harness/bench-report.js";
 
 /**
  * What was changed after profiling (`npm run bench -- --only partA --profile`), with the numbers
@@ -38,7 +45,10 @@ export interface ChainUnderTest {
 }
 
 /** The lab's Part A, on free ports, in a private lab folder, with its implementation handle. */
-export async function startLabChain(home: string, nodeArgs?: string[]): Promise<ChainUnderTest & { impl: PartAImplementation }> {
+export async function startLabChain(
+  home: string,
+  nodeArgs?: string[],
+): Promise<ChainUnderTest & { impl: PartAImplementation }> {
   const ports = { order: await freePort(), inventory: await freePort(), notification: await freePort() };
   const lab = { home, ports, nodeArgs };
   const part = await up("partA", lab);
@@ -59,8 +69,15 @@ export async function startBaselineChain(home: string): Promise<ChainUnderTest> 
   const script = path.join(__dirname, "baseline-chain.js"); // compiled beside this file
   const pids: Record<string, number> = {};
   for (const role of ["inventory", "notification", "order"] as const) {
-    const env = { PORT: String(ports[role]), INVENTORY_URL: `http://127.0.0.1:${ports.inventory}`, NOTIFICATION_URL: `http://127.0.0.1:${ports.notification}` };
-    pids[role] = startProcess({ name: `bench-baseline-${role}`, command: process.execPath, args: [script, role], env }, home).pid;
+    const env = {
+      PORT: String(ports[role]),
+      INVENTORY_URL: `http://127.0.0.1:${ports.inventory}`,
+      NOTIFICATION_URL: `http://127.0.0.1:${ports.notification}`,
+    };
+    pids[role] = startProcess(
+      { name: `bench-baseline-${role}`, command: process.execPath, args: [script, role], env },
+      home,
+    ).pid;
     await waitUntil(() => answers(`http://127.0.0.1:${ports[role]}/health`), `baseline ${role}`, 10_000);
   }
   return {
@@ -79,7 +96,8 @@ export async function startBaselineChain(home: string): Promise<ChainUnderTest> 
 // the baseline chain is measured the same way.
 const oneConnection = (chain: ChainUnderTest) => {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-  const send = async (i: number) => (await postJson(`${chain.orderUrl}/order`, { order: `bench #${i}` }, agent)).status === 200;
+  const send = async (i: number) =>
+    (await postJson(`${chain.orderUrl}/order`, { order: `bench #${i}` }, agent)).status === 200;
   return { agent, send };
 };
 
@@ -100,7 +118,12 @@ export async function capacityAtOneConnection(chain: ChainUnderTest, count: numb
 }
 
 /** Sequential orders on one keep-alive connection, on a fixed schedule. */
-export async function latencyAtOneConnection(chain: ChainUnderTest, count: number, rate: number, onProgress?: (done: number) => void): Promise<FixedRateResult> {
+export async function latencyAtOneConnection(
+  chain: ChainUnderTest,
+  count: number,
+  rate: number,
+  onProgress?: (done: number) => void,
+): Promise<FixedRateResult> {
   const { agent, send } = oneConnection(chain);
   for (let i = 0; i < Math.min(200, count); i++) await send(i); // warm-up: JIT, connections
   const result = await fixedRateLoad({ rate, count, connections: 1, send, onProgress });
@@ -128,9 +151,17 @@ export async function throughputAt(chain: ChainUnderTest, connections: number, s
       duration,
     });
   await run(1); // warm-up
-  const cpu = new CpuMeter(Object.fromEntries(Object.entries(chain.pids).map(([role, pid]) => [role, { pid }]))).start();
+  const cpu = new CpuMeter(
+    Object.fromEntries(Object.entries(chain.pids).map(([role, pid]) => [role, { pid }])),
+  ).start();
   const r = await run(seconds);
-  return { rps: Math.round(r.requests.average), p99_ms: r.latency.p99, errors: r.errors, non2xx: r.non2xx, cpu_ms_per_order: cpu.perUnit(r.requests.total) };
+  return {
+    rps: Math.round(r.requests.average),
+    p99_ms: r.latency.p99,
+    errors: r.errors,
+    non2xx: r.non2xx,
+    cpu_ms_per_order: cpu.perUnit(r.requests.total),
+  };
 }
 
 /** CPU the caller spends on one hop, by the client it calls with. */
@@ -146,20 +177,29 @@ export interface ClientCost {
  * policy (timeout, retries, deadline) as the lab's order service calls. The server's CPU is
  * not counted: it runs in another process.
  */
-export async function clientCost(url: string, calls: number, policy: CallPolicy, deadlineMs: number, concurrency = 8): Promise<ClientCost> {
+export async function clientCost(
+  url: string,
+  calls: number,
+  policy: CallPolicy,
+  deadlineMs: number,
+  concurrency = 8,
+): Promise<ClientCost> {
   const body = { order_id: "o-0123456789abcdef", order: { order: "bench" } };
   const agent = new http.Agent({ keepAlive: true, noDelay: true });
   const client = createHttpClient();
   const ways: Record<keyof ClientCost, () => Promise<unknown>> = {
     node_http: () => postJson(url, body, agent),
     axios: () => client.post(url, body),
-    axios_with_policy: () => callWithPolicy(client, { method: "POST", url, data: body }, policy, performance.now() + deadlineMs),
+    axios_with_policy: () =>
+      callWithPolicy(client, { method: "POST", url, data: body }, policy, performance.now() + deadlineMs),
   };
   const repeat = async (call: () => Promise<unknown>, n: number) => {
     let started = 0;
-    await Promise.all(Array.from({ length: concurrency }, async () => {
-      while (started++ < n) await call();
-    }));
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        while (started++ < n) await call();
+      }),
+    );
   };
   const cost = {} as ClientCost;
   for (const [way, call] of Object.entries(ways) as [keyof ClientCost, () => Promise<unknown>][]) {
@@ -206,12 +246,16 @@ export async function benchPartA(opts: BenchOptions): Promise<BenchResult> {
     opts.log(`${chain.name}: ${size.orders} orders back to back at 1 connection (its capacity)`);
     const capacity = await capacityAtOneConnection(chain, size.orders);
     const rate = Math.max(1, Math.round(LOAD_FRACTION * capacity));
-    opts.log(`  ${capacity} orders/s; ${size.orders} orders at 1 connection, ${rate}/s (${LOAD_FRACTION * 100} % of it)`);
+    opts.log(
+      `  ${capacity} orders/s; ${size.orders} orders at 1 connection, ${rate}/s (${LOAD_FRACTION * 100} % of it)`,
+    );
     const latency = await latencyAtOneConnection(chain, size.orders, rate);
     opts.log(`  p50 ${latency.p50_ms} ms, p99 ${latency.p99_ms} ms, errors ${latency.errors}`);
     opts.log(`${chain.name}: ${CONNECTIONS} connections for ${size.seconds} s (autocannon)`);
     const throughput = await throughputAt(chain, CONNECTIONS, size.seconds);
-    opts.log(`  ${throughput.rps} orders/s, p99 ${throughput.p99_ms} ms, non-2xx ${throughput.non2xx}; CPU per order: ${describeCpu(throughput.cpu_ms_per_order)}`);
+    opts.log(
+      `  ${throughput.rps} orders/s, p99 ${throughput.p99_ms} ms, non-2xx ${throughput.non2xx}; CPU per order: ${describeCpu(throughput.cpu_ms_per_order)}`,
+    );
     return { capacity_1conn: capacity, rate, latency, throughput };
   };
 
@@ -232,31 +276,64 @@ export async function benchPartA(opts: BenchOptions): Promise<BenchResult> {
   let cost: ClientCost;
   try {
     base = await measure(baselineChain);
-    opts.log(`client cost: ${size.calls} calls to the baseline's inventory, by node:http, axios, axios with the call policy`);
+    opts.log(
+      `client cost: ${size.calls} calls to the baseline's inventory, by node:http, axios, axios with the call policy`,
+    );
     cost = await clientCost(`${baselineChain.inventoryUrl}/reserve`, size.calls, policy.reserve, policy.deadline_ms);
     opts.log(`  CPU per call: ${describeCpu({ ...cost })}`);
   } finally {
     await baselineChain.stop();
   }
   return {
-    figures: [...partAFigures({ size, base, lab, cost }), ...memoryFigures("A", memory.byRole(), "under the loads above")],
-    details: { sizes: size, load_fraction: LOAD_FRACTION, rates: { lab: lab.rate, baseline: base.rate }, capacity_1conn: { lab: lab.capacity_1conn, baseline: base.capacity_1conn }, connections: CONNECTIONS, order_policy: policy, baseline: base, lab, client_cost_ms_per_call: cost, peak_rss_mb: memory.byRole() },
+    figures: [
+      ...partAFigures({ size, base, lab, cost }),
+      ...memoryFigures("A", memory.byRole(), "under the loads above"),
+    ],
+    details: {
+      sizes: size,
+      load_fraction: LOAD_FRACTION,
+      rates: { lab: lab.rate, baseline: base.rate },
+      capacity_1conn: { lab: lab.capacity_1conn, baseline: base.capacity_1conn },
+      connections: CONNECTIONS,
+      order_policy: policy,
+      baseline: base,
+      lab,
+      client_cost_ms_per_call: cost,
+      peak_rss_mb: memory.byRole(),
+    },
   };
 }
 
-function partAFigures({ size, base, lab, cost }: { size: (typeof SIZES)["full"]; base: ChainMeasured; lab: ChainMeasured; cost: ClientCost }): Figure[] {
+function partAFigures({
+  size,
+  base,
+  lab,
+  cost,
+}: {
+  size: (typeof SIZES)["full"];
+  base: ChainMeasured;
+  lab: ChainMeasured;
+  cost: ClientCost;
+}): Figure[] {
   const baseline = (value: number) => ({ name: "node:http chain", value });
   const labCpu = lab.throughput.cpu_ms_per_order;
   const baseCpu = base.throughput.cpu_ms_per_order;
   const hops = (ms: number) => Math.round(2 * ms * 1000) / 1000;
   // The order process is one thread: its CPU per order bounds the chain's rate on any machine.
-  const orderBudget = Math.round(1000 / (TARGET.throughputRatio * base.throughput.rps) * 1000) / 1000;
+  const orderBudget = Math.round((1000 / (TARGET.throughputRatio * base.throughput.rps)) * 1000) / 1000;
   const callsExtra = Math.round(2 * (cost.axios_with_policy - cost.node_http) * 1000);
   return [
     {
       ...againstBaseline({
-        id: "A.latency.p50", part: "A", figure: `order latency p50, 1 connection, ${size.orders} orders`, unit: "ms", better: "lower",
-        value: lab.latency.p50_ms, baseline: baseline(base.latency.p50_ms), targetRatio: TARGET.p50Ratio, holds: lab.latency.p50_ms <= TARGET.p50Ms,
+        id: "A.latency.p50",
+        part: "A",
+        figure: `order latency p50, 1 connection, ${size.orders} orders`,
+        unit: "ms",
+        better: "lower",
+        value: lab.latency.p50_ms,
+        baseline: baseline(base.latency.p50_ms),
+        targetRatio: TARGET.p50Ratio,
+        holds: lab.latency.p50_ms <= TARGET.p50Ms,
       }),
       target: `≤ ${TARGET.p50Ratio} × baseline and ≤ ${TARGET.p50Ms} ms`,
       notes:
@@ -266,13 +343,27 @@ function partAFigures({ size, base, lab, cost }: { size: (typeof SIZES)["full"];
         `The target allows ${Math.round((TARGET.p50Ratio - 1) * base.latency.p50_ms * 1000)} µs over the baseline: with axios, the lab's HTTP client (the seed's requests), it cannot be met before the framework, validation or logging cost anything.`,
     },
     {
-      id: "A.latency.p99", part: "A", figure: `order latency p99, 1 connection, ${size.orders} orders`, unit: "ms", better: "lower",
-      value: lab.latency.p99_ms, baseline: baseline(base.latency.p99_ms), ratio: ratioOf(lab.latency.p99_ms, base.latency.p99_ms),
-      target: "reported", met: true,
+      id: "A.latency.p99",
+      part: "A",
+      figure: `order latency p99, 1 connection, ${size.orders} orders`,
+      unit: "ms",
+      better: "lower",
+      value: lab.latency.p99_ms,
+      baseline: baseline(base.latency.p99_ms),
+      ratio: ratioOf(lab.latency.p99_ms, base.latency.p99_ms),
+      target: "reported",
+      met: true,
     },
     againstBaseline({
-      id: "A.throughput", part: "A", figure: `orders/s at ${CONNECTIONS} connections`, unit: "orders/s", better: "higher",
-      value: lab.throughput.rps, baseline: baseline(base.throughput.rps), targetRatio: TARGET.throughputRatio, holds: lab.throughput.non2xx === 0,
+      id: "A.throughput",
+      part: "A",
+      figure: `orders/s at ${CONNECTIONS} connections`,
+      unit: "orders/s",
+      better: "higher",
+      value: lab.throughput.rps,
+      baseline: baseline(base.throughput.rps),
+      targetRatio: TARGET.throughputRatio,
+      holds: lab.throughput.non2xx === 0,
       notes:
         `CPU per order: ${describeCpu(labCpu)}; the baseline's: ${describeCpu(baseCpu)}. The order service is one thread, so its ${labCpu.order} ms per order caps the chain at ≈ ${Math.round(1000 / labCpu.order)} orders/s whatever the cores. ` +
         `${Math.round(TARGET.throughputRatio * base.throughput.rps)} orders/s (${TARGET.throughputRatio} × baseline) would leave it ${orderBudget} ms per order, and its two calls through axios with the call policy take ${hops(cost.axios_with_policy)} ms of that alone ` +

@@ -25,9 +25,18 @@ export async function slowAndFailingDependency(opts: ScenarioOptions): Promise<S
   const delays = opts.quick ? [0, 4] : [0, 0.5, 2, 4];
   const failRates = opts.quick ? [0, 1] : [0, 0.5, 1];
   const concurrency = opts.quick ? 8 : 24;
-  const cells: { delay_s: number; fail_rate: number; concurrency: number; statuses: Record<string, number>; max_ms: number }[] = [];
+  const cells: {
+    delay_s: number;
+    fail_rate: number;
+    concurrency: number;
+    statuses: Record<string, number>;
+    max_ms: number;
+  }[] = [];
   const finalStates: Record<string, number> = {};
-  let sent = 0, acknowledged = 0, lost = 0, maxMs = 0;
+  let sent = 0,
+    acknowledged = 0,
+    lost = 0,
+    maxMs = 0;
   try {
     const policy = await impl.policy();
     const grid = delays.flatMap((d) => failRates.map((f) => ({ d, f, c: concurrency })));
@@ -37,7 +46,9 @@ export async function slowAndFailingDependency(opts: ScenarioOptions): Promise<S
       const results = await Promise.all(
         Array.from({ length: c }, async (_, i) => {
           const r = await impl.placeOrder({ order: `fault #${i}` });
-          return r.status === 0 ? { status: "no answer", state: "LOST", ms: r.ms } : { status: String(r.status), state: stateOf(r.status, r.body), ms: r.ms };
+          return r.status === 0
+            ? { status: "no answer", state: "LOST", ms: r.ms }
+            : { status: String(r.status), state: stateOf(r.status, r.body), ms: r.ms };
         }),
       );
       const statuses: Record<string, number> = {};
@@ -51,7 +62,9 @@ export async function slowAndFailingDependency(opts: ScenarioOptions): Promise<S
       const cellMax = Math.max(...results.map((r) => r.ms));
       maxMs = Math.max(maxMs, cellMax);
       cells.push({ delay_s: d, fail_rate: f, concurrency: c, statuses, max_ms: Math.round(cellMax) });
-      opts.log(`delay ${d} s, fail-rate ${f}, ${c} concurrent: ${JSON.stringify(statuses)}, slowest ${(cellMax / 1000).toFixed(2)} s`);
+      opts.log(
+        `delay ${d} s, fail-rate ${f}, ${c} concurrent: ${JSON.stringify(statuses)}, slowest ${(cellMax / 1000).toFixed(2)} s`,
+      );
     }
     await inject(impl, 0, 0);
     const [orderHealth, inventoryHealth] = [(await impl.health("order")).body, (await impl.health("inventory")).body];
@@ -65,9 +78,21 @@ export async function slowAndFailingDependency(opts: ScenarioOptions): Promise<S
       lost,
       duplicated_effects: inventoryHealth.orders_reserved_twice,
       invariants: [
-        { name: `no order held past the ${policy.deadline_ms / 1000} s deadline (+0.5 s)`, holds: maxMs <= policy.deadline_ms + 500, observed: `slowest answer ${(maxMs / 1000).toFixed(2)} s` },
-        { name: "retries never reserve an order twice", holds: inventoryHealth.orders_reserved_twice === 0, observed: `${inventoryHealth.reservations} reservations, ${inventoryHealth.orders_reserved_twice} orders reserved twice` },
-        { name: `in-flight orders stay ≤ ${policy.max_in_flight}`, holds: orderHealth.max_in_flight_seen <= policy.max_in_flight, observed: `max in flight ${orderHealth.max_in_flight_seen}, ${orderHealth.refused} refused with 503` },
+        {
+          name: `no order held past the ${policy.deadline_ms / 1000} s deadline (+0.5 s)`,
+          holds: maxMs <= policy.deadline_ms + 500,
+          observed: `slowest answer ${(maxMs / 1000).toFixed(2)} s`,
+        },
+        {
+          name: "retries never reserve an order twice",
+          holds: inventoryHealth.orders_reserved_twice === 0,
+          observed: `${inventoryHealth.reservations} reservations, ${inventoryHealth.orders_reserved_twice} orders reserved twice`,
+        },
+        {
+          name: `in-flight orders stay ≤ ${policy.max_in_flight}`,
+          holds: orderHealth.max_in_flight_seen <= policy.max_in_flight,
+          observed: `max in flight ${orderHealth.max_in_flight_seen}, ${orderHealth.refused} refused with 503`,
+        },
         { name: "every request got an answer", holds: lost === 0, observed: `${lost} without an answer` },
       ],
       details: { cells },
@@ -78,7 +103,13 @@ export async function slowAndFailingDependency(opts: ScenarioOptions): Promise<S
 }
 
 const stateOf = (status: number, body: any): string =>
-  status === 200 ? "CONFIRMED" : status === 503 ? "REFUSED" : body?.status === "RESERVED" ? "RESERVED-UNNOTIFIED" : "FAILED";
+  status === 200
+    ? "CONFIRMED"
+    : status === 503
+      ? "REFUSED"
+      : body?.status === "RESERVED"
+        ? "RESERVED-UNNOTIFIED"
+        : "FAILED";
 
 export async function badInput(opts: ScenarioOptions): Promise<ScenarioResult> {
   const { running, impl } = await startPartA(opts);
@@ -86,10 +117,30 @@ export async function badInput(opts: ScenarioOptions): Promise<ScenarioResult> {
   const runs = opts.quick ? 60 : 500;
   const targets = [
     { name: "POST /order", method: "POST" as const, url: `${order}/order`, input: hostileBody(["order"]) },
-    { name: "POST /reserve", method: "POST" as const, url: `${inventory}/reserve`, input: hostileBody(["order_id", "order"]) },
-    { name: "POST /send", method: "POST" as const, url: `${notification}/send`, input: hostileBody(["order_id", "reservation_id"]) },
-    { name: "GET /set-delay-time", method: "GET" as const, url: `${inventory}/set-delay-time`, input: hostileQuery("delay-time") },
-    { name: "GET /set-fail-rate", method: "GET" as const, url: `${inventory}/set-fail-rate`, input: hostileQuery("fail-rate") },
+    {
+      name: "POST /reserve",
+      method: "POST" as const,
+      url: `${inventory}/reserve`,
+      input: hostileBody(["order_id", "order"]),
+    },
+    {
+      name: "POST /send",
+      method: "POST" as const,
+      url: `${notification}/send`,
+      input: hostileBody(["order_id", "reservation_id"]),
+    },
+    {
+      name: "GET /set-delay-time",
+      method: "GET" as const,
+      url: `${inventory}/set-delay-time`,
+      input: hostileQuery("delay-time"),
+    },
+    {
+      name: "GET /set-fail-rate",
+      method: "GET" as const,
+      url: `${inventory}/set-fail-rate`,
+      input: hostileQuery("fail-rate"),
+    },
   ];
   try {
     const results: FuzzResult[] = [];
@@ -108,7 +159,14 @@ export async function badInput(opts: ScenarioOptions): Promise<ScenarioResult> {
       part: "A",
       seed: opts.seed,
       orders_sent: sent,
-      orders_acknowledged: results.reduce((n, r) => n + Object.entries(r.by_status).filter(([s]) => s.startsWith("2")).reduce((m, [, c]) => m + c, 0), 0),
+      orders_acknowledged: results.reduce(
+        (n, r) =>
+          n +
+          Object.entries(r.by_status)
+            .filter(([s]) => s.startsWith("2"))
+            .reduce((m, [, c]) => m + c, 0),
+        0,
+      ),
       final_states: results.reduce<Record<string, number>>((acc, r) => {
         for (const [s, c] of Object.entries(r.by_status)) acc[`HTTP ${s}`] = (acc[`HTTP ${s}`] ?? 0) + c;
         return acc;
@@ -116,8 +174,16 @@ export async function badInput(opts: ScenarioOptions): Promise<ScenarioResult> {
       lost: 0,
       duplicated_effects: 0,
       invariants: [
-        { name: "no 5xx and no dropped connection", holds: failures.filter((f) => typeof f.status === "string" || f.status >= 500).length === 0, observed: `${failures.length} bad answers` },
-        { name: "every 4xx says what was wrong", holds: results.every((r) => r.unclear === 0), observed: `${results.reduce((n, r) => n + r.unclear, 0)} unclear` },
+        {
+          name: "no 5xx and no dropped connection",
+          holds: failures.filter((f) => typeof f.status === "string" || f.status >= 500).length === 0,
+          observed: `${failures.length} bad answers`,
+        },
+        {
+          name: "every 4xx says what was wrong",
+          holds: results.every((r) => r.unclear === 0),
+          observed: `${results.reduce((n, r) => n + r.unclear, 0)} unclear`,
+        },
         { name: "every service still runs", holds: alive, observed: alive ? "all alive" : "a service died" },
         { name: "the next good order is confirmed", holds: good.status === 200, observed: `HTTP ${good.status}` },
       ],

@@ -12,7 +12,14 @@ export async function compareModel(running: RunningPart, opts: LabOptions): Prom
     place: async (seq) => {
       const sentAt = Date.now();
       const r = await timeOrder(impl, `compare #${seq}`);
-      return { http_status: r.http_status, accepted: r.ok, response_ms: r.latency_ms, sentAt, outcome: r.ok ? "confirmed" : "failed", confirmed_ms: r.ok ? r.latency_ms : undefined };
+      return {
+        http_status: r.http_status,
+        accepted: r.ok,
+        response_ms: r.latency_ms,
+        sentAt,
+        outcome: r.ok ? "confirmed" : "failed",
+        confirmed_ms: r.ok ? r.latency_ms : undefined,
+      };
     },
     prepare: async () => {},
     answers: async () => new Map(),

@@ -126,10 +126,18 @@ interface ModeSetup {
 function setupFor(mode: ConnectionMode, ports: Record<string, number>, stallMs: number): ModeSetup {
   const local = (port: number) => `http://127.0.0.1:${port}`;
   if (mode === "keep_alive") {
-    return { env: { KEEP_ALIVE: "true" }, agent: new CountingAgent({ keepAlive: true, maxSockets: 1, noDelay: true }), orderUrl: local(ports.order) };
+    return {
+      env: { KEEP_ALIVE: "true" },
+      agent: new CountingAgent({ keepAlive: true, maxSockets: 1, noDelay: true }),
+      orderUrl: local(ports.order),
+    };
   }
   if (mode === "new_connection") {
-    return { env: { KEEP_ALIVE: "false" }, agent: new CountingAgent({ keepAlive: false, noDelay: true }), orderUrl: local(ports.order) };
+    return {
+      env: { KEEP_ALIVE: "false" },
+      agent: new CountingAgent({ keepAlive: false, noDelay: true }),
+      orderUrl: local(ports.order),
+    };
   }
   const first = mode === "unanswered_first" ? UNANSWERED_ADDRESS : REFUSING_ADDRESS;
   const resolve: ResolveMap = Object.fromEntries(Object.values(NAMES).map((name) => [name, [first, "127.0.0.1"]]));
@@ -173,11 +181,18 @@ export async function runConnectionsExperiment(opts: ConnectionsOptions): Promis
   const ports = Object.fromEntries(Object.values(part.running.services).map((s) => [s.name, s.port]));
   const orderPorts: Partial<Record<ConnectionMode, number>> = {};
   for (const mode of modes) orderPorts[mode] = await freePort();
-  const listener = await startSilentListener(UNANSWERED_ADDRESS, [...Object.values(orderPorts), ports.inventory, ports.notification]).catch(async (err: unknown) => {
+  const listener = await startSilentListener(UNANSWERED_ADDRESS, [
+    ...Object.values(orderPorts),
+    ports.inventory,
+    ports.notification,
+  ]).catch(async (err: unknown) => {
     await part.close();
     throw err;
   });
-  const homes = Object.fromEntries(modes.map((m) => [m, path.join(home, "connections", m)])) as Record<ConnectionMode, string>;
+  const homes = Object.fromEntries(modes.map((m) => [m, path.join(home, "connections", m)])) as Record<
+    ConnectionMode,
+    string
+  >;
   const rows: ConnectionRow[] = [];
   const perOrder: Partial<Record<ConnectionMode, number>> = {};
   const connectUs: ConnectionsResult["connect_us"] = {};
@@ -186,11 +201,25 @@ export async function runConnectionsExperiment(opts: ConnectionsOptions): Promis
     for (const mode of modes) {
       const modePorts = { ...ports, order: orderPorts[mode]! };
       setups[mode] = setupFor(mode, modePorts, stallMs);
-      await up("partA", { ...opts, home: homes[mode], ports: modePorts, env: { ...opts.env, ...setups[mode].env }, only: ["order"] });
+      await up("partA", {
+        ...opts,
+        home: homes[mode],
+        ports: modePorts,
+        env: { ...opts.env, ...setups[mode].env },
+        only: ["order"],
+      });
     }
     const counters = async (mode: ConnectionMode) => {
-      const h = (await health.get(`http://127.0.0.1:${orderPorts[mode]}/health`)).data as { connections_opened: number; connect_ms_total: number };
-      return { opened: h.connections_opened, connectMs: h.connect_ms_total, clientOpened: setups[mode].agent.opened, clientConnectMs: setups[mode].agent.connectMs };
+      const h = (await health.get(`http://127.0.0.1:${orderPorts[mode]}/health`)).data as {
+        connections_opened: number;
+        connect_ms_total: number;
+      };
+      return {
+        opened: h.connections_opened,
+        connectMs: h.connect_ms_total,
+        clientOpened: setups[mode].agent.opened,
+        clientConnectMs: setups[mode].agent.connectMs,
+      };
     };
     const before = {} as Record<ConnectionMode, Awaited<ReturnType<typeof counters>>>;
     for (const mode of modes) {
@@ -223,7 +252,10 @@ export async function runConnectionsExperiment(opts: ConnectionsOptions): Promis
       const b = before[mode];
       perOrder[mode] = round(after.opened - b.opened) / opts.requests;
       const us = (ms: number, n: number) => (n > 0 ? Math.round((ms / n) * 1000) : 0);
-      connectUs[mode] = { client: us(after.clientConnectMs - b.clientConnectMs, after.clientOpened - b.clientOpened), order_service: us(after.connectMs - b.connectMs, after.opened - b.opened) };
+      connectUs[mode] = {
+        client: us(after.clientConnectMs - b.clientConnectMs, after.clientOpened - b.clientOpened),
+        order_service: us(after.connectMs - b.connectMs, after.opened - b.opened),
+      };
       setups[mode].agent.destroy();
     }
   } finally {
@@ -233,10 +265,20 @@ export async function runConnectionsExperiment(opts: ConnectionsOptions): Promis
   }
   const hops = summarizeHops(rows);
   const checks = checkConnections(rows, hops, stallMs, perOrder, connectUs);
-  return { requests: opts.requests, stall_ms: stallMs, order_connections_per_order: perOrder, connect_us: connectUs, rows, hops, checks, passed: checks.every((c) => c.passed) };
+  return {
+    requests: opts.requests,
+    stall_ms: stallMs,
+    order_connections_per_order: perOrder,
+    connect_us: connectUs,
+    rows,
+    hops,
+    checks,
+    passed: checks.every((c) => c.passed),
+  };
 }
 
-const hopValue = (r: ConnectionRow, hop: Hop) => (hop === "client → order" ? r.client_ms : hop === "order → inventory" ? r.reserve_ms : r.notify_ms);
+const hopValue = (r: ConnectionRow, hop: Hop) =>
+  hop === "client → order" ? r.client_ms : hop === "order → inventory" ? r.reserve_ms : r.notify_ms;
 
 export function summarizeHops(rows: ConnectionRow[]): HopSummary[] {
   const modes = CONNECTION_MODES.filter((m) => rows.some((r) => r.mode === m));
@@ -257,19 +299,36 @@ export function checkConnections(
   connectUs: ConnectionsResult["connect_us"] = {},
 ): ConnectionCheck[] {
   const checks: ConnectionCheck[] = [];
-  const add = (mode: ConnectionMode, check: string, passed: boolean, observed: string) => checks.push({ scenario: mode, check, passed, observed });
-  const median = (mode: ConnectionMode, hop: Hop) => hops.find((h) => h.mode === mode && h.hop === hop)?.median_ms ?? NaN;
+  const add = (mode: ConnectionMode, check: string, passed: boolean, observed: string) =>
+    checks.push({ scenario: mode, check, passed, observed });
+  const median = (mode: ConnectionMode, hop: Hop) =>
+    hops.find((h) => h.mode === mode && h.hop === hop)?.median_ms ?? NaN;
   const has = (mode: ConnectionMode) => rows.some((r) => r.mode === mode);
   const ms = (v: number) => `${v.toFixed(v < 10 ? 2 : 0)} ms`;
   for (const mode of CONNECTION_MODES.filter(has)) {
     const mine = rows.filter((r) => r.mode === mode);
-    add(mode, "every order confirmed (200)", mine.every((r) => r.http_status === 200), `${mine.filter((r) => r.http_status === 200).length}/${mine.length}`);
+    add(
+      mode,
+      "every order confirmed (200)",
+      mine.every((r) => r.http_status === 200),
+      `${mine.filter((r) => r.http_status === 200).length}/${mine.length}`,
+    );
   }
   if (has("keep_alive") && perOrder.keep_alive !== undefined) {
-    add("keep_alive", "the order service reuses its connections (no new one per order)", perOrder.keep_alive < 0.1, `${perOrder.keep_alive} opened per order`);
+    add(
+      "keep_alive",
+      "the order service reuses its connections (no new one per order)",
+      perOrder.keep_alive < 0.1,
+      `${perOrder.keep_alive} opened per order`,
+    );
   }
   if (has("new_connection") && perOrder.new_connection !== undefined) {
-    add("new_connection", "the order service opens 2 connections per order", perOrder.new_connection === 2, `${perOrder.new_connection} opened per order`);
+    add(
+      "new_connection",
+      "the order service opens 2 connections per order",
+      perOrder.new_connection === 2,
+      `${perOrder.new_connection} opened per order`,
+    );
   }
   if (has("keep_alive") && has("new_connection")) {
     // What a new connection costs is its set-up, measured where it happens: each agent times a
@@ -292,20 +351,37 @@ export function checkConnections(
     for (const hop of HOPS) {
       const values = rows.filter((r) => r.mode === "unanswered_first").map((r) => hopValue(r, hop));
       const least = Math.min(...values);
-      add("unanswered_first", `${hop}: every wait ≥ the ${stallMs} ms connect attempt on the first address (median < 2 of them)`, least >= stallMs - 1 && median("unanswered_first", hop) < 2 * stallMs, `${ms(least)}–${ms(Math.max(...values))} (${base}: median ${ms(median(base, hop))})`);
+      add(
+        "unanswered_first",
+        `${hop}: every wait ≥ the ${stallMs} ms connect attempt on the first address (median < 2 of them)`,
+        least >= stallMs - 1 && median("unanswered_first", hop) < 2 * stallMs,
+        `${ms(least)}–${ms(Math.max(...values))} (${base}: median ${ms(median(base, hop))})`,
+      );
     }
   }
   if (has("refused_first") && has("new_connection")) {
     for (const hop of HOPS) {
       const added = median("refused_first", hop) - median("new_connection", hop);
-      add("refused_first", `${hop}: a refused first address fails fast here (adds < 20 ms)`, added < 20, `+${ms(Math.max(0, added))}`);
+      add(
+        "refused_first",
+        `${hop}: a refused first address fails fast here (adds < 20 ms)`,
+        added < 20,
+        `+${ms(Math.max(0, added))}`,
+      );
     }
   }
   return checks;
 }
 
 export function hopsTable(hops: HopSummary[]): Row[] {
-  return hops.map((h) => ({ mode: h.mode, hop: h.hop, "min (ms)": h.min_ms, "median (ms)": h.median_ms, "p95 (ms)": h.p95_ms, "max (ms)": h.max_ms }));
+  return hops.map((h) => ({
+    mode: h.mode,
+    hop: h.hop,
+    "min (ms)": h.min_ms,
+    "median (ms)": h.median_ms,
+    "p95 (ms)": h.p95_ms,
+    "max (ms)": h.max_ms,
+  }));
 }
 
 export function connectionChecksTable(checks: ConnectionCheck[]): Row[] {
@@ -314,8 +390,15 @@ export function connectionChecksTable(checks: ConnectionCheck[]): Row[] {
 
 /** Each hop's wait by mode: one dot per order over the median's bar, on a log scale (µs to s). */
 export function connectionsPlot(rows: ConnectionRow[]): TopLevelSpec {
-  const values = rows.flatMap((r) => HOPS.map((hop) => ({ mode: r.mode, hop, wait_ms: Math.max(0.01, hopValue(r, hop)) })));
-  const x = { field: "wait_ms", type: "quantitative", title: "wait on the hop (ms, log scale)", scale: { type: "log" } };
+  const values = rows.flatMap((r) =>
+    HOPS.map((hop) => ({ mode: r.mode, hop, wait_ms: Math.max(0.01, hopValue(r, hop)) })),
+  );
+  const x = {
+    field: "wait_ms",
+    type: "quantitative",
+    title: "wait on the hop (ms, log scale)",
+    scale: { type: "log" },
+  };
   return {
     ...specBase,
     title: "Part A — the client's wait per hop, by how it connects",
@@ -325,15 +408,31 @@ export function connectionsPlot(rows: ConnectionRow[]): TopLevelSpec {
       width: 480,
       height: { step: 22 },
       layer: [
-        { mark: { type: "bar", opacity: 0.35 }, encoding: { y: { field: "mode", type: "nominal", title: null, sort: CONNECTION_MODES }, x: { ...x, aggregate: "median" } } },
-        { mark: { type: "tick", thickness: 2 }, encoding: { y: { field: "mode", type: "nominal", sort: CONNECTION_MODES }, x, color: { field: "mode", type: "nominal", legend: null } } },
+        {
+          mark: { type: "bar", opacity: 0.35 },
+          encoding: {
+            y: { field: "mode", type: "nominal", title: null, sort: CONNECTION_MODES },
+            x: { ...x, aggregate: "median" },
+          },
+        },
+        {
+          mark: { type: "tick", thickness: 2 },
+          encoding: {
+            y: { field: "mode", type: "nominal", sort: CONNECTION_MODES },
+            x,
+            color: { field: "mode", type: "nominal", legend: null },
+          },
+        },
       ],
     },
   } as unknown as TopLevelSpec;
 }
 
 /** result.json, connections.csv, connections.svg and summary.md in results/partA/connections/. */
-export async function writeConnectionsResults(result: ConnectionsResult, dir = resultsDir("partA", "connections")): Promise<string[]> {
+export async function writeConnectionsResults(
+  result: ConnectionsResult,
+  dir = resultsDir("partA", "connections"),
+): Promise<string[]> {
   const files = [writeJsonResult(dir, "result", result)];
   const write = (name: string, text: string) => {
     const file = path.join(dir, name);
@@ -346,12 +445,20 @@ export async function writeConnectionsResults(result: ConnectionsResult, dir = r
     [
       `# Part A — what connecting costs per hop (${result.requests} sequential orders per mode, first-address connect attempt ${result.stall_ms} ms)`,
       "",
-      ...CONNECTION_MODES.filter((m) => result.rows.some((r) => r.mode === m)).map((m) => `- \`${m}\`: ${MODE_TEXT[m]}`),
+      ...CONNECTION_MODES.filter((m) => result.rows.some((r) => r.mode === m)).map(
+        (m) => `- \`${m}\`: ${MODE_TEXT[m]}`,
+      ),
       "",
       markdownTable(hopsTable(result.hops), 2),
       "",
-      `TCP connections the order service opened per order: ${Object.entries(result.order_connections_per_order).map(([m, n]) => `${m} ${n}`).join(", ")}.`,
-      `What setting one up took (client → order / order → its dependencies, µs per connection): ${Object.entries(result.connect_us).map(([m, c]) => `${m} ${c.client} / ${c.order_service}`).join(", ")}.`,
+      `TCP connections the order service opened per order: ${Object.entries(result.order_connections_per_order)
+        .map(([m, n]) => `${m} ${n}`)
+        .join(", ")}.`,
+      `What setting one up took (client → order / order → its dependencies, µs per connection): ${Object.entries(
+        result.connect_us,
+      )
+        .map(([m, c]) => `${m} ${c.client} / ${c.order_service}`)
+        .join(", ")}.`,
       "",
       `## Checker: ${result.passed ? "PASS" : "FAIL"}`,
       "",

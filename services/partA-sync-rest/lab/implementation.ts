@@ -5,7 +5,15 @@
 // experiment, the comparison, the benchmark and the fault scenarios take it through this interface.
 import type { CallPolicy } from "../../common/http.js";
 import { request, type Answer } from "../../harness/implementation.js";
-import { down, processName, serviceUrl, up, type LabOptions, type RunningPart, type RunningService } from "../../harness/lifecycle.js";
+import {
+  down,
+  processName,
+  serviceUrl,
+  up,
+  type LabOptions,
+  type RunningPart,
+  type RunningService,
+} from "../../harness/lifecycle.js";
 import { crashProcess } from "../../harness/processes.js";
 
 export type PartAService = "order" | "inventory" | "notification";
@@ -66,17 +74,20 @@ export function labImplementation(running: RunningPart, opts: LabOptions = {}): 
   const urls = endpoints(running);
   const setting = async (path: string, name: string, value: number) => {
     const r = await request("get", `${urls.inventory}${path}`, undefined, { params: { [name]: value } });
-    if (r.status !== 200) throw new Error(`GET ${path}?${name}=${value} answered ${r.status}: ${JSON.stringify(r.body)}`);
+    if (r.status !== 200)
+      throw new Error(`GET ${path}?${name}=${value} answered ${r.status}: ${JSON.stringify(r.body)}`);
   };
   return {
     part: "partA",
     endpoints: urls,
-    placeOrder: (body = { order: "lab" }) => request<OrderAnswerBody>("post", `${urls.order}/order`, body, { timeoutMs: 60_000 }),
+    placeOrder: (body = { order: "lab" }) =>
+      request<OrderAnswerBody>("post", `${urls.order}/order`, body, { timeoutMs: 60_000 }),
     health: (service) => request("get", `${urls[service]}/health`),
     policy: async () => {
       const r = await request<{ policy?: OrderPolicy }>("get", `${urls.order}/health`);
       const policy = r.body?.policy;
-      if (r.status !== 200 || !policy?.reserve || !policy?.notify) throw new Error(`${urls.order}/health did not publish the order service's policy (HTTP ${r.status})`);
+      if (r.status !== 200 || !policy?.reserve || !policy?.notify)
+        throw new Error(`${urls.order}/health did not publish the order service's policy (HTTP ${r.status})`);
       return policy;
     },
     stopService: async (service, how = "graceful") => {

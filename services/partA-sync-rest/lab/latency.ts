@@ -46,10 +46,22 @@ export function scenariosFor(policy: OrderPolicy): Scenario[] {
       name: "delay_2s",
       delaySeconds: 2,
       failRate: 0,
-      expect: delayFitsTimeout(policy) ? "baseline + 2 s: the caller waits for the slow hop" : `504 inventory-timeout: the ${s(bound)} bound is shorter than the 2 s delay`,
+      expect: delayFitsTimeout(policy)
+        ? "baseline + 2 s: the caller waits for the slow hop"
+        : `504 inventory-timeout: the ${s(bound)} bound is shorter than the 2 s delay`,
     },
-    { name: "failure", delaySeconds: 0, failRate: 1, expect: `502 reserve-failed after 1 + ${retries} retries with backoff` },
-    { name: "timeout", delaySeconds: slow, failRate: 0, expect: `504 inventory-timeout after the ${s(bound)} ${bound === timeoutMs ? "timeout" : "deadline"}, not the ${slow} s delay` },
+    {
+      name: "failure",
+      delaySeconds: 0,
+      failRate: 1,
+      expect: `502 reserve-failed after 1 + ${retries} retries with backoff`,
+    },
+    {
+      name: "timeout",
+      delaySeconds: slow,
+      failRate: 0,
+      expect: `504 inventory-timeout after the ${s(bound)} ${bound === timeoutMs ? "timeout" : "deadline"}, not the ${slow} s delay`,
+    },
   ];
 }
 
@@ -92,7 +104,10 @@ export async function inject(impl: PartAImplementation, delaySeconds: number, fa
 }
 
 /** One order, timed from the client's side: what the user waits for. */
-export async function timeOrder(impl: PartAImplementation, label: string): Promise<Omit<RequestRow, "scenario" | "request">> {
+export async function timeOrder(
+  impl: PartAImplementation,
+  label: string,
+): Promise<Omit<RequestRow, "scenario" | "request">> {
   const r = await impl.placeOrder({ order: label });
   const t = r.body?.timings ?? {};
   return {
@@ -107,7 +122,12 @@ export async function timeOrder(impl: PartAImplementation, label: string): Promi
   };
 }
 
-export async function runScenario(impl: PartAImplementation, scenario: Scenario, requests: number, onRequest: (row: RequestRow) => void = () => {}): Promise<RequestRow[]> {
+export async function runScenario(
+  impl: PartAImplementation,
+  scenario: Scenario,
+  requests: number,
+  onRequest: (row: RequestRow) => void = () => {},
+): Promise<RequestRow[]> {
   await inject(impl, scenario.delaySeconds, scenario.failRate);
   const rows: RequestRow[] = [];
   try {
@@ -136,38 +156,94 @@ export function checkScenarios(rows: RequestRow[], summaries: ScenarioSummary[],
   const by = (s: ScenarioName) => rows.filter((r) => r.scenario === s);
   const median = (s: ScenarioName) => summaries.find((x) => x.scenario === s)?.median ?? NaN;
   const checks: Check[] = [];
-  const add = (scenario: ScenarioName, check: string, passed: boolean, observed: string) => checks.push({ scenario, check, passed, observed });
+  const add = (scenario: ScenarioName, check: string, passed: boolean, observed: string) =>
+    checks.push({ scenario, check, passed, observed });
   if (by("baseline").length) {
-    add("baseline", "every order confirmed (200)", by("baseline").every((r) => r.ok), `${by("baseline").filter((r) => r.ok).length}/${by("baseline").length} ok`);
+    add(
+      "baseline",
+      "every order confirmed (200)",
+      by("baseline").every((r) => r.ok),
+      `${by("baseline").filter((r) => r.ok).length}/${by("baseline").length} ok`,
+    );
   }
   if (by("delay_2s").length && delayFitsTimeout(policy)) {
     const added = median("delay_2s") - (by("baseline").length ? median("baseline") : 0);
-    add("delay_2s", "every order confirmed (200)", by("delay_2s").every((r) => r.ok), `${by("delay_2s").filter((r) => r.ok).length}/${by("delay_2s").length} ok`);
-    add("delay_2s", "the delay adds ≈ 2 s to the median (1.9–2.5 s)", added >= 1900 && added <= 2500, `+${(added / 1000).toFixed(3)} s`);
+    add(
+      "delay_2s",
+      "every order confirmed (200)",
+      by("delay_2s").every((r) => r.ok),
+      `${by("delay_2s").filter((r) => r.ok).length}/${by("delay_2s").length} ok`,
+    );
+    add(
+      "delay_2s",
+      "the delay adds ≈ 2 s to the median (1.9–2.5 s)",
+      added >= 1900 && added <= 2500,
+      `+${(added / 1000).toFixed(3)} s`,
+    );
   } else if (by("delay_2s").length) {
     const rs = by("delay_2s");
-    add("delay_2s", `every order answered 504 inventory-timeout: 2 s is not within the ${policy.reserve.timeoutMs / 1000} s timeout`, rs.every((r) => r.http_status === 504 && r.error === "inventory-timeout"), statuses(rs));
+    add(
+      "delay_2s",
+      `every order answered 504 inventory-timeout: 2 s is not within the ${policy.reserve.timeoutMs / 1000} s timeout`,
+      rs.every((r) => r.http_status === 504 && r.error === "inventory-timeout"),
+      statuses(rs),
+    );
   }
   if (by("failure").length) {
     const rs = by("failure");
-    add("failure", "every order answered 502 reserve-failed", rs.every((r) => r.http_status === 502 && r.error === "reserve-failed"), statuses(rs));
+    add(
+      "failure",
+      "every order answered 502 reserve-failed",
+      rs.every((r) => r.http_status === 502 && r.error === "reserve-failed"),
+      statuses(rs),
+    );
     const { attempts, exact } = expectedFailureAttempts(policy);
     const seen = `attempts: ${[...new Set(rs.map((r) => r.reserve_attempts))].join(", ")}`;
-    if (exact) add("failure", `each tried 1 + ${policy.reserve.retries} times`, rs.every((r) => r.reserve_attempts === attempts), seen);
-    else add("failure", `each tried at most 1 + ${policy.reserve.retries} times, within the ${policy.deadline_ms / 1000} s deadline (+0.5 s)`, rs.every((r) => (r.reserve_attempts ?? 0) <= attempts && r.latency_ms <= policy.deadline_ms + 500), seen);
+    if (exact)
+      add(
+        "failure",
+        `each tried 1 + ${policy.reserve.retries} times`,
+        rs.every((r) => r.reserve_attempts === attempts),
+        seen,
+      );
+    else
+      add(
+        "failure",
+        `each tried at most 1 + ${policy.reserve.retries} times, within the ${policy.deadline_ms / 1000} s deadline (+0.5 s)`,
+        rs.every((r) => (r.reserve_attempts ?? 0) <= attempts && r.latency_ms <= policy.deadline_ms + 500),
+        seen,
+      );
   }
   if (by("timeout").length) {
     const rs = by("timeout");
     const worst = Math.max(...rs.map((r) => r.latency_ms));
-    add("timeout", "every order answered 504 inventory-timeout", rs.every((r) => r.http_status === 504 && r.error === "inventory-timeout"), statuses(rs));
+    add(
+      "timeout",
+      "every order answered 504 inventory-timeout",
+      rs.every((r) => r.http_status === 504 && r.error === "inventory-timeout"),
+      statuses(rs),
+    );
     const bound = Math.min(policy.reserve.timeoutMs, policy.deadline_ms);
-    add("timeout", `answered within the ${bound / 1000} s ${bound === policy.reserve.timeoutMs ? "timeout" : "deadline"} (+0.5 s)`, worst <= bound + 500, `max ${(worst / 1000).toFixed(3)} s`);
+    add(
+      "timeout",
+      `answered within the ${bound / 1000} s ${bound === policy.reserve.timeoutMs ? "timeout" : "deadline"} (+0.5 s)`,
+      worst <= bound + 500,
+      `max ${(worst / 1000).toFixed(3)} s`,
+    );
   }
   return checks;
 }
 
 const statuses = (rows: RequestRow[]) =>
-  Object.entries(rows.reduce<Record<string, number>>((acc, r) => ((acc[`${r.http_status} ${r.error}`.trim()] = (acc[`${r.http_status} ${r.error}`.trim()] ?? 0) + 1), acc), {}))
+  Object.entries(
+    rows.reduce<Record<string, number>>(
+      (acc, r) => (
+        (acc[`${r.http_status} ${r.error}`.trim()] = (acc[`${r.http_status} ${r.error}`.trim()] ?? 0) + 1),
+        acc
+      ),
+      {},
+    ),
+  )
     .map(([k, n]) => `${n}× ${k}`)
     .join(", ");
 
@@ -215,14 +291,30 @@ export function summaryTable(summaries: ScenarioSummary[]): Row[] {
 export const checksTable = (checks: Check[]): Row[] => checksRows(checks);
 
 export const latencyPlot = (rows: RequestRow[]) =>
-  latencyDistributionSpec(rows.map((r) => ({ scenario: r.scenario, latency_ms: r.latency_ms, ok: r.ok })), "Part A — order latency per scenario (each tick is one request)");
+  latencyDistributionSpec(
+    rows.map((r) => ({ scenario: r.scenario, latency_ms: r.latency_ms, ok: r.ok })),
+    "Part A — order latency per scenario (each tick is one request)",
+  );
 
 /** latency.csv, summary.json, summary.md and one SVG per scenario plus one for all. */
 export async function writeLatencyResults(result: LatencyResult, dir = resultsDir("partA")): Promise<string[]> {
   const out = new ResultFiles(dir);
   const write = (name: string, text: string) => out.write(name, text);
   write("latency.csv", toCsv(result.rows as unknown as Row[]));
-  write("summary.json", JSON.stringify({ requests: result.requests, policy: result.policy, summaries: result.summaries, checks: result.checks, passed: result.checks.every((c) => c.passed) }, null, 2));
+  write(
+    "summary.json",
+    JSON.stringify(
+      {
+        requests: result.requests,
+        policy: result.policy,
+        summaries: result.summaries,
+        checks: result.checks,
+        passed: result.checks.every((c) => c.passed),
+      },
+      null,
+      2,
+    ),
+  );
   const verdict = result.checks.every((c) => c.passed) ? "PASS" : "FAIL";
   write(
     "summary.md",
@@ -240,7 +332,14 @@ export async function writeLatencyResults(result: LatencyResult, dir = resultsDi
   await out.plot("latency.svg", latencyPlot(result.rows));
   for (const s of result.summaries) {
     const rows = result.rows.filter((r) => r.scenario === s.scenario);
-    await out.plot(`latency-${s.scenario}.svg`, histogramSpec(rows.map((r) => r.latency_ms), `Part A — ${s.scenario}: latency of ${rows.length} orders`, "latency (ms)"));
+    await out.plot(
+      `latency-${s.scenario}.svg`,
+      histogramSpec(
+        rows.map((r) => r.latency_ms),
+        `Part A — ${s.scenario}: latency of ${rows.length} orders`,
+        "latency (ms)",
+      ),
+    );
   }
   return out.files;
 }

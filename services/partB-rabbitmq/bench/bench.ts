@@ -19,7 +19,14 @@ import { LatencyRecorder, type Percentiles } from "../../harness/histogram.js";
 import { CpuMeter, describeCpu, PeakMemory } from "../../harness/machine.js";
 import { rawConfirmLatency, rawDrain, rawPublishConsume, rawWorkflow } from "./rabbit-baseline.js";
 import { postJson } from "../../harness/raw-http.js";
-import { againstBaseline, memoryFigures, ratioOf, type BenchOptions, type BenchResult, type Figure } from "../../harness/bench-report.js";
+import {
+  againstBaseline,
+  memoryFigures,
+  ratioOf,
+  type BenchOptions,
+  type BenchResult,
+  type Figure,
+} from "../../harness/bench-report.js";
 
 /**
  * What was changed in the services after profiling (`npm run bench -- --profile`), with the
@@ -72,8 +79,11 @@ export async function benchPartB(opts: BenchOptions): Promise<BenchResult> {
     await impl.faults.stock({ burger: 1e9, fries: 1e9, pizza: 1e9, soda: 1e9, salad: 1e9 });
     const rabbitmq = await brokerVersion(urls.amqp);
     const brokerPid = running.brokers.find((b) => b.id === "rabbitmq")?.pid;
-    const broker: Record<string, { pid: number; group: boolean }> = brokerPid ? { rabbitmq: { pid: brokerPid, group: true } } : {};
-    const pids = (services: RunningPart["services"]) => Object.fromEntries(Object.values(services).map((s) => [s.name, { pid: s.pid }]));
+    const broker: Record<string, { pid: number; group: boolean }> = brokerPid
+      ? { rabbitmq: { pid: brokerPid, group: true } }
+      : {};
+    const pids = (services: RunningPart["services"]) =>
+      Object.fromEntries(Object.values(services).map((s) => [s.name, { pid: s.pid }]));
 
     opts.log(`warm-up: ${size.warmup} orders`);
     const warm = await placeOrders(urls.order, 0, size.warmup, CONNECTIONS);
@@ -82,30 +92,52 @@ export async function benchPartB(opts: BenchOptions): Promise<BenchResult> {
     const sample = (await impl.order(warm.ids[0]))!;
     const messageBytes = Buffer.byteLength(JSON.stringify(orderPlacedFor(sample)));
 
-    opts.log(`baseline: raw amqplib, ${size.raw} messages of ${messageBytes} B, confirmed publish + one acking consumer`);
+    opts.log(
+      `baseline: raw amqplib, ${size.raw} messages of ${messageBytes} B, confirmed publish + one acking consumer`,
+    );
     let cpu = new CpuMeter(broker).start();
-    const raw = { ...(await rawPublishConsume({ amqpUrl: urls.amqp, messages: size.raw, size: messageBytes })), cpu_ms_per_msg: {} as Record<string, number> };
+    const raw = {
+      ...(await rawPublishConsume({ amqpUrl: urls.amqp, messages: size.raw, size: messageBytes })),
+      cpu_ms_per_msg: {} as Record<string, number>,
+    };
     raw.cpu_ms_per_msg = cpu.perUnit(size.raw);
     opts.log(`  ${raw.msgs_per_s} msgs/s (CPU per message: ${describeCpu(raw.cpu_ms_per_msg)})`);
 
-    opts.log(`reference: Part B's message flow in raw amqplib (3 confirmed publishes, 4 deliveries per order; no HTTP, store or logs)`);
+    opts.log(
+      `reference: Part B's message flow in raw amqplib (3 confirmed publishes, 4 deliveries per order; no HTTP, store or logs)`,
+    );
     cpu = new CpuMeter(broker).start();
-    const flow = { ...(await rawWorkflow({ amqpUrl: urls.amqp, messages: size.raw / 2, size: messageBytes })), cpu_ms_per_order: {} as Record<string, number> };
+    const flow = {
+      ...(await rawWorkflow({ amqpUrl: urls.amqp, messages: size.raw / 2, size: messageBytes })),
+      cpu_ms_per_order: {} as Record<string, number>,
+    };
     flow.cpu_ms_per_order = cpu.perUnit(size.raw / 2);
     opts.log(`  ${flow.orders_per_s} orders/s (CPU per order: ${describeCpu(flow.cpu_ms_per_order)})`);
 
     opts.log(`sustained: ${size.sustained} orders from ${CONNECTIONS} connections, POST /order → user notified`);
     cpu = new CpuMeter({ ...pids(running.services), ...broker }).start();
-    const sustained = { ...(await sustainedThroughput(impl, size.warmup, size.sustained)), cpu_ms_per_order: {} as Record<string, number> };
+    const sustained = {
+      ...(await sustainedThroughput(impl, size.warmup, size.sustained)),
+      cpu_ms_per_order: {} as Record<string, number>,
+    };
     sustained.cpu_ms_per_order = cpu.perUnit(sustained.orders);
-    opts.log(`  ${sustained.orders_per_s} orders/s end to end (POSTs accepted at ${sustained.accepted_per_s}/s; CPU per order: ${describeCpu(sustained.cpu_ms_per_order)})`);
+    opts.log(
+      `  ${sustained.orders_per_s} orders/s end to end (POSTs accepted at ${sustained.accepted_per_s}/s; CPU per order: ${describeCpu(sustained.cpu_ms_per_order)})`,
+    );
 
     const rate = Math.max(10, Math.round(sustained.orders_per_s / 2));
-    opts.log(`202 latency: ${rate} orders/s (half the sustained rate) for ${size.latencySeconds} s on a fixed schedule`);
+    opts.log(
+      `202 latency: ${rate} orders/s (half the sustained rate) for ${size.latencySeconds} s on a fixed schedule`,
+    );
     const accept = await acceptLatency(impl, rate, rate * size.latencySeconds);
     opts.log(`  p50 ${accept.p50_ms} ms, p99 ${accept.p99_ms} ms, max ${accept.max_ms} ms, errors ${accept.errors}`);
     opts.log(`reference: a bare confirmed publish of ${messageBytes} B at the same rate, one consumer acking`);
-    const confirm = await rawConfirmLatency({ amqpUrl: urls.amqp, rate, messages: rate * size.latencySeconds, size: messageBytes });
+    const confirm = await rawConfirmLatency({
+      amqpUrl: urls.amqp,
+      rate,
+      messages: rate * size.latencySeconds,
+      size: messageBytes,
+    });
     opts.log(`  p50 ${confirm.p50_ms} ms, p99 ${confirm.p99_ms} ms, max ${confirm.max_ms} ms`);
 
     opts.log(`baseline: raw amqplib drains ${size.backlog} messages of ${messageBytes} B`);
@@ -133,13 +165,28 @@ export async function benchPartB(opts: BenchOptions): Promise<BenchResult> {
     const sustained1 = await sustainedThroughput(impl1, size.warmup + size.sustained, size.sustained);
     opts.log(`  ${sustained1.orders_per_s} orders/s end to end at batch size 1`);
     const backlog1 = await backlogDrain(running, impl1, size.backlog, rate, () => memory.sample(running!.services));
-    opts.log(`  ${backlog1.backlog} messages drained in ${backlog1.seconds} s at batch size 1: ${backlog1.drain_per_s} orders/s`);
+    opts.log(
+      `  ${backlog1.backlog} messages drained in ${backlog1.seconds} s at batch size 1: ${backlog1.drain_per_s} orders/s`,
+    );
     const batch1 = { orders_per_s: sustained1.orders_per_s, drain_per_s: backlog1.drain_per_s };
 
     const measured = { size, messageBytes, raw, flow, sustained, rate, accept, confirm, rawBacklog, backlog, batch1 };
     return {
       figures: [...partBFigures(measured), ...memoryFigures("B", peaks, "under the loads above")],
-      details: { message_bytes: messageBytes, batch_max: 64, batch_size_1: batch1, raw_publish_consume: raw, message_flow: flow, sustained, accept, raw_confirm: confirm, raw_drain: rawBacklog, backlog: { ...backlog, restarted: undefined }, peak_rss_mb: peaks, peak_rss_mb_with_batch_size_1: memory.byRole() },
+      details: {
+        message_bytes: messageBytes,
+        batch_max: 64,
+        batch_size_1: batch1,
+        raw_publish_consume: raw,
+        message_flow: flow,
+        sustained,
+        accept,
+        raw_confirm: confirm,
+        raw_drain: rawBacklog,
+        backlog: { ...backlog, restarted: undefined },
+        peak_rss_mb: peaks,
+        peak_rss_mb_with_batch_size_1: memory.byRole(),
+      },
       versions: { rabbitmq },
     };
   } finally {
@@ -164,7 +211,19 @@ interface PartBMeasured {
 }
 
 /** The figures of the table, each with its baseline, target and what explains it. */
-function partBFigures({ size, messageBytes, raw, flow, sustained, rate, accept, confirm, rawBacklog, backlog, batch1 }: PartBMeasured): Figure[] {
+function partBFigures({
+  size,
+  messageBytes,
+  raw,
+  flow,
+  sustained,
+  rate,
+  accept,
+  confirm,
+  rawBacklog,
+  backlog,
+  batch1,
+}: PartBMeasured): Figure[] {
   return [
     againstBaseline({
       id: "B.throughput",
@@ -173,7 +232,11 @@ function partBFigures({ size, messageBytes, raw, flow, sustained, rate, accept, 
       unit: "orders/s",
       better: "higher",
       value: sustained.orders_per_s,
-      baseline: { name: `raw amqplib, ${messageBytes} B, confirms + 1 acking consumer`, value: raw.msgs_per_s, unit: "msgs/s" },
+      baseline: {
+        name: `raw amqplib, ${messageBytes} B, confirms + 1 acking consumer`,
+        value: raw.msgs_per_s,
+        unit: "msgs/s",
+      },
       targetRatio: 0.15,
       holds: sustained.not_accepted === 0,
       notes:
@@ -218,7 +281,10 @@ function partBFigures({ size, messageBytes, raw, flow, sustained, rate, accept, 
 async function brokerVersion(amqpUrl: string): Promise<string> {
   const conn = await amqp.connect(amqpUrl);
   try {
-    return String((conn.connection as unknown as { serverProperties?: { version?: string } }).serverProperties?.version ?? "unknown");
+    return String(
+      (conn.connection as unknown as { serverProperties?: { version?: string } }).serverProperties?.version ??
+        "unknown",
+    );
   } finally {
     await conn.close();
   }
@@ -230,7 +296,12 @@ async function brokerVersion(amqpUrl: string): Promise<string> {
 // placeOrder: its axios call would add its own CPU per order to what is measured.
 
 /** POST `count` orders from `connections` clients, each sending the next as soon as its last was answered. */
-async function placeOrders(orderUrl: string, first: number, count: number, connections: number): Promise<{ ids: string[]; not_accepted: number; seconds: number }> {
+async function placeOrders(
+  orderUrl: string,
+  first: number,
+  count: number,
+  connections: number,
+): Promise<{ ids: string[]; not_accepted: number; seconds: number }> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: connections });
   const ids: string[] = [];
   let notAccepted = 0;
@@ -238,7 +309,10 @@ async function placeOrders(orderUrl: string, first: number, count: number, conne
   const started = performance.now();
   const client = async () => {
     for (let i = next++; i < count; i = next++) {
-      const res = await postJson(`${orderUrl}/order`, experimentOrder(first + i, "u-bench"), agent).catch(() => ({ status: 0, body: "" }));
+      const res = await postJson(`${orderUrl}/order`, experimentOrder(first + i, "u-bench"), agent).catch(() => ({
+        status: 0,
+        body: "",
+      }));
       if (res.status === 202) ids.push(JSON.parse(res.body).order_id);
       else notAccepted++;
     }
@@ -256,7 +330,12 @@ const finalCount = async (impl: PartBImplementation) => {
 /** Wait until `expected` orders in all are CONFIRMED or FAILED. */
 async function waitAllFinal(impl: PartBImplementation, expected: number, timeoutMs = 300_000): Promise<void> {
   let seen = 0;
-  await waitUntil(async () => (seen = await finalCount(impl)) >= expected, `${expected} orders to be CONFIRMED or FAILED (seen ${seen})`, timeoutMs, 200);
+  await waitUntil(
+    async () => (seen = await finalCount(impl)) >= expected,
+    `${expected} orders to be CONFIRMED or FAILED (seen ${seen})`,
+    timeoutMs,
+    200,
+  );
 }
 
 /** These orders, as the order service has them now. */
@@ -317,7 +396,12 @@ async function acceptLatency(impl: PartBImplementation, rate: number, count: num
 }
 
 /** POST orders on a fixed schedule; the 202's latency from each order's intended start. */
-async function ordersAtRate(orderUrl: string, rate: number, count: number, user: string): Promise<{ result: FixedRateResult; accepted: number }> {
+async function ordersAtRate(
+  orderUrl: string,
+  rate: number,
+  count: number,
+  user: string,
+): Promise<{ result: FixedRateResult; accepted: number }> {
   const connections = 64; // more than ever needed at once, so a slow answer delays no other order's start
   const agent = new http.Agent({ keepAlive: true, maxSockets: connections });
   let accepted = 0;
@@ -368,7 +452,12 @@ async function backlogDrain(
 
     // The backlog arrives at the 202 benchmark's rate: the same measurement with no consumer working.
     const fill = await ordersAtRate(impl.endpoints.order, rate, count, "u-bench-backlog");
-    await waitUntil(async () => (await probe.queue(QUEUES.orderPlaced.name)).messages >= fill.accepted, "the backlog to be in order.placed.q", 30_000, 50);
+    await waitUntil(
+      async () => (await probe.queue(QUEUES.orderPlaced.name)).messages >= fill.accepted,
+      "the backlog to be in order.placed.q",
+      30_000,
+      50,
+    );
 
     const samples: { t: number; messages: number; consumers: number }[] = [];
     let sampling = true;
@@ -385,8 +474,18 @@ async function backlogDrain(
     try {
       await outage.end();
       restarted = running;
-      await waitUntil(async () => samples.some((s) => s.consumers > 0 && s.messages === 0), "order.placed.q to be empty", 300_000, 5);
-      await waitUntil(async () => ((await impl.stats("inventory")).processed_total as number) >= processed0 + fill.accepted, "inventory to process the backlog", 60_000, 10);
+      await waitUntil(
+        async () => samples.some((s) => s.consumers > 0 && s.messages === 0),
+        "order.placed.q to be empty",
+        300_000,
+        5,
+      );
+      await waitUntil(
+        async () => ((await impl.stats("inventory")).processed_total as number) >= processed0 + fill.accepted,
+        "inventory to process the backlog",
+        60_000,
+        10,
+      );
       done = performance.now();
     } finally {
       sampling = false;
@@ -411,4 +510,3 @@ async function backlogDrain(
 
 const round2 = (x: number) => Math.round(x * 100) / 100;
 const n = (x: number) => x.toLocaleString("en-US");
-

@@ -86,9 +86,15 @@ export async function rawDrain(opts: RawRabbitOptions): Promise<{ drain_per_s: n
 export async function rawWorkflow(opts: RawRabbitOptions): Promise<{ orders_per_s: number; seconds: number }> {
   const prefetch = opts.prefetch ?? 100;
   const tag = randomUUID().slice(0, 8);
-  const q = { orders: `bench-flow-orders-${tag}`, notify: `bench-flow-notify-${tag}`, status: `bench-flow-status-${tag}` };
+  const q = {
+    orders: `bench-flow-orders-${tag}`,
+    notify: `bench-flow-notify-${tag}`,
+    status: `bench-flow-status-${tag}`,
+  };
   const answers = `bench-flow-answers-${tag}`;
-  const roles = await Promise.all(["client", "inventory", "notification", "status"].map(() => connect(opts.amqpUrl, opts.noDelay)));
+  const roles = await Promise.all(
+    ["client", "inventory", "notification", "status"].map(() => connect(opts.amqpUrl, opts.noDelay)),
+  );
   const [client, inventory, notification, status] = roles;
   try {
     const admin = await client.createConfirmChannel();
@@ -99,7 +105,11 @@ export async function rawWorkflow(opts: RawRabbitOptions): Promise<{ orders_per_
     const body = Buffer.alloc(opts.size, "x");
 
     /** Consume a queue; for each message, optionally publish an answer with a confirm, then ack. */
-    const worker = async (conn: amqp.ChannelModel, queue: string, answer?: (ch: amqp.ConfirmChannel, msg: amqp.ConsumeMessage) => void) => {
+    const worker = async (
+      conn: amqp.ChannelModel,
+      queue: string,
+      answer?: (ch: amqp.ConfirmChannel, msg: amqp.ConsumeMessage) => void,
+    ) => {
       const ch = await conn.createConfirmChannel();
       await ch.prefetch(prefetch);
       await ch.consume(queue, (msg) => {
@@ -109,7 +119,9 @@ export async function rawWorkflow(opts: RawRabbitOptions): Promise<{ orders_per_
       });
     };
     const answerWith = (exchange: string, key: string) => (ch: amqp.ConfirmChannel, msg: amqp.ConsumeMessage) =>
-      ch.publish(exchange, key, body, { persistent: true, messageId: msg.properties.messageId }, (err) => (err ? ch.nack(msg) : ch.ack(msg)));
+      ch.publish(exchange, key, body, { persistent: true, messageId: msg.properties.messageId }, (err) =>
+        err ? ch.nack(msg) : ch.ack(msg),
+      );
     await worker(inventory, q.orders, answerWith(answers, "reserved"));
     await worker(notification, q.notify, answerWith("", q.status));
     let seen = 0;
@@ -141,7 +153,12 @@ export async function rawWorkflow(opts: RawRabbitOptions): Promise<{ orders_per_
  * (latency from each message's intended start), to a durable queue that one consumer acks.
  * TCP_NODELAY, as the order service has it: this is a latency, not a throughput.
  */
-export async function rawConfirmLatency(opts: { amqpUrl: string; rate: number; messages: number; size: number }): Promise<FixedRateResult> {
+export async function rawConfirmLatency(opts: {
+  amqpUrl: string;
+  rate: number;
+  messages: number;
+  size: number;
+}): Promise<FixedRateResult> {
   const [pubConn, subConn] = [await connect(opts.amqpUrl, true), await connect(opts.amqpUrl, true)];
   try {
     const pub = await pubConn.createConfirmChannel();
@@ -155,7 +172,10 @@ export async function rawConfirmLatency(opts: { amqpUrl: string; rate: number; m
       rate: opts.rate,
       count: opts.messages,
       connections: 64,
-      send: (i) => new Promise<boolean>((resolve) => pub.sendToQueue(queue, body, { persistent: true, messageId: String(i) }, (err) => resolve(!err))),
+      send: (i) =>
+        new Promise<boolean>((resolve) =>
+          pub.sendToQueue(queue, body, { persistent: true, messageId: String(i) }, (err) => resolve(!err)),
+        ),
     });
     await sub.close();
     await pub.deleteQueue(queue);
@@ -166,7 +186,13 @@ export async function rawConfirmLatency(opts: { amqpUrl: string; rate: number; m
 }
 
 /** Persistent publishes to the default exchange, at most `window` unconfirmed at a time. */
-async function publishWithConfirms(ch: amqp.ConfirmChannel, queue: string, body: Buffer, count: number, window: number): Promise<void> {
+async function publishWithConfirms(
+  ch: amqp.ConfirmChannel,
+  queue: string,
+  body: Buffer,
+  count: number,
+  window: number,
+): Promise<void> {
   let outstanding = 0;
   let failed: Error | undefined;
   let wake: (() => void) | undefined;

@@ -24,7 +24,11 @@ export function plannedOrders(seed: number, n: number, user: string): PlannedOrd
   const arb = fc.tuple(fc.constantFrom(...SKUS), fc.integer({ min: 1, max: 3 }), fc.boolean());
   return fc.sample(arb, { seed, numRuns: n }).map(([sku, q, asMap]) => {
     const qty = sku === SCARCE ? 1 : q;
-    return { sku, qty, body: { user_id: user, restaurant_id: "r-faults", items: asMap ? { [sku]: qty } : [{ sku, qty }] } };
+    return {
+      sku,
+      qty,
+      body: { user_id: user, restaurant_id: "r-faults", items: asMap ? { [sku]: qty } : [{ sku, qty }] },
+    };
   });
 }
 
@@ -41,7 +45,11 @@ export async function stockFor(impl: PartBImplementation, plan: PlannedOrder[]):
 export type PlacedPlan = Answer<PlaceOrderBody> & { order_id?: string; plan: PlannedOrder };
 
 /** POST /order for every planned order, a few at a time; each answer kept with its plan. */
-export async function placeAll(impl: PartBImplementation, plan: PlannedOrder[], concurrency = 16): Promise<PlacedPlan[]> {
+export async function placeAll(
+  impl: PartBImplementation,
+  plan: PlannedOrder[],
+  concurrency = 16,
+): Promise<PlacedPlan[]> {
   const out: PlacedPlan[] = new Array(plan.length);
   let next = 0;
   const worker = async () => {
@@ -57,7 +65,11 @@ export async function placeAll(impl: PartBImplementation, plan: PlannedOrder[], 
 const isFinal = (r: OrderRecord | undefined) => r?.status === "CONFIRMED" || r?.status === "FAILED";
 
 /** Wait until every order is CONFIRMED or FAILED (or the time is up); returns what each one is. */
-export async function waitAllFinal(impl: PartBImplementation, ids: string[], timeoutMs: number): Promise<Map<string, OrderRecord | undefined>> {
+export async function waitAllFinal(
+  impl: PartBImplementation,
+  ids: string[],
+  timeoutMs: number,
+): Promise<Map<string, OrderRecord | undefined>> {
   const deadline = Date.now() + timeoutMs;
   const records = new Map<string, OrderRecord | undefined>();
   let pending = ids;
@@ -79,8 +91,19 @@ export interface Snapshot {
 }
 
 export async function snapshot(impl: PartBImplementation): Promise<Snapshot> {
-  const [inventory, notification, order] = [await impl.stats("inventory"), await impl.stats("notification"), await impl.stats("order")];
-  return { stock: inventory.stock, processed: inventory.processed_total, notified: notification.notified_total, inventory, notification, order };
+  const [inventory, notification, order] = [
+    await impl.stats("inventory"),
+    await impl.stats("notification"),
+    await impl.stats("order"),
+  ];
+  return {
+    stock: inventory.stock,
+    processed: inventory.processed_total,
+    notified: notification.notified_total,
+    inventory,
+    notification,
+    order,
+  };
 }
 
 export interface Effects {
@@ -131,20 +154,41 @@ export function effectsOf(
     lost,
     duplicated_effects,
     invariants: [
-      { name: "every acknowledged order reached CONFIRMED or FAILED", holds: lost === 0, observed: `${acked.length - lost}/${acked.length} final` },
+      {
+        name: "every acknowledged order reached CONFIRMED or FAILED",
+        holds: lost === 0,
+        observed: `${acked.length - lost}/${acked.length} final`,
+      },
       {
         name: "stock taken = items of the confirmed orders, per sku",
         holds: stockOff.length === 0,
-        observed: stockOff.length ? stockOff.map((s) => `${s}: took ${taken[s]}, confirmed orders asked ${expectedTaken[s] ?? 0}`).join("; ") : skus.map((s) => `${s} −${taken[s]}`).join(", "),
+        observed: stockOff.length
+          ? stockOff.map((s) => `${s}: took ${taken[s]}, confirmed orders asked ${expectedTaken[s] ?? 0}`).join("; ")
+          : skus.map((s) => `${s} −${taken[s]}`).join(", "),
       },
       {
         name: `${SCARCE} sold out exactly: min(stock, orders) confirmed, the rest FAILED`,
         holds: scarceReserved === expectedScarce,
         observed: `${scarceReserved} of ${scarceOrders} ${SCARCE} orders confirmed with stock ${scarceStock}`,
       },
-      { name: "inventory processed each OrderPlaced id once", holds: processed === acked.length, observed: `+${processed} processed ids for ${acked.length} orders` },
-      { name: "each confirmed order notified its user once", holds: notified === confirmed, observed: `+${notified} notifications for ${confirmed} confirmed orders` },
+      {
+        name: "inventory processed each OrderPlaced id once",
+        holds: processed === acked.length,
+        observed: `+${processed} processed ids for ${acked.length} orders`,
+      },
+      {
+        name: "each confirmed order notified its user once",
+        holds: notified === confirmed,
+        observed: `+${notified} notifications for ${confirmed} confirmed orders`,
+      },
     ],
-    details: { stock_before: before.stock, stock_after: after.stock, taken, expected_taken: expectedTaken, processed_ids: processed, notified },
+    details: {
+      stock_before: before.stock,
+      stock_after: after.stock,
+      taken,
+      expected_taken: expectedTaken,
+      processed_ids: processed,
+      notified,
+    },
   };
 }

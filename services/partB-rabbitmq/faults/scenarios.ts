@@ -9,8 +9,27 @@ import { sleep, waitUntil } from "../../common/wait.js";
 import { orderPlacedFor, type InventoryEvent } from "../events.js";
 import { EXCHANGES, QUEUES, ROUTING_KEYS } from "../topology.js";
 import type { ScenarioOptions } from "../../harness/verdict.js";
-import { SCARCE, effectsOf, placeAll, plannedOrders, snapshot, stockFor, waitAllFinal, type PlannedOrder } from "./effects.js";
-import { allAlive, brokerOutage, clearError, countBy, openStack, pidOf, seconds, steadyLoad, type Stack } from "../../harness/stack.js";
+import {
+  SCARCE,
+  effectsOf,
+  placeAll,
+  plannedOrders,
+  snapshot,
+  stockFor,
+  waitAllFinal,
+  type PlannedOrder,
+} from "./effects.js";
+import {
+  allAlive,
+  brokerOutage,
+  clearError,
+  countBy,
+  openStack,
+  pidOf,
+  seconds,
+  steadyLoad,
+  type Stack,
+} from "../../harness/stack.js";
 import { verdictOf, type ScenarioResult } from "../../harness/verdict.js";
 
 export { badInput } from "./bad-input.js";
@@ -50,7 +69,9 @@ export async function consumerCrash(opts: ScenarioOptions): Promise<ScenarioResu
     const placed = await placeAll(impl, plan);
     const acked = placed.filter((p) => p.status === 202 && p.order_id);
     const backlog = (await probe.queue(QUEUES.orderPlaced.name)).messages;
-    opts.log(`${acked.length}/${n} orders accepted with inventory down; ${backlog} messages wait in ${QUEUES.orderPlaced.name}`);
+    opts.log(
+      `${acked.length}/${n} orders accepted with inventory down; ${backlog} messages wait in ${QUEUES.orderPlaced.name}`,
+    );
 
     // 2. Inventory drains it, and is killed part-way, `kills` times. Its store says, once it is
     //    started again, how far the killed process had got.
@@ -60,19 +81,30 @@ export async function consumerCrash(opts: ScenarioOptions): Promise<ScenarioResu
       await (k === 1 ? outage.end() : impl.restartConsumer());
       if (k > 1) killedAt.push((await impl.stats("inventory")).processed_total - before.processed);
       const target = before.processed + Math.round((k * acked.length) / (kills + 1));
-      await waitUntil(async () => (await impl.stats("inventory")).processed_total >= target, `inventory to process ${target - before.processed} orders`, 120_000, 10);
+      await waitUntil(
+        async () => (await impl.stats("inventory")).processed_total >= target,
+        `inventory to process ${target - before.processed} orders`,
+        120_000,
+        10,
+      );
       redelivered += (await impl.stats("inventory")).duplicates_ignored;
       await impl.stopConsumer("kill");
       opts.log(`kill -9 #${k} of inventory once ${target - before.processed}/${acked.length} orders were processed`);
     }
     await impl.restartConsumer();
     killedAt.push((await impl.stats("inventory")).processed_total - before.processed);
-    const records = await waitAllFinal(impl, acked.map((a) => a.order_id!), opts.quick ? 60_000 : 300_000);
+    const records = await waitAllFinal(
+      impl,
+      acked.map((a) => a.order_id!),
+      opts.quick ? 60_000 : 300_000,
+    );
     await sleep(300); // a (wrong) late effect would show now
     const after = await snapshot(impl);
     redelivered += after.inventory.duplicates_ignored;
     const effects = effectsOf(acked, records, before, after, stock[SCARCE]);
-    opts.log(`final: ${JSON.stringify(effects.final_states)}; ${redelivered} OrderPlaced redelivered after a kill and recognised`);
+    opts.log(
+      `final: ${JSON.stringify(effects.final_states)}; ${redelivered} OrderPlaced redelivered after a kill and recognised`,
+    );
     const midDrain = killedAt.every((done) => done > 0 && done < acked.length);
     return verdictOf({
       scenario: "B-consumer-crash",
@@ -84,8 +116,16 @@ export async function consumerCrash(opts: ScenarioOptions): Promise<ScenarioResu
       lost: effects.lost,
       duplicated_effects: effects.duplicated_effects,
       invariants: [
-        { name: "every order accepted (202) with inventory down", holds: acked.length === n, observed: `${acked.length}/${n}, ${backlog} queued` },
-        { name: `inventory killed (kill -9) mid-drain, ${kills} time(s)`, holds: midDrain, observed: killedAt.map((done) => `${done}/${acked.length} processed at the kill`).join("; ") },
+        {
+          name: "every order accepted (202) with inventory down",
+          holds: acked.length === n,
+          observed: `${acked.length}/${n}, ${backlog} queued`,
+        },
+        {
+          name: `inventory killed (kill -9) mid-drain, ${kills} time(s)`,
+          holds: midDrain,
+          observed: killedAt.map((done) => `${done}/${acked.length} processed at the kill`).join("; "),
+        },
         {
           name: "the kills left orders processed but not acked; each redelivery was recognised, not processed again",
           holds: redelivered > 0,
@@ -122,7 +162,12 @@ export async function brokerRestart(opts: ScenarioOptions): Promise<ScenarioResu
   const pids = Object.fromEntries(Object.keys(stack.running.services).map((s) => [s, pidOf(stack, s)]));
   const confirmTimeoutMs = 5000; // the services' CONFIRM_TIMEOUT_MS default: the longest a publish may wait
   try {
-    const { plan, stock, before } = await prepareOrders(impl, opts.seed, Math.ceil(rate * (warmup + outage + afterS + 30)), "u-broker");
+    const { plan, stock, before } = await prepareOrders(
+      impl,
+      opts.seed,
+      Math.ceil(rate * (warmup + outage + afterS + 30)),
+      "u-broker",
+    );
     await impl.faults.inventoryDelay(3); // each order held 3 s: ~3 s of orders unacked in inventory's hands
     const timeline: Record<string, number> = {};
     const load = steadyLoad(rate, async (seq) => {
@@ -133,19 +178,38 @@ export async function brokerRestart(opts: ScenarioOptions): Promise<ScenarioResu
     // Waiting in RabbitMQ when it stops: accepted, not yet processed (ready in the queue, or unacked in inventory's hands).
     const processedAtStop = (await impl.stats("inventory")).processed_total - before.processed;
     const waitingAtStop = load.sent.filter((s) => s.status === 202).length - processedAtStop;
-    await brokerOutage("rabbitmq", opts, outage, timeline, load.now, ` with ${waitingAtStop} accepted orders not yet processed`);
-    await waitUntil(async () => {
-      for (const s of ["order", "inventory", "notification"] as const) if ((await impl.stats(s)).broker !== "connected") return false;
-      return true;
-    }, "every service to reconnect to RabbitMQ", 60_000, 100);
+    await brokerOutage(
+      "rabbitmq",
+      opts,
+      outage,
+      timeline,
+      load.now,
+      ` with ${waitingAtStop} accepted orders not yet processed`,
+    );
+    await waitUntil(
+      async () => {
+        for (const s of ["order", "inventory", "notification"] as const)
+          if ((await impl.stats(s)).broker !== "connected") return false;
+        return true;
+      },
+      "every service to reconnect to RabbitMQ",
+      60_000,
+      100,
+    );
     timeline.reconnected = load.now();
     await impl.faults.inventoryDelay(0);
     await sleep(afterS * 1000);
     const sent = await load.stop();
     timeline.load_stopped = load.now();
 
-    const acked = sent.filter((s) => s.status === 202).map((s) => ({ order_id: s.body.order_id, plan: s.body.plan, published: s.body.published }));
-    const records = await waitAllFinal(impl, acked.map((a) => a.order_id!), opts.quick ? 90_000 : 300_000);
+    const acked = sent
+      .filter((s) => s.status === 202)
+      .map((s) => ({ order_id: s.body.order_id, plan: s.body.plan, published: s.body.published }));
+    const records = await waitAllFinal(
+      impl,
+      acked.map((a) => a.order_id!),
+      opts.quick ? 90_000 : 300_000,
+    );
     await sleep(300);
     const after = await snapshot(impl);
     const effects = effectsOf(acked, records, before, after, stock[SCARCE]);
@@ -154,8 +218,11 @@ export async function brokerRestart(opts: ScenarioOptions): Promise<ScenarioResu
     const refused = inOutage.filter((s) => s.status !== 202);
     const unclear = refused.filter((s) => !clearError(s.status, s.body));
     const slowest = Math.max(0, ...inOutage.map((s) => s.ms));
-    const samePids = Object.entries(pids).every(([s, pid]) => pid !== undefined && pidOf(stack, s) === pid) && allAlive(stack);
-    opts.log(`${sent.length} orders sent, ${acked.length} accepted (${deferred} kept in the outbox while RabbitMQ was away); final ${JSON.stringify(effects.final_states)}`);
+    const samePids =
+      Object.entries(pids).every(([s, pid]) => pid !== undefined && pidOf(stack, s) === pid) && allAlive(stack);
+    opts.log(
+      `${sent.length} orders sent, ${acked.length} accepted (${deferred} kept in the outbox while RabbitMQ was away); final ${JSON.stringify(effects.final_states)}`,
+    );
     return verdictOf({
       scenario: "B-broker-restart",
       part: "B",
@@ -179,17 +246,37 @@ export async function brokerRestart(opts: ScenarioOptions): Promise<ScenarioResu
         {
           name: "during the outage every order got 202 (outbox) or a clear error",
           holds: unclear.length === 0 && inOutage.length > 0,
-          observed: `while RabbitMQ was down ${JSON.stringify(countBy(inOutage.filter((s) => s.sent_ms < timeline.serving), (s) => String(s.status)))}, while the services reconnected ${JSON.stringify(countBy(inOutage.filter((s) => s.sent_ms >= timeline.serving), (s) => String(s.status)))}; ${unclear.length} unclear`,
+          observed: `while RabbitMQ was down ${JSON.stringify(
+            countBy(
+              inOutage.filter((s) => s.sent_ms < timeline.serving),
+              (s) => String(s.status),
+            ),
+          )}, while the services reconnected ${JSON.stringify(
+            countBy(
+              inOutage.filter((s) => s.sent_ms >= timeline.serving),
+              (s) => String(s.status),
+            ),
+          )}; ${unclear.length} unclear`,
         },
         {
           name: `no hang: every answer during the outage within the confirm timeout (${seconds(confirmTimeoutMs)}) + 1 s`,
           holds: slowest <= confirmTimeoutMs + 1000,
           observed: `slowest ${seconds(slowest)}`,
         },
-        { name: "the outbox was published once RabbitMQ was back", holds: after.order.outbox_pending === 0, observed: `${deferred} deferred, ${after.order.outbox_pending} still pending, ${after.order.published_later} published by the relay` },
+        {
+          name: "the outbox was published once RabbitMQ was back",
+          holds: after.order.outbox_pending === 0,
+          observed: `${deferred} deferred, ${after.order.outbox_pending} still pending, ${after.order.published_later} published by the relay`,
+        },
         ...effects.invariants,
       ],
-      details: { ...effects.details, timeline_ms: timeline, waiting_at_stop: waitingAtStop, deferred, slowest_ms_in_outage: slowest },
+      details: {
+        ...effects.details,
+        timeline_ms: timeline,
+        waiting_at_stop: waitingAtStop,
+        deferred,
+        slowest_ms_in_outage: slowest,
+      },
     });
   } finally {
     await BROKERS.rabbitmq.up({ home: opts.home, mode: "native" }).catch(() => {});
@@ -231,8 +318,17 @@ export async function duplicates(opts: ScenarioOptions): Promise<ScenarioResult>
       }
     };
     await Promise.all(Array.from({ length: 8 }, worker));
-    const records = await waitAllFinal(impl, acked.map((a) => a.order_id), opts.quick ? 60_000 : 300_000);
-    await waitUntil(async () => (await impl.stats("inventory")).received >= before.inventory.received + 2 * acked.length, "inventory to receive every copy", 30_000, 100);
+    const records = await waitAllFinal(
+      impl,
+      acked.map((a) => a.order_id),
+      opts.quick ? 60_000 : 300_000,
+    );
+    await waitUntil(
+      async () => (await impl.stats("inventory")).received >= before.inventory.received + 2 * acked.length,
+      "inventory to receive every copy",
+      30_000,
+      100,
+    );
     const mid = await snapshot(impl);
 
     // 2. Each inventory outcome and each UserNotified, again.
@@ -240,9 +336,14 @@ export async function duplicates(opts: ScenarioOptions): Promise<ScenarioResult>
     let notices = 0;
     for (const a of acked) {
       const r = records.get(a.order_id);
-      const processed = r ? ((await impl.processed(r.event_id)) as { outcome?: InventoryEvent } | undefined) : undefined;
+      const processed = r
+        ? ((await impl.processed(r.event_id)) as { outcome?: InventoryEvent } | undefined)
+        : undefined;
       if (processed?.outcome) {
-        const key = processed.outcome.event_type === "InventoryReserved" ? ROUTING_KEYS.inventoryReserved : ROUTING_KEYS.inventoryFailed;
+        const key =
+          processed.outcome.event_type === "InventoryReserved"
+            ? ROUTING_KEYS.inventoryReserved
+            : ROUTING_KEYS.inventoryFailed;
         await publishCopy(EXCHANGES.inventory, key, processed.outcome);
         outcomes++;
       }
@@ -254,19 +355,29 @@ export async function duplicates(opts: ScenarioOptions): Promise<ScenarioResult>
     }
     const confirmed = [...records.values()].filter((r) => r?.status === "CONFIRMED").length;
     await waitUntil(
-      async () => (await impl.stats("notification")).received >= mid.notification.received + confirmed && (await impl.stats("order")).status_events >= mid.order.status_events + outcomes + notices,
+      async () =>
+        (await impl.stats("notification")).received >= mid.notification.received + confirmed &&
+        (await impl.stats("order")).status_events >= mid.order.status_events + outcomes + notices,
       "the copies of the outcomes to be consumed",
       30_000,
       100,
     );
     await sleep(500);
     const after = await snapshot(impl);
-    const recordsAfter = await waitAllFinal(impl, acked.map((a) => a.order_id), 5_000);
-    const changed = acked.filter((a) => recordsAfter.get(a.order_id)?.status !== records.get(a.order_id)?.status).length;
+    const recordsAfter = await waitAllFinal(
+      impl,
+      acked.map((a) => a.order_id),
+      5_000,
+    );
+    const changed = acked.filter(
+      (a) => recordsAfter.get(a.order_id)?.status !== records.get(a.order_id)?.status,
+    ).length;
     const effects = effectsOf(acked, recordsAfter, before, after, stock[SCARCE]);
     const invDup = after.inventory.duplicates_ignored - before.inventory.duplicates_ignored;
     const noteDup = after.notification.duplicates_ignored - before.notification.duplicates_ignored;
-    opts.log(`${acked.length} orders, ${copies} copies published; inventory recognised ${invDup}, notification ${noteDup}; final ${JSON.stringify(effects.final_states)}`);
+    opts.log(
+      `${acked.length} orders, ${copies} copies published; inventory recognised ${invDup}, notification ${noteDup}; final ${JSON.stringify(effects.final_states)}`,
+    );
     return verdictOf({
       scenario: "B-duplicates",
       part: "B",
@@ -282,12 +393,29 @@ export async function duplicates(opts: ScenarioOptions): Promise<ScenarioResult>
           holds: outcomes === acked.length && notices === confirmed,
           observed: `${acked.length} OrderPlaced, ${outcomes} inventory outcomes, ${notices} UserNotified published again`,
         },
-        { name: "inventory recognised every second OrderPlaced", holds: invDup === acked.length, observed: `${invDup} recognised for ${acked.length} copies` },
-        { name: "notification recognised every second InventoryReserved", holds: noteDup === confirmed, observed: `${noteDup} recognised for ${confirmed} copies` },
-        { name: "no order changed state when its events came again", holds: changed === 0, observed: `${changed} changed` },
+        {
+          name: "inventory recognised every second OrderPlaced",
+          holds: invDup === acked.length,
+          observed: `${invDup} recognised for ${acked.length} copies`,
+        },
+        {
+          name: "notification recognised every second InventoryReserved",
+          holds: noteDup === confirmed,
+          observed: `${noteDup} recognised for ${confirmed} copies`,
+        },
+        {
+          name: "no order changed state when its events came again",
+          holds: changed === 0,
+          observed: `${changed} changed`,
+        },
         ...effects.invariants,
       ],
-      details: { ...effects.details, copies, inventory_duplicates_ignored: invDup, notification_duplicates_ignored: noteDup },
+      details: {
+        ...effects.details,
+        copies,
+        inventory_duplicates_ignored: invDup,
+        notification_duplicates_ignored: noteDup,
+      },
     });
   } finally {
     await probe.close();

@@ -101,7 +101,14 @@ export interface BacklogMetrics {
 }
 
 export interface BacklogResult {
-  params: { rate: number; outage_s: number; warmup_s: number; after_s: number; sample_every_ms: number; stop: "graceful" | "kill" };
+  params: {
+    rate: number;
+    outage_s: number;
+    warmup_s: number;
+    after_s: number;
+    sample_every_ms: number;
+    stop: "graceful" | "kill";
+  };
   started_at: string;
   timeline: BacklogTimeline;
   samples: BacklogSample[];
@@ -172,7 +179,14 @@ async function backlogRun(impl: PartBImplementation, opts: BacklogOptions): Prom
         const [q, c] = await Promise.all([probe.queue(QUEUES.orderPlaced.name), impl.orderCounts()]);
         const t = now();
         const final = c.by_status.CONFIRMED + c.by_status.FAILED - final0;
-        samples.push({ t_s: t, phase: phase(t), queue_depth: q.messages, consumers: q.consumers, accepted, waiting: Math.max(0, accepted - final) });
+        samples.push({
+          t_s: t,
+          phase: phase(t),
+          queue_depth: q.messages,
+          consumers: q.consumers,
+          accepted,
+          waiting: Math.max(0, accepted - final),
+        });
       } catch {
         // a sample lost to a busy moment; the next one comes shortly
       }
@@ -181,11 +195,16 @@ async function backlogRun(impl: PartBImplementation, opts: BacklogOptions): Prom
   })();
   const ticker = setInterval(() => {
     const s = samples[samples.length - 1];
-    if (s) progress(`${at(s.t_s)}  ${s.phase.padEnd(10)} queue depth ${String(s.queue_depth).padStart(5)}  waiting ${String(s.waiting).padStart(5)}  accepted ${s.accepted}`);
+    if (s)
+      progress(
+        `${at(s.t_s)}  ${s.phase.padEnd(10)} queue depth ${String(s.queue_depth).padStart(5)}  waiting ${String(s.waiting).padStart(5)}  accepted ${s.accepted}`,
+      );
   }, 2000);
 
   try {
-    progress(`placing ${count} orders at ${opts.rate}/s: ${warmup} s normal, ${outage} s with inventory down, ${after} s after it is back`);
+    progress(
+      `placing ${count} orders at ${opts.rate}/s: ${warmup} s normal, ${outage} s with inventory down, ${after} s after it is back`,
+    );
     const load = fixedRateLoad({
       rate: opts.rate,
       count,
@@ -194,14 +213,25 @@ async function backlogRun(impl: PartBImplementation, opts: BacklogOptions): Prom
         const sent_s = now();
         const r = await impl.placeOrder(experimentOrder(i));
         if (r.status === 202) accepted++;
-        orders.push({ seq: i, sent_s, order_id: r.body?.order_id ?? "", http_status: r.status, accept_ms: r.ms, published: r.body?.published ?? false, status: "", reason: "" });
+        orders.push({
+          seq: i,
+          sent_s,
+          order_id: r.body?.order_id ?? "",
+          http_status: r.status,
+          accept_ms: r.ms,
+          published: r.body?.published ?? false,
+          status: "",
+          reason: "",
+        });
         return r.status === 202;
       },
     });
 
     await sleep(warmup * 1000);
     timeline.inventory_stopped_s = now();
-    progress(`${at(timeline.inventory_stopped_s)}  ${opts.stop === "kill" ? "killing inventory (kill -9)" : "stopping inventory"} for ${outage} s`);
+    progress(
+      `${at(timeline.inventory_stopped_s)}  ${opts.stop === "kill" ? "killing inventory (kill -9)" : "stopping inventory"} for ${outage} s`,
+    );
     inventoryOutage = await impl.stopConsumer(opts.stop === "kill" ? "kill" : "graceful");
     await sleep(Math.max(0, (timeline.inventory_stopped_s + outage - now()) * 1000));
     timeline.inventory_started_s = now();
@@ -254,30 +284,51 @@ async function backlogRun(impl: PartBImplementation, opts: BacklogOptions): Prom
     timeline.all_final_s = restarted.slice(firstConsuming).find((s) => s.waiting === 0)?.t_s;
   }
   const result: Omit<BacklogResult, "metrics" | "checks" | "passed"> = {
-    params: { rate: opts.rate, outage_s: outage, warmup_s: warmup, after_s: after, sample_every_ms: everyMs, stop: opts.stop ?? "graceful" },
+    params: {
+      rate: opts.rate,
+      outage_s: outage,
+      warmup_s: warmup,
+      after_s: after,
+      sample_every_ms: everyMs,
+      stop: opts.stop ?? "graceful",
+    },
     started_at,
     timeline: timeline as BacklogTimeline,
     samples,
     orders,
   };
-  const metrics = backlogMetrics(result, inventory1.processed_total - inventory0.processed_total, inventory1.duplicates_ignored ?? 0);
+  const metrics = backlogMetrics(
+    result,
+    inventory1.processed_total - inventory0.processed_total,
+    inventory1.duplicates_ignored ?? 0,
+  );
   const checks = backlogChecks(result, metrics);
   return { ...result, metrics, checks, passed: checks.every((c) => c.passed) };
 }
 
-export function backlogMetrics(r: Omit<BacklogResult, "metrics" | "checks" | "passed">, inventoryProcessed: number, duplicatesIgnored: number): BacklogMetrics {
+export function backlogMetrics(
+  r: Omit<BacklogResult, "metrics" | "checks" | "passed">,
+  inventoryProcessed: number,
+  duplicatesIgnored: number,
+): BacklogMetrics {
   const tl = r.timeline;
   const ok = r.orders.filter((o) => o.http_status === 202);
-  const peak = r.samples.reduce((best, s) => (s.queue_depth > best.queue_depth ? s : best), r.samples[0] ?? { queue_depth: 0, t_s: 0 });
+  const peak = r.samples.reduce(
+    (best, s) => (s.queue_depth > best.queue_depth ? s : best),
+    r.samples[0] ?? { queue_depth: 0, t_s: 0 },
+  );
   const drained = tl.drained_s !== undefined && tl.drain_from_s !== undefined;
   const drain_s = drained ? Math.round((tl.drained_s! - tl.drain_from_s!) * 100) / 100 : undefined;
   const backlog = r.samples.find((s) => s.t_s === tl.drain_from_s)?.queue_depth ?? peak.queue_depth;
-  const arrivalsDuringDrain = drained ? r.orders.filter((o) => o.sent_s >= tl.drain_from_s! && o.sent_s < tl.drained_s!).length : 0;
+  const arrivalsDuringDrain = drained
+    ? r.orders.filter((o) => o.sent_s >= tl.drain_from_s! && o.sent_s < tl.drained_s!).length
+    : 0;
   return {
     sent: r.orders.length,
     accepted: ok.length,
     not_accepted: r.orders.length - ok.length,
-    accepted_during_outage: ok.filter((o) => o.sent_s >= tl.inventory_stopped_s && o.sent_s < tl.inventory_healthy_s).length,
+    accepted_during_outage: ok.filter((o) => o.sent_s >= tl.inventory_stopped_s && o.sent_s < tl.inventory_healthy_s)
+      .length,
     accept_ms: summarize(ok.map((o) => o.accept_ms)),
     peak_queue_depth: peak.queue_depth,
     peak_at_s: peak.t_s,
@@ -288,7 +339,9 @@ export function backlogMetrics(r: Omit<BacklogResult, "metrics" | "checks" | "pa
     confirmed: ok.filter((o) => o.status === "CONFIRMED").length,
     failed: ok.filter((o) => o.status === "FAILED").length,
     lost: ok.filter((o) => o.status !== "CONFIRMED" && o.status !== "FAILED").length,
-    placed_to_final_ms: summarize(ok.filter((o) => o.placed_to_final_ms !== undefined).map((o) => o.placed_to_final_ms!)),
+    placed_to_final_ms: summarize(
+      ok.filter((o) => o.placed_to_final_ms !== undefined).map((o) => o.placed_to_final_ms!),
+    ),
     inventory_processed: inventoryProcessed,
     duplicates_ignored: duplicatesIgnored,
   };
@@ -296,7 +349,11 @@ export function backlogMetrics(r: Omit<BacklogResult, "metrics" | "checks" | "pa
 
 export function backlogChecks(r: Omit<BacklogResult, "metrics" | "checks" | "passed">, m: BacklogMetrics): Check[] {
   return [
-    { check: "every order was accepted with 202, outage or not", passed: m.not_accepted === 0 && m.sent > 0, observed: `${m.accepted}/${m.sent} accepted` },
+    {
+      check: "every order was accepted with 202, outage or not",
+      passed: m.not_accepted === 0 && m.sent > 0,
+      observed: `${m.accepted}/${m.sent} accepted`,
+    },
     {
       check: "POST /order did not slow down during the outage (p95 of 202s < 250 ms)",
       passed: m.accept_ms.p95 < 250,
@@ -310,9 +367,16 @@ export function backlogChecks(r: Omit<BacklogResult, "metrics" | "checks" | "pas
     {
       check: "the backlog drained once inventory was back",
       passed: m.drain_s !== undefined,
-      observed: m.drain_s === undefined ? "queue not empty at the end" : `${m.backlog_at_restart} messages gone ${m.drain_s} s after inventory consumed again (≈ ${m.consume_rate_per_s} orders/s)`,
+      observed:
+        m.drain_s === undefined
+          ? "queue not empty at the end"
+          : `${m.backlog_at_restart} messages gone ${m.drain_s} s after inventory consumed again (≈ ${m.consume_rate_per_s} orders/s)`,
     },
-    { check: "lost = 0: every accepted order reached CONFIRMED or FAILED", passed: m.lost === 0 && m.accepted > 0, observed: `lost ${m.lost} (confirmed ${m.confirmed}, failed ${m.failed})` },
+    {
+      check: "lost = 0: every accepted order reached CONFIRMED or FAILED",
+      passed: m.lost === 0 && m.accepted > 0,
+      observed: `lost ${m.lost} (confirmed ${m.confirmed}, failed ${m.failed})`,
+    },
     {
       check: "each order was reserved once (inventory processed one message id per order)",
       passed: m.inventory_processed === m.accepted,
@@ -327,21 +391,39 @@ export async function writeBacklogResults(result: BacklogResult, dir?: string): 
   out.write("samples.csv", toCsv(result.samples as unknown as Row[]));
   out.write("orders.csv", toCsv(result.orders as unknown as Row[]));
   out.write("result.json", JSON.stringify(result, null, 2));
-  const outage = { from_s: result.timeline.inventory_stopped_s, to_s: result.timeline.inventory_healthy_s, label: `inventory ${result.params.stop === "kill" ? "killed" : "down"} (${result.params.outage_s} s)` };
+  const outage = {
+    from_s: result.timeline.inventory_stopped_s,
+    to_s: result.timeline.inventory_healthy_s,
+    label: `inventory ${result.params.stop === "kill" ? "killed" : "down"} (${result.params.outage_s} s)`,
+  };
   const depthRows = result.samples.flatMap((s) => [
     { t_s: s.t_s, value: s.queue_depth, series: "messages in order.placed.q" },
     { t_s: s.t_s, value: s.waiting, series: "orders waiting for an answer" },
   ]);
   await out.plot(
     "queue-depth.svg",
-    timeSeriesSpec({ rows: depthRows, title: `Part B — backlog while inventory is down (${result.params.rate} orders/s)`, yTitle: "orders", marks: [outage] }),
+    timeSeriesSpec({
+      rows: depthRows,
+      title: `Part B — backlog while inventory is down (${result.params.rate} orders/s)`,
+      yTitle: "orders",
+      marks: [outage],
+    }),
   );
   const waitRows = result.orders
     .filter((o) => o.placed_to_final_ms !== undefined)
-    .map((o) => ({ t_s: o.sent_s, value: round1(o.placed_to_final_ms! / 1000), series: "placed → confirmed or failed" }));
+    .map((o) => ({
+      t_s: o.sent_s,
+      value: round1(o.placed_to_final_ms! / 1000),
+      series: "placed → confirmed or failed",
+    }));
   await out.plot(
     "wait-per-order.svg",
-    timeSeriesSpec({ rows: waitRows, title: "Part B — how long each order waited for its answer, by when it was placed", yTitle: "seconds", marks: [outage] }),
+    timeSeriesSpec({
+      rows: waitRows,
+      title: "Part B — how long each order waited for its answer, by when it was placed",
+      yTitle: "seconds",
+      marks: [outage],
+    }),
   );
   const ms = (x: number | undefined) => (x === undefined ? "–" : x.toFixed(1));
   out.write(
@@ -350,7 +432,8 @@ export async function writeBacklogResults(result: BacklogResult, dir?: string): 
       `Part B — backlog and recovery (inventory down ${result.params.outage_s} s, ${result.params.rate} orders/s)`,
       [
         {
-          text: "Orders kept coming at a fixed rate; inventory was stopped after the warm-up and started again after the outage. " +
+          text:
+            "Orders kept coming at a fixed rate; inventory was stopped after the warm-up and started again after the outage. " +
             "RabbitMQ kept every OrderPlaced in `order.placed.q` (durable queue, persistent messages) until inventory came back and worked through the backlog. " +
             "See `queue-depth.svg` and `wait-per-order.svg`.",
         },
@@ -358,13 +441,19 @@ export async function writeBacklogResults(result: BacklogResult, dir?: string): 
           heading: "Figures",
           rows: [
             { figure: "orders sent / accepted (202)", value: `${m.sent} / ${m.accepted}` },
-            { figure: "202 latency median / p95 / max (ms)", value: `${ms(m.accept_ms.median)} / ${ms(m.accept_ms.p95)} / ${ms(m.accept_ms.max)}` },
+            {
+              figure: "202 latency median / p95 / max (ms)",
+              value: `${ms(m.accept_ms.median)} / ${ms(m.accept_ms.p95)} / ${ms(m.accept_ms.max)}`,
+            },
             { figure: "peak queue depth", value: `${m.peak_queue_depth} (t = ${m.peak_at_s} s)` },
             { figure: "inventory restart until consuming (s)", value: m.restart_s },
             { figure: "backlog when it consumed again", value: m.backlog_at_restart },
             { figure: "drain time from then (s)", value: m.drain_s ?? "not drained" },
             { figure: "consume rate while draining (orders/s)", value: m.consume_rate_per_s ?? "–" },
-            { figure: "placed → final, median / max (s)", value: `${ms(m.placed_to_final_ms.median / 1000)} / ${ms(m.placed_to_final_ms.max / 1000)}` },
+            {
+              figure: "placed → final, median / max (s)",
+              value: `${ms(m.placed_to_final_ms.median / 1000)} / ${ms(m.placed_to_final_ms.max / 1000)}`,
+            },
             { figure: "confirmed / failed / lost", value: `${m.confirmed} / ${m.failed} / ${m.lost}` },
           ],
         },

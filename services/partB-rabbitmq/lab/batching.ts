@@ -71,7 +71,11 @@ export async function runBatchingExperiment(opts: BatchingOptions = {}): Promise
   return usePart("partB", opts, (running) => batchingRun(running, labImplementation(running, opts), opts));
 }
 
-async function batchingRun(running: RunningPart, impl: PartBImplementation, opts: BatchingOptions): Promise<BatchingResult> {
+async function batchingRun(
+  running: RunningPart,
+  impl: PartBImplementation,
+  opts: BatchingOptions,
+): Promise<BatchingResult> {
   const sizes = opts.sizes ?? BATCH_SIZES;
   const burst = opts.burst ?? (opts.quick ? 400 : 3000);
   const connections = opts.connections ?? 32;
@@ -92,18 +96,40 @@ async function batchingRun(running: RunningPart, impl: PartBImplementation, opts
     for (const s of SERVICES) await restartService(running, s, opts, before[s]).catch(() => {});
   }
   const checks: Check[] = [
-    check("lost = 0 at every batch size: every accepted order reached CONFIRMED or FAILED", rows.every((r) => r.lost === 0), rows.map((r) => `${r.batch_size}: ${r.lost}`).join(", ")),
-    check("duplicated = 0 at every batch size: one reservation and one notification per order", rows.every((r) => r.duplicated === 0), rows.map((r) => `${r.batch_size}: ${r.duplicated}`).join(", ")),
-    check("batches formed: inventory's batches hold more than one message once BATCH_MAX > 1", rows.filter((r) => r.batch_size > 1).every((r) => r.inventory_batch_mean > 1), rows.map((r) => `${r.batch_size}: mean ${r.inventory_batch_mean}`).join(", ")),
+    check(
+      "lost = 0 at every batch size: every accepted order reached CONFIRMED or FAILED",
+      rows.every((r) => r.lost === 0),
+      rows.map((r) => `${r.batch_size}: ${r.lost}`).join(", "),
+    ),
+    check(
+      "duplicated = 0 at every batch size: one reservation and one notification per order",
+      rows.every((r) => r.duplicated === 0),
+      rows.map((r) => `${r.batch_size}: ${r.duplicated}`).join(", "),
+    ),
+    check(
+      "batches formed: inventory's batches hold more than one message once BATCH_MAX > 1",
+      rows.filter((r) => r.batch_size > 1).every((r) => r.inventory_batch_mean > 1),
+      rows.map((r) => `${r.batch_size}: mean ${r.inventory_batch_mean}`).join(", "),
+    ),
   ];
   return { sizes, burst, connections, rate, seconds, rows, checks, passed: checks.every((c) => c.passed) };
 }
 
-async function oneSize(impl: PartBImplementation, size: number, load: { burst: number; connections: number; rate: number; seconds: number }, progress: (l: string) => void): Promise<BatchingRow> {
+async function oneSize(
+  impl: PartBImplementation,
+  size: number,
+  load: { burst: number; connections: number; rate: number; seconds: number },
+  progress: (l: string) => void,
+): Promise<BatchingRow> {
   await impl.faults.stock({ [SKU]: 1_000_000_000 });
   const [inv0, note0] = [await impl.stats("inventory"), await impl.stats("notification")];
   const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
-  const body = (i: number) => ({ user_id: `u-batching-${size}`, restaurant_id: "r-lab", items: [{ sku: SKU, qty: 1 }], n: i });
+  const body = (i: number) => ({
+    user_id: `u-batching-${size}`,
+    restaurant_id: "r-lab",
+    items: [{ sku: SKU, qty: 1 }],
+    n: i,
+  });
   const post = async (i: number) => {
     // The measured loop keeps a raw keep-alive client: the interface's axios would add its CPU per order.
     const res = await postJson(`${impl.endpoints.order}/order`, body(i), agent).catch(() => ({ status: 0, body: "" }));
@@ -123,7 +149,10 @@ async function oneSize(impl: PartBImplementation, size: number, load: { burst: n
       }),
     );
     const burstOrders = await waitFinal(impl, burstIds);
-    const lastAt = Math.max(t0, ...burstOrders.map((o) => Date.parse(o.notified_at ?? o.failed_at ?? "")).filter(Number.isFinite));
+    const lastAt = Math.max(
+      t0,
+      ...burstOrders.map((o) => Date.parse(o.notified_at ?? o.failed_at ?? "")).filter(Number.isFinite),
+    );
     const ordersPerS = Math.round(burstIds.length / ((lastAt - t0) / 1000));
     const burstLatency = latencies(burstOrders);
 
@@ -158,7 +187,12 @@ async function oneSize(impl: PartBImplementation, size: number, load: { burst: n
       lost: accepted - final,
       duplicated: Math.max(0, reservations - confirmed) + Math.max(0, notifications - confirmed),
       burst_p99_ms: burstLatency.p99_ms,
-      inventory_batch_mean: size === 1 ? 1 : batches > 0 ? Math.round(((inv1.received as number) - (inv0.received as number)) / batches * 10) / 10 : 0,
+      inventory_batch_mean:
+        size === 1
+          ? 1
+          : batches > 0
+            ? Math.round((((inv1.received as number) - (inv0.received as number)) / batches) * 10) / 10
+            : 0,
       orders: accepted,
     };
     progress(
@@ -239,7 +273,9 @@ export async function writeBatchingResults(result: BatchingResult, dir?: string)
       },
       { heading: "By batch size", rows: result.rows as unknown as Row[] },
       ...(one && best
-        ? [`Best: batch size ${best.batch_size}, ${best.orders_per_s} orders/s, ${one.orders_per_s ? Math.round((best.orders_per_s / one.orders_per_s) * 10) / 10 : "?"} × batch size 1.`]
+        ? [
+            `Best: batch size ${best.batch_size}, ${best.orders_per_s} orders/s, ${one.orders_per_s ? Math.round((best.orders_per_s / one.orders_per_s) * 10) / 10 : "?"} × batch size 1.`,
+          ]
         : []),
     ],
     result.checks,

@@ -39,7 +39,8 @@ export interface PlaceOrderBody {
 }
 
 /** POST /order, timed; never throws on an HTTP status (0: no answer). */
-export const placeOrder = (orderUrl: string, body: unknown): Promise<Answer<PlaceOrderBody>> => request<PlaceOrderBody>("post", `${orderUrl}/order`, body);
+export const placeOrder = (orderUrl: string, body: unknown): Promise<Answer<PlaceOrderBody>> =>
+  request<PlaceOrderBody>("post", `${orderUrl}/order`, body);
 
 export async function getOrder(orderUrl: string, orderId: string): Promise<OrderRecord | undefined> {
   const res = await http.get(`${orderUrl}/orders/${encodeURIComponent(orderId)}`);
@@ -78,13 +79,19 @@ export async function setInventoryDelay(inventoryUrl: string, seconds: number): 
 }
 
 /** What inventory stored for a processed OrderPlaced message id (404 → undefined). */
-export async function getProcessed(inventoryUrl: string, messageId: string): Promise<Record<string, unknown> | undefined> {
+export async function getProcessed(
+  inventoryUrl: string,
+  messageId: string,
+): Promise<Record<string, unknown> | undefined> {
   const res = await http.get(`${inventoryUrl}/processed/${encodeURIComponent(messageId)}`);
   return res.status === 200 ? res.data : undefined;
 }
 
 /** What notification remembers about an order: the UserNotified it sent (404 → undefined). */
-export async function getNotification(notificationUrl: string, orderId: string): Promise<{ event: { event_id: string; event_type: string } } | undefined> {
+export async function getNotification(
+  notificationUrl: string,
+  orderId: string,
+): Promise<{ event: { event_id: string; event_type: string } } | undefined> {
   const res = await http.get(`${notificationUrl}/notifications/${encodeURIComponent(orderId)}`);
   return res.status === 200 ? res.data : undefined;
 }
@@ -92,15 +99,24 @@ export async function getNotification(notificationUrl: string, orderId: string):
 /** Wait until an order is CONFIRMED or FAILED; returns it, or throws after the timeout. */
 export async function waitForFinal(orderUrl: string, orderId: string, timeoutMs = 15_000): Promise<OrderRecord> {
   let order: OrderRecord | undefined;
-  await waitUntil(async () => {
-    order = await getOrder(orderUrl, orderId);
-    return order !== undefined && FINAL_STATES.includes(order.status);
-  }, `order ${orderId} to reach CONFIRMED or FAILED (last seen: ${order?.status ?? "unknown"})`, timeoutMs, 50);
+  await waitUntil(
+    async () => {
+      order = await getOrder(orderUrl, orderId);
+      return order !== undefined && FINAL_STATES.includes(order.status);
+    },
+    `order ${orderId} to reach CONFIRMED or FAILED (last seen: ${order?.status ?? "unknown"})`,
+    timeoutMs,
+    50,
+  );
   return order!;
 }
 
 /** Read many orders, a few requests at a time. */
-export async function getOrders(orderUrl: string, ids: string[], concurrency = 16): Promise<Map<string, OrderRecord | undefined>> {
+export async function getOrders(
+  orderUrl: string,
+  ids: string[],
+  concurrency = 16,
+): Promise<Map<string, OrderRecord | undefined>> {
   const out = new Map<string, OrderRecord | undefined>();
   let next = 0;
   const worker = async () => {
@@ -147,10 +163,19 @@ export class BrokerProbe {
   }
 
   /** Publish raw bytes, persistent, and wait for the broker's confirm: for duplicates and poison by hand. */
-  async publish(exchange: string, routingKey: string, body: string | Buffer, props: { messageId?: string; type?: string } = {}): Promise<void> {
+  async publish(
+    exchange: string,
+    routingKey: string,
+    body: string | Buffer,
+    props: { messageId?: string; type?: string } = {},
+  ): Promise<void> {
     await new Promise<void>((resolve, reject) => {
-      this.ch.publish(exchange, routingKey, Buffer.isBuffer(body) ? body : Buffer.from(body), { persistent: true, contentType: "application/json", ...props }, (err) =>
-        err ? reject(new Error("the broker refused the message")) : resolve(),
+      this.ch.publish(
+        exchange,
+        routingKey,
+        Buffer.isBuffer(body) ? body : Buffer.from(body),
+        { persistent: true, contentType: "application/json", ...props },
+        (err) => (err ? reject(new Error("the broker refused the message")) : resolve()),
       );
     });
   }
@@ -167,7 +192,12 @@ export class BrokerProbe {
         out.push({
           message_id: msg.properties.messageId,
           body: msg.content.toString("utf8"),
-          x_death: deaths?.map((d) => ({ reason: String(d.reason), queue: String(d.queue), count: Number(d.count), time: d.time })),
+          x_death: deaths?.map((d) => ({
+            reason: String(d.reason),
+            queue: String(d.queue),
+            count: Number(d.count),
+            time: d.time,
+          })),
         });
       }
       return out;

@@ -19,7 +19,8 @@ export async function compareModel(running: RunningPart, opts: LabOptions): Prom
     answers: async (ids) => {
       const out = new Map<string, { outcome: Outcome; at?: number }>();
       for (const [oid, rec] of await impl.orders(ids)) {
-        if (rec?.status === "CONFIRMED") out.set(oid, { outcome: "confirmed", at: rec.notified_at ? Date.parse(rec.notified_at) : undefined });
+        if (rec?.status === "CONFIRMED")
+          out.set(oid, { outcome: "confirmed", at: rec.notified_at ? Date.parse(rec.notified_at) : undefined });
         else if (rec?.status === "FAILED") out.set(oid, { outcome: "failed" });
       }
       return out;

@@ -45,7 +45,16 @@ export interface DlqResult {
 export function poisonMessages(tag = Date.now().toString(36)): PoisonMessage[] {
   return [
     { name: "malformed JSON", message_id: `poison-json-${tag}`, body: '{"order_id": "poison", "invalid": json}' },
-    { name: "wrong shape", message_id: `poison-shape-${tag}`, body: JSON.stringify({ event_type: "OrderPlaced", order_id: "o-poison", user_id: "u-dlq", items: "one burger please" }) },
+    {
+      name: "wrong shape",
+      message_id: `poison-shape-${tag}`,
+      body: JSON.stringify({
+        event_type: "OrderPlaced",
+        order_id: "o-poison",
+        user_id: "u-dlq",
+        items: "one burger please",
+      }),
+    },
   ];
 }
 
@@ -77,7 +86,9 @@ async function dlqRun(impl: PartBImplementation, opts: DlqOptions): Promise<DlqR
   try {
     const before = await sample();
     const inventory0 = await impl.stats("inventory");
-    progress(`${dlqName} holds ${before.dlq_depth} message(s); inventory has dead-lettered ${inventory0.dead_lettered} since it started`);
+    progress(
+      `${dlqName} holds ${before.dlq_depth} message(s); inventory has dead-lettered ${inventory0.dead_lettered} since it started`,
+    );
     await sleep(500);
 
     const poison = poisonMessages();
@@ -89,7 +100,12 @@ async function dlqRun(impl: PartBImplementation, opts: DlqOptions): Promise<DlqR
       events.push({ t_s: t, label: `${p.name} published` });
       progress(`published ${p.name}: ${p.body}`);
     }
-    await waitUntil(async () => (await probe.queue(dlqName)).messages >= before.dlq_depth + poison.length, `${dlqName} to receive the ${poison.length} messages`, 15_000, 50);
+    await waitUntil(
+      async () => (await probe.queue(dlqName)).messages >= before.dlq_depth + poison.length,
+      `${dlqName} to receive the ${poison.length} messages`,
+      15_000,
+      50,
+    );
     const inDlq = await sample();
     progress(`${dlqName} now holds ${inDlq.dlq_depth} message(s)`);
     await sleep(300);
@@ -98,11 +114,14 @@ async function dlqRun(impl: PartBImplementation, opts: DlqOptions): Promise<DlqR
     const placed_s = now();
     events.push({ t_s: placed_s, label: "normal order placed" });
     const placed = await impl.placeOrder({ user_id: "u-dlq", restaurant_id: "r-lab", items: { soda: 1 } });
-    if (placed.status !== 202 || !placed.body?.order_id) throw new Error(`POST /order answered ${placed.status} ${placed.body?.error ?? ""}`);
+    if (placed.status !== 202 || !placed.body?.order_id)
+      throw new Error(`POST /order answered ${placed.status} ${placed.body?.error ?? ""}`);
     const order = await impl.waitForFinal(placed.body.order_id);
     const final_s = now();
     events.push({ t_s: final_s, label: `normal order ${order.status}` });
-    progress(`normal order ${order.order_id}: ${order.status} ${round1((final_s - placed_s) * 1000)} ms after it was placed`);
+    progress(
+      `normal order ${order.order_id}: ${order.status} ${round1((final_s - placed_s) * 1000)} ms after it was placed`,
+    );
     await sleep(700);
 
     // Why each one is there: inventory's stated reason, and RabbitMQ's x-death header.
@@ -112,11 +131,17 @@ async function dlqRun(impl: PartBImplementation, opts: DlqOptions): Promise<DlqR
     for (const p of published) {
       p.reason = notes.find((n) => n.message_id === p.message_id)?.reason;
       p.x_death = peeked.find((m) => m.message_id === p.message_id)?.x_death;
-      progress(`${p.name}: reason "${p.reason ?? "?"}"; x-death ${JSON.stringify(p.x_death?.map((d) => ({ reason: d.reason, queue: d.queue })) ?? [])}`);
+      progress(
+        `${p.name}: reason "${p.reason ?? "?"}"; x-death ${JSON.stringify(p.x_death?.map((d) => ({ reason: d.reason, queue: d.queue })) ?? [])}`,
+      );
     }
     const after = samples[samples.length - 1];
     const checks: Check[] = [
-      { check: `both bad messages landed in ${dlqName}`, passed: inDlq.dlq_depth - before.dlq_depth === poison.length, observed: `${before.dlq_depth} → ${inDlq.dlq_depth}` },
+      {
+        check: `both bad messages landed in ${dlqName}`,
+        passed: inDlq.dlq_depth - before.dlq_depth === poison.length,
+        observed: `${before.dlq_depth} → ${inDlq.dlq_depth}`,
+      },
       {
         check: "inventory counted them as dead-lettered",
         passed: inventory1.dead_lettered - inventory0.dead_lettered === poison.length,
@@ -124,11 +149,21 @@ async function dlqRun(impl: PartBImplementation, opts: DlqOptions): Promise<DlqR
       },
       {
         check: "each has its reason (inventory) and x-death rejected from order.placed.q (RabbitMQ)",
-        passed: published.every((p) => p.reason && p.x_death?.some((d) => d.reason === "rejected" && d.queue === QUEUES.orderPlaced.name)),
+        passed: published.every(
+          (p) => p.reason && p.x_death?.some((d) => d.reason === "rejected" && d.queue === QUEUES.orderPlaced.name),
+        ),
         observed: published.map((p) => `${p.name}: ${p.reason ?? "no reason"}`).join("; "),
       },
-      { check: "inventory kept consuming", passed: after.consumers >= 1, observed: `${after.consumers} consumer(s) on ${QUEUES.orderPlaced.name}` },
-      { check: "a normal order right after was confirmed", passed: order.status === "CONFIRMED", observed: `${order.status} in ${round1((final_s - placed_s) * 1000)} ms` },
+      {
+        check: "inventory kept consuming",
+        passed: after.consumers >= 1,
+        observed: `${after.consumers} consumer(s) on ${QUEUES.orderPlaced.name}`,
+      },
+      {
+        check: "a normal order right after was confirmed",
+        passed: order.status === "CONFIRMED",
+        observed: `${order.status} in ${round1((final_s - placed_s) * 1000)} ms`,
+      },
     ];
     return {
       poison: published,
@@ -152,7 +187,15 @@ export async function writeDlqResults(result: DlqResult, dir?: string): Promise<
   out.write("samples.csv", toCsv(result.samples as unknown as Row[]));
   out.write("result.json", JSON.stringify(result, null, 2));
   const rows = result.samples.map((s) => ({ t_s: s.t_s, value: s.dlq_depth, series: "messages in order.placed.dlq" }));
-  await out.plot("dlq-depth.svg", timeSeriesSpec({ rows, title: "Part B — poison messages go to the dead-letter queue; the next order goes through", yTitle: "messages", events: result.events }));
+  await out.plot(
+    "dlq-depth.svg",
+    timeSeriesSpec({
+      rows,
+      title: "Part B — poison messages go to the dead-letter queue; the next order goes through",
+      yTitle: "messages",
+      events: result.events,
+    }),
+  );
   out.write(
     "summary.md",
     summaryMarkdown(
@@ -166,9 +209,19 @@ export async function writeDlqResults(result: DlqResult, dir?: string): Promise<
         },
         {
           heading: "The messages",
-          rows: result.poison.map((p) => ({ message: p.name, body: p.body, "inventory's reason": p.reason ?? "", "x-death": p.x_death?.map((d) => `${d.reason} from ${d.queue} ×${d.count}`).join("; ") ?? "" })),
+          rows: result.poison.map((p) => ({
+            message: p.name,
+            body: p.body,
+            "inventory's reason": p.reason ?? "",
+            "x-death": p.x_death?.map((d) => `${d.reason} from ${d.queue} ×${d.count}`).join("; ") ?? "",
+          })),
         },
-        { heading: "Dead-letter queue", rows: [{ before: result.dlq_before, after: result.dlq_after, "normal order after": result.normal_order.status }] },
+        {
+          heading: "Dead-letter queue",
+          rows: [
+            { before: result.dlq_before, after: result.dlq_after, "normal order after": result.normal_order.status },
+          ],
+        },
       ],
       result.checks,
     ),

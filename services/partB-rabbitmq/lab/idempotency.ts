@@ -62,7 +62,9 @@ async function idempotencyRun(impl: PartBImplementation, opts: IdempotencyOption
       order_status: orderId ? ((await impl.order(orderId))?.status ?? "?") : "–",
     };
     steps.push(s);
-    progress(`${step}: ${sku} stock ${s.stock}, processed ids ${s.processed_ids}, duplicates ignored ${s.duplicates_ignored}, notifications sent ${s.notifications_sent}, order ${s.order_status}`);
+    progress(
+      `${step}: ${sku} stock ${s.stock}, processed ids ${s.processed_ids}, duplicates ignored ${s.duplicates_ignored}, notifications sent ${s.notifications_sent}, order ${s.order_status}`,
+    );
     return s;
   };
 
@@ -71,7 +73,8 @@ async function idempotencyRun(impl: PartBImplementation, opts: IdempotencyOption
 
   // 1. One order, the normal way.
   const placed = await impl.placeOrder({ user_id: "u-idempotency", restaurant_id: "r-lab", items: [{ sku, qty: 1 }] });
-  if (placed.status !== 202 || !placed.body?.order_id) throw new Error(`POST /order answered ${placed.status} ${placed.body?.error ?? ""}`);
+  if (placed.status !== 202 || !placed.body?.order_id)
+    throw new Error(`POST /order answered ${placed.status} ${placed.body?.error ?? ""}`);
   orderId = placed.body.order_id;
   const order = await impl.waitForFinal(orderId);
   const s1 = await snapshot("order placed");
@@ -82,27 +85,66 @@ async function idempotencyRun(impl: PartBImplementation, opts: IdempotencyOption
   const probe = await impl.broker();
   try {
     await Promise.all(
-      Array.from({ length: copies }, () => probe.publish(EXCHANGES.orders, ROUTING_KEYS.orderPlaced, JSON.stringify(event), { messageId: event.event_id, type: "OrderPlaced" })),
+      Array.from({ length: copies }, () =>
+        probe.publish(EXCHANGES.orders, ROUTING_KEYS.orderPlaced, JSON.stringify(event), {
+          messageId: event.event_id,
+          type: "OrderPlaced",
+        }),
+      ),
     );
   } finally {
     await probe.close();
   }
-  await waitUntil(async () => (await impl.stats("inventory")).duplicates_ignored >= s1.duplicates_ignored + copies, "inventory to see the copies", 15_000, 50);
+  await waitUntil(
+    async () => (await impl.stats("inventory")).duplicates_ignored >= s1.duplicates_ignored + copies,
+    "inventory to see the copies",
+    15_000,
+    50,
+  );
   await new Promise((r) => setTimeout(r, 500)); // time for any (wrong) downstream effect to show
   const s2 = await snapshot(`+${copies} copies`);
   const processed = await impl.processed(event.event_id);
 
   const checks: Check[] = [
-    { check: "the first delivery reserved one item", passed: s0.stock - s1.stock === 1, observed: `${sku}: ${s0.stock} → ${s1.stock}` },
+    {
+      check: "the first delivery reserved one item",
+      passed: s0.stock - s1.stock === 1,
+      observed: `${sku}: ${s0.stock} → ${s1.stock}`,
+    },
     { check: "the order was confirmed", passed: s1.order_status === "CONFIRMED", observed: s1.order_status },
     { check: "the copies took no stock", passed: s2.stock === s1.stock, observed: `${sku}: ${s1.stock} → ${s2.stock}` },
-    { check: `each copy was recognised and counted (${copies})`, passed: s2.duplicates_ignored - s1.duplicates_ignored === copies, observed: `+${s2.duplicates_ignored - s1.duplicates_ignored} duplicates ignored` },
-    { check: "no new processed id for the copies", passed: s2.processed_ids === s1.processed_ids, observed: `${s1.processed_ids} → ${s2.processed_ids}` },
-    { check: "the user was notified once", passed: s2.notifications_sent - s0.notifications_sent === 1, observed: `+${s2.notifications_sent - s0.notifications_sent} notification(s)` },
+    {
+      check: `each copy was recognised and counted (${copies})`,
+      passed: s2.duplicates_ignored - s1.duplicates_ignored === copies,
+      observed: `+${s2.duplicates_ignored - s1.duplicates_ignored} duplicates ignored`,
+    },
+    {
+      check: "no new processed id for the copies",
+      passed: s2.processed_ids === s1.processed_ids,
+      observed: `${s1.processed_ids} → ${s2.processed_ids}`,
+    },
+    {
+      check: "the user was notified once",
+      passed: s2.notifications_sent - s0.notifications_sent === 1,
+      observed: `+${s2.notifications_sent - s0.notifications_sent} notification(s)`,
+    },
     { check: "the order stays CONFIRMED", passed: s2.order_status === "CONFIRMED", observed: s2.order_status },
-    { check: "inventory remembers the message id durably", passed: processed?.message_id === event.event_id, observed: processed ? `processed at ${String(processed.processed_at)}` : "not found" },
+    {
+      check: "inventory remembers the message id durably",
+      passed: processed?.message_id === event.event_id,
+      observed: processed ? `processed at ${String(processed.processed_at)}` : "not found",
+    },
   ];
-  return { order_id: orderId, message_id: event.event_id, sku, copies, steps, processed_record: processed, checks, passed: checks.every((c) => c.passed) };
+  return {
+    order_id: orderId,
+    message_id: event.event_id,
+    sku,
+    copies,
+    steps,
+    processed_record: processed,
+    checks,
+    passed: checks.every((c) => c.passed),
+  };
 }
 
 export async function writeIdempotencyResults(result: IdempotencyResult, dir?: string): Promise<string[]> {
@@ -116,7 +158,14 @@ export async function writeIdempotencyResults(result: IdempotencyResult, dir?: s
     { group: s.step, series: "duplicates ignored", value: s.duplicates_ignored - first.duplicates_ignored },
     { group: s.step, series: "users notified", value: s.notifications_sent - first.notifications_sent },
   ]);
-  await out.plot("idempotency.svg", groupedBarSpec(bars, "Part B — the same OrderPlaced delivered again changes nothing but a counter", "count since 'before'"));
+  await out.plot(
+    "idempotency.svg",
+    groupedBarSpec(
+      bars,
+      "Part B — the same OrderPlaced delivered again changes nothing but a counter",
+      "count since 'before'",
+    ),
+  );
   out.write(
     "summary.md",
     summaryMarkdown(

@@ -1,7 +1,14 @@
 // An inventory outage, the way every Part B experiment, benchmark and fault scenario makes one:
 // inventory stopped (gracefully, or kill -9 with messages in hand) while the rest keeps running,
 // then started again on the same port with the same env. Orders meanwhile wait in order.placed.q.
-import { down, processName, restartService, type LabOptions, type RunningPart, type RunningService } from "../../harness/lifecycle.js";
+import {
+  down,
+  processName,
+  restartService,
+  type LabOptions,
+  type RunningPart,
+  type RunningService,
+} from "../../harness/lifecycle.js";
 import { crashProcess } from "../../harness/processes.js";
 
 export interface InventoryOutage {
@@ -16,7 +23,11 @@ export interface InventoryOutage {
 }
 
 /** Take Part B's inventory down: a graceful stop (SIGTERM), or `kill` (kill -9, messages in hand). */
-export async function stopInventory(running: RunningPart, opts: LabOptions, how: "graceful" | "kill" = "graceful"): Promise<InventoryOutage> {
+export async function stopInventory(
+  running: RunningPart,
+  opts: LabOptions,
+  how: "graceful" | "kill" = "graceful",
+): Promise<InventoryOutage> {
   if (how === "kill") crashProcess(processName(running.part, "inventory"), opts.home);
   else await down(running.part, { ...opts, only: ["inventory"] });
   let ended = false;
@@ -32,7 +43,11 @@ export async function stopInventory(running: RunningPart, opts: LabOptions, how:
     },
     end,
     ensureEnded: async () => {
-      if (!ended) await end().then(() => {}, () => {});
+      if (!ended)
+        await end().then(
+          () => {},
+          () => {},
+        );
     },
   };
 }

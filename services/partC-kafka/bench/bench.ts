@@ -17,13 +17,20 @@ import { freePortsFor } from "../../harness/ports.js";
 import { readRecord } from "../../harness/processes.js";
 import { consumerPerfTest, producerPerfTest } from "./kafka-baseline.js";
 import { CpuMeter, describeCpu, PeakMemory } from "../../harness/machine.js";
-import { againstBaseline, memoryFigures, type BenchOptions, type BenchResult, type Figure } from "../../harness/bench-report.js";
+import {
+  againstBaseline,
+  memoryFigures,
+  type BenchOptions,
+  type BenchResult,
+  type Figure,
+} from "../../harness/bench-report.js";
 
 /** What was changed after measuring, with the peaks before and after (full sizes, same machine). */
 const MEMORY_FIXES: Record<string, string> = {
   producer:
     "Before: 183 MB. V8 lets a heap fed this fast grow to several times what is alive; the Kafka services now run with a heap budget (--max-old-space-size=128 --max-semi-space-size=8): 106 MB, for ≈ 10 % of the producer's speed.",
-  inventory: "Before: 233 MB. Fetches of 256 KB per partition instead of kafkajs' 1 MB (a batch lives across awaits, so it is promoted to the old generation) and the heap budget: 115 MB.",
+  inventory:
+    "Before: 233 MB. Fetches of 256 KB per partition instead of kafkajs' 1 MB (a batch lives across awaits, so it is promoted to the old generation) and the heap budget: 115 MB.",
   analytics:
     "Before: 429 MB. It remembers every eventId it counted: a string in a Set is ≈ 100 bytes of heap, and the heap grew to twice that; now each is packed in 16 bytes outside the heap, with the heap budget: 167 MB.",
 };
@@ -54,7 +61,9 @@ export async function benchPartC(opts: BenchOptions): Promise<BenchResult> {
     const urls = impl.endpoints;
     const kafka = String((readRecord("kafka", opts.home)?.meta?.version as string | undefined) ?? "unknown");
     const brokerPid = running.brokers.find((b) => b.id === "kafka")?.pid;
-    const broker: Record<string, { pid: number; group: boolean }> = brokerPid ? { kafka: { pid: brokerPid, group: true } } : {};
+    const broker: Record<string, { pid: number; group: boolean }> = brokerPid
+      ? { kafka: { pid: brokerPid, group: true } }
+      : {};
     const pid = (name: string) => ({ [name]: { pid: running!.services[name].pid } });
     // The real event, byte for byte as /load-test appends it (the value; the key is the order id).
     const eventBytes = Buffer.byteLength(toMessage(orderPlaced(newLoadTestOrderId(0), DEFAULT_ITEMS)).value);
@@ -66,7 +75,15 @@ export async function benchPartC(opts: BenchOptions): Promise<BenchResult> {
     opts.log(`baseline: kafka-producer-perf-test, ${size.load} records of ${eventBytes} B, acks=all, idempotent`);
     await createTopic(urls.kafka, PERF_TOPIC);
     let cpu = new CpuMeter(broker).start();
-    const perfProducer = { ...(await producerPerfTest({ bootstrap: urls.kafka, topic: PERF_TOPIC, records: size.load, recordSize: eventBytes })), cpu_ms_per_event: {} as Record<string, number> };
+    const perfProducer = {
+      ...(await producerPerfTest({
+        bootstrap: urls.kafka,
+        topic: PERF_TOPIC,
+        records: size.load,
+        recordSize: eventBytes,
+      })),
+      cpu_ms_per_event: {} as Record<string, number>,
+    };
     perfProducer.cpu_ms_per_event = cpu.perUnit(size.load);
     opts.log(`  ${perfProducer.records_per_s} records/s`);
 
@@ -75,7 +92,14 @@ export async function benchPartC(opts: BenchOptions): Promise<BenchResult> {
     const started = performance.now();
     const produced = await impl.loadTest(size.load);
     const seconds = (performance.now() - started) / 1000;
-    const load = { events: produced.produced, seconds: round2(seconds), events_per_s: Math.round(produced.produced / seconds), server_events_per_s: produced.events_per_s, batch_size: produced.batch_size, cpu_ms_per_event: cpu.perUnit(produced.produced) };
+    const load = {
+      events: produced.produced,
+      seconds: round2(seconds),
+      events_per_s: Math.round(produced.produced / seconds),
+      server_events_per_s: produced.events_per_s,
+      batch_size: produced.batch_size,
+      cpu_ms_per_event: cpu.perUnit(produced.produced),
+    };
     opts.log(`  ${load.events_per_s} events/s (CPU per event: ${describeCpu(load.cpu_ms_per_event)})`);
 
     const ordersInLog = await topicSize(urls.kafka, TOPICS.orders);
@@ -86,14 +110,18 @@ export async function benchPartC(opts: BenchOptions): Promise<BenchResult> {
 
     opts.log(`baseline: kafka-consumer-perf-test reads the same ${ordersInLog} events`);
     const perfCatchUp = await consumerPerfTest({ bootstrap: urls.kafka, topic: TOPICS.orders, messages: ordersInLog });
-    opts.log(`  ${perfCatchUp.fetch_records_per_s} records/s fetching (${perfCatchUp.records_per_s} with the group join)`);
+    opts.log(
+      `  ${perfCatchUp.fetch_records_per_s} records/s fetching (${perfCatchUp.records_per_s} with the group join)`,
+    );
 
     // The replay log: inventory answers every order, and more orders fill the log to its size.
     await start(["inventory"]);
     await impl.waitForQuiet(TIMEOUT_MS); // inventory has answered every order so far
     const now = logSize(await impl.lag());
     const more = Math.max(0, Math.ceil((size.replay - now) / 2));
-    opts.log(`replay log: ${more} more orders, each answered by inventory (${now} events so far, ${size.replay} wanted)`);
+    opts.log(
+      `replay log: ${more} more orders, each answered by inventory (${now} events so far, ${size.replay} wanted)`,
+    );
     for (let done = 0; done < more; done += 100_000) await impl.loadTest(Math.min(100_000, more - done));
     await impl.waitForQuiet(TIMEOUT_MS);
     const inventoryStats = await impl.stats("inventory");
@@ -158,7 +186,10 @@ export async function benchPartC(opts: BenchOptions): Promise<BenchResult> {
           `Profiled (--profile), analytics' busy time is kafkajs decoding records (27 %), parsing and checking each event (21 %), the garbage collector (19 %): the first is the client library's, the third the price of the 200 MB budget; ` +
           `even without the budget (126,486 events/s) the ratio would be 0.29–0.42 × these baselines. Meeting both targets would take a faster Kafka client or a cheaper event format, not a fix in analytics.`,
       }),
-      ...memoryFigures("C", memory.byRole(), "under the loads above").map((m) => ({ ...m, notes: MEMORY_FIXES[m.id.split(".")[2]] })),
+      ...memoryFigures("C", memory.byRole(), "under the loads above").map((m) => ({
+        ...m,
+        notes: MEMORY_FIXES[m.id.split(".")[2]],
+      })),
     ];
     return {
       figures,
@@ -170,7 +201,11 @@ export async function benchPartC(opts: BenchOptions): Promise<BenchResult> {
         consumer_perf_test_catch_up: perfCatchUp,
         replay,
         consumer_perf_test_replay: perfReplay,
-        inventory: { orders_read: inventoryStats.orders_read, answers_sent: inventoryStats.answers_sent, commits: inventoryStats.commits },
+        inventory: {
+          orders_read: inventoryStats.orders_read,
+          answers_sent: inventoryStats.answers_sent,
+          commits: inventoryStats.commits,
+        },
         peak_rss_mb: memory.byRole(),
       },
       versions: { kafka },
@@ -183,12 +218,22 @@ export async function benchPartC(opts: BenchOptions): Promise<BenchResult> {
 
 /** Wait for the replay `which` picks to finish; its own clock says how long the reading took. */
 function replayDone(impl: PartCImplementation, which: (m: AnalyticsMetrics) => boolean): Promise<AnalyticsMetrics> {
-  return impl.waitForMetrics((m) => which(m) && !m.replay.running && m.replay.duration_ms !== null, "analytics to finish reading the log", TIMEOUT_MS, () => {}, 50);
+  return impl.waitForMetrics(
+    (m) => which(m) && !m.replay.running && m.replay.duration_ms !== null,
+    "analytics to finish reading the log",
+    TIMEOUT_MS,
+    () => {},
+    50,
+  );
 }
 
 function readRate(m: AnalyticsMetrics): { events: number; seconds: number; events_per_s: number } {
   const seconds = m.replay.duration_ms! / 1000;
-  return { events: m.replay.events_read, seconds: round2(seconds), events_per_s: Math.round(m.replay.events_read / seconds) };
+  return {
+    events: m.replay.events_read,
+    seconds: round2(seconds),
+    events_per_s: Math.round(m.replay.events_read / seconds),
+  };
 }
 
 /** ConsumerPerformance over each topic of the log: all records over the time spent fetching them. */
@@ -196,7 +241,8 @@ async function consumeBoth(urls: PartCEndpoints) {
   const runs = [];
   for (const topic of [TOPICS.orders, TOPICS.inventoryEvents]) {
     const messages = await topicSize(urls.kafka, topic);
-    if (messages > 0) runs.push({ topic, messages, ...(await consumerPerfTest({ bootstrap: urls.kafka, topic, messages })) });
+    if (messages > 0)
+      runs.push({ topic, messages, ...(await consumerPerfTest({ bootstrap: urls.kafka, topic, messages })) });
   }
   const records = runs.reduce((a, r) => a + r.messages, 0);
   const fetchMs = runs.reduce((a, r) => a + r.fetch_ms, 0);
@@ -217,7 +263,9 @@ const createTopic = (bootstrap: string, topic: string) => withAdmin(bootstrap, (
 
 /** Records in a topic now: the sum over its partitions of end − start offsets. */
 const topicSize = (bootstrap: string, topic: string) =>
-  withAdmin(bootstrap, async (admin) => (await admin.fetchTopicOffsets(topic)).reduce((sum, p) => sum + Number(p.high) - Number(p.low), 0));
+  withAdmin(bootstrap, async (admin) =>
+    (await admin.fetchTopicOffsets(topic)).reduce((sum, p) => sum + Number(p.high) - Number(p.low), 0),
+  );
 
 const round2 = (x: number) => Math.round(x * 100) / 100;
 const n = (x: number) => x.toLocaleString("en-US");

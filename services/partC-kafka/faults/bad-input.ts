@@ -12,7 +12,14 @@ import { MAX_LOAD_COUNT } from "../produce-orders.js";
 import { reserve } from "../reserve.js";
 import { TOPICS } from "../topics.js";
 import { fuzzEndpoint, type FuzzResult, type FuzzTarget } from "../../harness/fuzz.js";
-import { anyJson, hostileBody, hostileMessage, hostilePathSegment, hostileQuery, nastyString } from "../../harness/hostile.js";
+import {
+  anyJson,
+  hostileBody,
+  hostileMessage,
+  hostilePathSegment,
+  hostileQuery,
+  nastyString,
+} from "../../harness/hostile.js";
 import { endOffsets, kafkaClient, produceRaw, TopicTap, total } from "./kafka-tap.js";
 import type { ScenarioOptions } from "../../harness/verdict.js";
 import { allAlive, openStack } from "../../harness/stack.js";
@@ -20,14 +27,32 @@ import { verdictOf, type Invariant, type ScenarioResult } from "../../harness/ve
 
 const FAIL_RATE = 0.2;
 const id = nastyString.filter((s) => s.length > 0 && s.length <= 150);
-const sku = fc.oneof(nastyString.filter((s) => s.length > 0 && s.length <= 100), fc.constantFrom("burrito", "__proto__", "constructor"));
+const sku = fc.oneof(
+  nastyString.filter((s) => s.length > 0 && s.length <= 100),
+  fc.constantFrom("burrito", "__proto__", "constructor"),
+);
 /** Mostly valid item lists with hostile skus (so inventory and analytics handle them), sometimes out of range. */
 const items = fc.oneof(
-  { weight: 3, arbitrary: fc.array(fc.record({ sku, qty: fc.integer({ min: 1, max: 1000 }) }), { minLength: 1, maxLength: 100 }) },
-  { weight: 1, arbitrary: fc.array(fc.record({ sku: id, qty: fc.integer({ min: -5, max: 2000 }) }), { maxLength: 120 }) },
+  {
+    weight: 3,
+    arbitrary: fc.array(fc.record({ sku, qty: fc.integer({ min: 1, max: 1000 }) }), { minLength: 1, maxLength: 100 }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.array(fc.record({ sku: id, qty: fc.integer({ min: -5, max: 2000 }) }), { maxLength: 120 }),
+  },
 );
 const createdAt = fc.oneof(
-  { weight: 3, arbitrary: fc.constantFrom(new Date(0).toISOString(), "2024-02-29T23:59:59.999Z", "2024-01-01T00:00", "+275760-09-13T00:00:00.000Z", "Tue, 1 Jan 2019 00:00:00 GMT") },
+  {
+    weight: 3,
+    arbitrary: fc.constantFrom(
+      new Date(0).toISOString(),
+      "2024-02-29T23:59:59.999Z",
+      "2024-01-01T00:00",
+      "+275760-09-13T00:00:00.000Z",
+      "Tue, 1 Jan 2019 00:00:00 GMT",
+    ),
+  },
   { weight: 1, arbitrary: fc.oneof(nastyString, fc.constant("2024-02-30T25:61:00Z")) },
 );
 
@@ -37,7 +62,15 @@ function nearlyValid(tag: string) {
   return {
     order: fc.record({ eventId, eventType: fc.constant("OrderPlaced"), orderId: id, items, createdAt }),
     answer: fc.record(
-      { eventId, eventType: fc.constantFrom("InventoryReserved", "InventoryFailed", "OrderPlaced"), orderId: id, orderEventId: id, items, createdAt, reason: nastyString },
+      {
+        eventId,
+        eventType: fc.constantFrom("InventoryReserved", "InventoryFailed", "OrderPlaced"),
+        orderId: id,
+        orderEventId: id,
+        items,
+        createdAt,
+        reason: nastyString,
+      },
       { requiredKeys: ["eventId", "eventType", "orderId", "orderEventId", "items", "createdAt"] },
     ),
   };
@@ -47,7 +80,10 @@ const message = (body: fc.Arbitrary<Buffer>) =>
   fc.record({
     key: fc.oneof(fc.constant(null), nastyString),
     value: body.map((b) => (b.length === 0 ? null : b)), // an empty message is a tombstone: no value at all
-    headers: fc.oneof(fc.constant(undefined), fc.dictionary(fc.constantFrom("eventType", "reason", "x"), nastyString, { maxKeys: 2 })),
+    headers: fc.oneof(
+      fc.constant(undefined),
+      fc.dictionary(fc.constantFrom("eventType", "reason", "x"), nastyString, { maxKeys: 2 }),
+    ),
   });
 
 /**
@@ -93,14 +129,19 @@ const cheap = (b: { text: string; contentType: string }): boolean => {
   }
 };
 const loadTestBody = fc.oneof(
-  fc.tuple(countValue, fc.dictionary(fc.string({ maxLength: 10 }), anyJson, { maxKeys: 3 })).map(([count, extra]) => ({ text: JSON.stringify({ ...extra, count }), contentType: "application/json" })),
+  fc
+    .tuple(countValue, fc.dictionary(fc.string({ maxLength: 10 }), anyJson, { maxKeys: 3 }))
+    .map(([count, extra]) => ({ text: JSON.stringify({ ...extra, count }), contentType: "application/json" })),
   hostileBody(["count"]).filter(cheap),
 );
 
 export async function badInput(opts: ScenarioOptions): Promise<ScenarioResult> {
   const runs = opts.quick ? 30 : 300;
   const perTopic = opts.quick ? 30 : 200;
-  const stack = await openStack("partC", opts, "C-bad-input", { INVENTORY_FAIL_RATE: String(FAIL_RATE), FAIL_SEED: String(opts.seed) });
+  const stack = await openStack("partC", opts, "C-bad-input", {
+    INVENTORY_FAIL_RATE: String(FAIL_RATE),
+    FAIL_SEED: String(opts.seed),
+  });
   const impl = labImplementation(stack.running, stack.lab);
   const urls = impl.endpoints;
   const kafka = kafkaClient(urls.kafka);
@@ -113,8 +154,18 @@ export async function badInput(opts: ScenarioOptions): Promise<ScenarioResult> {
     dlqTap = await TopicTap.open(kafka, TOPICS.ordersDeadLetter);
     const tag = `fz${opts.seed}-${total(ordersEnd)}`; // new eventIds, the same for the same seed on the same log
     const shapes = nearlyValid(tag);
-    const onOrders = fc.sample(message(hostileMessage(["eventId", "orderId", "items", "createdAt"], shapes.order)), { numRuns: perTopic, seed: opts.seed }).map(numbered(tag, "o"));
-    const onAnswers = fc.sample(message(hostileMessage(["eventId", "orderId", "orderEventId", "items"], shapes.answer)), { numRuns: perTopic, seed: opts.seed + 1 }).map(numbered(tag, "a"));
+    const onOrders = fc
+      .sample(message(hostileMessage(["eventId", "orderId", "items", "createdAt"], shapes.order)), {
+        numRuns: perTopic,
+        seed: opts.seed,
+      })
+      .map(numbered(tag, "o"));
+    const onAnswers = fc
+      .sample(message(hostileMessage(["eventId", "orderId", "orderEventId", "items"], shapes.answer)), {
+        numRuns: perTopic,
+        seed: opts.seed + 1,
+      })
+      .map(numbered(tag, "a"));
 
     // What one delivery of these would do, by the services' own rules.
     const expected = new MetricsView();
@@ -132,10 +183,23 @@ export async function badInput(opts: ScenarioOptions): Promise<ScenarioResult> {
     }
     await produceRaw(kafka, TOPICS.orders, onOrders);
     await produceRaw(kafka, TOPICS.inventoryEvents, onAnswers);
-    opts.log(`${onOrders.length + onAnswers.length} hostile events appended: ${badOrders} unreadable orders, ${badAnswers} unreadable answers`);
-    const m1 = await impl.waitForMetrics((m) => m.unreadable_skipped - m0.unreadable_skipped >= badOrders + badAnswers, "analytics to skip every unreadable event", 60_000).catch(() => undefined);
+    opts.log(
+      `${onOrders.length + onAnswers.length} hostile events appended: ${badOrders} unreadable orders, ${badAnswers} unreadable answers`,
+    );
+    const m1 = await impl
+      .waitForMetrics(
+        (m) => m.unreadable_skipped - m0.unreadable_skipped >= badOrders + badAnswers,
+        "analytics to skip every unreadable event",
+        60_000,
+      )
+      .catch(() => undefined);
     const q1 = await impl.waitForQuiet(120_000);
-    await waitUntil(() => dlqTap!.messages.length >= badOrders, "orders.dlq to receive every unreadable order", 30_000, 100).catch(() => {});
+    await waitUntil(
+      () => dlqTap!.messages.length >= badOrders,
+      "orders.dlq to receive every unreadable order",
+      30_000,
+      100,
+    ).catch(() => {});
     const inv1 = await impl.stats("inventory");
     const e = expected.metrics();
     const got = {
@@ -147,7 +211,9 @@ export async function badInput(opts: ScenarioOptions): Promise<ScenarioResult> {
     };
     const dlq = dlqTap.messages;
     const withReason = dlq.filter((d) => d.headers.reason && d.headers["source-topic"] === TOPICS.orders);
-    opts.log(`analytics: +${got.orders} orders, +${got.answers} answers, ${got.unreadable} unreadable skipped; orders.dlq +${dlq.length}${m1 ? "" : " (analytics did not skip them all)"}`);
+    opts.log(
+      `analytics: +${got.orders} orders, +${got.answers} answers, ${got.unreadable} unreadable skipped; orders.dlq +${dlq.length}${m1 ? "" : " (analytics did not skip them all)"}`,
+    );
 
     // 2. HTTP: every endpoint of the three services.
     const { producer, analytics, inventory } = stack.running.services;
@@ -157,15 +223,31 @@ export async function badInput(opts: ScenarioOptions): Promise<ScenarioResult> {
         method: "POST",
         url: `${producer.url}/produce`,
         // Hostile bodies, and bodies of the right shape with hostile contents (produced, answered, counted).
-        input: fc.oneof(hostileBody(["orderId", "items", "eventId"]), fc.record({ orderId: id, items }, { requiredKeys: [] }).map((v) => ({ text: JSON.stringify(v), contentType: "application/json" }))),
+        input: fc.oneof(
+          hostileBody(["orderId", "items", "eventId"]),
+          fc
+            .record({ orderId: id, items }, { requiredKeys: [] })
+            .map((v) => ({ text: JSON.stringify(v), contentType: "application/json" })),
+        ),
       },
       { name: "producer POST /load-test", method: "POST", url: `${producer.url}/load-test`, input: loadTestBody },
-      { name: "analytics POST /replay", method: "POST", url: `${analytics.url}/replay`, input: hostileBody(["from", "group"]) },
+      {
+        name: "analytics POST /replay",
+        method: "POST",
+        url: `${analytics.url}/replay`,
+        input: hostileBody(["from", "group"]),
+      },
       { name: "analytics POST /report", method: "POST", url: `${analytics.url}/report`, input: hostileBody(["label"]) },
       { name: "analytics GET /metrics", method: "GET", url: `${analytics.url}/metrics`, input: hostileQuery("minute") },
       { name: "analytics GET /lag", method: "GET", url: `${analytics.url}/lag`, input: hostileQuery("group") },
       { name: "inventory GET /health", method: "GET", url: `${inventory.url}/health`, input: hostileQuery("verbose") },
-      ...Object.entries(stack.running.services).map(([n, svc]): FuzzTarget => ({ name: `${n} GET /<anything>`, method: "GET", url: svc.url, input: hostilePathSegment, inPath: true })),
+      ...Object.entries(stack.running.services).map(([n, svc]): FuzzTarget => ({
+        name: `${n} GET /<anything>`,
+        method: "GET",
+        url: svc.url,
+        input: hostilePathSegment,
+        inPath: true,
+      })),
     ];
     const http: FuzzResult[] = [];
     for (const t of targets) {
@@ -194,13 +276,22 @@ export async function badInput(opts: ScenarioOptions): Promise<ScenarioResult> {
         holds: got.dead_lettered === badOrders && withReason.length === badOrders && dlq.length === badOrders,
         observed: `${badOrders} unreadable; inventory dead-lettered ${got.dead_lettered}; orders.dlq +${dlq.length}, ${withReason.length} with a reason header`,
       },
-      { name: "analytics skipped (and counted) every unreadable event of both topics", holds: got.unreadable === badOrders + badAnswers, observed: `${got.unreadable} skipped for ${badOrders + badAnswers}` },
+      {
+        name: "analytics skipped (and counted) every unreadable event of both topics",
+        holds: got.unreadable === badOrders + badAnswers,
+        observed: `${got.unreadable} skipped for ${badOrders + badAnswers}`,
+      },
       {
         name: "the events that happened to be valid were counted as one delivery of them",
-        holds: got.orders === e.total_orders && got.answers === e.total_reservations && got.failed === e.failed_reservations,
+        holds:
+          got.orders === e.total_orders && got.answers === e.total_reservations && got.failed === e.failed_reservations,
         observed: `orders +${got.orders}/${e.total_orders}, answers +${got.answers}/${e.total_reservations}, failed +${got.failed}/${e.failed_reservations}`,
       },
-      { name: "HTTP: no 5xx and no dropped connection", holds: serverErrors.length === 0, observed: `${serverErrors.length} of ${http.reduce((n, r) => n + r.requests, 0)} requests` },
+      {
+        name: "HTTP: no 5xx and no dropped connection",
+        holds: serverErrors.length === 0,
+        observed: `${serverErrors.length} of ${http.reduce((n, r) => n + r.requests, 0)} requests`,
+      },
       { name: "HTTP: every 4xx says what was wrong", holds: unclear === 0, observed: `${unclear} unclear` },
       {
         name: "HTTP: every event produced (200) was read by the consumers, none dead-lettered",
@@ -212,10 +303,15 @@ export async function badInput(opts: ScenarioOptions): Promise<ScenarioResult> {
         holds: alive && groups.every((g) => g.state === "Stable" && g.members === 1),
         observed: `${alive ? "all processes alive" : "a service died"}; ${groups.map((g) => `${g.group} ${g.state} ×${g.members}`).join(", ")}`,
       },
-      { name: "the next good order is produced, answered and counted", holds: good.status === 200 && goodCounted, observed: good.status === 200 ? (goodCounted ? "counted" : "not counted") : `HTTP ${good.status}` },
+      {
+        name: "the next good order is produced, answered and counted",
+        holds: good.status === 200 && goodCounted,
+        observed: good.status === 200 ? (goodCounted ? "counted" : "not counted") : `HTTP ${good.status}`,
+      },
     ];
     const statuses: Record<string, number> = {};
-    for (const r of http) for (const [k, c] of Object.entries(r.by_status)) statuses[`HTTP ${k}`] = (statuses[`HTTP ${k}`] ?? 0) + c;
+    for (const r of http)
+      for (const [k, c] of Object.entries(r.by_status)) statuses[`HTTP ${k}`] = (statuses[`HTTP ${k}`] ?? 0) + c;
     const sentEvents = onOrders.length + onAnswers.length;
     const unreadable = badOrders + badAnswers;
     return verdictOf({
@@ -223,14 +319,29 @@ export async function badInput(opts: ScenarioOptions): Promise<ScenarioResult> {
       part: "C",
       seed: opts.seed,
       orders_sent: http.reduce((n, r) => n + r.requests, 0) + sentEvents,
-      orders_acknowledged: Object.entries(statuses).filter(([k]) => k.startsWith("HTTP 2")).reduce((n, [, c]) => n + c, 0) + (sentEvents - unreadable),
-      final_states: { ...statuses, "event dead-lettered / skipped": got.unreadable, "event counted": sentEvents - unreadable },
+      orders_acknowledged:
+        Object.entries(statuses)
+          .filter(([k]) => k.startsWith("HTTP 2"))
+          .reduce((n, [, c]) => n + c, 0) +
+        (sentEvents - unreadable),
+      final_states: {
+        ...statuses,
+        "event dead-lettered / skipped": got.unreadable,
+        "event counted": sentEvents - unreadable,
+      },
       lost: Math.max(0, unreadable - got.unreadable) + Math.max(0, badOrders - dlq.length),
       duplicated_effects: Math.max(0, got.orders - e.total_orders) + Math.max(0, got.answers - e.total_reservations),
       invariants,
       details: {
         per_endpoint: http.map(({ failures: f, ...rest }) => ({ ...rest, failures: f.slice(0, 5) })),
-        events: { orders: onOrders.length, answers: onAnswers.length, unreadable_orders: badOrders, unreadable_answers: badAnswers, expected: e, got },
+        events: {
+          orders: onOrders.length,
+          answers: onAnswers.length,
+          unreadable_orders: badOrders,
+          unreadable_answers: badAnswers,
+          expected: e,
+          got,
+        },
         dlq_reasons: withReason.slice(0, 5).map((d) => d.headers.reason),
       },
     });

@@ -17,7 +17,12 @@ const sizeOf = (m: RawMessage): number => (m.value?.length ?? 0) + (m.key?.lengt
  * Append messages to a topic (acks = all), in requests of at most ~512 KB: the broker limits a
  * whole batch per partition to 1 MB (message.max.bytes), so a huge message goes alone.
  */
-export async function produceRaw(kafka: Kafka, topic: string, messages: RawMessage[], maxBytes = 512 * 1024): Promise<void> {
+export async function produceRaw(
+  kafka: Kafka,
+  topic: string,
+  messages: RawMessage[],
+  maxBytes = 512 * 1024,
+): Promise<void> {
   const producer = kafka.producer({ allowAutoTopicCreation: false });
   await producer.connect();
   try {
@@ -73,10 +78,20 @@ export class TopicTap {
     private readonly groupId: string,
   ) {}
 
-  static async open(kafka: Kafka, topic: string, from?: Map<number, bigint>, keep: (m: Tapped) => boolean = () => true): Promise<TopicTap> {
+  static async open(
+    kafka: Kafka,
+    topic: string,
+    from?: Map<number, bigint>,
+    keep: (m: Tapped) => boolean = () => true,
+  ): Promise<TopicTap> {
     const start = from ?? (await endOffsets(kafka, topic));
     const groupId = `faults-tap-${topic}-${Date.now()}-${Math.random().toString(16).slice(2, 8)}`;
-    const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 200, sessionTimeout: 10_000, heartbeatInterval: 3_000 });
+    const consumer = kafka.consumer({
+      groupId,
+      maxWaitTimeInMs: 200,
+      sessionTimeout: 10_000,
+      heartbeatInterval: 3_000,
+    });
     const tap = new TopicTap(kafka, consumer, groupId);
     await consumer.connect();
     await consumer.subscribe({ topic, fromBeginning: true });
@@ -88,7 +103,9 @@ export class TopicTap {
           offset: message.offset,
           key: message.key?.toString() ?? null,
           value: message.value,
-          headers: Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(Array.isArray(v) ? v[0] : v)])),
+          headers: Object.fromEntries(
+            Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(Array.isArray(v) ? v[0] : v)]),
+          ),
         };
         if (keep(m)) tap.messages.push(m);
       },

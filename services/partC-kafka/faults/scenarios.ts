@@ -17,7 +17,17 @@ import { GROUPS, TOPICS } from "../topics.js";
 import type { Admin } from "kafkajs";
 import { endOffsets, kafkaClient, produceRaw, TopicTap, total } from "./kafka-tap.js";
 import type { ScenarioOptions } from "../../harness/verdict.js";
-import { allAlive, brokerOutage, clearError, countBy, openStack, pidOf, seconds, steadyLoad, type Stack } from "../../harness/stack.js";
+import {
+  allAlive,
+  brokerOutage,
+  clearError,
+  countBy,
+  openStack,
+  pidOf,
+  seconds,
+  steadyLoad,
+  type Stack,
+} from "../../harness/stack.js";
 import { verdictOf, type Invariant, type ScenarioResult } from "../../harness/verdict.js";
 
 export { badInput } from "./bad-input.js";
@@ -25,10 +35,12 @@ export { badInput } from "./bad-input.js";
 const FAIL_RATE = 0.2;
 
 /** Part C with a seeded failure rate: which orders fail is known in advance. */
-const openScenarioStack = (opts: ScenarioOptions, scenario: string) => openStack("partC", opts, scenario, { INVENTORY_FAIL_RATE: String(FAIL_RATE), FAIL_SEED: String(opts.seed) });
+const openScenarioStack = (opts: ScenarioOptions, scenario: string) =>
+  openStack("partC", opts, scenario, { INVENTORY_FAIL_RATE: String(FAIL_RATE), FAIL_SEED: String(opts.seed) });
 /** The stack's services as the implementation under test. */
 const implOf = (stack: Stack): PartCImplementation => labImplementation(stack.running, stack.lab);
-const expectedFailures = (orderIds: string[], seed: number) => orderIds.filter((id) => drawFor(id, seed) < FAIL_RATE).length;
+const expectedFailures = (orderIds: string[], seed: number) =>
+  orderIds.filter((id) => drawFor(id, seed) < FAIL_RATE).length;
 
 /** What analytics counted between two readings: the effects of the run. */
 function counted(m0: AnalyticsMetrics, m1: AnalyticsMetrics) {
@@ -44,9 +56,21 @@ function counted(m0: AnalyticsMetrics, m1: AnalyticsMetrics) {
 /** The exactly-once invariants on analytics' numbers for `n` orders whose ids are known. */
 function metricInvariants(c: ReturnType<typeof counted>, n: number, expectedFailed: number): Invariant[] {
   return [
-    { name: "analytics counted every acknowledged order once", holds: c.orders === n, observed: `+${c.orders} orders for ${n}` },
-    { name: "every order answered by inventory and counted once", holds: c.answers === n, observed: `+${c.answers} answers for ${n}` },
-    { name: `failed = the orders the seed fails (rate ${FAIL_RATE})`, holds: c.failed === expectedFailed, observed: `${c.failed} failed, ${expectedFailed} expected` },
+    {
+      name: "analytics counted every acknowledged order once",
+      holds: c.orders === n,
+      observed: `+${c.orders} orders for ${n}`,
+    },
+    {
+      name: "every order answered by inventory and counted once",
+      holds: c.answers === n,
+      observed: `+${c.answers} answers for ${n}`,
+    },
+    {
+      name: `failed = the orders the seed fails (rate ${FAIL_RATE})`,
+      holds: c.failed === expectedFailed,
+      observed: `${c.failed} failed, ${expectedFailed} expected`,
+    },
   ];
 }
 
@@ -81,7 +105,13 @@ export async function consumerCrash(opts: ScenarioOptions): Promise<ScenarioResu
     const atKill: { answered: number; uncommitted: number; tries: number }[] = [];
     for (let k = 1; k <= kills; k++) {
       const target = Math.round((k * n) / (kills + 1));
-      await impl.waitForMetrics((m) => m.total_reservations - m0.total_reservations >= target, `inventory to answer ${target} orders`, 120_000, undefined, 20);
+      await impl.waitForMetrics(
+        (m) => m.total_reservations - m0.total_reservations >= target,
+        `inventory to answer ${target} orders`,
+        120_000,
+        undefined,
+        20,
+      );
       // Answers in the log beyond the orders committed, less those the earlier kills already caused.
       const resent = atKill.reduce((sum, a) => sum + a.uncommitted, 0);
       // The lab's own inventory process, frozen and killed at a chosen moment: process control below the implementation.
@@ -90,7 +120,9 @@ export async function consumerCrash(opts: ScenarioOptions): Promise<ScenarioResu
         return { answered, uncommitted: answered - ((await committedOrders(admin)) - committed0) };
       });
       atKill.push(kill);
-      opts.log(`kill -9 #${k} of inventory with ${kill.answered}/${n} orders answered, ${kill.uncommitted} of them not committed (found after ${kill.tries} freeze(s))`);
+      opts.log(
+        `kill -9 #${k} of inventory with ${kill.answered}/${n} orders answered, ${kill.uncommitted} of them not committed (found after ${kill.tries} freeze(s))`,
+      );
       // It rejoins once the dead member's session (10 s) expires; throttled again unless it is the last start.
       await impl.faults.consumerDelay(k < kills ? 0.002 : 0);
     }
@@ -98,9 +130,14 @@ export async function consumerCrash(opts: ScenarioOptions): Promise<ScenarioResu
     const m1 = await impl.waitForQuiet(180_000);
     const c = counted(m0, m1);
     const answersInLog = total(await endOffsets(kafka, TOPICS.inventoryEvents)) - answers0;
-    const expectedFailed = expectedFailures(Array.from({ length: n }, (_, i) => newLoadTestOrderId(i)), opts.seed);
+    const expectedFailed = expectedFailures(
+      Array.from({ length: n }, (_, i) => newLoadTestOrderId(i)),
+      opts.seed,
+    );
     const o = outcome(c, n);
-    opts.log(`${produced} produced; ${answersInLog} answers in the log for ${n} orders, analytics counted ${c.answers} (skipped ${c.duplicates_skipped} duplicates)`);
+    opts.log(
+      `${produced} produced; ${answersInLog} answers in the log for ${n} orders, analytics counted ${c.answers} (skipped ${c.duplicates_skipped} duplicates)`,
+    );
     return verdictOf({
       scenario: "C-consumer-crash",
       part: "C",
@@ -117,10 +154,16 @@ export async function consumerCrash(opts: ScenarioOptions): Promise<ScenarioResu
         ...metricInvariants(c, n, expectedFailed),
         {
           name: "answers sent again after the kill (at-least-once) were each counted once",
-          holds: answersInLog - n === c.duplicates_skipped && answersInLog - n >= atKill.reduce((sum, a) => sum + a.uncommitted, 0),
+          holds:
+            answersInLog - n === c.duplicates_skipped &&
+            answersInLog - n >= atKill.reduce((sum, a) => sum + a.uncommitted, 0),
           observed: `${answersInLog - n} answers in the log twice, ${c.duplicates_skipped} skipped by analytics as duplicates`,
         },
-        { name: "every service still runs", holds: allAlive(stack), observed: allAlive(stack) ? "all alive" : "a service died" },
+        {
+          name: "every service still runs",
+          holds: allAlive(stack),
+          observed: allAlive(stack) ? "all alive" : "a service died",
+        },
       ],
       details: { counted: c, answers_in_log: answersInLog, at_kill: atKill, expected_failed: expectedFailed },
     });
@@ -142,7 +185,11 @@ async function committedOrders(admin: Admin): Promise<number> {
  * That window (between the acknowledged send and the commit) is what at-least-once is about; a
  * kill at a random moment almost never lands in it.
  */
-async function killWithAnswersUncommitted(pid: number, look: () => Promise<{ answered: number; uncommitted: number }>, maxTries = 500) {
+async function killWithAnswersUncommitted(
+  pid: number,
+  look: () => Promise<{ answered: number; uncommitted: number }>,
+  maxTries = 500,
+) {
   const signal = (sig: NodeJS.Signals) => {
     try {
       process.kill(-pid, sig);
@@ -195,8 +242,17 @@ export async function brokerRestart(opts: ScenarioOptions): Promise<ScenarioResu
     answers = await TopicTap.open(kafka, TOPICS.inventoryEvents, undefined, mine);
     orders = await TopicTap.open(kafka, TOPICS.orders, undefined, mine);
     const produce = async (orderId: string, eventId?: string) => {
-      const r = await impl.placeOrder({ orderId, items: [{ sku: "burrito", qty: 1 }], ...(eventId ? { eventId } : {}) });
-      const answer: ProduceAnswer = { orderId, eventId: (r.body?.event?.eventId as string | undefined) ?? r.body?.eventId, error: r.body?.error, message: r.body?.message };
+      const r = await impl.placeOrder({
+        orderId,
+        items: [{ sku: "burrito", qty: 1 }],
+        ...(eventId ? { eventId } : {}),
+      });
+      const answer: ProduceAnswer = {
+        orderId,
+        eventId: (r.body?.event?.eventId as string | undefined) ?? r.body?.eventId,
+        error: r.body?.error,
+        message: r.body?.message,
+      };
       return { status: r.status || "no answer", body: answer };
     };
     const timeline: Record<string, number> = {};
@@ -207,7 +263,12 @@ export async function brokerRestart(opts: ScenarioOptions): Promise<ScenarioResu
     // One order, retried under one eventId until acknowledged: an attempt that timed out may still get in.
     const probeId = `${prefix}probe`;
     const probeEventId = randomUUID();
-    await waitUntil(async () => (await produce(probeId, probeEventId)).status === 200, "the producer to get acknowledgements again", 60_000, 500);
+    await waitUntil(
+      async () => (await produce(probeId, probeEventId)).status === 200,
+      "the producer to get acknowledgements again",
+      60_000,
+      500,
+    );
     await waitUntil(() => answers!.messages.some((m) => m.key === probeId), "inventory to answer again", 90_000, 100);
     timeline.recovered = load.now();
     await sleep(afterS * 1000);
@@ -229,7 +290,12 @@ export async function brokerRestart(opts: ScenarioOptions): Promise<ScenarioResu
     }
     const acked = sent.filter((s) => s.status === 200);
     const everyOrder = [...sent.map((s) => s.body.orderId), probeId];
-    await waitUntil(() => new Set(answers!.messages.map((m) => m.key)).size >= acked.length + retried + 1, "an answer for every acknowledged order", 120_000, 200).catch(() => {});
+    await waitUntil(
+      () => new Set(answers!.messages.map((m) => m.key)).size >= acked.length + retried + 1,
+      "an answer for every acknowledged order",
+      120_000,
+      200,
+    ).catch(() => {});
     const m1 = await impl.waitForQuiet(180_000);
     const c = counted(m0, m1);
     const answered = new Set(answers.messages.map((m) => m.key));
@@ -240,10 +306,16 @@ export async function brokerRestart(opts: ScenarioOptions): Promise<ScenarioResu
     const inOutage = sent.filter((s) => s.sent_ms >= timeline.stop && s.sent_ms < timeline.recovered);
     const unclear = refused.filter((s) => !(clearError(s.status, s.body) && s.status === 503 && s.body.eventId));
     const slowest = Math.max(0, ...inOutage.map((s) => s.ms));
-    const samePids = Object.entries(pids).every(([s, pid]) => pid !== undefined && pidOf(stack, s) === pid) && allAlive(stack);
-    const expectedFailed = expectedFailures(everyOrder.filter((id) => inLog.has(id)), opts.seed);
+    const samePids =
+      Object.entries(pids).every(([s, pid]) => pid !== undefined && pidOf(stack, s) === pid) && allAlive(stack);
+    const expectedFailed = expectedFailures(
+      everyOrder.filter((id) => inLog.has(id)),
+      opts.seed,
+    );
     const o = outcome(c, n);
-    opts.log(`${sent.length} sent, ${acked.length} acknowledged, ${refused.length} refused (${retried} retried with their eventId); analytics +${c.orders} orders, +${c.answers} answers`);
+    opts.log(
+      `${sent.length} sent, ${acked.length} acknowledged, ${refused.length} refused (${retried} retried with their eventId); analytics +${c.orders} orders, +${c.answers} answers`,
+    );
     return verdictOf({
       scenario: "C-broker-restart",
       part: "C",
@@ -258,13 +330,31 @@ export async function brokerRestart(opts: ScenarioOptions): Promise<ScenarioResu
           holds: samePids,
           observed: `an order answered ${seconds(timeline.recovered - timeline.serving)} after Kafka was back; pids ${samePids ? "unchanged" : "changed"}`,
         },
-        { name: "every order acknowledged with 200 was answered by inventory", holds: unanswered.length === 0, observed: `${acked.length - unanswered.length}/${acked.length}` },
+        {
+          name: "every order acknowledged with 200 was answered by inventory",
+          holds: unanswered.length === 0,
+          observed: `${acked.length - unanswered.length}/${acked.length}`,
+        },
         {
           name: "every refusal was a clear 503 with the eventId to retry with",
           holds: unclear.length === 0 && inOutage.length > 0,
-          observed: `while Kafka was down ${JSON.stringify(countBy(inOutage.filter((s) => s.sent_ms < timeline.serving), (s) => String(s.status)))}, while the clients reconnected ${JSON.stringify(countBy(inOutage.filter((s) => s.sent_ms >= timeline.serving), (s) => String(s.status)))}; ${unclear.length} unclear`,
+          observed: `while Kafka was down ${JSON.stringify(
+            countBy(
+              inOutage.filter((s) => s.sent_ms < timeline.serving),
+              (s) => String(s.status),
+            ),
+          )}, while the clients reconnected ${JSON.stringify(
+            countBy(
+              inOutage.filter((s) => s.sent_ms >= timeline.serving),
+              (s) => String(s.status),
+            ),
+          )}; ${unclear.length} unclear`,
         },
-        { name: `no hang: every answer until the clients reconnected within the produce deadline (${seconds(produceTimeoutMs)}) + 1 s`, holds: slowest <= produceTimeoutMs + 1000, observed: `slowest ${seconds(slowest)}` },
+        {
+          name: `no hang: every answer until the clients reconnected within the produce deadline (${seconds(produceTimeoutMs)}) + 1 s`,
+          holds: slowest <= produceTimeoutMs + 1000,
+          observed: `slowest ${seconds(slowest)}`,
+        },
         {
           name: "refused orders retried with their eventId are counted once",
           holds: retried === refused.length,
@@ -272,7 +362,15 @@ export async function brokerRestart(opts: ScenarioOptions): Promise<ScenarioResu
         },
         ...metricInvariants(c, n, expectedFailed),
       ],
-      details: { timeline_ms: timeline, counted: c, refused: refused.length, retried, ghosts, slowest_ms_in_outage: slowest, statuses: countBy(sent, (s) => String(s.status)) },
+      details: {
+        timeline_ms: timeline,
+        counted: c,
+        refused: refused.length,
+        retried,
+        ghosts,
+        slowest_ms_in_outage: slowest,
+        statuses: countBy(sent, (s) => String(s.status)),
+      },
     });
   } finally {
     await answers?.close();
@@ -304,37 +402,68 @@ export async function duplicates(opts: ScenarioOptions): Promise<ScenarioResult>
     let next = 0;
     const worker = async () => {
       for (let i = next++; i < n; i = next++) {
-        const r = await impl.placeOrder({ orderId: `${prefix}${String(i).padStart(6, "0")}`, items: [{ sku: "burrito", qty: 1 + (i % 3) }] });
+        const r = await impl.placeOrder({
+          orderId: `${prefix}${String(i).padStart(6, "0")}`,
+          items: [{ sku: "burrito", qty: 1 + (i % 3) }],
+        });
         if (r.status === 200) events.push(r.body.event as unknown as OrderPlaced);
       }
     };
     await Promise.all(Array.from({ length: 8 }, worker));
     // 1. Each OrderPlaced again, same eventId.
     await produceRaw(kafka, TOPICS.orders, events.map(toMessage));
-    await waitUntil(() => answers!.messages.length >= 2 * events.length, "inventory to answer the originals and the copies", 60_000, 100);
+    await waitUntil(
+      () => answers!.messages.length >= 2 * events.length,
+      "inventory to answer the originals and the copies",
+      60_000,
+      100,
+    );
     // 2. Each answer once more.
     const byEventId = new Map<string, (typeof answers.messages)[number]>();
     for (const m of answers.messages) {
       const id = (JSON.parse(m.value!.toString()) as { eventId: string }).eventId;
       if (!byEventId.has(id)) byEventId.set(id, m);
     }
-    await produceRaw(kafka, TOPICS.inventoryEvents, [...byEventId.values()].map((m) => ({ key: m.key, value: m.value, headers: m.headers })));
+    await produceRaw(
+      kafka,
+      TOPICS.inventoryEvents,
+      [...byEventId.values()].map((m) => ({ key: m.key, value: m.value, headers: m.headers })),
+    );
     const m1 = await impl.waitForQuiet(120_000);
-    await waitUntil(() => answers!.messages.length >= 3 * events.length, "the tap to read the copies of the answers", 30_000, 100).catch(() => {});
+    await waitUntil(
+      () => answers!.messages.length >= 3 * events.length,
+      "the tap to read the copies of the answers",
+      30_000,
+      100,
+    ).catch(() => {});
     const c = counted(m0, m1);
-    const answerCopies = countBy(answers.messages.map((m) => (JSON.parse(m.value!.toString()) as { eventId: string }).eventId), (id) => id);
+    const answerCopies = countBy(
+      answers.messages.map((m) => (JSON.parse(m.value!.toString()) as { eventId: string }).eventId),
+      (id) => id,
+    );
     const deliveries = Object.values(answerCopies);
 
     // The same log, replayed: duplicates and all, the numbers must come out the same.
     const replay = await impl.replay();
-    const m2 = await impl.waitForMetrics((m) => m.replay.started_at === replay.started_at && !m.replay.running, "the replay to finish", 120_000);
+    const m2 = await impl.waitForMetrics(
+      (m) => m.replay.started_at === replay.started_at && !m.replay.running,
+      "the replay to finish",
+      120_000,
+    );
     const diff = differences(m1, m2);
 
     const expectedMinutes = countBy(events, (e) => minuteOf(e.createdAt));
-    const minutesOff = Object.entries(expectedMinutes).filter(([minute, k]) => (m1.orders_per_minute[minute] ?? 0) - (m0.orders_per_minute[minute] ?? 0) !== k);
-    const expectedFailed = expectedFailures(events.map((e) => e.orderId), opts.seed);
+    const minutesOff = Object.entries(expectedMinutes).filter(
+      ([minute, k]) => (m1.orders_per_minute[minute] ?? 0) - (m0.orders_per_minute[minute] ?? 0) !== k,
+    );
+    const expectedFailed = expectedFailures(
+      events.map((e) => e.orderId),
+      opts.seed,
+    );
     const o = outcome(c, events.length);
-    opts.log(`${events.length} orders; every OrderPlaced twice, every answer ${Math.min(...deliveries)}–${Math.max(...deliveries)} times; analytics +${c.orders} orders, +${c.answers} answers, ${c.duplicates_skipped} duplicates skipped`);
+    opts.log(
+      `${events.length} orders; every OrderPlaced twice, every answer ${Math.min(...deliveries)}–${Math.max(...deliveries)} times; analytics +${c.orders} orders, +${c.answers} answers, ${c.duplicates_skipped} duplicates skipped`,
+    );
     return verdictOf({
       scenario: "C-duplicates",
       part: "C",
@@ -349,13 +478,23 @@ export async function duplicates(opts: ScenarioOptions): Promise<ScenarioResult>
           observed: `${events.length} OrderPlaced ×2; ${byEventId.size} answers ×${Math.min(...deliveries)} (inventory answered each copy, then one more by hand)`,
         },
         ...metricInvariants(c, events.length, expectedFailed),
-        { name: "orders per minute as for one delivery", holds: minutesOff.length === 0, observed: minutesOff.length ? `${minutesOff.length} minutes off` : `${Object.keys(expectedMinutes).length} minute(s) match` },
+        {
+          name: "orders per minute as for one delivery",
+          holds: minutesOff.length === 0,
+          observed: minutesOff.length
+            ? `${minutesOff.length} minutes off`
+            : `${Object.keys(expectedMinutes).length} minute(s) match`,
+        },
         {
           name: "every copy recognised by its eventId",
           holds: c.duplicates_skipped === events.length + deliveries.reduce((s, d) => s + d - 1, 0),
           observed: `${c.duplicates_skipped} skipped for ${events.length} order copies and ${deliveries.reduce((s, d) => s + d - 1, 0)} answer copies`,
         },
-        { name: "a replay of the log with its duplicates gives the same metrics", holds: diff.length === 0, observed: diff.length ? JSON.stringify(diff) : `equal after replaying ${m2.replay.events_read} events` },
+        {
+          name: "a replay of the log with its duplicates gives the same metrics",
+          holds: diff.length === 0,
+          observed: diff.length ? JSON.stringify(diff) : `equal after replaying ${m2.replay.events_read} events`,
+        },
       ],
       details: { counted: c, answer_deliveries: countBy(deliveries, String), expected_failed: expectedFailed },
     });
@@ -364,4 +503,3 @@ export async function duplicates(opts: ScenarioOptions): Promise<ScenarioResult>
     await stack.release();
   }
 }
-

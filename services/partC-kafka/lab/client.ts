@@ -30,7 +30,8 @@ const http = axios.create({ validateStatus: () => true, timeout: 120_000 });
 
 async function call<T>(method: "get" | "post", url: string, body?: unknown): Promise<T> {
   const res = method === "get" ? await http.get(url) : await http.post(url, body ?? {});
-  if (res.status !== 200) throw new Error(`${method.toUpperCase()} ${url} answered ${res.status}: ${JSON.stringify(res.data)}`);
+  if (res.status !== 200)
+    throw new Error(`${method.toUpperCase()} ${url} answered ${res.status}: ${JSON.stringify(res.data)}`);
   return res.data as T;
 }
 
@@ -48,13 +49,22 @@ export interface ProduceBody {
 }
 
 /** POST /produce, timed; never throws on an HTTP status (0: no answer). */
-export const produceOrder = (producerUrl: string, body: { orderId?: string; items?: { sku: string; qty: number }[]; eventId?: string } = {}): Promise<Answer<ProduceBody>> =>
-  request<ProduceBody>("post", `${producerUrl}/produce`, body, { timeoutMs: 120_000 });
-export const loadTest = (producerUrl: string, count: number) => call<LoadResult & { remaining_in_queue: number }>("post", `${producerUrl}/load-test`, { count });
+export const produceOrder = (
+  producerUrl: string,
+  body: { orderId?: string; items?: { sku: string; qty: number }[]; eventId?: string } = {},
+): Promise<Answer<ProduceBody>> => request<ProduceBody>("post", `${producerUrl}/produce`, body, { timeoutMs: 120_000 });
+export const loadTest = (producerUrl: string, count: number) =>
+  call<LoadResult & { remaining_in_queue: number }>("post", `${producerUrl}/load-test`, { count });
 export const getMetrics = (analyticsUrl: string) => call<AnalyticsMetrics>("get", `${analyticsUrl}/metrics`);
-export const getLag = async (analyticsUrl: string) => (await call<{ sampled_at: string; groups: GroupLag[] }>("get", `${analyticsUrl}/lag`)).groups;
-export const triggerReplay = (analyticsUrl: string) => call<{ status: string; started_at: string; target_offsets: Record<string, number> }>("post", `${analyticsUrl}/replay`);
-export const writeReport = (analyticsUrl: string, label: string) => call<{ status: string; files: { json: string; markdown: string } }>("post", `${analyticsUrl}/report`, { label });
+export const getLag = async (analyticsUrl: string) =>
+  (await call<{ sampled_at: string; groups: GroupLag[] }>("get", `${analyticsUrl}/lag`)).groups;
+export const triggerReplay = (analyticsUrl: string) =>
+  call<{ status: string; started_at: string; target_offsets: Record<string, number> }>(
+    "post",
+    `${analyticsUrl}/replay`,
+  );
+export const writeReport = (analyticsUrl: string, label: string) =>
+  call<{ status: string; files: { json: string; markdown: string } }>("post", `${analyticsUrl}/report`, { label });
 /** A service's /health body: its counters (inventory: reserved, failed, dead_lettered, ...). */
 export const healthOf = (url: string) => call<Record<string, any>>("get", `${url}/health`);
 
@@ -78,11 +88,16 @@ export async function waitForMetrics(
   everyMs = 100,
 ): Promise<AnalyticsMetrics> {
   let last: AnalyticsMetrics | undefined;
-  await waitUntil(async () => {
-    last = await getMetrics(analyticsUrl);
-    onPoll(last);
-    return done(last);
-  }, `${what} (last seen: ${last ? `total_orders=${last.total_orders}, total_reservations=${last.total_reservations}, replaying=${last.replay.running}` : "nothing"})`, timeoutMs, everyMs);
+  await waitUntil(
+    async () => {
+      last = await getMetrics(analyticsUrl);
+      onPoll(last);
+      return done(last);
+    },
+    `${what} (last seen: ${last ? `total_orders=${last.total_orders}, total_reservations=${last.total_reservations}, replaying=${last.replay.running}` : "nothing"})`,
+    timeoutMs,
+    everyMs,
+  );
   return last!;
 }
 
@@ -92,10 +107,15 @@ export async function waitForMetrics(
  */
 export async function waitForQuiet(analyticsUrl: string, timeoutMs = 120_000): Promise<AnalyticsMetrics> {
   let lag = -1;
-  await waitUntil(async () => {
-    const groups = await getLag(analyticsUrl);
-    lag = groups.reduce((sum, g) => sum + g.total_lag, 0);
-    return lag === 0;
-  }, `both consumer groups to catch up (lag ${lag})`, timeoutMs, 200);
+  await waitUntil(
+    async () => {
+      const groups = await getLag(analyticsUrl);
+      lag = groups.reduce((sum, g) => sum + g.total_lag, 0);
+      return lag === 0;
+    },
+    `both consumer groups to catch up (lag ${lag})`,
+    timeoutMs,
+    200,
+  );
   return waitForMetrics(analyticsUrl, (m) => !m.replay.running, "analytics to finish replaying", timeoutMs);
 }

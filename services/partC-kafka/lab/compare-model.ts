@@ -10,7 +10,11 @@ import { labImplementation } from "./implementation.js";
 
 export async function compareModel(running: RunningPart, opts: LabOptions, runTag: string): Promise<ComparisonModel> {
   const impl = labImplementation(running, opts);
-  const kafka = new Kafka({ clientId: `compare-${runTag}`, brokers: [impl.endpoints.kafka], logLevel: logLevel.NOTHING });
+  const kafka = new Kafka({
+    clientId: `compare-${runTag}`,
+    brokers: [impl.endpoints.kafka],
+    logLevel: logLevel.NOTHING,
+  });
   const groupId = `compare-${runTag}`;
   const consumer: Consumer = kafka.consumer({ groupId });
   const seen = new Map<string, { outcome: Outcome; at?: number }>();
@@ -21,7 +25,8 @@ export async function compareModel(running: RunningPart, opts: LabOptions, runTa
       try {
         const e = JSON.parse(message.value?.toString() ?? "");
         if (typeof e.orderId !== "string" || !e.orderId.startsWith(`cmp-${runTag}-`)) return;
-        if (e.eventType === "InventoryReserved") seen.set(e.orderId, { outcome: "confirmed", at: Date.parse(e.createdAt) });
+        if (e.eventType === "InventoryReserved")
+          seen.set(e.orderId, { outcome: "confirmed", at: Date.parse(e.createdAt) });
         else if (e.eventType === "InventoryFailed") seen.set(e.orderId, { outcome: "failed" });
       } catch {
         // not an event of ours

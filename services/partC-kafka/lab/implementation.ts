@@ -5,7 +5,16 @@
 // the one implementation today, built from a RunningPart; experiments, the comparison, the
 // benchmark and the fault scenarios take it through this interface.
 import { request, type Answer } from "../../harness/implementation.js";
-import { down, restartService, serviceEnv, up, usePart, type LabOptions, type RunningPart, type RunningService } from "../../harness/lifecycle.js";
+import {
+  down,
+  restartService,
+  serviceEnv,
+  up,
+  usePart,
+  type LabOptions,
+  type RunningPart,
+  type RunningService,
+} from "../../harness/lifecycle.js";
 import { labHome } from "../../common/paths.js";
 import {
   endpoints as endpointsOf,
@@ -45,7 +54,13 @@ export interface PartCImplementation {
   /** Each consumer group's lag, per partition. */
   lag(): Promise<GroupLag[]>;
   /** Poll the metrics until `done`; `onPoll` sees every sample. */
-  waitForMetrics(done: (m: AnalyticsMetrics) => boolean, what: string, timeoutMs?: number, onPoll?: (m: AnalyticsMetrics) => void, everyMs?: number): Promise<AnalyticsMetrics>;
+  waitForMetrics(
+    done: (m: AnalyticsMetrics) => boolean,
+    what: string,
+    timeoutMs?: number,
+    onPoll?: (m: AnalyticsMetrics) => void,
+    everyMs?: number,
+  ): Promise<AnalyticsMetrics>;
   /** Both groups caught up and no replay running: the metrics describe the whole log. */
   waitForQuiet(timeoutMs?: number): Promise<AnalyticsMetrics>;
   /** Analytics reads both topics again from the start. */
@@ -72,7 +87,8 @@ export function labImplementation(running: RunningPart, opts: LabOptions = {}): 
   // The env inventory runs with now: a restart keeps it, and adds only what it is asked to.
   const inventoryEnv = serviceEnv("partC", "inventory", opts.home ?? labHome());
   const stopService = (service: PartCService) => down("partC", { ...opts, only: [service] }).then(() => {});
-  const restartConsumer = (env: Record<string, string> = {}) => restartService(running, "inventory", opts, { ...inventoryEnv, ...opts.env, ...env });
+  const restartConsumer = (env: Record<string, string> = {}) =>
+    restartService(running, "inventory", opts, { ...inventoryEnv, ...opts.env, ...env });
   return {
     part: "partC",
     endpoints,
@@ -82,12 +98,14 @@ export function labImplementation(running: RunningPart, opts: LabOptions = {}): 
     stats: (service) => healthOf(endpoints[service]),
     policy: async () => {
       const policy = (await healthOf(endpoints.producer)).policy as { produce_timeout_ms?: number } | undefined;
-      if (typeof policy?.produce_timeout_ms !== "number") throw new Error(`${endpoints.producer}/health did not publish the producer's policy`);
+      if (typeof policy?.produce_timeout_ms !== "number")
+        throw new Error(`${endpoints.producer}/health did not publish the producer's policy`);
       return { produce_timeout_ms: policy.produce_timeout_ms };
     },
     metrics: () => getMetrics(endpoints.analytics),
     lag: () => getLag(endpoints.analytics),
-    waitForMetrics: (done, what, timeoutMs, onPoll, everyMs) => waitForMetrics(endpoints.analytics, done, what, timeoutMs, onPoll, everyMs),
+    waitForMetrics: (done, what, timeoutMs, onPoll, everyMs) =>
+      waitForMetrics(endpoints.analytics, done, what, timeoutMs, onPoll, everyMs),
     waitForQuiet: (timeoutMs) => waitForQuiet(endpoints.analytics, timeoutMs),
     replay: () => triggerReplay(endpoints.analytics),
     report: (label) => writeReport(endpoints.analytics, label),
@@ -100,7 +118,8 @@ export function labImplementation(running: RunningPart, opts: LabOptions = {}): 
     stopConsumer: () => stopService("inventory"),
     restartConsumer,
     faults: {
-      consumerDelay: async (seconds) => void (await restartConsumer({ CONSUMER_THROTTLE_MS: String(Math.round(seconds * 1000)) })),
+      consumerDelay: async (seconds) =>
+        void (await restartConsumer({ CONSUMER_THROTTLE_MS: String(Math.round(seconds * 1000)) })),
     },
   };
 }

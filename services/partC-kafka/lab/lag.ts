@@ -89,14 +89,29 @@ async function lagRun(impl: PartCImplementation, opts: LagExperimentOptions): Pr
     const to_s = await producing;
 
     const peak = totals.reduce((a, b) => (b.lag > a.lag ? b : a));
-    const drain_rate_per_s = drained_at_s === null || drained_at_s <= peak.t_s ? null : Math.round(peak.lag / (drained_at_s - peak.t_s));
+    const drain_rate_per_s =
+      drained_at_s === null || drained_at_s <= peak.t_s ? null : Math.round(peak.lag / (drained_at_s - peak.t_s));
     const partitions = [...new Set(samples.filter((s) => s.group === GROUPS.inventory).map((s) => s.partition))];
-    const peakOf = (p: number) => Math.max(...samples.filter((s) => s.group === GROUPS.inventory && s.partition === p).map((s) => s.lag));
-    const lastOf = (p: number) => samples.filter((s) => s.group === GROUPS.inventory && s.partition === p).at(-1)?.lag ?? -1;
+    const peakOf = (p: number) =>
+      Math.max(...samples.filter((s) => s.group === GROUPS.inventory && s.partition === p).map((s) => s.lag));
+    const lastOf = (p: number) =>
+      samples.filter((s) => s.group === GROUPS.inventory && s.partition === p).at(-1)?.lag ?? -1;
     const checks = [
-      check("lag built up while the consumer was throttled (peak ≥ 10 % of the burst)", peak.lag >= opts.count * 0.1, `peak ${peak.lag} at ${peak.t_s.toFixed(1)} s`),
-      check("every partition had a backlog (orders are spread by key)", partitions.length > 1 && partitions.every((p) => peakOf(p) > 0), partitions.map((p) => `p${p}: ${peakOf(p)}`).join(", ")),
-      check("the backlog drained to 0 on every partition", drained_at_s !== null && partitions.every((p) => lastOf(p) === 0), drained_at_s === null ? "timed out" : `0 at ${drained_at_s.toFixed(1)} s`),
+      check(
+        "lag built up while the consumer was throttled (peak ≥ 10 % of the burst)",
+        peak.lag >= opts.count * 0.1,
+        `peak ${peak.lag} at ${peak.t_s.toFixed(1)} s`,
+      ),
+      check(
+        "every partition had a backlog (orders are spread by key)",
+        partitions.length > 1 && partitions.every((p) => peakOf(p) > 0),
+        partitions.map((p) => `p${p}: ${peakOf(p)}`).join(", "),
+      ),
+      check(
+        "the backlog drained to 0 on every partition",
+        drained_at_s !== null && partitions.every((p) => lastOf(p) === 0),
+        drained_at_s === null ? "timed out" : `0 at ${drained_at_s.toFixed(1)} s`,
+      ),
     ];
     return {
       count: opts.count,
@@ -126,16 +141,27 @@ export function lagTable(r: LagExperimentResult): Row[] {
     { measure: "peak at (s)", value: r.peak_at_s.toFixed(1) },
     { measure: "lag back to 0 at (s)", value: r.drained_at_s?.toFixed(1) ?? "timed out" },
     { measure: "drain rate (events/s)", value: r.drain_rate_per_s ?? "-" },
-    { measure: "expected drain rate: 3 partitions × 1000 / pause", value: Math.round((3 * 1000) / Math.max(1, r.throttle_ms)) },
+    {
+      measure: "expected drain rate: 3 partitions × 1000 / pause",
+      value: Math.round((3 * 1000) / Math.max(1, r.throttle_ms)),
+    },
   ];
 }
 
 export const lagPlot = (r: LagExperimentResult) =>
   timeSeriesSpec({
-    rows: r.samples.filter((s) => s.group === GROUPS.inventory).map((s) => ({ t_s: s.t_s, value: s.lag, series: `${s.topic} partition ${s.partition}` })),
+    rows: r.samples
+      .filter((s) => s.group === GROUPS.inventory)
+      .map((s) => ({ t_s: s.t_s, value: s.lag, series: `${s.topic} partition ${s.partition}` })),
     title: `Part C — ${GROUPS.inventory} lag per partition (pause ${r.throttle_ms} ms per message)`,
     yTitle: "lag (events)",
-    marks: [{ from_s: r.produce_window_s.from_s, to_s: Math.max(r.produce_window_s.to_s, r.produce_window_s.from_s + 0.2), label: "burst produced" }],
+    marks: [
+      {
+        from_s: r.produce_window_s.from_s,
+        to_s: Math.max(r.produce_window_s.to_s, r.produce_window_s.from_s + 0.2),
+        label: "burst produced",
+      },
+    ],
   });
 
 /** lag.json, lag-samples.csv, lag.svg and summary.md in results/partC/lag/. */

@@ -55,7 +55,10 @@ export async function runLoadExperiment(opts: LoadExperimentOptions): Promise<Lo
     let answersAt: number | null = null;
     let produce: LoadResult | undefined;
     let failure: Error | undefined;
-    const loading = impl.loadTest(opts.count).then((r) => void (produce = r), (err) => void (failure = err));
+    const loading = impl.loadTest(opts.count).then(
+      (r) => void (produce = r),
+      (err) => void (failure = err),
+    );
 
     const deadline = Date.now() + (opts.timeoutMs ?? 300_000);
     let after = before;
@@ -69,7 +72,10 @@ export async function runLoadExperiment(opts: LoadExperimentOptions): Promise<Lo
     for (;;) {
       after = await impl.metrics();
       const orders = record("orders counted by analytics", after.total_orders - before.total_orders);
-      const answers = record("inventory answers counted by analytics", after.total_reservations - before.total_reservations);
+      const answers = record(
+        "inventory answers counted by analytics",
+        after.total_reservations - before.total_reservations,
+      );
       if (ordersAt === null && orders.value >= opts.count) ordersAt = orders.t_s;
       if (answersAt === null && answers.value >= opts.count) answersAt = answers.t_s;
       if (failure) throw failure;
@@ -81,18 +87,52 @@ export async function runLoadExperiment(opts: LoadExperimentOptions): Promise<Lo
     if (!produce) throw failure ?? new Error("the load test did not answer");
     const report = (await impl.report("load")).files;
     const checks = checkLoad(opts.count, produce, before, after, ordersAt, answersAt);
-    return { count: opts.count, produce, orders_seen_after_s: ordersAt, answers_seen_after_s: answersAt, before, after, samples, report, checks, passed: allPassed(checks) };
+    return {
+      count: opts.count,
+      produce,
+      orders_seen_after_s: ordersAt,
+      answers_seen_after_s: answersAt,
+      before,
+      after,
+      samples,
+      report,
+      checks,
+      passed: allPassed(checks),
+    };
   });
 }
 
-function checkLoad(count: number, produce: LoadResult, before: AnalyticsMetrics, after: AnalyticsMetrics, ordersAt: number | null, answersAt: number | null): Check[] {
+function checkLoad(
+  count: number,
+  produce: LoadResult,
+  before: AnalyticsMetrics,
+  after: AnalyticsMetrics,
+  ordersAt: number | null,
+  answersAt: number | null,
+): Check[] {
   const orders = after.total_orders - before.total_orders;
   const answers = after.total_reservations - before.total_reservations;
   return [
-    check(`the producer reports ${count} events acknowledged`, produce.produced === count, `produced ${produce.produced} in ${(produce.elapsed_ms / 1000).toFixed(2)} s`),
-    check("analytics counted every new order", orders >= count && ordersAt !== null, `+${orders} orders${ordersAt === null ? " (timed out)" : ` after ${ordersAt.toFixed(2)} s`}`),
-    check("inventory answered every order (reserved or failed), each counted once", answers >= count && answersAt !== null, `+${answers} answers${answersAt === null ? " (timed out)" : ` after ${answersAt.toFixed(2)} s`}`),
-    check("no order counted twice: total_reservations = total_orders", after.total_reservations === after.total_orders, `${after.total_reservations} answers for ${after.total_orders} orders (duplicates skipped: ${after.duplicates_skipped})`),
+    check(
+      `the producer reports ${count} events acknowledged`,
+      produce.produced === count,
+      `produced ${produce.produced} in ${(produce.elapsed_ms / 1000).toFixed(2)} s`,
+    ),
+    check(
+      "analytics counted every new order",
+      orders >= count && ordersAt !== null,
+      `+${orders} orders${ordersAt === null ? " (timed out)" : ` after ${ordersAt.toFixed(2)} s`}`,
+    ),
+    check(
+      "inventory answered every order (reserved or failed), each counted once",
+      answers >= count && answersAt !== null,
+      `+${answers} answers${answersAt === null ? " (timed out)" : ` after ${answersAt.toFixed(2)} s`}`,
+    ),
+    check(
+      "no order counted twice: total_reservations = total_orders",
+      after.total_reservations === after.total_orders,
+      `${after.total_reservations} answers for ${after.total_orders} orders (duplicates skipped: ${after.duplicates_skipped})`,
+    ),
   ];
 }
 
@@ -103,8 +143,14 @@ export function loadTable(r: LoadExperimentResult): Row[] {
     { measure: "produce time (s)", value: (r.produce.elapsed_ms / 1000).toFixed(2) },
     { measure: "producer throughput (events/s)", value: r.produce.events_per_s },
     { measure: "analytics has counted every order after (s)", value: r.orders_seen_after_s?.toFixed(2) ?? "timed out" },
-    { measure: "analytics has counted every inventory answer after (s)", value: r.answers_seen_after_s?.toFixed(2) ?? "timed out" },
-    { measure: "total orders / answers / failure rate", value: `${r.after.total_orders} / ${r.after.total_reservations} / ${(r.after.failure_rate * 100).toFixed(2)} %` },
+    {
+      measure: "analytics has counted every inventory answer after (s)",
+      value: r.answers_seen_after_s?.toFixed(2) ?? "timed out",
+    },
+    {
+      measure: "total orders / answers / failure rate",
+      value: `${r.after.total_orders} / ${r.after.total_reservations} / ${(r.after.failure_rate * 100).toFixed(2)} %`,
+    },
   ];
 }
 

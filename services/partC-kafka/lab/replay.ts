@@ -59,12 +59,25 @@ export async function runReplayExperiment(opts: ReplayExperimentOptions = {}): P
 
     const diffs = differences(before, after);
     const grew = logAfter - logBefore;
-    const reason = diffs.length === 0 ? null : grew > 0 ? `${grew} event(s) were appended to the log during the replay; the replay counted them too` : "the log did not change, yet the metrics differ";
+    const reason =
+      diffs.length === 0
+        ? null
+        : grew > 0
+          ? `${grew} event(s) were appended to the log during the replay; the replay counted them too`
+          : "the log did not change, yet the metrics differ";
     const checks = [
-      check("the replay read the whole log again", after.replay.events_read >= logBefore, `${after.replay.events_read} events read in ${after.replay.duration_ms} ms`),
+      check(
+        "the replay read the whole log again",
+        after.replay.events_read >= logBefore,
+        `${after.replay.events_read} events read in ${after.replay.duration_ms} ms`,
+      ),
       diffs.length === 0
         ? check("metrics after the replay equal the metrics before", true, `${REPLAYABLE_FIELDS.length} fields equal`)
-        : check("metrics after the replay equal the metrics before (or the log grew meanwhile)", grew > 0, `${diffs.map((d) => d.field).join(", ")} differ: ${reason}`),
+        : check(
+            "metrics after the replay equal the metrics before (or the log grew meanwhile)",
+            grew > 0,
+            `${diffs.map((d) => d.field).join(", ")} differ: ${reason}`,
+          ),
     ];
     return {
       before,
@@ -94,7 +107,9 @@ export function replayTable(r: ReplayExperimentResult): Row[] {
     after: show(r.after[f]),
     equal: show(r.before[f]) === show(r.after[f]) ? "yes" : "NO",
   }));
-  const minutes = [...new Set([...Object.keys(r.before.orders_per_minute), ...Object.keys(r.after.orders_per_minute)])].sort();
+  const minutes = [
+    ...new Set([...Object.keys(r.before.orders_per_minute), ...Object.keys(r.after.orders_per_minute)]),
+  ].sort();
   for (const m of minutes) {
     const [b, a] = [r.before.orders_per_minute[m] ?? 0, r.after.orders_per_minute[m] ?? 0];
     rows.push({ metric: `orders in ${m}`, before: b, after: a, equal: a === b ? "yes" : "NO" });
@@ -113,7 +128,11 @@ export const replayPlot = (r: ReplayExperimentResult) =>
         .sort()
         .flatMap((m) => [
           { group: `orders ${m.slice(11)}`, series: "before replay", value: r.before.orders_per_minute[m] ?? 0 },
-          { group: `orders ${m.slice(11)}`, series: "recomputed by the replay", value: r.after.orders_per_minute[m] ?? 0 },
+          {
+            group: `orders ${m.slice(11)}`,
+            series: "recomputed by the replay",
+            value: r.after.orders_per_minute[m] ?? 0,
+          },
         ]),
     ],
     "Part C — analytics metrics before and after a replay",
