@@ -24,7 +24,7 @@ const { values: argv } = parseFlags({
     chromium: { type: "boolean", help: "headless Chromium, for the tests only" },
     compose: {
       type: "boolean",
-      help: `the docker compose tool ${COMPOSE_VERSION}, for the tests only: built from its Go module (≈ 6 min on 2 cores, needs Go and the docker client), cached in ${cacheDir()}`,
+      help: `the docker compose tool ${COMPOSE_VERSION}, for the tests only: built from its Go module (6–12 min on 2 cores, once per machine; needs Go and the docker client), cached in ${cacheDir()}`,
     },
     all: {
       type: "boolean",
@@ -73,7 +73,7 @@ const steps = {
       if (!(await which("go", { nothrow: true })))
         throw new Error(`Go is missing: install Go 1.24 or later to build docker compose ${COMPOSE_VERSION}`);
       const started = Date.now();
-      log(`building docker compose ${COMPOSE_VERSION} from its Go module (≈ 6 min on 2 cores, once per machine)`);
+      log(`building docker compose ${COMPOSE_VERSION} from its Go module (6–12 min on 2 cores, once per machine)`);
       const env = { ...process.env, GOFLAGS: "-mod=mod", CGO_ENABLED: "0" };
       const dl = JSON.parse(
         (await $({ env })`go mod download -json ${`${COMPOSE_MODULE}@${COMPOSE_VERSION}`}`.quiet()).stdout,
