@@ -53,34 +53,8 @@ export class InventoryStore {
    * stock and remember the id with the answer, all in one durable transaction.
    */
   reserveOnce(messageId: string, order: OrderPlaced): Promise<ReserveResult> {
-    return durably(this.root, (): ReserveResult => {
-      const earlier = this.processedDb.get(messageId);
-      if (earlier) return { duplicate: true, record: earlier };
-      const decision = decideReservation(this.stock(), order.items);
-      const now = new Date().toISOString();
-      const base = {
-        event_id: newEventId(),
-        order_id: order.order_id,
-        user_id: order.user_id,
-        items: order.items,
-        placed_at: order.timestamp,
-        caused_by: messageId,
-      };
-      const outcome: InventoryEvent = decision.ok
-        ? { event_type: "InventoryReserved", ...base, reserved_at: now }
-        : { event_type: "InventoryFailed", ...base, failed_at: now, reason: decision.reason };
-      // lmdb: a put/remove inside a transaction is part of it, and durably() awaits the commit: its own promise adds nothing.
-      if (decision.ok) for (const item of order.items) void this.stockDb.put(item.sku, decision.after[item.sku]);
-      const record: ProcessedRecord = {
-        message_id: messageId,
-        order_id: order.order_id,
-        outcome,
-        published: false,
-        processed_at: now,
-      };
-      void this.processedDb.put(messageId, record);
-      return { duplicate: false, record };
-    });
+    // A batch of one: the same single transaction, the same checks and writes.
+    return this.reserveAll([{ messageId, order }]).then(([result]) => result);
   }
 
   /**
