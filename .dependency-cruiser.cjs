@@ -3,7 +3,7 @@
 //   common/      shared by the services
 //   harness/     what the experiments share (uses common/)
 //   part*/       a part: its services at the top level of the folder, then lab/, bench/, faults/
-//   compare/, bench/, faults/   cross-part layers on top of the parts
+//   compare/, bench/, faults/, safeguards/   cross-part layers on top of the parts
 //   lab/         the library for notebooks and scripts (top layer)
 //   tests/       may import anything
 // Type-only imports count as imports: a layer that names another layer's types depends on it.
@@ -37,17 +37,17 @@ module.exports = {
     {
       name: "part-not-to-other-part-or-above",
       comment:
-        "A part folder never imports another part, nor the cross-part layers (compare/, bench/, faults/) or lab/ " +
+        "A part folder never imports another part, nor the cross-part layers (compare/, bench/, faults/, safeguards/) or lab/ " +
         "that sit on top of it.",
       severity: "error",
       from: { path: "^services/(part[ABC][^/]*)/" },
-      to: { path: "^services/(part[ABC][^/]*|compare|bench|faults|lab)/", pathNot: "^services/$1/" },
+      to: { path: "^services/(part[ABC][^/]*|compare|bench|faults|safeguards|lab)/", pathNot: "^services/$1/" },
     },
     {
       name: "cross-part-not-to-lab",
-      comment: "compare/, bench/ and faults/ sit below lab/ (the notebooks' library): they never import it.",
+      comment: "compare/, bench/, faults/ and safeguards/ sit below lab/ (the notebooks' library): they never import it.",
       severity: "error",
-      from: { path: "^services/(compare|bench|faults)/" },
+      from: { path: "^services/(compare|bench|faults|safeguards)/" },
       to: { path: "^services/lab/" },
     },
     {

@@ -16,6 +16,7 @@ export * from "./histogram.js";
 export * from "./verdict.js";
 export * from "./check.js";
 export * from "./results.js";
+export * from "./safeguards.js";
 export * from "../common/paths.js";
 export * from "../common/table.js";
 export * from "../common/wait.js";

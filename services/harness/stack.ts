@@ -38,6 +38,7 @@ export async function openStack(
     env: {
       DATA_DIR: path.join(opts.home, "data", `${scenario}-${Date.now()}`),
       RESULTS_DIR: path.join(opts.home, "results"),
+      ...(opts.without ? { SAFEGUARDS_OFF: opts.without } : {}),
       ...env,
     },
   };

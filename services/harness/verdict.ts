@@ -11,6 +11,11 @@ export interface ScenarioOptions {
   quick: boolean;
   seed: number;
   log: (line: string) => void;
+  /**
+   * A safeguard of the part switched off for this run (SAFEGUARDS_OFF for its services): the
+   * campaign's proof that the scenario's checker fails without the safeguard it depends on.
+   */
+  without?: string;
 }
 
 export interface Invariant {

@@ -8,6 +8,7 @@ export * as partA from "../partA-sync-rest/lab/index.js";
 export * as partB from "../partB-rabbitmq/lab/index.js";
 export * as partC from "../partC-kafka/lab/index.js";
 export * as compare from "../compare/index.js";
+export * as safeguards from "../safeguards/index.js";
 export { up, down, status } from "../harness/lifecycle.js";
 export { PARTS, PART_IDS, parsePartArg } from "../harness/parts.js";
 export { showPlot, showTable, showVerdict, showMarkdown, showSvgFiles, labMode, byMode } from "../harness/notebook.js";

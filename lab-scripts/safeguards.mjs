@@ -1,0 +1,74 @@
+#!/usr/bin/env zx
+// What each safeguard prevents: its scenario run WITH and WITHOUT it, on brokers of its own,
+// counted by the same checker. Writes results/safeguards/<name>.json, README.md and a plot.
+//   npm run safeguards [-- --quick] [-- --only manual-ack] [-- --seed 42]
+import { createRequire } from "node:module";
+import { lab, listOf, main, parseFlags } from "./lib.mjs";
+
+const { values: argv } = parseFlags({
+  summary:
+    "Each safeguard's scenario run with and without it (SAFEGUARDS_OFF), on brokers of its own, counted by the same checker. Writes results/safeguards/<name>.json, README.md and safeguards.svg.",
+  usage: "npm run safeguards [-- --quick] [-- --only NAME] [-- --part B] [-- --seed 42]",
+  options: {
+    quick: { type: "boolean", help: "the small sizes the tests run (about 10 minutes for all)" },
+    only: {
+      type: "string",
+      multiple: true,
+      value: "NAME",
+      help: "only these safeguards (comma-separated or repeated)",
+      defaultText: "every safeguard",
+    },
+    part: { type: "string", value: "A|B|C", help: "only this part's safeguards", defaultText: "all parts" },
+    seed: { type: "string", default: "42", value: "N", help: "the seed of the generated inputs" },
+  },
+});
+
+const safeguards = createRequire(import.meta.url)("../dist/safeguards/index.js");
+
+await main(async () => {
+  const quick = Boolean(argv.quick);
+  const seed = Number(argv.seed);
+  if (!Number.isInteger(seed)) throw new Error("--seed must be a whole number");
+  if (argv.part && !["A", "B", "C"].includes(argv.part)) throw new Error("--part must be A, B or C");
+  const chosen = (listOf(argv.only)?.map(safeguards.safeguardNamed) ?? safeguards.SAFEGUARDS).filter(
+    (s) => !argv.part || s.part === argv.part,
+  );
+  if (!chosen.length) throw new Error("no safeguard matches");
+  // Brokers of this run's own (a temporary LAB_HOME, free ports, native processes): the
+  // scenarios kill and restart them, never the ones a student has up.
+  const env = await lab.harness.isolatedBrokerEnv("safeguards");
+  const restoreEnv = lab.harness.useEnv({ ...env, LAB_BROKER_MODE: "native" });
+  const home = env.LAB_HOME;
+  const started = Date.now();
+  let notShown = 0;
+  try {
+    for (const [i, exp] of chosen.entries()) {
+      console.log(
+        chalk.bold(`\n== [${i + 1}/${chosen.length}] Part ${exp.part} · ${exp.safeguard}${quick ? " (quick)" : ""}`),
+      );
+      console.log(chalk.dim(`   ${exp.scenario}`));
+      const result = await safeguards.runSafeguard(exp, {
+        home,
+        quick,
+        seed,
+        log: (line) => console.log(`  ${line}`),
+      });
+      safeguards.writeSafeguard(result);
+      console.log(
+        result.shown
+          ? chalk.green(`  shown: with ${result.with.anomalies} anomalies, without ${result.without.anomalies}`)
+          : chalk.yellow(`  not shown: ${result.finding}`),
+      );
+      if (!result.shown) notShown++;
+      console.log(chalk.dim(`  ${Math.round((Date.now() - started) / 1000)} s so far`));
+    }
+  } finally {
+    for (const part of lab.PART_IDS) await lab.down(part, { home });
+    restoreEnv();
+    console.log(chalk.dim(`\nservice and broker logs: ${path.join(home, "logs")}`));
+  }
+  const all = safeguards.readSafeguards();
+  console.log(`\n${lab.markdownTable(safeguards.safeguardsTable(all))}`);
+  console.log(chalk.dim(`\nwrote ${path.relative(process.cwd(), await safeguards.writeSafeguardsReadme(all))}`));
+  if (notShown) throw new Error(`${notShown} safeguard(s) not shown by their scenario (see the findings)`);
+});

@@ -1,0 +1,198 @@
+// One protocol for "what if we didn't…": a safeguard's scenario runs twice on the real brokers,
+// WITH the safeguard and WITHOUT it (SAFEGUARDS_OFF=<name> for the part's services), and the
+// same checker counts the anomalies of both runs — orders lost, effects done twice, metrics
+// wrong. With it: 0. Without it: the anomaly, counted. A run without it that shows nothing is
+// a finding, reported with its reason, never hidden.
+import fs from "node:fs";
+import path from "node:path";
+import { readJsonResults, resultsDir, writeJsonResult } from "../common/paths.js";
+import { markdownTable } from "../common/table.js";
+import { renderSvg, specBase, type TopLevelSpec } from "./plots.js";
+import type { ScenarioOptions } from "./verdict.js";
+
+/** What the checker counted in one run. */
+export interface SafeguardRun {
+  /** Orders lost + effects done twice + metrics wrong: what the safeguard exists to keep at 0. */
+  anomalies: number;
+  /** The checker's counts (sent, acknowledged, lost, reserved twice…), by name. */
+  counts: Record<string, number>;
+  /** PASS: no anomaly. */
+  verdict: "PASS" | "FAIL";
+  /** One sentence: what the checker saw. */
+  observed: string;
+}
+
+/** A safeguard's experiment: the scenario that shows what it prevents, run with it on or off. */
+export interface SafeguardExperiment {
+  /** The switch's name, as SAFEGUARDS_OFF takes it. */
+  safeguard: string;
+  part: "A" | "B" | "C";
+  /** What the scenario does, in one sentence. */
+  scenario: string;
+  /** The failure it prevents, in one sentence. */
+  prevents: string;
+  /** One run on stacks of its own: `on` false starts the part's services with SAFEGUARDS_OFF=<safeguard>. */
+  run(opts: ScenarioOptions, on: boolean): Promise<SafeguardRun>;
+}
+
+export interface SafeguardResult {
+  safeguard: string;
+  part: "A" | "B" | "C";
+  scenario: string;
+  prevents: string;
+  with: SafeguardRun;
+  without: SafeguardRun;
+  /** Shown: with it 0 anomalies, without it at least one. */
+  shown: boolean;
+  /** Why not, when it is not shown. */
+  finding?: string;
+  seed: number;
+  quick: boolean;
+  at: string;
+}
+
+/** Count a run: anomalies are the sum of the named counts; the verdict follows. */
+export function safeguardRun(counts: Record<string, number>, anomalyCounts: string[], observed: string): SafeguardRun {
+  const anomalies = anomalyCounts.reduce((sum, k) => sum + (counts[k] ?? 0), 0);
+  return { anomalies, counts, verdict: anomalies === 0 ? "PASS" : "FAIL", observed };
+}
+
+/** The env that switches a part's safeguard off, or nothing. */
+export const safeguardEnv = (name: string, on: boolean): Record<string, string> => (on ? {} : { SAFEGUARDS_OFF: name });
+
+/** Both runs of one safeguard, WITH first. */
+export async function runSafeguard(exp: SafeguardExperiment, opts: ScenarioOptions): Promise<SafeguardResult> {
+  opts.log(`with ${exp.safeguard}`);
+  const withIt = await exp.run(opts, true);
+  opts.log(`  ${withIt.verdict}: ${withIt.observed}`);
+  opts.log(`without ${exp.safeguard}`);
+  const withoutIt = await exp.run(opts, false);
+  opts.log(`  ${withoutIt.verdict}: ${withoutIt.observed}`);
+  const shown = withIt.anomalies === 0 && withoutIt.anomalies > 0;
+  const finding = shown
+    ? undefined
+    : withIt.anomalies > 0
+      ? `with the safeguard on, the checker still counted ${withIt.anomalies} anomalies: ${withIt.observed}`
+      : `without the safeguard this run showed no anomaly: ${withoutIt.observed}`;
+  return {
+    safeguard: exp.safeguard,
+    part: exp.part,
+    scenario: exp.scenario,
+    prevents: exp.prevents,
+    with: withIt,
+    without: withoutIt,
+    shown,
+    ...(finding ? { finding } : {}),
+    seed: opts.seed,
+    quick: opts.quick,
+    at: new Date().toISOString(),
+  };
+}
+
+export const writeSafeguard = (r: SafeguardResult, dir = resultsDir("safeguards")): string =>
+  writeJsonResult(dir, r.safeguard, r);
+
+const PART_ORDER = { A: 0, B: 1, C: 2 };
+export const readSafeguards = (dir = resultsDir("safeguards")): SafeguardResult[] =>
+  readJsonResults<SafeguardResult>(dir).sort(
+    (a, b) => PART_ORDER[a.part] - PART_ORDER[b.part] || a.safeguard.localeCompare(b.safeguard),
+  );
+
+export function safeguardsTable(results: SafeguardResult[]) {
+  return results.map((r) => ({
+    part: r.part,
+    safeguard: r.safeguard,
+    prevents: r.prevents,
+    with: `${r.with.anomalies} (${r.with.verdict})`,
+    without: `${r.without.anomalies} (${r.without.verdict})`,
+    shown: r.shown ? "✔" : `✖ ${r.finding ?? ""}`,
+  }));
+}
+
+/** Anomalies with and without each safeguard, side by side (log scale: 0 stays visible at the axis). */
+export function safeguardsSpec(results: SafeguardResult[]): TopLevelSpec {
+  const values = results.flatMap((r) => [
+    { safeguard: `${r.part} ${r.safeguard}`, run: "with", anomalies: r.with.anomalies },
+    { safeguard: `${r.part} ${r.safeguard}`, run: "without", anomalies: r.without.anomalies },
+  ]);
+  return {
+    ...specBase,
+    title: "Anomalies counted with and without each safeguard",
+    data: { values },
+    width: 420,
+    height: { step: 12 },
+    mark: "bar",
+    encoding: {
+      y: { field: "safeguard", type: "nominal", title: null, sort: null },
+      yOffset: { field: "run", sort: ["with", "without"] },
+      x: { field: "anomalies", type: "quantitative", title: "anomalies (orders lost, effects twice, metrics wrong)" },
+      color: {
+        field: "run",
+        type: "nominal",
+        title: null,
+        scale: { domain: ["with", "without"], range: ["#2ca02c", "#d62728"] },
+      },
+    },
+  };
+}
+
+/** results/safeguards/README.md and safeguards.svg, from every result on disk. */
+export async function writeSafeguardsReadme(
+  results: SafeguardResult[],
+  dir = resultsDir("safeguards"),
+): Promise<string> {
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, "safeguards.svg"), await renderSvg(safeguardsSpec(results)));
+  const details = results.map((r) =>
+    [
+      `### ${r.part} · ${r.safeguard}`,
+      "",
+      `- scenario: ${r.scenario}`,
+      `- prevents: ${r.prevents}`,
+      `- with: ${r.with.observed} — ${Object.entries(r.with.counts)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(", ")}`,
+      `- without: ${r.without.observed} — ${Object.entries(r.without.counts)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(", ")}`,
+      ...(r.finding ? [`- **finding:** ${r.finding}`] : []),
+      "",
+    ].join("\n"),
+  );
+  const notShown = results.filter((r) => !r.shown).length;
+  const text = [
+    "# Safeguards: with and without",
+    "",
+    "Each safeguard's scenario ran twice on real brokers, with the safeguard and with it switched off (`SAFEGUARDS_OFF`), counted by the same checker.",
+    "",
+    markdownTable(safeguardsTable(results)),
+    "",
+    "![anomalies with and without each safeguard](safeguards.svg)",
+    "",
+    notShown
+      ? `**${notShown} safeguard(s) not shown by their scenario** (see the findings below).`
+      : "Every safeguard was shown: 0 anomalies with it, the anomaly without it.",
+    "",
+    "## Runs",
+    "",
+    ...details,
+  ].join("\n");
+  const file = path.join(dir, "README.md");
+  fs.writeFileSync(file, text);
+  return file;
+}
+
+/**
+ * The lines between `// #region safeguard:<name>` and `// #endregion` in a source file: the code
+ * that implements a safeguard, shown in a notebook from the source itself so it cannot drift.
+ */
+export function safeguardSource(file: string, name: string): string {
+  const lines = fs.readFileSync(file, "utf8").split("\n");
+  const start = lines.findIndex((l) => l.trim() === `// #region safeguard:${name}`);
+  if (start < 0) throw new Error(`${file}: no "// #region safeguard:${name}"`);
+  const end = lines.findIndex((l, i) => i > start && l.trim() === "// #endregion");
+  if (end < 0) throw new Error(`${file}: the region safeguard:${name} has no "// #endregion"`);
+  const body = lines.slice(start + 1, end);
+  const indent = Math.min(...body.filter((l) => l.trim()).map((l) => l.length - l.trimStart().length));
+  return body.map((l) => l.slice(indent)).join("\n");
+}

@@ -1,0 +1,4 @@
+// Part A's safeguards, each with the scenario that shows what it prevents (see harness/safeguards.ts).
+import type { SafeguardExperiment } from "../../harness/safeguards.js";
+
+export const SAFEGUARDS: SafeguardExperiment[] = [];

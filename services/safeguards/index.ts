@@ -1,0 +1,17 @@
+// Every safeguard of the three parts, with its scenario: for lab-scripts/safeguards.mjs
+// (`npm run safeguards`), the fault campaign, the notebooks and the tests.
+import { SAFEGUARDS as partA } from "../partA-sync-rest/safeguards/index.js";
+import { SAFEGUARDS as partB } from "../partB-rabbitmq/safeguards/index.js";
+import { SAFEGUARDS as partC } from "../partC-kafka/safeguards/index.js";
+import type { SafeguardExperiment } from "../harness/safeguards.js";
+
+export * from "../harness/safeguards.js";
+
+export const SAFEGUARDS: SafeguardExperiment[] = [...partA, ...partB, ...partC];
+
+/** One safeguard's experiment by name; an error that lists the names otherwise. */
+export function safeguardNamed(name: string): SafeguardExperiment {
+  const found = SAFEGUARDS.find((s) => s.safeguard === name);
+  if (!found) throw new Error(`unknown safeguard ${name}: use one of ${SAFEGUARDS.map((s) => s.safeguard).join(", ")}`);
+  return found;
+}
