@@ -45,7 +45,8 @@ module.exports = {
     },
     {
       name: "cross-part-not-to-lab",
-      comment: "compare/, bench/, faults/ and safeguards/ sit below lab/ (the notebooks' library): they never import it.",
+      comment:
+        "compare/, bench/, faults/ and safeguards/ sit below lab/ (the notebooks' library): they never import it.",
       severity: "error",
       from: { path: "^services/(compare|bench|faults|safeguards)/" },
       to: { path: "^services/lab/" },
