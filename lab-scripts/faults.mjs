@@ -1,5 +1,6 @@
 #!/usr/bin/env zx
 // The fault campaign: each scenario against the real stack, then its invariants checked.
+// A scenario that depends on a safeguard runs again without it, and its checker must then fail.
 // Writes results/faults/<scenario>.json and results/faults/README.md.
 //   npm run faults [-- --quick] [-- --only A-bad-input] [-- --seed 42]
 import { createRequire } from "node:module";
@@ -62,14 +63,20 @@ await main(async () => {
   try {
     for (const name of names) {
       console.log(chalk.bold(`\n== ${name}${quick ? " (quick)" : ""}, seed ${seed}`));
-      const result = await faults.SCENARIOS[name]({ home, quick, seed, log: (line) => console.log(`  ${line}`) }).catch(
-        (err) => crashed(name, seed, err),
-      );
+      const result = await faults
+        .runScenario(name, { home, quick, seed, log: (line) => console.log(`  ${line}`) })
+        .catch((err) => crashed(name, seed, err));
       faults.writeScenario(result);
       for (const i of result.invariants)
         console.log(`  ${i.holds ? chalk.green("✔") : chalk.red("✖")} ${i.name} — ${i.observed}`);
       console.log(`  ${result.verdict === "PASS" ? chalk.green("PASS") : chalk.red("FAIL")}`);
-      if (result.verdict !== "PASS") failed++;
+      const w = result.without_safeguard;
+      if (w)
+        console.log(
+          `  without ${w.safeguard}: ${w.caught ? chalk.green(`${w.verdict}, caught`) : chalk.red(`${w.verdict}, not caught`)}` +
+            (w.broken.length ? ` — ${w.broken[0]}` : ""),
+        );
+      if (result.verdict !== "PASS" || (w && !w.caught)) failed++;
     }
   } finally {
     for (const part of lab.PART_IDS) await lab.down(part, { home });
@@ -79,5 +86,5 @@ await main(async () => {
   const all = faults.readScenarios();
   console.log(`\n${lab.markdownTable(faults.scenarioTable(all))}`);
   console.log(chalk.dim(`\nwrote ${path.relative(process.cwd(), faults.writeFaultsReadme(all))}`));
-  if (failed) throw new Error(`${failed} scenario(s) failed their invariants`);
+  if (failed) throw new Error(`${failed} scenario(s) failed their invariants, or passed without their safeguard`);
 });

@@ -3,8 +3,7 @@ import * as partA from "../partA-sync-rest/faults/scenarios.js";
 import * as partB from "../partB-rabbitmq/faults/scenarios.js";
 import * as partC from "../partC-kafka/faults/scenarios.js";
 import { securityBasics } from "./security.js";
-import type { ScenarioOptions } from "../harness/verdict.js";
-import type { ScenarioResult } from "../harness/verdict.js";
+import { withoutSafeguard, type ScenarioOptions, type ScenarioResult } from "../harness/verdict.js";
 
 export * from "../harness/verdict.js";
 export * from "../harness/fuzz.js";
@@ -24,3 +23,21 @@ export const SCENARIOS: Record<string, (opts: ScenarioOptions) => Promise<Scenar
   "C-duplicates": partC.duplicates,
   "security-basics": securityBasics,
 };
+
+/**
+ * The safeguard each scenario's invariants depend on: switched off, the scenario must FAIL.
+ * Scenarios without one (bad input, security) test validation, which has no switch.
+ */
+export const SCENARIO_SAFEGUARDS: Partial<Record<keyof typeof SCENARIOS, string>> = {};
+
+/** One scenario as the campaign runs it: as is, then (if it depends on one) without its safeguard. */
+export async function runScenario(name: string, opts: ScenarioOptions): Promise<ScenarioResult> {
+  const run = SCENARIOS[name];
+  if (!run) throw new Error(`unknown scenario ${name}: use one of ${Object.keys(SCENARIOS).join(", ")}`);
+  const result = await run(opts);
+  const safeguard = SCENARIO_SAFEGUARDS[name];
+  if (!safeguard) return result;
+  opts.log(`again without ${safeguard}: its checker must fail`);
+  const without = await run({ ...opts, without: safeguard });
+  return { ...result, without_safeguard: withoutSafeguard(safeguard, without) };
+}

@@ -36,7 +36,32 @@ export interface ScenarioResult {
   invariants: Invariant[];
   verdict: "PASS" | "FAIL";
   details?: Record<string, unknown>;
+  /** The same scenario with the safeguard it depends on switched off: its checker must then fail. */
+  without_safeguard?: WithoutSafeguard;
   at: string;
+}
+
+/** The campaign's proof that a checker can fail: the scenario re-run without its safeguard. */
+export interface WithoutSafeguard {
+  safeguard: string;
+  verdict: "PASS" | "FAIL";
+  lost: number;
+  duplicated_effects: number;
+  /** The invariants it broke, with what was observed. */
+  broken: string[];
+  /** The checker caught it: the verdict is FAIL. */
+  caught: boolean;
+}
+
+export function withoutSafeguard(safeguard: string, r: ScenarioResult): WithoutSafeguard {
+  return {
+    safeguard,
+    verdict: r.verdict,
+    lost: r.lost,
+    duplicated_effects: r.duplicated_effects,
+    broken: r.invariants.filter((i) => !i.holds).map((i) => `${i.name}: ${i.observed}`),
+    caught: r.verdict === "FAIL",
+  };
 }
 
 export function verdictOf(r: Omit<ScenarioResult, "verdict" | "at">): ScenarioResult {
@@ -55,6 +80,12 @@ const states = (s: Record<string, number>) =>
     .map(([k, n]) => `${k} ${n}`)
     .join(", ");
 
+const withoutText = (w: WithoutSafeguard | undefined): string =>
+  !w
+    ? "—"
+    : `${w.caught ? "✔ caught" : "✖ not caught"}: ${w.verdict} without ${w.safeguard}` +
+      ` (lost ${w.lost}, twice ${w.duplicated_effects}${w.broken.length ? `; ${w.broken.length} invariant(s) broken` : ""})`;
+
 export function scenarioTable(results: ScenarioResult[]) {
   return results.map((r) => ({
     scenario: r.scenario,
@@ -65,6 +96,7 @@ export function scenarioTable(results: ScenarioResult[]) {
     lost: r.lost,
     "duplicated effects": r.duplicated_effects,
     verdict: r.verdict === "PASS" ? "✔ PASS" : "✖ FAIL",
+    "without its safeguard": withoutText(r.without_safeguard),
   }));
 }
 
@@ -78,6 +110,7 @@ export function writeFaultsReadme(results: ScenarioResult[], dir = resultsDir("f
     "# Fault campaign",
     "",
     "Each scenario runs against the real stack, then a checker tests its invariants. Scenarios are reproducible from their seed.",
+    "A scenario that depends on a safeguard runs a second time with that safeguard switched off (`SAFEGUARDS_OFF`): its checker must then fail — the proof that it can.",
     "",
     markdownTable(scenarioTable(results)),
     "",

@@ -1,11 +1,12 @@
-// The fault campaign at quick sizes: every scenario's invariants must hold, so CI holds them.
+// The fault campaign at quick sizes: every scenario's invariants must hold, so CI holds them; and
+// each checker is trusted only once it has failed the scenario with its safeguard switched off.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { isolatedBrokerEnv, useEnv } from "../harness/brokers/index.js";
 import { down } from "../harness/lifecycle.js";
 import { labHome } from "../common/paths.js";
 import { PART_IDS } from "../harness/parts.js";
-import { SCENARIOS } from "../faults/index.js";
+import { SCENARIOS, SCENARIO_SAFEGUARDS } from "../faults/index.js";
 
 let restoreEnv: () => void;
 before(async () => {
@@ -25,5 +26,17 @@ for (const [name, run] of Object.entries(SCENARIOS)) {
     assert.equal(result.duplicated_effects, 0, "nothing done twice");
     assert.equal(result.verdict, "PASS");
     assert.ok(result.orders_sent > 0, "the scenario sent something");
+  });
+}
+
+for (const [name, safeguard] of Object.entries(SCENARIO_SAFEGUARDS)) {
+  test(`${name} without ${safeguard}: its checker fails`, async () => {
+    const result = await SCENARIOS[name]({ home: labHome(), quick: true, seed: 42, log: () => {}, without: safeguard });
+    const broken = result.invariants.filter((i) => !i.holds);
+    assert.equal(result.verdict, "FAIL", `${name} passed without ${safeguard}: its checker cannot see what it is for`);
+    assert.ok(
+      broken.length > 0 || result.lost > 0 || result.duplicated_effects > 0,
+      "the failure names an anomaly: a broken invariant, an order lost or an effect done twice",
+    );
   });
 }
