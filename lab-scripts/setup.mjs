@@ -40,7 +40,9 @@ const steps = {
   rabbitmq4: async ({ log, lab }) => {
     const asked = argv.rabbitmq4 || (argv.all && (Boolean(process.env.CI) || process.env.LAB_RABBITMQ === "4"));
     if (!asked && !lab.harness.rabbitmq4RootReady())
-      return log("skipped: only LAB_RABBITMQ=4 and CI need it (--rabbitmq4, or --all where CI or LAB_RABBITMQ=4 is set)");
+      return log(
+        "skipped: only LAB_RABBITMQ=4 and CI need it (--rabbitmq4, or --all where CI or LAB_RABBITMQ=4 is set)",
+      );
     const root = await lab.harness.ensureRabbitmq4Root(log);
     log(`rabbitmq-server ${lab.harness.installedVersion(root)}: ${root}`);
   },

@@ -40,7 +40,8 @@ export async function ensureRabbitmq4Root(log: (line: string) => void = () => {}
     );
   }
   if (!(await which("debootstrap"))) {
-    if (!(await canApt())) throw new Error("rabbitmq: LAB_RABBITMQ=4 needs debootstrap; install it (apt-get install debootstrap)");
+    if (!(await canApt()))
+      throw new Error("rabbitmq: LAB_RABBITMQ=4 needs debootstrap; install it (apt-get install debootstrap)");
     await aptInstall("debootstrap", log);
   }
   const started = Date.now();
@@ -56,16 +57,23 @@ export async function ensureRabbitmq4Root(log: (line: string) => void = () => {}
     forbidServiceStarts(path.join(tmpRoot, "usr/sbin/policy-rc.d"));
     fs.mkdirSync(path.join(tmpRoot, ROOT_NODE_DIR.slice(1)), { recursive: true });
     const apt = "apt-get install -y -q --no-install-recommends rabbitmq-server && apt-get clean";
-    await step("apt-get install rabbitmq-server (in the root)", ...inRoot(tmpRoot, undefined, ["sh", "-c", apt]), 900_000);
+    await step(
+      "apt-get install rabbitmq-server (in the root)",
+      ...inRoot(tmpRoot, undefined, ["sh", "-c", apt]),
+      900_000,
+    );
     const version = installedVersion(tmpRoot);
     if (!version?.startsWith(`${RABBITMQ_4_MINOR}.`))
-      throw new Error(`rabbitmq 4: Debian ${SUITE} installed rabbitmq-server ${version ?? "(none)"}, not ${RABBITMQ_4_MINOR}.x`);
+      throw new Error(
+        `rabbitmq 4: Debian ${SUITE} installed rabbitmq-server ${version ?? "(none)"}, not ${RABBITMQ_4_MINOR}.x`,
+      );
     fs.writeFileSync(path.join(tmpRoot, COMPLETE), `rabbitmq-server ${version} from ${mirror} ${SUITE}\n`);
     // Two set-ups may race: the first rename wins, and the other uses that root.
     try {
       fs.renameSync(tmpRoot, root);
     } catch {
-      if (!rabbitmq4RootReady(root)) throw new Error(`rabbitmq 4: ${root} is in the way; remove it and run the set-up again`);
+      if (!rabbitmq4RootReady(root))
+        throw new Error(`rabbitmq 4: ${root} is in the way; remove it and run the set-up again`);
     }
     log(`rabbitmq 4: rabbitmq-server ${version} ready in ${seconds(started)} s: ${root}`);
     return root;
@@ -77,7 +85,9 @@ export async function ensureRabbitmq4Root(log: (line: string) => void = () => {}
 async function step(what: string, command: string, args: string[], timeoutMs: number): Promise<void> {
   const res = await run(command, args, { timeoutMs, env: { DEBIAN_FRONTEND: "noninteractive" } });
   if (res.code !== 0)
-    throw new Error(`rabbitmq 4: ${what} failed (${res.timedOut ? "timed out" : `exit ${res.code}`}):\n${lastLines(res.output, 10)}`);
+    throw new Error(
+      `rabbitmq 4: ${what} failed (${res.timedOut ? "timed out" : `exit ${res.code}`}):\n${lastLines(res.output, 10)}`,
+    );
 }
 
 const seconds = (since: number): number => Math.round((Date.now() - since) / 1000);

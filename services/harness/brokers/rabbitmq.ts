@@ -200,12 +200,17 @@ async function up(opts: BrokerOptions): Promise<BrokerStatus> {
   const env = writeConfig(s, commands.nodeDir);
   const started = Date.now();
   const [command, args] = commands.server;
-  const record = startProcess({ name: PROCESS, command, args, env, meta: { broker: "rabbitmq", settings: s } }, opts.home);
+  const record = startProcess(
+    { name: PROCESS, command, args, env, meta: { broker: "rabbitmq", settings: s } },
+    opts.home,
+  );
   log(
     `rabbitmq (${s.choice === "4" ? "RabbitMQ 4 root" : "the machine's rabbitmq-server"}) starting (node ${s.nodeName}, AMQP ${s.ports.amqp}, management ${s.ports.management}, log ${record.log})`,
   );
   await waitServing("rabbitmq", record, opts.home, () => rabbitServes(s.ports), START_TIMEOUT_MS);
-  log(`rabbitmq ${await rabbitVersion(s.ports)} up in ${((Date.now() - started) / 1000).toFixed(1)} s (pid ${record.pid})`);
+  log(
+    `rabbitmq ${await rabbitVersion(s.ports)} up in ${((Date.now() - started) / 1000).toFixed(1)} s (pid ${record.pid})`,
+  );
   return status(opts);
 }
 
