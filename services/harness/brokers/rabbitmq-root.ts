@@ -1,7 +1,7 @@
 // RabbitMQ 4 on a machine whose apt offers an older one (Debian 12: 3.10): Debian 13's own
 // rabbitmq-server (4.0.5, Erlang 27) in a minimal Debian 13 folder made once per machine with
 // `debootstrap`, kept outside the clone, and run with `chroot` (so root is needed, as for apt).
-// Measured on the 2-core reference machine: debootstrap 38 s + the package 28 s, 295 MB after
+// Measured on the 2-core reference machine: debootstrap 38–62 s + the package 28–36 s, 295 MB after
 // `apt-get clean`; a warm start of the node ≈ 6 s.
 import fs from "node:fs";
 import path from "node:path";
