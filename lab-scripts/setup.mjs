@@ -1,25 +1,24 @@
 #!/usr/bin/env zx
 // The lab's own set-up: installs what is missing, idempotently, and says what it did.
-//   npx zx lab-scripts/setup.mjs [--brokers] [--jupyter] [--chromium] [--compose] [--all]
+//   npx zx lab-scripts/setup.mjs [--brokers] [--rabbitmq4] [--jupyter] [--chromium] [--compose] [--all]
 // Each step checks first and does nothing when its part is already there.
 import { lab, main, parseFlags } from "./lib.mjs";
 
 const COMPOSE_VERSION = "v2.40.3";
 const COMPOSE_MODULE = "github.com/docker/compose/v2";
 // Tools built or fetched once per machine live outside the clone (CI's fresh clones share them).
-function cacheDir() {
-  return (
-    process.env.CAMPUS_FOOD_LAB_CACHE ??
-    path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), ".cache"), "campus-food-lab")
-  );
-}
+const cacheDir = () => lab.harness.labCacheDir();
 
 const { values: argv } = parseFlags({
   summary:
     "The lab's own set-up: installs what is missing, idempotently, and says what it did. Without flags: brokers and Jupyter.",
-  usage: "npx zx lab-scripts/setup.mjs [--brokers] [--jupyter] [--chromium] [--compose] [--all]",
+  usage: "npx zx lab-scripts/setup.mjs [--brokers] [--rabbitmq4] [--jupyter] [--chromium] [--compose] [--all]",
   options: {
     brokers: { type: "boolean", help: "native brokers: RabbitMQ (apt, as root), Java 17, the Kafka jars" },
+    rabbitmq4: {
+      type: "boolean",
+      help: `RabbitMQ 4 for LAB_RABBITMQ=4: Debian 13's rabbitmq-server in a folder made with debootstrap (≈ 70 s and 300 MB, once per machine; Linux, root), cached in ${cacheDir()}`,
+    },
     jupyter: { type: "boolean", help: "JupyterLab and nbconvert in .venv/, with the tslab kernel" },
     chromium: { type: "boolean", help: "headless Chromium, for the tests and `npm run report -- --pdf`" },
     compose: {
@@ -28,7 +27,7 @@ const { values: argv } = parseFlags({
     },
     all: {
       type: "boolean",
-      help: "every step above; the compose tool only where CI is set (a student's `npm test` never starts the Go build)",
+      help: "every step above; the compose tool only where CI is set (a student's `npm test` never starts the Go build), RabbitMQ 4 only where CI or LAB_RABBITMQ=4 is set",
     },
   },
 });
@@ -37,6 +36,16 @@ const steps = {
   // Filled in by the parts that need them (brokers, Jupyter).
   // Native brokers: Debian's rabbitmq-server (apt, as root), Java 17, the Kafka jars (Maven, once).
   brokers: ({ log, lab }) => lab.harness.setupNativeBrokers({ log }),
+  // RabbitMQ 4 beside the machine's (CI tests Part B on both): built once per machine, outside the clone.
+  rabbitmq4: async ({ log, lab }) => {
+    const asked = argv.rabbitmq4 || (argv.all && (Boolean(process.env.CI) || process.env.LAB_RABBITMQ === "4"));
+    if (!asked && !lab.harness.rabbitmq4RootReady())
+      return log(
+        "skipped: only LAB_RABBITMQ=4 and CI need it (--rabbitmq4, or --all where CI or LAB_RABBITMQ=4 is set)",
+      );
+    const root = await lab.harness.ensureRabbitmq4Root(log);
+    log(`rabbitmq-server ${lab.harness.installedVersion(root)}: ${root}`);
+  },
   // JupyterLab + nbconvert in the project's .venv/, with the tslab kernel registered into it.
   jupyter: ({ log, lab }) => lab.harness.ensureJupyter({ log }),
   // Headless Chromium: the tests look at a report page as a student would; report --pdf prints it.

@@ -23,6 +23,13 @@ import {
   useEnv,
 } from "../harness/brokers/index.js";
 import { supportedKafka } from "../harness/brokers/kafka-install.js";
+import {
+  installedVersion,
+  RABBITMQ_4_MINOR,
+  rabbitmq4RootDir,
+  rabbitmq4RootReady,
+} from "../harness/brokers/rabbitmq-root.js";
+import { rabbitmqChoice, rabbitSettings } from "../harness/brokers/settings.js";
 import { down, status } from "../harness/lifecycle.js";
 import { projectRoot } from "../common/paths.js";
 import { portInUse } from "../harness/ports.js";
@@ -106,6 +113,11 @@ describe("native brokers through the lab", () => {
     });
     assert.equal(overview.status, 200);
     assert.equal(overview.data.node, env.RABBITMQ_NODENAME); // ours, not a student's broker
+    // The server LAB_RABBITMQ asked for: RabbitMQ 4's root, or the machine's package.
+    const version = String(overview.data.rabbitmq_version);
+    if (rabbitmqChoice() === "4")
+      assert.ok(version.startsWith(`${RABBITMQ_4_MINOR}.`), `LAB_RABBITMQ=4 runs ${version}`);
+    else if (installedVersion("/")) assert.equal(version, installedVersion("/"), "the machine's rabbitmq-server");
     assert.ok(fs.existsSync(path.join(home, "rabbitmq", "mnesia")), "data inside LAB_HOME");
     assert.ok(
       rabbit.log && fs.readFileSync(rabbit.log, "utf8").includes("Server startup complete"),
@@ -229,8 +241,8 @@ test("an installed Kafka is used when the lab supports its version, and the pinn
 });
 
 describe("choosing Docker or native", () => {
-  test("a forced mode wins, docker only with an engine; unforced follows `docker info`", async () => {
-    const restore = useEnv({ LAB_BROKER_MODE: "" });
+  test("a forced mode wins, docker only with an engine; unforced follows `docker info`; LAB_RABBITMQ is checked", async () => {
+    const restore = useEnv({ LAB_BROKER_MODE: "", LAB_RABBITMQ: process.env.LAB_RABBITMQ ?? "" });
     try {
       const engine = await dockerEngineReachable();
       assert.equal(await chooseMode(), engine ? "docker" : "native");
@@ -242,6 +254,16 @@ describe("choosing Docker or native", () => {
           /no Docker engine answers `docker info`; start Docker, or use --mode native/,
         );
       await assert.rejects(chooseMode("podman"), /unknown broker mode "podman"/);
+      for (const [value, choice] of [
+        ["", "system"],
+        ["system", "system"],
+        ["4", "4"],
+      ]) {
+        Object.assign(process.env, { LAB_RABBITMQ: value });
+        assert.equal(rabbitSettings().choice, choice, `LAB_RABBITMQ=${value}`);
+      }
+      process.env.LAB_RABBITMQ = "3.10";
+      assert.throws(() => rabbitSettings(), /LAB_RABBITMQ=3\.10 is not one of system, 4 \(system: the machine's/);
     } finally {
       restore();
     }
@@ -264,13 +286,11 @@ describe("compose files for Docker users", () => {
       assert.ok(script.includes(t.name) && script.includes(`--partitions ${t.partitions}`), t.name);
   });
 
-  test("RabbitMQ: the management image of the Debian package's version, loopback ports, health-checked", () => {
+  test("RabbitMQ: the management image of native RabbitMQ 4's minor version, loopback ports, health-checked", () => {
     const { services } = compose("async-rabbitmq.yml");
-    const debian = fs.existsSync("/usr/lib/rabbitmq/lib")
-      ? fs.readdirSync("/usr/lib/rabbitmq/lib").find((d) => d.startsWith("rabbitmq_server-"))
-      : undefined;
-    const minor = debian ? /rabbitmq_server-(\d+\.\d+)/.exec(debian)![1] : "3.10";
-    assert.equal(services.rabbitmq.image, `rabbitmq:${minor}-management`);
+    assert.equal(services.rabbitmq.image, `rabbitmq:${RABBITMQ_4_MINOR}-management`);
+    if (rabbitmq4RootReady())
+      assert.ok(installedVersion(rabbitmq4RootDir())!.startsWith(`${RABBITMQ_4_MINOR}.`), "the root's rabbitmq-server");
     assert.deepEqual(services.rabbitmq.ports, [
       "127.0.0.1:${RABBITMQ_PORT:-5672}:5672",
       "127.0.0.1:${RABBITMQ_MANAGEMENT_PORT:-15672}:15672",

@@ -27,17 +27,17 @@ export async function aptInstall(
 }
 
 /** Put a policy-rc.d that refuses every start in place, unless one is there already; returns the undo. */
-function forbidServiceStarts(): () => void {
+export function forbidServiceStarts(file = POLICY_RC_D): () => void {
   try {
     fs.writeFileSync(
-      POLICY_RC_D,
+      file,
       "#!/bin/sh\n# Written by the lab's set-up for the length of an apt install: start no service.\nexit 101\n",
       { mode: 0o755, flag: "wx" },
     );
   } catch {
     return () => {}; // one exists (Docker images ship one that says 101): leave it as it is
   }
-  return () => fs.rmSync(POLICY_RC_D, { force: true });
+  return () => fs.rmSync(file, { force: true });
 }
 
 async function install(pkg: string): Promise<void> {

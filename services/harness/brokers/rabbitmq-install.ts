@@ -5,7 +5,7 @@ import { aptInstall, canApt } from "./apt.js";
 import { run, which } from "./exec.js";
 
 /** Debian's real start script; /usr/sbin/rabbitmq-server is a wrapper that switches to the rabbitmq user. */
-const DEBIAN_SERVER_SCRIPT = "/usr/lib/rabbitmq/bin/rabbitmq-server";
+export const DEBIAN_SERVER_SCRIPT = "/usr/lib/rabbitmq/bin/rabbitmq-server";
 export const RABBITMQ_INSTALL_COMMAND = "sudo apt-get install -y rabbitmq-server";
 
 export async function findRabbitmqServer(): Promise<string | undefined> {
