@@ -147,12 +147,13 @@ export class BrokerProbe {
     private readonly ch: ConfirmChannel,
   ) {}
 
-  static async open(amqpUrl: string): Promise<BrokerProbe> {
+  /** `durable` false: the queues as services with the `durability` safeguard off declare them. */
+  static async open(amqpUrl: string, opts = { durable: true }): Promise<BrokerProbe> {
     const conn = await amqp.connect(amqpUrl);
     conn.on("error", () => {}); // a broker restart during an experiment is reported by the calls
     const ch = await conn.createConfirmChannel();
     ch.on("error", () => {});
-    await declareTopology(ch); // the same declarations as the services: a no-op when they ran first
+    await declareTopology(ch, opts.durable); // the same declarations as the services: a no-op when they ran first
     return new BrokerProbe(conn, ch);
   }
 
