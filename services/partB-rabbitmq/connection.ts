@@ -145,13 +145,8 @@ export async function connectRabbit(opts: LinkOptions): Promise<RabbitLink> {
     const confirmed = messages.map(
       ({ exchange, routingKey, event }) =>
         new Promise<void>((resolve, reject) => {
-          ch.publish(
-            exchange,
-            routingKey,
-            Buffer.from(JSON.stringify(event)),
-            properties(event, timestamp),
-            (err) =>
-              err ? reject(new PublishError(`broker did not accept the message: ${err.message ?? err}`)) : resolve(),
+          ch.publish(exchange, routingKey, Buffer.from(JSON.stringify(event)), properties(event, timestamp), (err) =>
+            err ? reject(new PublishError(`broker did not accept the message: ${err.message ?? err}`)) : resolve(),
           );
         }),
     );
@@ -266,7 +261,10 @@ function rejectMessage(
     return settle(() => ch.reject(msg, false));
   }
   // #endregion
-  opts.log.warn({ queue: opts.queue, message_id: msg.properties.messageId, reason }, "rejected WITH requeue (dead-letter safeguard off)");
+  opts.log.warn(
+    { queue: opts.queue, message_id: msg.properties.messageId, reason },
+    "rejected WITH requeue (dead-letter safeguard off)",
+  );
   settle(() => ch.nack(msg, false, true));
 }
 

@@ -229,9 +229,13 @@ app.get("/processed/:message_id", async (req) => {
 });
 
 async function main(): Promise<void> {
-  store = await InventoryStore.open(path.join(config.DATA_DIR, "inventory"), JSON.parse(config.INITIAL_STOCK) as Stock, {
-    idempotent: safeguards.on("idempotent-consumer"),
-  });
+  store = await InventoryStore.open(
+    path.join(config.DATA_DIR, "inventory"),
+    JSON.parse(config.INITIAL_STOCK) as Stock,
+    {
+      idempotent: safeguards.on("idempotent-consumer"),
+    },
+  );
   // Connected and subscribed before /health answers: that is when this consumer is ready.
   let closeConsumer: () => Promise<void>;
   ({ link, close: closeConsumer } = await connectAndConsume(config, {

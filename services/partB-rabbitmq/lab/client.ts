@@ -181,6 +181,11 @@ export class BrokerProbe {
     });
   }
 
+  /** Delete every ready message of a queue (e.g. poison left looping by a run without the dead-letter safeguard). */
+  async purge(queue: string): Promise<number> {
+    return (await this.ch.purgeQueue(queue)).messageCount;
+  }
+
   /** Read up to `max` messages of a queue without taking them: they go back when the peek channel closes. */
   async peek(queue: string, max = 100): Promise<PeekedMessage[]> {
     const ch = await this.conn.createChannel();
