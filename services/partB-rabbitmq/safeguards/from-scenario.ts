@@ -1,6 +1,6 @@
 // Three of Part B's safeguards are shown by a fault scenario run without them: the scenario's own
 // checker (faults/effects.ts, the same for both runs) counts what was lost and what was done twice.
-import { safeguardRun, type SafeguardRun } from "../../harness/safeguards.js";
+import { safeguardRun, type SafeguardExperiment, type SafeguardRun } from "../../harness/safeguards.js";
 import type { ScenarioOptions, ScenarioResult } from "../../harness/verdict.js";
 import { PARTB_SAFEGUARDS, type PartBSafeguard } from "../switches.js";
 
@@ -30,3 +30,16 @@ export function fromScenario(r: ScenarioResult): SafeguardRun {
 }
 
 export const prevents = (name: PartBSafeguard): string => PARTB_SAFEGUARDS[name].prevents;
+
+/** A safeguard shown by a fault scenario: the scenario run with it, and without it. */
+export const scenarioSafeguard = (
+  name: PartBSafeguard,
+  scenario: string,
+  runScenario: (opts: ScenarioOptions) => Promise<ScenarioResult>,
+): SafeguardExperiment => ({
+  safeguard: name,
+  part: "B",
+  scenario,
+  prevents: prevents(name),
+  run: async (opts, on) => fromScenario(await runScenario(scenarioOptions(opts, name, on))),
+});

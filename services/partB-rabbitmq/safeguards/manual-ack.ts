@@ -1,14 +1,11 @@
 // Acks after processing. Without them (auto-ack) RabbitMQ forgets a message the moment it hands
 // it to inventory, and hands it the whole backlog at once (a prefetch limits unacked messages
 // only): kill -9 of inventory part-way loses every message it held. Shown by B-consumer-crash.
-import type { SafeguardExperiment } from "../../harness/safeguards.js";
 import { consumerCrash } from "../faults/scenarios.js";
-import { fromScenario, prevents, scenarioOptions } from "./from-scenario.js";
+import { scenarioSafeguard } from "./from-scenario.js";
 
-export const manualAck: SafeguardExperiment = {
-  safeguard: "manual-ack",
-  part: "B",
-  scenario: "B-consumer-crash: inventory killed (kill -9) part-way through a backlog, then started again",
-  prevents: prevents("manual-ack"),
-  run: async (opts, on) => fromScenario(await consumerCrash(scenarioOptions(opts, "manual-ack", on))),
-};
+export const manualAck = scenarioSafeguard(
+  "manual-ack",
+  "B-consumer-crash: inventory killed (kill -9) part-way through a backlog, then started again",
+  consumerCrash,
+);
