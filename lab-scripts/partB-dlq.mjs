@@ -1,20 +1,32 @@
 #!/usr/bin/env zx
 // Part B poison messages: malformed JSON and a wrong-shape event land in order.placed.dlq with
 // their reason, and a normal order placed right after is still confirmed.
-//   npx zx lab-scripts/partB-dlq.mjs
-// Results in results/partB/dlq/.
+//   npx zx lab-scripts/partB-dlq.mjs [--without dead-letter]
+// --without dead-letter: inventory requeues what it cannot read; the poison loops. Results in results/partB/dlq/.
 import { lab, main, parseFlags } from "./lib.mjs";
 
-parseFlags({
+const { values: argv } = parseFlags({
   summary:
     "Part B poison messages: malformed JSON and a wrong-shape event land in order.placed.dlq with their reason; a normal order placed right after is still confirmed. Results in results/partB/dlq/.",
-  usage: "npx zx lab-scripts/partB-dlq.mjs",
-  options: {},
+  usage: "npx zx lab-scripts/partB-dlq.mjs [--without dead-letter]",
+  options: {
+    without: {
+      type: "string",
+      value: "NAME",
+      help: "run Part B with this safeguard off to see what it prevents: dead-letter (Part B must not be up already)",
+    },
+  },
 });
 
 await main(async () => {
-  console.log(chalk.bold("Part B dead-letter queue: two poison messages, then a normal order"));
+  const env = lab.partB.withoutSafeguard(argv.without, ["dead-letter"]);
+  console.log(
+    chalk.bold(
+      `Part B dead-letter queue: two poison messages, then a normal order${env ? ` — WITHOUT ${argv.without}` : ""}`,
+    ),
+  );
   const result = await lab.partB.runDlqExperiment({
+    env,
     log: (line) => console.log(chalk.dim(`  ${line}`)),
     onProgress: (line) => console.log(`  ${line}`),
   });
@@ -24,5 +36,12 @@ await main(async () => {
   console.log(lab.markdownTable(lab.harness.checksRows(result.checks)));
   const files = await lab.partB.writeDlqResults(result);
   console.log(chalk.dim(`\nwrote ${files.map((f) => path.relative(process.cwd(), f)).join(", ")}`));
-  if (!result.passed) throw new Error("the checker found something that did not behave as expected (see above)");
+  if (env && !result.passed)
+    console.log(
+      chalk.yellow(
+        `\nwithout ${argv.without}: the poison never reached the dead-letter queue; inventory requeued it again and again until Part B stopped (the queue was left with it: see results/partB/dlq/)`,
+      ),
+    );
+  else if (env) throw new Error(`without ${argv.without} this run showed nothing the safeguard prevents (see above)`);
+  else if (!result.passed) throw new Error("the checker found something that did not behave as expected (see above)");
 });

@@ -27,6 +27,8 @@ export interface LinkOptions {
   onConnect?: (model: ChannelModel) => Promise<void>;
   /** Reconnect backoff: first delay and cap (ms). */
   backoff?: { initialMs: number; maxMs: number };
+  /** Durable queues and persistent messages (default); false only with the `durability` safeguard off. */
+  durable?: boolean;
 }
 
 export interface OutgoingMessage {
@@ -47,6 +49,11 @@ export interface RabbitLink {
    * confirms a run of messages with one `multiple` ack); rejects if any one is not confirmed or not routed.
    */
   publishAll(messages: OutgoingMessage[]): Promise<void>;
+  /**
+   * Fire and forget, only with the `confirms` safeguard off: written to the socket if connected,
+   * nothing waited for. False when there is no channel to write to: the message is gone.
+   */
+  publishUnconfirmed(message: OutgoingMessage): boolean;
   close(): Promise<void>;
 }
 
@@ -58,6 +65,7 @@ export async function connectRabbit(opts: LinkOptions): Promise<RabbitLink> {
   const stats = { connects: 0, disconnects: 0 };
   /** Message ids the broker returned as unroutable (it still confirms them: see publish). */
   const returned = new Set<string>();
+  const durable = opts.durable ?? true;
 
   async function setup(model: ChannelModel): Promise<void> {
     const ch = await model.createConfirmChannel();
@@ -70,7 +78,7 @@ export async function connectRabbit(opts: LinkOptions): Promise<RabbitLink> {
         "message returned: no queue is bound for it",
       );
     });
-    await declareTopology(ch);
+    await declareTopology(ch, durable);
     publisher = ch; // before the consumers start: their first message may need to publish
     try {
       await opts.onConnect?.(model);
@@ -118,6 +126,17 @@ export async function connectRabbit(opts: LinkOptions): Promise<RabbitLink> {
   recovering.on("unblocked", () => log.info("broker unblocked publishing"));
   await recovering.waitForConnect();
 
+  const properties = (event: OutgoingMessage["event"], timestamp: number) => ({
+    // #region safeguard:durability
+    persistent: durable, // written to disk by the broker before it confirms
+    // #endregion
+    mandatory: true, // returned if unroutable
+    messageId: event.event_id,
+    type: event.event_type,
+    contentType: "application/json",
+    timestamp,
+  });
+
   async function publishConfirmed(messages: OutgoingMessage[]): Promise<void> {
     if (messages.length === 0) return;
     const ch = publisher;
@@ -126,21 +145,8 @@ export async function connectRabbit(opts: LinkOptions): Promise<RabbitLink> {
     const confirmed = messages.map(
       ({ exchange, routingKey, event }) =>
         new Promise<void>((resolve, reject) => {
-          ch.publish(
-            exchange,
-            routingKey,
-            Buffer.from(JSON.stringify(event)),
-            // persistent: written to disk by the broker before it confirms; mandatory: returned if unroutable.
-            {
-              persistent: true,
-              mandatory: true,
-              messageId: event.event_id,
-              type: event.event_type,
-              contentType: "application/json",
-              timestamp,
-            },
-            (err) =>
-              err ? reject(new PublishError(`broker did not accept the message: ${err.message ?? err}`)) : resolve(),
+          ch.publish(exchange, routingKey, Buffer.from(JSON.stringify(event)), properties(event, timestamp), (err) =>
+            err ? reject(new PublishError(`broker did not accept the message: ${err.message ?? err}`)) : resolve(),
           );
         }),
     );
@@ -167,6 +173,17 @@ export async function connectRabbit(opts: LinkOptions): Promise<RabbitLink> {
       await publishConfirmed([{ exchange, routingKey, event }]);
     },
     publishAll: (messages) => publishConfirmed(messages),
+    publishUnconfirmed({ exchange, routingKey, event }) {
+      const ch = publisher;
+      if (!ch) return false;
+      try {
+        const props = properties(event, Math.floor(Date.now() / 1000));
+        ch.publish(exchange, routingKey, Buffer.from(JSON.stringify(event)), props, () => {});
+        return true;
+      } catch {
+        return false; // the channel closed under us
+      }
+    },
     async close() {
       closing = true;
       publisher = undefined;
@@ -208,6 +225,47 @@ export interface ConsumerOptions {
   onDeadLetter?: (msg: ConsumeMessage, reason: string) => void;
   /** Wait before requeueing a message whose handling failed for a broker reason. */
   retryDelayMs?: number;
+  /** Safeguards of consuming (default: both on); see SettlingSafeguards. */
+  safeguards?: SettlingSafeguards;
+}
+
+/**
+ * How a consumer settles its messages. Both true unless a safeguard is switched off:
+ * - manualAck false (`manual-ack` off): the broker forgets a message as it delivers it (noAck),
+ *   so messages in hand die with the process and nothing is acked, requeued or rejected;
+ * - deadLetter false (`dead-letter` off): a message the handler rejects goes back to the queue
+ *   (nack with requeue) instead of to the dead-letter queue, and comes back again and again.
+ */
+export interface SettlingSafeguards {
+  manualAck: boolean;
+  deadLetter: boolean;
+}
+const ALL_ON: SettlingSafeguards = { manualAck: true, deadLetter: true };
+
+/** Settle one message the handler rejected: to the dead-letter queue, or (safeguard off) back to the queue. */
+function rejectMessage(
+  ch: Channel,
+  msg: ConsumeMessage,
+  reason: string,
+  opts: { queue: string; log: Log; onDeadLetter?: (msg: ConsumeMessage, reason: string) => void },
+  sg: SettlingSafeguards,
+  settle: (what: () => void) => void,
+): void {
+  // #region safeguard:dead-letter
+  if (sg.deadLetter) {
+    opts.log.warn(
+      { queue: opts.queue, message_id: msg.properties.messageId, reason },
+      "rejected without requeue: to the dead-letter queue",
+    );
+    opts.onDeadLetter?.(msg, reason);
+    return settle(() => ch.reject(msg, false));
+  }
+  // #endregion
+  opts.log.warn(
+    { queue: opts.queue, message_id: msg.properties.messageId, reason },
+    "rejected WITH requeue (dead-letter safeguard off)",
+  );
+  settle(() => ch.nack(msg, false, true));
 }
 
 export interface Consumer {
@@ -229,8 +287,10 @@ export async function consume(model: ChannelModel, opts: ConsumerOptions): Promi
   closeConnectionWhenChannelCloses(model, ch, opts.log, () => stopping);
   await ch.prefetch(opts.prefetch);
   const inHand = new Set<Promise<void>>();
+  const sg = opts.safeguards ?? ALL_ON;
 
   const settle = (what: () => void) => {
+    if (!sg.manualAck) return; // auto-ack: the broker settled it when it delivered it
     try {
       what();
     } catch {
@@ -258,12 +318,7 @@ export async function consume(model: ChannelModel, opts: ConsumerOptions): Promi
       verdict = { deadLetter: `handling failed twice: ${(err as Error).message}` };
     }
     if ("ack" in verdict) return settle(() => ch.ack(msg));
-    opts.log.warn(
-      { queue: opts.queue, message_id: msg.properties.messageId, reason: verdict.deadLetter },
-      "rejected without requeue: to the dead-letter queue",
-    );
-    opts.onDeadLetter?.(msg, verdict.deadLetter);
-    settle(() => ch.reject(msg, false));
+    rejectMessage(ch, msg, verdict.deadLetter, opts, sg, settle);
   }
 
   const { consumerTag } = await ch.consume(
@@ -278,7 +333,7 @@ export async function consume(model: ChannelModel, opts: ConsumerOptions): Promi
       const p = onMessage(msg).finally(() => inHand.delete(p));
       inHand.add(p);
     },
-    { noAck: false },
+    { noAck: !sg.manualAck },
   );
   opts.log.info({ queue: opts.queue, prefetch: opts.prefetch }, "consuming");
 
@@ -312,6 +367,7 @@ export interface BatchConsumerOptions {
   /** Called with the size of every batch handled, for the stats. */
   onBatch?: (size: number) => void;
   retryDelayMs?: number;
+  safeguards?: SettlingSafeguards;
 }
 
 /**
@@ -334,8 +390,10 @@ export async function consumeBatches(model: ChannelModel, opts: BatchConsumerOpt
   ch.on("error", (err) => opts.log.warn({ err: err.message, queue: opts.queue }, "consumer channel error"));
   closeConnectionWhenChannelCloses(model, ch, opts.log, () => stopping);
   await ch.prefetch(opts.prefetch);
+  const sg = opts.safeguards ?? ALL_ON;
 
   const settle = (what: () => void) => {
+    if (!sg.manualAck) return; // auto-ack: the broker settled it when it delivered it
     try {
       what();
     } catch {
@@ -409,12 +467,7 @@ export async function consumeBatches(model: ChannelModel, opts: BatchConsumerOpt
         lastAcked = msg;
         return;
       }
-      opts.log.warn(
-        { queue: opts.queue, message_id: msg.properties.messageId, reason: verdict.deadLetter },
-        "rejected without requeue: to the dead-letter queue",
-      );
-      opts.onDeadLetter?.(msg, verdict.deadLetter);
-      settle(() => ch.reject(msg, false));
+      rejectMessage(ch, msg, verdict.deadLetter, opts, sg, settle);
     });
     // After the rejects, on the same channel (so the broker sees them first): one ack for the rest.
     const last = lastAcked;
@@ -431,7 +484,9 @@ export async function consumeBatches(model: ChannelModel, opts: BatchConsumerOpt
       }
       arrived(msg);
     },
-    { noAck: false },
+    // #region safeguard:manual-ack
+    { noAck: !sg.manualAck }, // manual acks: a message is the broker's until we ack it, after processing
+    // #endregion
   );
   opts.log.info(
     { queue: opts.queue, prefetch: opts.prefetch, batch_max: opts.batchMax, batch_wait_ms: opts.batchWaitMs },

@@ -25,11 +25,18 @@ export class InventoryStore {
     private readonly root: RootDatabase,
     private readonly stockDb: Database<number, string>,
     private readonly processedDb: Database<ProcessedRecord, string>,
+    /** Check processed ids before reserving (the `idempotent-consumer` safeguard; false only to show what it prevents). */
+    private readonly idempotent: boolean,
   ) {}
 
-  static async open(dir: string, initialStock: Stock): Promise<InventoryStore> {
+  static async open(dir: string, initialStock: Stock, opts = { idempotent: true }): Promise<InventoryStore> {
     const root = openStore(dir);
-    const store = new InventoryStore(root, root.openDB({ name: "stock" }), root.openDB({ name: "processed" }));
+    const store = new InventoryStore(
+      root,
+      root.openDB({ name: "stock" }),
+      root.openDB({ name: "processed" }),
+      opts.idempotent,
+    );
     if (store.stockDb.getCount() === 0) await store.setStock(initialStock); // first start only
     return store;
   }
@@ -70,10 +77,15 @@ export class InventoryStore {
       const now = new Date().toISOString();
       const fresh = new Map<string, ProcessedRecord>();
       const results = messages.map(({ messageId, order }): ReserveResult => {
-        const mine = fresh.get(messageId);
-        if (mine) return { duplicate: true, record: mine, inBatch: true };
-        const earlier = this.processedDb.get(messageId);
-        if (earlier) return { duplicate: true, record: earlier };
+        if (this.idempotent) {
+          // #region safeguard:idempotent-consumer
+          // In the same transaction as the stock it guards: seen before (in this batch or any earlier one)?
+          const mine = fresh.get(messageId);
+          if (mine) return { duplicate: true, record: mine, inBatch: true };
+          const earlier = this.processedDb.get(messageId);
+          if (earlier) return { duplicate: true, record: earlier };
+          // #endregion
+        }
         const decision = decideReservation(stock, order.items);
         const base = {
           event_id: newEventId(),

@@ -5,11 +5,13 @@
 import path from "node:path";
 import type { ConsumeMessage } from "amqplib";
 import { Type, loadConfig, serviceBase } from "../common/config.js";
+import { safeguardSwitches } from "../common/safeguards.js";
 import { createService, HttpError, runService } from "../common/server.js";
 import { ACK, type OutgoingMessage, type RabbitLink, type Verdict } from "./connection.js";
 import { decodeOrderPlaced, describeItems, type InventoryEvent, type OrderPlaced } from "./events.js";
 import { InventoryStore, type ProcessedRecord } from "./inventory-store.js";
 import { INITIAL_STOCK, type Stock } from "./reserve.js";
+import { PARTB_SAFEGUARDS } from "./switches.js";
 import { EXCHANGES, QUEUES, ROUTING_KEYS } from "./topology.js";
 import {
   BatchStats,
@@ -33,6 +35,8 @@ const config = loadConfig(
   }),
 );
 
+const safeguards = safeguardSwitches(PARTB_SAFEGUARDS, "inventory", config.SAFEGUARDS_OFF);
+
 let store!: InventoryStore;
 let link!: RabbitLink;
 const injected = { delaySeconds: config.DELAY_TIME };
@@ -46,6 +50,7 @@ const app = createService({
   bodyLimitBytes: config.BODY_LIMIT_BYTES,
   ready: () => brokerNotReady(link),
   health: () => ({
+    safeguards: safeguards.health(),
     broker: link.connected ? "connected" : "reconnecting",
     queue: QUEUES.orderPlaced.name,
     prefetch: effectivePrefetch(config),
@@ -224,7 +229,13 @@ app.get("/processed/:message_id", async (req) => {
 });
 
 async function main(): Promise<void> {
-  store = await InventoryStore.open(path.join(config.DATA_DIR, "inventory"), JSON.parse(config.INITIAL_STOCK) as Stock);
+  store = await InventoryStore.open(
+    path.join(config.DATA_DIR, "inventory"),
+    JSON.parse(config.INITIAL_STOCK) as Stock,
+    {
+      idempotent: safeguards.on("idempotent-consumer"),
+    },
+  );
   // Connected and subscribed before /health answers: that is when this consumer is ready.
   let closeConsumer: () => Promise<void>;
   ({ link, close: closeConsumer } = await connectAndConsume(config, {
@@ -235,6 +246,8 @@ async function main(): Promise<void> {
     batchStats,
     stats,
     deadLetters,
+    safeguards,
+    settling: { manualAck: safeguards.on("manual-ack"), deadLetter: safeguards.on("dead-letter") },
   }));
   await runService(app, config.PORT, config.HOST, async () => {
     await closeConsumer();

@@ -5,6 +5,7 @@ import path from "node:path";
 import type { ConsumeMessage } from "amqplib";
 import { Type, loadConfig, serviceBase } from "../common/config.js";
 import { newEventId } from "../common/ids.js";
+import { safeguardSwitches } from "../common/safeguards.js";
 import { createService, HttpError, runService } from "../common/server.js";
 import { ACK, type RabbitLink, type Verdict } from "./connection.js";
 import { decodeInventoryEvent, describeItems, type InventoryReserved, type UserNotified } from "./events.js";
@@ -18,6 +19,7 @@ import {
   rabbitEnv,
   runMain,
 } from "./service-kit.js";
+import { PARTB_SAFEGUARDS } from "./switches.js";
 import { EXCHANGES, QUEUES, ROUTING_KEYS } from "./topology.js";
 
 const config = loadConfig(
@@ -27,6 +29,8 @@ const config = loadConfig(
     PORT: Type.Integer({ default: 8012 }),
   }),
 );
+
+const safeguards = safeguardSwitches(PARTB_SAFEGUARDS, "notification", config.SAFEGUARDS_OFF);
 
 let store!: NotificationStore;
 let link!: RabbitLink;
@@ -40,6 +44,7 @@ const app = createService({
   bodyLimitBytes: config.BODY_LIMIT_BYTES,
   ready: () => brokerNotReady(link),
   health: () => ({
+    safeguards: safeguards.health(),
     broker: link?.connected ? "connected" : "reconnecting",
     queue: QUEUES.notification.name,
     prefetch: effectivePrefetch(config),
@@ -211,6 +216,7 @@ async function main(): Promise<void> {
     batchStats,
     stats,
     deadLetters,
+    safeguards,
   }));
   await runService(app, config.PORT, config.HOST, async () => {
     await closeConsumer();

@@ -10,6 +10,7 @@ import path from "node:path";
 import type { ConsumeMessage } from "amqplib";
 import { Type, loadConfig, serviceBase } from "../common/config.js";
 import { newEventId, newOrderId } from "../common/ids.js";
+import { safeguardSwitches } from "../common/safeguards.js";
 import { createService, HttpError, runService } from "../common/server.js";
 import { ACK, PublishError, type RabbitLink, type Verdict } from "./connection.js";
 import {
@@ -31,6 +32,7 @@ import {
   rabbitEnv,
   runMain,
 } from "./service-kit.js";
+import { PARTB_SAFEGUARDS } from "./switches.js";
 import { EXCHANGES, QUEUES, ROUTING_KEYS } from "./topology.js";
 
 const config = loadConfig(
@@ -42,6 +44,8 @@ const config = loadConfig(
     RELAY_INTERVAL_MS: Type.Integer({ default: 1000, minimum: 10 }),
   }),
 );
+
+const safeguards = safeguardSwitches(PARTB_SAFEGUARDS, "order", config.SAFEGUARDS_OFF);
 
 let orders!: OrderStore;
 let link!: RabbitLink;
@@ -64,6 +68,7 @@ const app = createService({
   bodyLimitBytes: config.BODY_LIMIT_BYTES,
   ready: () => brokerNotReady(link),
   health: () => ({
+    safeguards: safeguards.health(),
     broker: link?.connected ? "connected" : "reconnecting",
     outbox_pending: orders.unpublishedCount(),
     prefetch: effectivePrefetch(config),
@@ -145,13 +150,16 @@ async function claimed<T>(orderId: string, work: () => Promise<T>): Promise<T> {
 
 /** Publish an order's OrderPlaced; true once the broker confirmed it, false if it stays in the outbox. */
 async function publish(order: OrderRecord): Promise<boolean> {
+  if (!safeguards.on("confirms")) return publishUnconfirmed(order);
+  // #region safeguard:confirms
   try {
-    await link.publish(EXCHANGES.orders, ROUTING_KEYS.orderPlaced, orderPlacedFor(order));
+    await link.publish(EXCHANGES.orders, ROUTING_KEYS.orderPlaced, orderPlacedFor(order)); // resolves on the broker's confirm
   } catch (err) {
     if (!(err instanceof PublishError)) throw err;
     app.log.warn({ order_id: order.order_id, err: err.message }, "OrderPlaced not confirmed yet");
-    return false;
+    return false; // not confirmed: it stays in the outbox, and the relay publishes it once RabbitMQ is back
   }
+  // #endregion
   // Confirmed: all the client needs to hear. The outbox entry is cleared after the answer, off
   // the request's path (one disk commit less in the 202's latency); meanwhile the relay leaves the
   // order alone. If clearing fails, the relay publishes it again, which inventory ignores.
@@ -160,6 +168,22 @@ async function publish(order: OrderRecord): Promise<boolean> {
     .catch((err) => app.log.error({ err, order_id: order.order_id }, "could not clear the outbox entry"))
     .finally(() => noting.delete(order.order_id));
   noting.set(order.order_id, note);
+  return true;
+}
+
+/**
+ * Without the `confirms` safeguard: OrderPlaced written to the socket and forgotten, out of the
+ * outbox at once. An order placed while RabbitMQ is away, or whose message dies with a
+ * connection, is answered 202 and never published.
+ */
+async function publishUnconfirmed(order: OrderRecord): Promise<boolean> {
+  const sent = link.publishUnconfirmed({
+    exchange: EXCHANGES.orders,
+    routingKey: ROUTING_KEYS.orderPlaced,
+    event: orderPlacedFor(order),
+  });
+  if (!sent) app.log.warn({ order_id: order.order_id }, "OrderPlaced dropped: not connected (confirms safeguard off)");
+  await orders.markPublished(order, new Date().toISOString());
   return true;
 }
 
@@ -319,6 +343,7 @@ async function main(): Promise<void> {
     batchStats,
     stats,
     deadLetters,
+    safeguards,
   }));
   // Orders accepted while the broker was down, or before a crash, go out first.
   const relay = setInterval(

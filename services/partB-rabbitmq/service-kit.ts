@@ -3,6 +3,8 @@
 import path from "node:path";
 import type { ConsumeMessage } from "amqplib";
 import { Type } from "../common/config.js";
+import { safeguardsSetting, type Safeguards } from "../common/safeguards.js";
+import { PARTB_SAFEGUARDS, type PartBSafeguard } from "./switches.js";
 import {
   connectRabbit,
   consume,
@@ -12,6 +14,7 @@ import {
   type ConsumerOptions,
   type Log,
   type RabbitLink,
+  type SettlingSafeguards,
 } from "./connection.js";
 
 /** Env settings of every Part B service (the lab passes AMQP_URL and DATA_DIR). */
@@ -30,6 +33,8 @@ export const rabbitEnv = {
   BATCH_MAX: Type.Integer({ default: 64, minimum: 1, maximum: 1000 }),
   /** How long an idle consumer lets the first message of a batch wait for more (ms); under load a batch forms while the last one is worked on. */
   BATCH_WAIT_MS: Type.Integer({ default: 2, minimum: 0, maximum: 1000 }),
+  /** Safeguards switched off, for the lab's "what if we didn't…" runs only (switches.ts); empty: all on. */
+  ...safeguardsSetting(PARTB_SAFEGUARDS),
 };
 
 /** The settings of rabbitEnv, as loaded. */
@@ -113,6 +118,10 @@ export async function connectAndConsume(
     batchStats: BatchStats;
     stats: { dead_lettered: number };
     deadLetters: DeadLetterLog;
+    /** The service's switches: `durability` applies to every service's declarations and publishes. */
+    safeguards: Safeguards<PartBSafeguard>;
+    /** How its consumer settles messages (inventory's switches); all on when absent. */
+    settling?: SettlingSafeguards;
   },
 ): Promise<{ link: RabbitLink; close: () => Promise<void> }> {
   let consumer: Consumer | undefined;
@@ -124,6 +133,7 @@ export async function connectAndConsume(
     url: settings.AMQP_URL,
     log: opts.log,
     confirmTimeoutMs: settings.CONFIRM_TIMEOUT_MS,
+    durable: opts.safeguards.on("durability"),
     onConnect: async (model) => {
       consumer =
         settings.BATCH_MAX > 1
@@ -136,6 +146,7 @@ export async function connectAndConsume(
               handleBatch: opts.handleBatch,
               onBatch: (size) => opts.batchStats.add(size),
               onDeadLetter,
+              safeguards: opts.settling,
             })
           : await consume(model, {
               queue: opts.queue,
@@ -143,6 +154,7 @@ export async function connectAndConsume(
               log: opts.log,
               handle: opts.handle,
               onDeadLetter,
+              safeguards: opts.settling,
             });
     },
   });

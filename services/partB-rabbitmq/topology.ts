@@ -58,14 +58,21 @@ export const queueArguments = (q: QueueDef): Record<string, unknown> => ({
   "x-dead-letter-exchange": q.deadLetter.exchange,
 });
 
-/** Declare everything: durable exchanges and queues, so they and persistent messages survive a broker restart. */
-export async function declareTopology(ch: Channel): Promise<void> {
+/**
+ * Declare everything: durable exchanges and queues, so they and persistent messages survive a
+ * broker restart. `durable` false (the `durability` safeguard off) declares the queues transient:
+ * a restart deletes them with their messages. A queue already declared the other way refuses the
+ * declaration (PRECONDITION_FAILED), so a run without it starts on queues deleted first.
+ */
+export async function declareTopology(ch: Channel, durable = true): Promise<void> {
   for (const name of Object.values(EXCHANGES)) await ch.assertExchange(name, "direct", { durable: true });
   for (const q of Object.values(QUEUES) as QueueDef[]) {
     await ch.assertExchange(q.deadLetter.exchange, "fanout", { durable: true });
-    await ch.assertQueue(q.deadLetter.queue, { durable: true, arguments: { "x-queue-type": "classic" } });
+    // #region safeguard:durability
+    await ch.assertQueue(q.deadLetter.queue, { durable, arguments: { "x-queue-type": "classic" } });
     await ch.bindQueue(q.deadLetter.queue, q.deadLetter.exchange, "");
-    await ch.assertQueue(q.name, { durable: true, arguments: queueArguments(q) });
+    await ch.assertQueue(q.name, { durable, arguments: queueArguments(q) });
+    // #endregion
     for (const b of q.bindings) await ch.bindQueue(q.name, b.exchange, b.routingKey);
   }
 }

@@ -13,7 +13,8 @@ import { EXCHANGES, QUEUES, ROUTING_KEYS } from "../topology.js";
 import { fuzzEndpoint, type FuzzResult, type FuzzTarget } from "../../harness/fuzz.js";
 import { hostileBody, hostileMessage, hostilePathSegment, hostileQuery, nastyString } from "../../harness/hostile.js";
 import type { ScenarioOptions } from "../../harness/verdict.js";
-import { allAlive, openStack } from "../../harness/stack.js";
+import { allAlive } from "../../harness/stack.js";
+import { openPartBStack } from "./stack.js";
 import { verdictOf, type Invariant, type ScenarioResult } from "../../harness/verdict.js";
 
 const id = nastyString.filter((s) => s.length > 0 && s.length <= 200);
@@ -126,7 +127,7 @@ function logSince(file: string, from: number): Record<string, any>[] {
 export async function badInput(opts: ScenarioOptions): Promise<ScenarioResult> {
   const runs = opts.quick ? 40 : 300;
   const perRoute = opts.quick ? 30 : 200;
-  const stack = await openStack("partB", opts, "B-bad-input");
+  const stack = await openPartBStack(opts, "B-bad-input");
   const impl = labImplementation(stack.running, stack.lab);
   const urls = impl.endpoints;
   // The services' own log files: the lab's processes say there why they rejected a message.

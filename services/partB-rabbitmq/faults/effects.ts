@@ -64,19 +64,27 @@ export async function placeAll(
 
 const isFinal = (r: OrderRecord | undefined) => r?.status === "CONFIRMED" || r?.status === "FAILED";
 
-/** Wait until every order is CONFIRMED or FAILED (or the time is up); returns what each one is. */
+/**
+ * Wait until every order is CONFIRMED or FAILED, the time is up, or no order has become final for
+ * `quietMs` (a lost order never will: without a safeguard that is the expected end, and waiting
+ * out the whole timeout would only make the run slower); returns what each one is.
+ */
 export async function waitAllFinal(
   impl: PartBImplementation,
   ids: string[],
   timeoutMs: number,
+  quietMs = 20_000,
 ): Promise<Map<string, OrderRecord | undefined>> {
   const deadline = Date.now() + timeoutMs;
   const records = new Map<string, OrderRecord | undefined>();
   let pending = ids;
+  let progressAt = Date.now();
   for (;;) {
     for (const [id, r] of await impl.orders(pending)) records.set(id, r);
-    pending = pending.filter((id) => !isFinal(records.get(id)));
-    if (pending.length === 0 || Date.now() > deadline) return records;
+    const still = pending.filter((id) => !isFinal(records.get(id)));
+    if (still.length < pending.length) progressAt = Date.now();
+    pending = still;
+    if (pending.length === 0 || Date.now() > deadline || Date.now() - progressAt > quietMs) return records;
     await sleep(200);
   }
 }

@@ -147,12 +147,13 @@ export class BrokerProbe {
     private readonly ch: ConfirmChannel,
   ) {}
 
-  static async open(amqpUrl: string): Promise<BrokerProbe> {
+  /** `durable` false: the queues as services with the `durability` safeguard off declare them. */
+  static async open(amqpUrl: string, opts = { durable: true }): Promise<BrokerProbe> {
     const conn = await amqp.connect(amqpUrl);
     conn.on("error", () => {}); // a broker restart during an experiment is reported by the calls
     const ch = await conn.createConfirmChannel();
     ch.on("error", () => {});
-    await declareTopology(ch); // the same declarations as the services: a no-op when they ran first
+    await declareTopology(ch, opts.durable); // the same declarations as the services: a no-op when they ran first
     return new BrokerProbe(conn, ch);
   }
 
@@ -178,6 +179,11 @@ export class BrokerProbe {
         (err) => (err ? reject(new Error("the broker refused the message")) : resolve()),
       );
     });
+  }
+
+  /** Delete every ready message of a queue (e.g. poison left looping by a run without the dead-letter safeguard). */
+  async purge(queue: string): Promise<number> {
+    return (await this.ch.purgeQueue(queue)).messageCount;
   }
 
   /** Read up to `max` messages of a queue without taking them: they go back when the peek channel closes. */

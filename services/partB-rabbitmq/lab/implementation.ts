@@ -65,6 +65,13 @@ export interface PartBImplementation {
   };
 }
 
+/** The safeguards a run switched off for the part's services (SAFEGUARDS_OFF in its env). */
+export const safeguardsOff = (opts: LabOptions): string[] =>
+  (opts.env?.SAFEGUARDS_OFF ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+
 /** The lab's own Part B services as the implementation under test. */
 export function labImplementation(running: RunningPart, opts: LabOptions = {}): PartBImplementation {
   const endpoints = endpointsOf(running);
@@ -81,7 +88,7 @@ export function labImplementation(running: RunningPart, opts: LabOptions = {}): 
     stats: (service) => serviceStats(endpoints[service]),
     processed: (messageId) => getProcessed(endpoints.inventory, messageId),
     notification: (orderId) => getNotification(endpoints.notification, orderId),
-    broker: () => BrokerProbe.open(endpoints.amqp),
+    broker: () => BrokerProbe.open(endpoints.amqp, { durable: !safeguardsOff(opts).includes("durability") }),
     stopConsumer: (how = "graceful") => stopInventory(running, opts, how),
     restartConsumer: (env = {}) => restartService(running, "inventory", opts, env),
     faults: {

@@ -9,3 +9,4 @@ export * from "./backlog.js";
 export * from "./idempotency.js";
 export * from "./dlq.js";
 export * from "./batching.js";
+export * from "../switches.js";
