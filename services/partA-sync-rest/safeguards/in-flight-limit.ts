@@ -78,6 +78,7 @@ export const inFlightLimit: SafeguardExperiment = {
       const before = (await impl.health("order")).body.memory_mb;
       await impl.faults.inventoryDelay(DELAY_S);
       const { result: answers, ...peak } = await peakMemory(impl, burst(impl, opts.quick ? 200 : 1000, "burst"));
-      return countPileUp(answers, (await impl.health("order")).body, { before, ...peak });
+      const { max_in_flight_seen } = (await impl.health("order")).body;
+      return countPileUp(answers, { policy: await impl.policy(), max_in_flight_seen }, { before, ...peak });
     }),
 };
