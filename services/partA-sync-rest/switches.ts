@@ -24,3 +24,10 @@ export const PARTA_SAFEGUARDS = {
 } as const satisfies SafeguardCatalog;
 
 export type PartASafeguard = keyof typeof PARTA_SAFEGUARDS;
+
+/** A Part A safeguard by name, or an error that lists the names. */
+export function partASafeguardNamed(name: string): PartASafeguard {
+  if (!(name in PARTA_SAFEGUARDS))
+    throw new Error(`unknown Part A safeguard "${name}": use one of ${Object.keys(PARTA_SAFEGUARDS).join(", ")}`);
+  return name as PartASafeguard;
+}
