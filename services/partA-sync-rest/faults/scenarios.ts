@@ -28,7 +28,9 @@ export async function slowAndFailingDependency(opts: ScenarioOptions): Promise<S
   let sent = 0,
     acknowledged = 0,
     lost = 0,
-    maxMs = 0;
+    maxMs = 0,
+    timeouts = 0,
+    timeoutsRetried = 0;
   try {
     const policy = await impl.policy();
     const grid = delays.flatMap((d) => failRates.map((f) => ({ d, f, after: 0, c: concurrency })));
@@ -38,7 +40,12 @@ export async function slowAndFailingDependency(opts: ScenarioOptions): Promise<S
     for (const { d, f, after, c } of grid) {
       await inject(impl, d, f);
       await impl.faults.inventoryFailAfterReserveRate(after);
-      const results = (await burst(impl, c, "fault")).map((r) =>
+      const answers = await burst(impl, c, "fault");
+      // A reserve that timed out is never asked again (the answer says how many attempts it took).
+      const timedOut = answers.filter((r) => r.body?.error === "inventory-timeout");
+      timeouts += timedOut.length;
+      timeoutsRetried += timedOut.filter((r) => (r.body.timings?.reserve_attempts ?? 1) > 1).length;
+      const results = answers.map((r) =>
         r.status === 0
           ? { status: "no answer", state: "LOST", ms: r.ms }
           : { status: String(r.status), state: stateOf(r.status, r.body), ms: r.ms },
@@ -92,6 +99,11 @@ export async function slowAndFailingDependency(opts: ScenarioOptions): Promise<S
           name: `in-flight orders stay ≤ ${policy.max_in_flight}`,
           holds: orderHealth.max_in_flight_seen <= policy.max_in_flight,
           observed: `max in flight ${orderHealth.max_in_flight_seen}, ${orderHealth.refused} refused with 503`,
+        },
+        {
+          name: "a reserve that timed out is not asked again",
+          holds: timeoutsRetried === 0,
+          observed: `${timeoutsRetried} of ${timeouts} timed-out orders asked inventory again`,
         },
         { name: "every request got an answer", holds: lost === 0, observed: `${lost} without an answer` },
       ],
