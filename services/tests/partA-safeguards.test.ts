@@ -79,6 +79,21 @@ describe("the switch", () => {
     for (const known of Object.keys(PARTA_SAFEGUARDS)) assert.ok(err.stderr.includes(known), known);
   });
 
+  test("partA-latency.mjs --without: an unknown name is a clear error before anything starts", async () => {
+    const zx = `${projectRoot}/node_modules/zx/build/cli.js`;
+    const script = `${projectRoot}/lab-scripts/partA-latency.mjs`;
+    const err = await promisify(execFile)(process.execPath, [zx, script, "--without", "call-timeouts"], {
+      cwd: projectRoot,
+      timeout: 60_000,
+    }).then(
+      () => assert.fail("the script ran"),
+      (e: { code?: number; stdout: string; stderr: string }) => e,
+    );
+    assert.equal(err.code, 1);
+    assert.match(err.stderr, /unknown Part A safeguard "call-timeouts": use one of idempotency-key, call-timeout/);
+    assert.doesNotMatch(err.stdout, /up on port/, "nothing was started");
+  });
+
   test("with none off, /health says every safeguard is on", { timeout: 60_000 }, async () => {
     await usePart("partA", { home: tempHome(), ports: await freePortsFor("partA") }, async (running) => {
       const health = (await http.get(`${running.services.order.url}/health`)).data;
