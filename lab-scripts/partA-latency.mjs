@@ -2,12 +2,14 @@
 // Part A latency experiment: N sequential orders per scenario (baseline, 2 s delay, failure,
 // timeout), the seed report's table, plots and a checker's verdict in results/partA/.
 //   npx zx lab-scripts/partA-latency.mjs [--requests 10] [--scenario baseline|delay_2s|failure|timeout]
+//                                        [--without call-timeout]
 import { lab, main, parseFlags } from "./lib.mjs";
 
 const { values: flags } = parseFlags({
   summary:
     "Part A latency: N sequential orders per scenario through the synchronous chain; the seed report's table, plots and a checker's verdict in results/partA/. Brings Part A up if needed.",
-  usage: "npx zx lab-scripts/partA-latency.mjs [--requests 10] [--scenario baseline|delay_2s|failure|timeout ...]",
+  usage:
+    "npx zx lab-scripts/partA-latency.mjs [--requests 10] [--scenario baseline|delay_2s|failure|timeout ...] [--without SAFEGUARD]",
   options: {
     requests: { type: "string", default: "10", value: "N", help: "orders per scenario, 1 to 100000" },
     scenario: {
@@ -16,6 +18,12 @@ const { values: flags } = parseFlags({
       value: "NAME",
       help: "run only this scenario: baseline | delay_2s | failure | timeout",
       defaultText: "all four",
+    },
+    without: {
+      type: "string",
+      value: "SAFEGUARD",
+      help: `switch this safeguard of the order service off, on a Part A of the run's own (${Object.keys(lab.partA.PARTA_SAFEGUARDS).join(" | ")})`,
+      defaultText: "every safeguard on",
     },
   },
 });
@@ -29,9 +37,19 @@ await main(async () => {
   for (const s of scenarios ?? [])
     if (!known.includes(s)) throw new Error(`unknown --scenario ${s}: use one of ${known.join(", ")}`);
 
+  const without = flags.without;
+  if (without !== undefined) {
+    lab.partA.partASafeguardNamed(without); // an unknown name stops here, before anything starts
+    console.log(chalk.red.bold(`Safeguard OFF: ${without} — ${lab.partA.PARTA_SAFEGUARDS[without].prevents}`));
+    console.log(
+      chalk.dim("  Part A starts on ports of its own with SAFEGUARDS_OFF; a stack already up is not touched."),
+    );
+  }
+
   const result = await lab.partA.runLatencyExperiment({
     requests,
     scenarios,
+    without,
     log: (line) => console.log(chalk.dim(`  ${line}`)),
     onScenario: (s) => console.log(chalk.bold(`\n[${s.name}] ${requests} requests — expect ${s.expect}`)),
     onRequest: (row) => {
@@ -45,5 +63,9 @@ await main(async () => {
   const files = await lab.partA.writeLatencyResults(result);
   console.log(chalk.dim(`\nwrote ${files.map((f) => path.relative(process.cwd(), f)).join(", ")}`));
   if (!result.checks.every((c) => c.passed))
-    throw new Error("the checker found a scenario that did not behave as expected (see above)");
+    throw new Error(
+      without
+        ? `without ${without}, the checker found a scenario that did not behave as the safeguarded chain does (see above): what the safeguard prevents`
+        : "the checker found a scenario that did not behave as expected (see above)",
+    );
 });

@@ -5,11 +5,14 @@ import axios, { type AxiosInstance, type AxiosRequestConfig } from "axios";
 import axiosRetry, { exponentialDelay, isNetworkError } from "axios-retry";
 
 export interface CallPolicy {
+  /** Each attempt's timeout; 0: none (the caller waits as long as the dependency takes). */
   timeoutMs: number;
   /** Retries after the first attempt (the seed used 2). */
   retries: number;
   /** First backoff; the n-th retry waits backoffBaseMs × 2^(n-1), plus up to 20 % jitter. */
   backoffBaseMs: number;
+  /** Retry an attempt that timed out too (off unless a lab switches Part A's no-retry-on-timeout off). */
+  retryTimeouts?: boolean;
 }
 
 export type CallOutcome<T> =
@@ -42,9 +45,15 @@ export function createHttpClient(
   });
   axiosRetry(client, {
     retries: 0, // overridden per call
-    // Retry what another attempt can fix: a 5xx or a refused/reset connection. A timeout is not
-    // retried: the dependency is slow, and asking again only adds load to it.
-    retryCondition: (err) => !isTimeout(err) && (isNetworkError(err) || (err.response?.status ?? 0) >= 500),
+    // Retry what another attempt can fix: a 5xx or a refused/reset connection.
+    retryCondition: (err) => {
+      // #region safeguard:no-retry-on-timeout
+      // A timeout is not retried: the dependency is slow, and asking again only adds load to it.
+      // (The deadline, ERR_CANCELED, is never retried: the order's time is up.)
+      if (isTimeout(err)) return err.code !== "ERR_CANCELED" && (err.config as RetryableConfig)?.retryTimeouts === true;
+      // #endregion
+      return isNetworkError(err) || (err.response?.status ?? 0) >= 500;
+    },
     retryDelay: (n, err) => exponentialDelay(n, err, (err.config as RetryableConfig)?.backoffBaseMs / 2),
     shouldResetTimeout: true,
   });
@@ -53,6 +62,7 @@ export function createHttpClient(
 
 interface RetryableConfig extends AxiosRequestConfig {
   backoffBaseMs: number;
+  retryTimeouts?: boolean;
 }
 
 const isTimeout = (err: unknown): boolean =>
@@ -78,6 +88,7 @@ export async function callWithPolicy<T>(
     timeout: policy.timeoutMs,
     signal: Number.isFinite(budget) ? AbortSignal.timeout(Math.ceil(budget)) : undefined,
     backoffBaseMs: policy.backoffBaseMs,
+    retryTimeouts: policy.retryTimeouts,
     "axios-retry": { retries: policy.retries, onRetry: () => void attempts++ },
   };
   const ms = () => Math.round((performance.now() - started) * 10) / 10;

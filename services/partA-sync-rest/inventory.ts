@@ -1,5 +1,6 @@
 // Part A InventoryService (:8081). Reserves; a delay and a failure rate can be injected to
-// show how a slow or failing dependency spreads through a synchronous chain.
+// show how a slow or failing dependency spreads through a synchronous chain, and a rate of
+// answers lost after the reservation is made (the work is done, the caller sees a 500 and retries).
 import { parseArgs } from "node:util";
 import { randomUUID } from "node:crypto";
 import { Type, loadConfig, serviceBase } from "../common/config.js";
@@ -14,6 +15,7 @@ const config = loadConfig(
     DELAY_TIME: Type.Number({ default: 0, minimum: 0, maximum: 60 }),
     FAIL_RATE: Type.Number({ default: 0, minimum: 0, maximum: 1 }),
     FAIL_SEED: Type.Integer({ default: 42 }),
+    FAIL_AFTER_RESERVE_RATE: Type.Number({ default: 0, minimum: 0, maximum: 1 }),
     /** Idempotency-Keys remembered (the latest); a retry comes within seconds of its first try. */
     IDEMPOTENCY_KEYS: Type.Integer({ default: 100_000, minimum: 1 }),
   }),
@@ -26,7 +28,11 @@ if (!Number.isFinite(startDelay) || startDelay < 0 || startDelay > 60) {
   process.exit(2);
 }
 
-const injected = { delaySeconds: startDelay, failRate: config.FAIL_RATE };
+const injected = {
+  delaySeconds: startDelay,
+  failRate: config.FAIL_RATE,
+  failAfterReserveRate: config.FAIL_AFTER_RESERVE_RATE,
+};
 const draw = seededRandom(config.FAIL_SEED);
 // Idempotency-Key → the reservation it made (or is making), so a retry gets the same answer.
 const reservations = new Map<string, Promise<ReserveResponse>>();
@@ -38,7 +44,15 @@ const remember = <V>(map: Map<string, V>, key: string, value: V) => {
   map.set(key, value);
   if (map.size > config.IDEMPOTENCY_KEYS) map.delete(map.keys().next().value!);
 };
-const stats = { requests: 0, injected_failures: 0, reservations: 0, replays: 0, orders_reserved_twice: 0 };
+const stats = {
+  requests: 0,
+  injected_failures: 0,
+  failed_after_reserve: 0,
+  reservations: 0,
+  replays: 0,
+  orders_reserved: 0,
+  orders_reserved_twice: 0,
+};
 
 const app = createService({
   name: "inventory",
@@ -50,6 +64,7 @@ const app = createService({
     idempotency_keys_kept: config.IDEMPOTENCY_KEYS,
     delay_time_s: injected.delaySeconds,
     fail_rate: injected.failRate,
+    fail_after_reserve_rate: injected.failAfterReserveRate,
     fail_seed: config.FAIL_SEED,
   }),
 });
@@ -92,7 +107,15 @@ app.post(
     stats.reservations++;
     const times = (reservationsPerOrder.get(req.body.order_id) ?? 0) + 1;
     remember(reservationsPerOrder, req.body.order_id, times);
+    if (times === 1) stats.orders_reserved++;
     if (times === 2) stats.orders_reserved_twice++;
+    // The reservation is made; only its answer is lost. A retry with the same Idempotency-Key
+    // gets it (replayed above); a retry without one reserves again.
+    if (injected.failAfterReserveRate > 0 && draw() < injected.failAfterReserveRate) {
+      stats.failed_after_reserve++;
+      req.log.warn({ order_id: req.body.order_id }, "inventory failure injected after the reservation");
+      return reply.code(500).send({ error: "inventory failure injected after the reservation" });
+    }
     return reservation;
   },
 );
@@ -111,5 +134,15 @@ app.get("/set-fail-rate", { schema: { querystring: inRange("fail-rate", 0, 1) } 
   req.log.info({ fail_rate: injected.failRate }, "fail rate set");
   return { "fail-rate": injected.failRate };
 });
+
+app.get(
+  "/set-fail-after-reserve-rate",
+  { schema: { querystring: inRange("fail-after-reserve-rate", 0, 1) } },
+  async (req) => {
+    injected.failAfterReserveRate = (req.query as Record<string, number>)["fail-after-reserve-rate"];
+    req.log.info({ fail_after_reserve_rate: injected.failAfterReserveRate }, "fail-after-reserve rate set");
+    return { "fail-after-reserve-rate": injected.failAfterReserveRate };
+  },
+);
 
 void runService(app, config.PORT, config.HOST);

@@ -2,9 +2,11 @@
 import { Type, loadConfig, serviceBase } from "../common/config.js";
 import { createHttpClient } from "../common/http.js";
 import { newOrderId } from "../common/ids.js";
+import { safeguardSwitches, safeguardsSetting } from "../common/safeguards.js";
 import { createService, runService } from "../common/server.js";
 import { placeOrder, type Dependencies } from "./place-order.js";
 import { RESOLVE_PATTERN, outgoingAgent, parseResolve } from "./connections.js";
+import { PARTA_SAFEGUARDS } from "./switches.js";
 
 const config = loadConfig(
   Type.Object({
@@ -27,8 +29,11 @@ const config = loadConfig(
     KEEP_ALIVE: Type.Boolean({ default: true }),
     RESOLVE: Type.String({ default: "", pattern: RESOLVE_PATTERN }),
     CONNECT_ATTEMPT_TIMEOUT_MS: Type.Integer({ default: 250, minimum: 10 }),
+    // All of Part A's safeguards are on unless the lab names one here (it warns at start).
+    ...safeguardsSetting(PARTA_SAFEGUARDS),
   }),
 );
+const safeguards = safeguardSwitches(PARTA_SAFEGUARDS, "order", config.SAFEGUARDS_OFF);
 
 const connections = {
   keepAlive: config.KEEP_ALIVE,
@@ -52,8 +57,10 @@ const deps: Dependencies = {
     backoffBaseMs: config.BACKOFF_BASE_MS,
   },
   deadlineMs: config.ORDER_DEADLINE_MS,
+  safeguards,
 };
 
+const mb = (bytes: number) => Math.round(bytes / 2 ** 20);
 const stats = { orders: 0, confirmed: 0, failed: 0, refused: 0, in_flight: 0, max_in_flight_seen: 0 };
 
 const app = createService({
@@ -64,6 +71,9 @@ const app = createService({
     ...stats,
     connections_opened: agent.opened,
     connect_ms_total: Math.round(agent.connectMs * 100) / 100,
+    // What the orders in flight cost (the in-flight limit's experiment reads it).
+    memory_mb: { rss: mb(process.memoryUsage.rss()), heap_used: mb(process.memoryUsage().heapUsed) },
+    // The policy as configured; a safeguard switched off (below) is not applied.
     policy: {
       reserve: deps.reservePolicy,
       notify: deps.notifyPolicy,
@@ -75,18 +85,21 @@ const app = createService({
         connect_attempt_timeout_ms: connections.connectAttemptTimeoutMs,
       },
     },
+    safeguards: safeguards.health(),
   }),
 });
 
 // Any JSON object is an order (the seed sends {"order": "test #1"}).
 app.post("/order", { schema: { body: Type.Object({}, { additionalProperties: true }) } }, async (req, reply) => {
-  if (stats.in_flight >= config.MAX_IN_FLIGHT) {
+  // #region safeguard:in-flight-limit
+  if (safeguards.on("in-flight-limit") && stats.in_flight >= config.MAX_IN_FLIGHT) {
     stats.refused++;
     return reply
       .code(503)
       .header("retry-after", "1")
       .send({ error: "overloaded", message: `${stats.in_flight} orders already in progress; try again shortly` });
   }
+  // #endregion
   const orderId = newOrderId();
   stats.orders++;
   stats.in_flight++;

@@ -2,6 +2,8 @@
 // Each hop blocks the caller, so latency and failures of the dependencies add up here.
 import type { AxiosInstance } from "axios";
 import { callWithPolicy, type CallPolicy } from "../common/http.js";
+import type { Safeguards } from "../common/safeguards.js";
+import type { PartASafeguard } from "./switches.js";
 import type { HopTimings, OrderError, OrderStatus, ReserveResponse, SendResponse } from "./types.js";
 
 export interface Dependencies {
@@ -12,6 +14,8 @@ export interface Dependencies {
   notifyPolicy: CallPolicy;
   /** The whole order, retries included, is answered within this. */
   deadlineMs: number;
+  /** Which of the part's safeguards are on (all, unless the lab switched one off). */
+  safeguards: Safeguards<PartASafeguard>;
 }
 
 export type OrderResult =
@@ -40,19 +44,33 @@ export async function placeOrder(
   order: Record<string, unknown>,
 ): Promise<OrderResult> {
   const started = performance.now();
-  const deadline = started + deps.deadlineMs;
   const total = () => Math.round((performance.now() - started) * 10) / 10;
+  const on = (name: PartASafeguard) => deps.safeguards.on(name);
+  // #region safeguard:call-timeout
+  // Every attempt gives up after its timeout, and the whole order at its deadline.
+  const deadline = on("call-timeout") ? started + deps.deadlineMs : Infinity;
+  const timeoutMs = (p: CallPolicy) => (on("call-timeout") ? p.timeoutMs : 0);
+  // #endregion
+  const policy = (p: CallPolicy): CallPolicy => ({
+    ...p,
+    timeoutMs: timeoutMs(p),
+    retryTimeouts: !on("no-retry-on-timeout"),
+  });
 
-  // 1. Reserve. The order id is the Idempotency-Key, so a retry can never reserve twice.
+  // 1. Reserve.
   const reserve = await callWithPolicy<ReserveResponse>(
     deps.client,
     {
       method: "POST",
       url: `${deps.inventoryUrl}/reserve`,
       data: { order_id: orderId, order },
-      headers: { "Idempotency-Key": orderId },
+      // #region safeguard:idempotency-key
+      // The order id is the Idempotency-Key: inventory answers a retry with the first attempt's
+      // reservation, so a retry can never reserve twice.
+      headers: on("idempotency-key") ? { "Idempotency-Key": orderId } : {},
+      // #endregion
     },
-    deps.reservePolicy,
+    policy(deps.reservePolicy),
     deadline,
   );
   const reserveTimings = { reserve_ms: reserve.ms, reserve_attempts: reserve.attempts };
@@ -78,7 +96,7 @@ export async function placeOrder(
       url: `${deps.notificationUrl}/send`,
       data: { order_id: orderId, reservation_id: reserve.data.reservation_id },
     },
-    deps.notifyPolicy,
+    policy(deps.notifyPolicy),
     deadline,
   );
   const timings = { ...reserveTimings, notify_ms: send.ms, notify_attempts: send.attempts, total_ms: total() };

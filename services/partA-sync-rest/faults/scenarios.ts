@@ -1,11 +1,9 @@
 // Part A under a slow and failing inventory, and under hostile input. The synchronous chain
 // cannot hide a bad dependency, but it can stay bounded: no order held past its deadline, no
 // reserve done twice by a retry, no pile-up of requests in flight.
-import { down, up, type RunningPart } from "../../harness/lifecycle.js";
-import { freePort } from "../../harness/ports.js";
 import { isAlive } from "../../harness/processes.js";
-import { labImplementation, type PartAImplementation } from "../lab/implementation.js";
 import { inject } from "../lab/latency.js";
+import { burst, openPartA } from "./stack.js";
 import { fuzzEndpoint, type FuzzResult } from "../../harness/fuzz.js";
 import { hostileBody, hostileQuery } from "../../harness/hostile.js";
 import { verdictOf, type ScenarioOptions, type ScenarioResult } from "../../harness/verdict.js";
@@ -13,21 +11,15 @@ import { verdictOf, type ScenarioOptions, type ScenarioResult } from "../../harn
 /** What the scenarios start the order service with; the invariants read the policy it then declares. */
 const ORDER_ENV = { MAX_IN_FLIGHT: "32", ORDER_DEADLINE_MS: "6000" };
 
-async function startPartA(opts: ScenarioOptions): Promise<{ running: RunningPart; impl: PartAImplementation }> {
-  const ports = { order: await freePort(), inventory: await freePort(), notification: await freePort() };
-  const lab = { home: opts.home, ports, env: { FAIL_SEED: String(opts.seed), ...ORDER_ENV } };
-  const running = await up("partA", lab);
-  return { running, impl: labImplementation(running, lab) };
-}
-
 export async function slowAndFailingDependency(opts: ScenarioOptions): Promise<ScenarioResult> {
-  const { impl } = await startPartA(opts);
+  const { stack, impl } = await openPartA(opts, "A-slow-failing-dependency", ORDER_ENV);
   const delays = opts.quick ? [0, 4] : [0, 0.5, 2, 4];
   const failRates = opts.quick ? [0, 1] : [0, 0.5, 1];
   const concurrency = opts.quick ? 8 : 24;
   const cells: {
     delay_s: number;
     fail_rate: number;
+    fail_after_reserve_rate: number;
     concurrency: number;
     statuses: Record<string, number>;
     max_ms: number;
@@ -36,20 +28,27 @@ export async function slowAndFailingDependency(opts: ScenarioOptions): Promise<S
   let sent = 0,
     acknowledged = 0,
     lost = 0,
-    maxMs = 0;
+    maxMs = 0,
+    timeouts = 0,
+    timeoutsRetried = 0;
   try {
     const policy = await impl.policy();
-    const grid = delays.flatMap((d) => failRates.map((f) => ({ d, f, c: concurrency })));
-    grid.push({ d: 1, f: 0, c: policy.max_in_flight * 2 }); // a burst past the in-flight limit
-    for (const { d, f, c } of grid) {
+    const grid = delays.flatMap((d) => failRates.map((f) => ({ d, f, after: 0, c: concurrency })));
+    // Half the answers lost after the reservation is made: the retries must not reserve again.
+    grid.push({ d: 0, f: 0, after: 0.5, c: concurrency });
+    grid.push({ d: 1, f: 0, after: 0, c: policy.max_in_flight * 2 }); // a burst past the in-flight limit
+    for (const { d, f, after, c } of grid) {
       await inject(impl, d, f);
-      const results = await Promise.all(
-        Array.from({ length: c }, async (_, i) => {
-          const r = await impl.placeOrder({ order: `fault #${i}` });
-          return r.status === 0
-            ? { status: "no answer", state: "LOST", ms: r.ms }
-            : { status: String(r.status), state: stateOf(r.status, r.body), ms: r.ms };
-        }),
+      await impl.faults.inventoryFailAfterReserveRate(after);
+      const answers = await burst(impl, c, "fault");
+      // A reserve that timed out is never asked again (the answer says how many attempts it took).
+      const timedOut = answers.filter((r) => r.body?.error === "inventory-timeout");
+      timeouts += timedOut.length;
+      timeoutsRetried += timedOut.filter((r) => (r.body.timings?.reserve_attempts ?? 1) > 1).length;
+      const results = answers.map((r) =>
+        r.status === 0
+          ? { status: "no answer", state: "LOST", ms: r.ms }
+          : { status: String(r.status), state: stateOf(r.status, r.body), ms: r.ms },
       );
       const statuses: Record<string, number> = {};
       for (const r of results) {
@@ -61,12 +60,20 @@ export async function slowAndFailingDependency(opts: ScenarioOptions): Promise<S
       sent += c;
       const cellMax = Math.max(...results.map((r) => r.ms));
       maxMs = Math.max(maxMs, cellMax);
-      cells.push({ delay_s: d, fail_rate: f, concurrency: c, statuses, max_ms: Math.round(cellMax) });
+      cells.push({
+        delay_s: d,
+        fail_rate: f,
+        fail_after_reserve_rate: after,
+        concurrency: c,
+        statuses,
+        max_ms: Math.round(cellMax),
+      });
       opts.log(
-        `delay ${d} s, fail-rate ${f}, ${c} concurrent: ${JSON.stringify(statuses)}, slowest ${(cellMax / 1000).toFixed(2)} s`,
+        `delay ${d} s, fail-rate ${f}, fail-after-reserve ${after}, ${c} concurrent: ${JSON.stringify(statuses)}, slowest ${(cellMax / 1000).toFixed(2)} s`,
       );
     }
     await inject(impl, 0, 0);
+    await impl.faults.inventoryFailAfterReserveRate(0);
     const [orderHealth, inventoryHealth] = [(await impl.health("order")).body, (await impl.health("inventory")).body];
     return verdictOf({
       scenario: "A-slow-failing-dependency",
@@ -93,12 +100,17 @@ export async function slowAndFailingDependency(opts: ScenarioOptions): Promise<S
           holds: orderHealth.max_in_flight_seen <= policy.max_in_flight,
           observed: `max in flight ${orderHealth.max_in_flight_seen}, ${orderHealth.refused} refused with 503`,
         },
+        {
+          name: "a reserve that timed out is not asked again",
+          holds: timeoutsRetried === 0,
+          observed: `${timeoutsRetried} of ${timeouts} timed-out orders asked inventory again`,
+        },
         { name: "every request got an answer", holds: lost === 0, observed: `${lost} without an answer` },
       ],
       details: { cells },
     });
   } finally {
-    await down("partA", { home: opts.home });
+    await stack.release();
   }
 }
 
@@ -112,7 +124,7 @@ const stateOf = (status: number, body: any): string =>
         : "FAILED";
 
 export async function badInput(opts: ScenarioOptions): Promise<ScenarioResult> {
-  const { running, impl } = await startPartA(opts);
+  const { stack, impl } = await openPartA(opts, "A-bad-input", ORDER_ENV);
   const { order, inventory, notification } = impl.endpoints;
   const runs = opts.quick ? 60 : 500;
   const targets = [
@@ -141,6 +153,12 @@ export async function badInput(opts: ScenarioOptions): Promise<ScenarioResult> {
       url: `${inventory}/set-fail-rate`,
       input: hostileQuery("fail-rate"),
     },
+    {
+      name: "GET /set-fail-after-reserve-rate",
+      method: "GET" as const,
+      url: `${inventory}/set-fail-after-reserve-rate`,
+      input: hostileQuery("fail-after-reserve-rate"),
+    },
   ];
   try {
     const results: FuzzResult[] = [];
@@ -149,9 +167,10 @@ export async function badInput(opts: ScenarioOptions): Promise<ScenarioResult> {
       results.push(r);
       opts.log(`${t.name}: ${r.requests} hostile requests → ${JSON.stringify(r.by_status)}`);
       await inject(impl, 0, 0); // the set-* fuzzing may have left a valid delay behind
+      await impl.faults.inventoryFailAfterReserveRate(0);
     }
     const good = await impl.placeOrder({ order: "a good one after the storm" });
-    const alive = Object.values(running.services).every((s) => isAlive(s.pid));
+    const alive = Object.values(stack.running.services).every((s) => isAlive(s.pid));
     const sent = results.reduce((n, r) => n + r.requests, 0);
     const failures = results.flatMap((r) => r.failures.map((f) => ({ target: r.target, ...f })));
     return verdictOf({
@@ -190,6 +209,6 @@ export async function badInput(opts: ScenarioOptions): Promise<ScenarioResult> {
       details: { per_endpoint: results.map(({ failures: f, ...rest }) => ({ ...rest, failures: f.slice(0, 5) })) },
     });
   } finally {
-    await down("partA", { home: opts.home });
+    await stack.release();
   }
 }

@@ -66,6 +66,8 @@ export interface PartAImplementation {
     inventoryDelay(seconds: number): Promise<void>;
     /** Inventory fails this share of reserves with a 500 (0–1), drawn from its seeded generator. */
     inventoryFailRate(rate: number): Promise<void>;
+    /** Inventory reserves, then answers this share of new reservations with a 500 (0–1): the work done, the answer lost. */
+    inventoryFailAfterReserveRate(rate: number): Promise<void>;
   };
 }
 
@@ -102,6 +104,7 @@ export function labImplementation(running: RunningPart, opts: LabOptions = {}): 
     faults: {
       inventoryDelay: (seconds) => setting("/set-delay-time", "delay-time", seconds),
       inventoryFailRate: (rate) => setting("/set-fail-rate", "fail-rate", rate),
+      inventoryFailAfterReserveRate: (rate) => setting("/set-fail-after-reserve-rate", "fail-after-reserve-rate", rate),
     },
   };
 }

@@ -2,6 +2,8 @@
 // the client, as in the seed's latency test — then a table, plots and a checker's verdict.
 import type { CallPolicy } from "../../common/http.js";
 import { usePart, type LabOptions } from "../../harness/lifecycle.js";
+import { freePortsFor } from "../../harness/ports.js";
+import { partASafeguardNamed } from "../switches.js";
 import { checksRows, type Check as HarnessCheck } from "../../harness/check.js";
 import { latencyDistributionSpec, histogramSpec } from "../../harness/plots.js";
 import { ResultFiles } from "../../harness/results.js";
@@ -90,6 +92,8 @@ export interface Check extends HarnessCheck {
 
 export interface LatencyResult {
   requests: number;
+  /** The safeguard that was switched off for this run, if one was. */
+  without?: string;
   /** The order service's policy the checks were made against. */
   policy: OrderPolicy;
   rows: RequestRow[];
@@ -252,6 +256,17 @@ export interface LatencyOptions extends LabOptions {
   scenarios?: ScenarioName[];
   onRequest?: (row: RequestRow, scenario: Scenario) => void;
   onScenario?: (scenario: Scenario) => void;
+  /**
+   * A safeguard of Part A switched off (SAFEGUARDS_OFF) for this run: the experiment then starts
+   * Part A of its own on free ports, so a stack already up (with its safeguards on) is not reused.
+   */
+  without?: string;
+}
+
+/** The options that start Part A with `name` off, on ports of its own. */
+async function withoutSafeguard(opts: LatencyOptions, name: string): Promise<LatencyOptions> {
+  const off = partASafeguardNamed(name);
+  return { ...opts, ports: await freePortsFor("partA"), env: { ...opts.env, SAFEGUARDS_OFF: off } };
 }
 
 /**
@@ -259,9 +274,12 @@ export interface LatencyOptions extends LabOptions {
  * what this run started (a stack the student had up stays up).
  */
 export async function runLatencyExperiment(opts: LatencyOptions): Promise<LatencyResult> {
-  return usePart("partA", opts, async (running) => {
-    const impl = labImplementation(running, opts);
+  const open = opts.without ? await withoutSafeguard(opts, opts.without) : opts;
+  return usePart("partA", open, async (running) => {
+    const impl = labImplementation(running, open);
     const policy = await impl.policy();
+    if (opts.without && (await impl.health("order")).body.safeguards?.[opts.without] !== "off")
+      throw new Error(`the order service did not switch ${opts.without} off (see its /health)`);
     const scenarios = scenariosFor(policy).filter((s) => !opts.scenarios || opts.scenarios.includes(s.name));
     const rows: RequestRow[] = [];
     for (const scenario of scenarios) {
@@ -269,7 +287,15 @@ export async function runLatencyExperiment(opts: LatencyOptions): Promise<Latenc
       rows.push(...(await runScenario(impl, scenario, opts.requests, (row) => opts.onRequest?.(row, scenario))));
     }
     const summaries = summarizeScenarios(rows);
-    return { requests: opts.requests, policy, rows, summaries, checks: checkScenarios(rows, summaries, policy) };
+    const checks = checkScenarios(rows, summaries, policy);
+    return {
+      requests: opts.requests,
+      ...(opts.without ? { without: opts.without } : {}),
+      policy,
+      rows,
+      summaries,
+      checks,
+    };
   });
 }
 
@@ -296,8 +322,14 @@ export const latencyPlot = (rows: RequestRow[]) =>
     "Part A — order latency per scenario (each tick is one request)",
   );
 
-/** latency.csv, summary.json, summary.md and one SVG per scenario plus one for all. */
-export async function writeLatencyResults(result: LatencyResult, dir = resultsDir("partA")): Promise<string[]> {
+/**
+ * latency.csv, summary.json, summary.md and one SVG per scenario plus one for all; a run with a
+ * safeguard off goes to its own folder (results/partA/without-<name>/), beside the real results.
+ */
+export async function writeLatencyResults(
+  result: LatencyResult,
+  dir = result.without ? resultsDir("partA", `without-${result.without}`) : resultsDir("partA"),
+): Promise<string[]> {
   const out = new ResultFiles(dir);
   const write = (name: string, text: string) => out.write(name, text);
   write("latency.csv", toCsv(result.rows as unknown as Row[]));
@@ -306,6 +338,7 @@ export async function writeLatencyResults(result: LatencyResult, dir = resultsDi
     JSON.stringify(
       {
         requests: result.requests,
+        without: result.without,
         policy: result.policy,
         summaries: result.summaries,
         checks: result.checks,
@@ -321,6 +354,7 @@ export async function writeLatencyResults(result: LatencyResult, dir = resultsDi
     [
       `# Part A — synchronous REST latency (${result.requests} requests per scenario)`,
       "",
+      ...(result.without ? [`**Safeguard switched OFF: ${result.without}** (SAFEGUARDS_OFF)`, ""] : []),
       markdownTable(summaryTable(result.summaries)),
       "",
       `## Checker: ${verdict}`,

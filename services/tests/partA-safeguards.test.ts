@@ -1,0 +1,119 @@
+// Part A's safeguards against the real services, at quick sizes: with each one, its scenario
+// counts no anomaly; without it, the anomaly it prevents, counted. And the switch itself: an
+// unknown name stops the order service at start, /health reports every switch, the log warns.
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import fs from "node:fs";
+import { promisify } from "node:util";
+import { SAFEGUARDS } from "../partA-sync-rest/safeguards/index.js";
+import { PARTA_SAFEGUARDS } from "../partA-sync-rest/switches.js";
+import type { SafeguardRun } from "../harness/safeguards.js";
+import { usePart } from "../harness/lifecycle.js";
+import { projectRoot } from "../common/paths.js";
+import { freePort } from "../harness/ports.js";
+import { freePortsFor, http, tempHome } from "./support.js";
+
+const opts = { home: tempHome(), quick: true, seed: 42, log: () => {} };
+const named = (name: string) => SAFEGUARDS.find((s) => s.safeguard === name)!;
+
+/** What each safeguard's count must look like without it, beyond "more than 0". */
+const SENSIBLE: Record<string, (c: Record<string, number>, withIt: SafeguardRun) => void> = {
+  "idempotency-key": (c) => {
+    // Every unit taken twice follows an answer lost after a reservation: never more of them.
+    assert.ok(c.units_taken_twice > 0 && c.units_taken_twice <= c.answers_lost_after_reserve, JSON.stringify(c));
+    assert.ok(c.reservations > c.confirmed, "more stock taken than orders confirmed");
+  },
+  "call-timeout": (c, withIt) => {
+    // Inventory answers after twice the deadline: every order waits for it, none is cut short.
+    assert.equal(c.answered_past_deadline, c.orders, JSON.stringify(c));
+    assert.equal(c.confirmed, c.orders);
+    assert.ok(c.wait_max_ms >= 2 * (c.bound_ms - 500), `waited ${c.wait_max_ms} ms`);
+    assert.equal(withIt.counts.timed_out_504, withIt.counts.orders, "with it, every order is a 504 in time");
+  },
+  "no-retry-on-timeout": (c, withIt) => {
+    // RETRIES=2: each timed-out reserve is asked twice more, and the client waits for all three.
+    assert.equal(c.extra_reserve_requests, 2 * c.orders, JSON.stringify(c));
+    assert.equal(withIt.counts.reserve_requests, withIt.counts.orders);
+    assert.ok(c.wait_median_ms > 2 * withIt.counts.wait_median_ms, "the client waits longer");
+  },
+  "in-flight-limit": (c, withIt) => {
+    // Nothing is refused: the order service holds far more than its limit at once.
+    assert.equal(c.refused_503, 0);
+    assert.ok(c.max_in_flight_seen > 2 * c.max_in_flight, JSON.stringify(c));
+    assert.equal(c.held_beyond_limit, c.max_in_flight_seen - c.max_in_flight);
+    assert.ok(withIt.counts.max_in_flight_seen <= withIt.counts.max_in_flight && withIt.counts.refused_503 > 0);
+  },
+};
+
+describe("each Part A safeguard: with it no anomaly, without it the anomaly, counted", () => {
+  test("every safeguard of the catalogue has its experiment", () => {
+    assert.deepEqual(SAFEGUARDS.map((s) => s.safeguard).sort(), Object.keys(PARTA_SAFEGUARDS).sort());
+  });
+  for (const name of Object.keys(PARTA_SAFEGUARDS))
+    test(name, { timeout: 180_000 }, async () => {
+      const exp = named(name);
+      const withIt = await exp.run(opts, true);
+      assert.equal(withIt.anomalies, 0, `with ${name}: ${withIt.observed}`);
+      assert.equal(withIt.verdict, "PASS");
+      const without = await exp.run(opts, false);
+      assert.ok(without.anomalies > 0, `without ${name}: ${without.observed}`);
+      assert.equal(without.verdict, "FAIL");
+      SENSIBLE[name](without.counts, withIt);
+    });
+});
+
+describe("the switch", () => {
+  test("an unknown name in SAFEGUARDS_OFF stops the order service at start, naming the known ones", async () => {
+    const port = await freePort();
+    const started = promisify(execFile)(process.execPath, [`${projectRoot}/dist/partA-sync-rest/order.js`], {
+      env: { ...process.env, PORT: String(port), SAFEGUARDS_OFF: "call-timeout,no-such-safeguard" },
+      timeout: 20_000,
+    });
+    const err = await started.then(
+      () => assert.fail("the order service started"),
+      (e: { code?: number; stderr: string }) => e,
+    );
+    assert.equal(err.code, 1);
+    assert.match(err.stderr, /SAFEGUARDS_OFF/);
+    for (const known of Object.keys(PARTA_SAFEGUARDS)) assert.ok(err.stderr.includes(known), known);
+  });
+
+  test("partA-latency.mjs --without: an unknown name is a clear error before anything starts", async () => {
+    const zx = `${projectRoot}/node_modules/zx/build/cli.js`;
+    const script = `${projectRoot}/lab-scripts/partA-latency.mjs`;
+    const err = await promisify(execFile)(process.execPath, [zx, script, "--without", "call-timeouts"], {
+      cwd: projectRoot,
+      timeout: 60_000,
+    }).then(
+      () => assert.fail("the script ran"),
+      (e: { code?: number; stdout: string; stderr: string }) => e,
+    );
+    assert.equal(err.code, 1);
+    assert.match(err.stderr, /unknown Part A safeguard "call-timeouts": use one of idempotency-key, call-timeout/);
+    assert.doesNotMatch(err.stdout, /up on port/, "nothing was started");
+  });
+
+  test("with none off, /health says every safeguard is on", { timeout: 60_000 }, async () => {
+    await usePart("partA", { home: tempHome(), ports: await freePortsFor("partA") }, async (running) => {
+      const health = (await http.get(`${running.services.order.url}/health`)).data;
+      assert.deepEqual(health.safeguards, Object.fromEntries(Object.keys(PARTA_SAFEGUARDS).map((n) => [n, "on"])));
+      assert.doesNotMatch(fs.readFileSync(running.services.order.log, "utf8"), /SAFEGUARD OFF/);
+    });
+  });
+
+  test("/health reports each switch; the log warns at start for each one off", { timeout: 60_000 }, async () => {
+    const off = ["call-timeout", "in-flight-limit"];
+    const lab = { home: tempHome(), ports: await freePortsFor("partA"), env: { SAFEGUARDS_OFF: off.join(",") } };
+    await usePart("partA", lab, async (running) => {
+      const health = (await http.get(`${running.services.order.url}/health`)).data;
+      assert.deepEqual(
+        health.safeguards,
+        Object.fromEntries(Object.keys(PARTA_SAFEGUARDS).map((n) => [n, off.includes(n) ? "off" : "on"])),
+      );
+      const log = fs.readFileSync(running.services.order.log, "utf8");
+      for (const n of off) assert.match(log, new RegExp(`SAFEGUARD OFF: ${n}\\b`));
+      assert.doesNotMatch(log, /SAFEGUARD OFF: (idempotency-key|no-retry-on-timeout)/);
+    });
+  });
+});
