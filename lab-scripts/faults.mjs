@@ -1,6 +1,6 @@
 #!/usr/bin/env zx
 // The fault campaign: each scenario against the real stack, then its invariants checked.
-// A scenario that depends on a safeguard runs again without it, and its checker must then fail.
+// A scenario that depends on safeguards runs again without each, and its checker must then fail.
 // Writes results/faults/<scenario>.json and results/faults/README.md.
 //   npm run faults [-- --quick] [-- --only A-bad-input] [-- --seed 42]
 import { createRequire } from "node:module";
@@ -70,13 +70,13 @@ await main(async () => {
       for (const i of result.invariants)
         console.log(`  ${i.holds ? chalk.green("✔") : chalk.red("✖")} ${i.name} — ${i.observed}`);
       console.log(`  ${result.verdict === "PASS" ? chalk.green("PASS") : chalk.red("FAIL")}`);
-      const w = result.without_safeguard;
-      if (w)
+      const without = result.without_safeguards ?? [];
+      for (const w of without)
         console.log(
           `  without ${w.safeguard}: ${w.caught ? chalk.green(`${w.verdict}, caught`) : chalk.red(`${w.verdict}, not caught`)}` +
             (w.broken.length ? ` — ${w.broken[0]}` : ""),
         );
-      if (result.verdict !== "PASS" || (w && !w.caught)) failed++;
+      if (result.verdict !== "PASS" || without.some((w) => !w.caught)) failed++;
     }
   } finally {
     for (const part of lab.PART_IDS) await lab.down(part, { home });

@@ -9,7 +9,15 @@ export function loadConfig<P extends TProperties>(
   schema: TObject<P>,
   env: NodeJS.ProcessEnv = process.env,
 ): Static<TObject<P>> {
-  return envSchema<Static<TObject<P>>>({ schema, data: env, dotenv: false });
+  try {
+    return envSchema<Static<TObject<P>>>({ schema, data: env, dotenv: false });
+  } catch (err) {
+    // A service reads its config when it starts: one line that names the setting, not a stack trace.
+    process.stderr.write(
+      `✖ configuration: ${(err as Error).message.replace(/^env\//, "").replace(/, env\//g, "; ")}\n`,
+    );
+    process.exit(1);
+  }
 }
 
 /** Settings every HTTP service shares. */

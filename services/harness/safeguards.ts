@@ -31,6 +31,8 @@ export interface SafeguardExperiment {
   scenario: string;
   /** The failure it prevents, in one sentence. */
   prevents: string;
+  /** The fault scenario it runs, when it is one (its run without the safeguard is the campaign's proof too). */
+  faultScenario?: string;
   /** One run on stacks of its own: `on` false starts the part's services with SAFEGUARDS_OFF=<safeguard>. */
   run(opts: ScenarioOptions, on: boolean): Promise<SafeguardRun>;
 }

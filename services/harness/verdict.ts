@@ -36,8 +36,8 @@ export interface ScenarioResult {
   invariants: Invariant[];
   verdict: "PASS" | "FAIL";
   details?: Record<string, unknown>;
-  /** The same scenario with the safeguard it depends on switched off: its checker must then fail. */
-  without_safeguard?: WithoutSafeguard;
+  /** The same scenario with each safeguard it depends on switched off, one at a time: its checker must then fail. */
+  without_safeguards?: WithoutSafeguard[];
   at: string;
 }
 
@@ -80,11 +80,16 @@ const states = (s: Record<string, number>) =>
     .map(([k, n]) => `${k} ${n}`)
     .join(", ");
 
-const withoutText = (w: WithoutSafeguard | undefined): string =>
-  !w
+const withoutText = (ws: WithoutSafeguard[] | undefined): string =>
+  !ws?.length
     ? "—"
-    : `${w.caught ? "✔ caught" : "✖ not caught"}: ${w.verdict} without ${w.safeguard}` +
-      ` (lost ${w.lost}, twice ${w.duplicated_effects}${w.broken.length ? `; ${w.broken.length} invariant(s) broken` : ""})`;
+    : ws
+        .map(
+          (w) =>
+            `${w.caught ? "✔ caught" : "✖ not caught"} without ${w.safeguard}` +
+            ` (lost ${w.lost}, twice ${w.duplicated_effects}${w.broken.length ? `, ${w.broken.length} invariant(s) broken` : ""})`,
+        )
+        .join("; ");
 
 export function scenarioTable(results: ScenarioResult[]) {
   return results.map((r) => ({
@@ -96,7 +101,7 @@ export function scenarioTable(results: ScenarioResult[]) {
     lost: r.lost,
     "duplicated effects": r.duplicated_effects,
     verdict: r.verdict === "PASS" ? "✔ PASS" : "✖ FAIL",
-    "without its safeguard": withoutText(r.without_safeguard),
+    "without its safeguards": withoutText(r.without_safeguards),
   }));
 }
 
@@ -110,7 +115,7 @@ export function writeFaultsReadme(results: ScenarioResult[], dir = resultsDir("f
     "# Fault campaign",
     "",
     "Each scenario runs against the real stack, then a checker tests its invariants. Scenarios are reproducible from their seed.",
-    "A scenario that depends on a safeguard runs a second time with that safeguard switched off (`SAFEGUARDS_OFF`): its checker must then fail — the proof that it can.",
+    "A scenario that depends on safeguards runs again with each of them switched off (`SAFEGUARDS_OFF`), one at a time: its checker must then fail — the proof that it can.",
     "",
     markdownTable(scenarioTable(results)),
     "",

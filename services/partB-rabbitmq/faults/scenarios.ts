@@ -55,10 +55,11 @@ async function prepareOrders(impl: PartBImplementation, seed: number, count: num
 export async function consumerCrash(opts: ScenarioOptions): Promise<ScenarioResult> {
   const n = opts.quick ? 300 : 3000;
   const kills = opts.quick ? 1 : 3;
-  // A pause before each message, 100 in hand at once (the prefetch): inventory drains in waves,
-  // 0.2 s apart, so the drain cannot end before a kill lands, and the kill lands while a wave is
-  // being reserved and acked (what leaves messages processed but not acked).
-  const stack = await openPartBStack(opts, "B-consumer-crash", { DELAY_TIME: "0.2" });
+  // A pause before each batch: inventory drains in waves, 0.2 s apart, so the drain cannot end
+  // before a kill lands; and a pause of 0.2 s between storing a batch and answering it, so that
+  // the kill — sent as soon as the store's count passes its mark — lands with the batch processed
+  // but not acked (without it the window is one confirm wait, and the kill sometimes missed it).
+  const stack = await openPartBStack(opts, "B-consumer-crash", { DELAY_TIME: "0.2", SETTLE_DELAY_MS: "200" });
   const impl = implOf(stack);
   const probe = await impl.broker();
   try {

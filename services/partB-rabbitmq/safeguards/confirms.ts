@@ -6,6 +6,7 @@ import { scenarioSafeguard } from "./from-scenario.js";
 
 export const confirms = scenarioSafeguard(
   "confirms",
-  "B-broker-restart: orders at a fixed rate while RabbitMQ is stopped and started again",
+  "B-broker-restart",
+  "orders at a fixed rate while RabbitMQ is stopped and started again",
   brokerRestart,
 );

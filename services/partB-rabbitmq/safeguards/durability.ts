@@ -7,6 +7,7 @@ import { scenarioSafeguard } from "./from-scenario.js";
 
 export const durability = scenarioSafeguard(
   "durability",
-  "B-broker-restart: RabbitMQ restarted while accepted orders wait in its queues",
+  "B-broker-restart",
+  "RabbitMQ restarted while accepted orders wait in its queues",
   brokerRestart,
 );

@@ -34,12 +34,14 @@ export const prevents = (name: PartBSafeguard): string => PARTB_SAFEGUARDS[name]
 /** A safeguard shown by a fault scenario: the scenario run with it, and without it. */
 export const scenarioSafeguard = (
   name: PartBSafeguard,
+  faultScenario: string,
   scenario: string,
   runScenario: (opts: ScenarioOptions) => Promise<ScenarioResult>,
 ): SafeguardExperiment => ({
   safeguard: name,
   part: "B",
   scenario,
+  faultScenario,
   prevents: prevents(name),
   run: async (opts, on) => fromScenario(await runScenario(scenarioOptions(opts, name, on))),
 });

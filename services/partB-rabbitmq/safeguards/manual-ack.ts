@@ -6,6 +6,7 @@ import { scenarioSafeguard } from "./from-scenario.js";
 
 export const manualAck = scenarioSafeguard(
   "manual-ack",
-  "B-consumer-crash: inventory killed (kill -9) part-way through a backlog, then started again",
+  "B-consumer-crash",
+  "inventory killed (kill -9) part-way through a backlog, then started again",
   consumerCrash,
 );
