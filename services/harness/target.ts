@@ -259,15 +259,12 @@ export function parseTarget(text: string, file: string): Target {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   const lineOf = (offset: number) => lines.linePos(offset).line;
-  if (doc.errors.length)
-    throw new TargetError(
-      file,
-      doc.errors.map((e) => ({
-        line: lineOf(e.pos[0]),
-        where: "",
-        message: `not valid YAML: ${firstLine(e.message)}`,
-      })),
-    );
+  // After a syntax error the parser's further errors are mostly its consequences: the first is the mistake.
+  const syntax = doc.errors[0];
+  if (syntax)
+    throw new TargetError(file, [
+      { line: lineOf(syntax.pos[0]), where: "", message: `not valid YAML: ${firstLine(syntax.message)}` },
+    ]);
   const data = doc.toJS() as unknown;
   if (data === null || typeof data !== "object" || Array.isArray(data))
     throw new TargetError(file, [{ line: 1, where: "", message: "a target is a YAML mapping (name: …, partA: …)" }]);
