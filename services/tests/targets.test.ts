@@ -1,10 +1,17 @@
 // Targets: the implementation under test as a file. The shipped targets load; every kind of
-// mistake in a target is one error with its line.
+// mistake in a target is one error with its line; a team that brings only its services starts
+// just the lab's brokers.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
+import amqp from "amqplib";
+import { Kafka, logLevel } from "kafkajs";
 import { projectRoot } from "../common/paths.js";
+import { BROKERS, isolatedBrokerEnv } from "../harness/brokers/index.js";
+import { portInUse } from "../harness/ports.js";
+import { listRecords } from "../harness/processes.js";
 import {
   LAB_TARGET_FILE,
   loadTarget,
@@ -141,5 +148,65 @@ describe("targets: every mistake is one error with its line", () => {
 
   test("a file that does not exist says so", () => {
     assert.throws(() => loadTarget("/nowhere/missing.yml"), /target file \/nowhere\/missing\.yml does not exist/);
+  });
+});
+
+/** A lab script run as a student would, with this env on top (exit code and output). */
+export function runScript(
+  script: string,
+  args: string[],
+  env: Record<string, string> = {},
+  timeoutMs = 300_000,
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const zx = path.join(projectRoot, "node_modules", "zx", "build", "cli.js");
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [zx, path.join(projectRoot, "lab-scripts", script), ...args],
+      { cwd: projectRoot, timeout: timeoutMs, env: { ...process.env, ...env } },
+      (err, stdout, stderr) =>
+        resolve({ code: err ? (typeof err.code === "number" ? err.code : -1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+describe("up.mjs brokers: the lab's brokers alone, for a team that brings its services", () => {
+  test("up.mjs brokers starts RabbitMQ and Kafka with Part C's topics and no service; down.mjs brokers stops them", async () => {
+    const env: Record<string, string> = { ...(await isolatedBrokerEnv("targets-brokers")), LAB_BROKER_MODE: "native" };
+    const home = env.LAB_HOME;
+    try {
+      const up = await runScript("up.mjs", ["brokers"], env);
+      assert.equal(up.code, 0, `up.mjs brokers: ${up.stdout}\n${up.stderr}`);
+      assert.match(up.stdout, /rabbitmq\s+amqp:\/\//);
+      assert.match(up.stdout, /kafka\s+127\.0\.0\.1:/);
+      assert.deepEqual(
+        listRecords(home).filter((r) => r.meta?.part),
+        [],
+        "a service of the lab was started",
+      );
+      const conn = await amqp.connect(`amqp://guest:guest@127.0.0.1:${env.RABBITMQ_PORT}`);
+      await conn.close();
+      const admin = new Kafka({
+        clientId: "targets-test",
+        brokers: [`127.0.0.1:${env.KAFKA_PORT}`],
+        logLevel: logLevel.NOTHING,
+      }).admin();
+      await admin.connect();
+      const topics = await admin.listTopics();
+      await admin.disconnect();
+      for (const t of ["orders", "inventory-events"]) assert.ok(topics.includes(t), `topic ${t}: ${topics.join(", ")}`);
+
+      const down = await runScript("down.mjs", ["kafka"], env);
+      assert.equal(down.code, 0, down.stderr);
+      assert.match(down.stdout, /stopped kafka/);
+      assert.equal(await portInUse(Number(env.KAFKA_PORT)), false, "kafka still listens");
+      assert.equal(await portInUse(Number(env.RABBITMQ_PORT)), true, "down.mjs kafka stopped rabbitmq too");
+      const rest = await runScript("down.mjs", ["brokers"], env);
+      assert.match(rest.stdout, /stopped rabbitmq/);
+      assert.equal(await portInUse(Number(env.RABBITMQ_PORT)), false, "rabbitmq still listens");
+    } finally {
+      for (const id of ["rabbitmq", "kafka"] as const) await BROKERS[id].down({ home }).catch(() => {});
+      fs.rmSync(home, { recursive: true, force: true });
+    }
   });
 });
