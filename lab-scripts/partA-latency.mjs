@@ -2,7 +2,7 @@
 // Part A latency experiment: N sequential orders per scenario (baseline, 2 s delay, failure,
 // timeout), the seed report's table, plots and a checker's verdict in results/partA/.
 //   npx zx lab-scripts/partA-latency.mjs [--requests 10] [--scenario baseline|delay_2s|failure|timeout]
-import { lab, main, parseFlags } from "./lib.mjs";
+import { lab, main, parseFlags, targetFlag, targetOf } from "./lib.mjs";
 
 const { values: flags } = parseFlags({
   summary:
@@ -17,6 +17,7 @@ const { values: flags } = parseFlags({
       help: "run only this scenario: baseline | delay_2s | failure | timeout",
       defaultText: "all four",
     },
+    target: targetFlag,
   },
 });
 
@@ -29,7 +30,8 @@ await main(async () => {
   for (const s of scenarios ?? [])
     if (!known.includes(s)) throw new Error(`unknown --scenario ${s}: use one of ${known.join(", ")}`);
 
-  const result = await lab.partA.runLatencyExperiment({
+  const target = targetOf(flags);
+  const result = await lab.partA.runLatencyThrough(target, {
     requests,
     scenarios,
     log: (line) => console.log(chalk.dim(`  ${line}`)),
@@ -42,7 +44,8 @@ await main(async () => {
 
   console.log(`\n${lab.markdownTable(lab.partA.summaryTable(result.summaries))}\n`);
   console.log(lab.markdownTable(lab.partA.checksTable(result.checks)));
-  const files = await lab.partA.writeLatencyResults(result);
+  for (const line of lab.partA.outsideSections(result)) console.log(line);
+  const files = await lab.partA.writeLatencyResults(result, lab.harness.targetResultsDir(target, "partA"));
   console.log(chalk.dim(`\nwrote ${files.map((f) => path.relative(process.cwd(), f)).join(", ")}`));
   if (!result.checks.every((c) => c.passed))
     throw new Error("the checker found a scenario that did not behave as expected (see above)");

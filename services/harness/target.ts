@@ -10,7 +10,7 @@ import { Type, FormatRegistry, type Static, type TSchema } from "@sinclair/typeb
 import { Value } from "@sinclair/typebox/value";
 import { ValueErrorType } from "@sinclair/typebox/errors";
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from "yaml";
-import { projectRoot } from "../common/paths.js";
+import { projectRoot, resultsDir } from "../common/paths.js";
 import { answers, waitUntil } from "../common/wait.js";
 import { isAlive } from "./processes.js";
 import { request, type Answer } from "./implementation.js";
@@ -404,6 +404,10 @@ export function targetFile(flag?: string, env: NodeJS.ProcessEnv = process.env):
 /** The target a script or notebook uses, loaded (see targetFile). */
 export const resolveTarget = (flag?: string, env: NodeJS.ProcessEnv = process.env): Target =>
   loadTarget(targetFile(flag, env));
+
+/** Where a part's results go: results/<part>/ for the lab's own services, results/targets/<name>/<part>/ for another. */
+export const targetResultsDir = (t: Target, part: string): string =>
+  t.lab ? resultsDir(part) : resultsDir("targets", t.name.replace(/[^\w.-]+/g, "-"), part);
 
 /** What a report says it measured: the target's name, version, commit and endpoints. */
 export interface TargetSummary {

@@ -1,20 +1,27 @@
 // Targets: the implementation under test as a file. The shipped targets load; every kind of
 // mistake in a target is one error with its line; a team that brings only its services starts
 // just the lab's brokers.
-import { describe, test } from "node:test";
+import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import fs from "node:fs";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
 import path from "node:path";
 import amqp from "amqplib";
 import { Kafka, logLevel } from "kafkajs";
-import { projectRoot } from "../common/paths.js";
+import { distDir, projectRoot } from "../common/paths.js";
+import { answers, waitUntil } from "../common/wait.js";
+import { runLatencyThrough, targetImplementation } from "../partA-sync-rest/lab/index.js";
+import { freePortsFor, tempHome } from "./support.js";
 import { BROKERS, isolatedBrokerEnv } from "../harness/brokers/index.js";
 import { portInUse } from "../harness/ports.js";
-import { listRecords } from "../harness/processes.js";
+import { isAlive, listRecords } from "../harness/processes.js";
 import {
   LAB_TARGET_FILE,
   loadTarget,
+  NotObservable,
+  runTargetCommand,
   parseTarget,
   targetFile,
   TargetError,
@@ -207,6 +214,202 @@ describe("up.mjs brokers: the lab's brokers alone, for a team that brings its se
     } finally {
       for (const id of ["rabbitmq", "kafka"] as const) await BROKERS[id].down({ home }).catch(() => {});
       fs.rmSync(home, { recursive: true, force: true });
+    }
+  });
+});
+
+// ---------------------------------------------------------------- Part A through a target
+
+/**
+ * The lab's own Part A started by hand on free ports, as a team starts its own: each service by
+ * a shell command that writes its pid file. The target file says only that, and the URLs.
+ */
+describe("Part A through a target: the lab's own services, started by hand, measured as a foreign implementation", () => {
+  let dir: string;
+  let file: string;
+  let ports: Record<string, number>;
+  const pidFile = (name: string) => path.join(dir, `${name}.pid`);
+  const startCommand = (name: string, env: Record<string, number | string>) =>
+    `${Object.entries(env)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(
+        " ",
+      )} ${process.execPath} ${path.join(distDir, "partA-sync-rest", `${name}.js`)} >> ${name}.log 2>&1 & echo $! > ${name}.pid`;
+
+  before(async () => {
+    dir = tempHome("campusfood-target-");
+    ports = await freePortsFor("partA");
+    const url = (name: string) => `http://127.0.0.1:${ports[name]}`;
+    const commands = {
+      inventory: startCommand("inventory", { PORT: ports.inventory, DATA_DIR: dir }),
+      notification: startCommand("notification", { PORT: ports.notification, DATA_DIR: dir }),
+      order: startCommand("order", {
+        PORT: ports.order,
+        DATA_DIR: dir,
+        INVENTORY_URL: url("inventory"),
+        NOTIFICATION_URL: url("notification"),
+      }),
+    };
+    const yaml = [
+      "name: hand-started-lab",
+      'version: "0.1.0"',
+      "partA:",
+      "  services:",
+      ...["order", "inventory", "notification"].map((n) => `    ${n}: ${url(n)}`),
+      "  place_order:",
+      '    body: { order: "test" }',
+      "  faults:",
+      "    inventory_delay:",
+      `      url: ${url("inventory")}/set-delay-time?delay-time={seconds}`,
+      "    inventory_fail_rate:",
+      `      url: ${url("inventory")}/set-fail-rate?fail-rate={rate}`,
+      "  control:",
+      "    inventory:",
+      "      pid_file: inventory.pid",
+      `      start: ${JSON.stringify(commands.inventory)}`,
+      "",
+    ].join("\n");
+    file = path.join(dir, "target.yml");
+    fs.writeFileSync(file, yaml);
+    const target = loadTarget(file);
+    for (const name of ["inventory", "notification", "order"] as const) {
+      await runTargetCommand(target, commands[name]);
+      await waitUntil(() => answers(`${url(name)}/health`), `${name} to answer`, 30_000);
+    }
+  });
+
+  after(() => {
+    for (const name of ["order", "inventory", "notification"]) {
+      const pid = Number(fs.readFileSync(pidFile(name), "utf8"));
+      if (isAlive(pid)) process.kill(pid, "SIGKILL");
+    }
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  test("all four scenarios judged from outside pass; the lab's contract shows as notes; nothing of the lab is started", async () => {
+    const home = tempHome();
+    const result = await runLatencyThrough(loadTarget(file), { requests: 2, boundSeconds: 8, home });
+    assert.deepEqual(result.skipped, []);
+    assert.deepEqual(
+      result.checks.filter((c) => !c.passed),
+      [],
+    );
+    assert.deepEqual(
+      [...new Set(result.checks.map((c) => c.scenario))],
+      ["baseline", "delay_2s", "failure", "timeout"],
+    );
+    // The lab's own services keep its stricter contract too.
+    assert.ok(result.notes?.length && result.notes.every((n) => n.passed), JSON.stringify(result.notes));
+    assert.equal(result.policy, undefined, "a foreign target's policy was read");
+    assert.equal(result.target?.name, "hand-started-lab");
+    assert.equal(result.target?.version, "0.1.0");
+    assert.equal(result.target?.endpoints.order, `http://127.0.0.1:${ports.order}`);
+    assert.deepEqual(listRecords(home), [], "the lab started something of its own");
+  });
+
+  test("inventory stopped through its pid file and started by its command; what the file does not say is not observable", async () => {
+    const impl = targetImplementation(loadTarget(file));
+    const before = Number(fs.readFileSync(pidFile("inventory"), "utf8"));
+    await impl.stopService("inventory");
+    assert.equal(isAlive(before), false);
+    const down = await impl.placeOrder();
+    assert.ok(down.status >= 500, `with inventory down: ${down.status}`);
+    await impl.startService("inventory");
+    assert.notEqual(Number(fs.readFileSync(pidFile("inventory"), "utf8")), before);
+    assert.equal((await impl.placeOrder()).status, 200);
+    await assert.rejects(impl.stopService("notification"), NotObservable);
+    await assert.rejects(impl.stopService("notification"), /does not say how to stop notification/);
+    await assert.rejects(impl.policy(), NotObservable);
+  });
+
+  test("partA-latency.mjs --target: the lab's ports taken by the team's services do not stop it, and the summary names the target", async () => {
+    const results = tempHome("campusfood-results-");
+    const env = {
+      LAB_HOME: tempHome(),
+      RESULTS_DIR: results,
+      // The lab's own Part A would need these ports, and the team's services hold them.
+      PARTA_ORDER_PORT: String(ports.order),
+      PARTA_INVENTORY_PORT: String(ports.inventory),
+      PARTA_NOTIFICATION_PORT: String(ports.notification),
+    };
+    const run = await runScript(
+      "partA-latency.mjs",
+      ["--target", file, "--requests", "1", "--scenario", "baseline"],
+      env,
+    );
+    assert.equal(run.code, 0, `${run.stdout}\n${run.stderr}`);
+    assert.match(run.stdout, /Target: hand-started-lab 0\.1\.0/);
+    const summary = fs.readFileSync(path.join(results, "targets", "hand-started-lab", "partA", "summary.md"), "utf8");
+    assert.match(
+      summary,
+      new RegExp(`Target: hand-started-lab 0\\.1\\.0 — order http://127\\.0\\.0\\.1:${ports.order}`),
+    );
+    const json = JSON.parse(
+      fs.readFileSync(path.join(results, "targets", "hand-started-lab", "partA", "summary.json"), "utf8"),
+    );
+    assert.equal(json.target.name, "hand-started-lab");
+    assert.deepEqual(listRecords(env.LAB_HOME), []);
+    fs.rmSync(results, { recursive: true, force: true });
+  });
+
+  test("a target without fault switches: the delay, failure and timeout scenarios are skipped with the reason", async () => {
+    const bare = path.join(dir, "bare.yml");
+    fs.writeFileSync(bare, `name: bare\npartA:\n  services:\n    order: http://127.0.0.1:${ports.order}\n`);
+    const result = await runLatencyThrough(loadTarget(bare), { requests: 1 });
+    assert.deepEqual(
+      result.skipped?.map((s) => s.scenario),
+      ["delay_2s", "failure", "timeout"],
+    );
+    assert.match(result.skipped?.[0].reason ?? "", /no way to delay inventory \(partA\.faults\.inventory_delay\)/);
+    assert.deepEqual(
+      result.checks.map((c) => [c.scenario, c.passed]),
+      [["baseline", true]],
+    );
+  });
+
+  test("a faulty order service with no timeout on its inventory call fails the timeout check, and the reason names the fault", async () => {
+    // Written for the test: it waits for inventory as long as inventory takes, then answers 200.
+    const inventory = `http://127.0.0.1:${ports.inventory}`;
+    const placeOrder = async (res: http.ServerResponse) => {
+      const r = await fetch(`${inventory}/reserve`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ order_id: "o-faulty", items: [] }),
+      });
+      res.writeHead(r.ok ? 200 : 502, { "content-type": "application/json" });
+      res.end(JSON.stringify(r.ok ? { order_id: "o-faulty", status: "CONFIRMED" } : { error: "reserve-failed" }));
+    };
+    const faulty = http.createServer((req, res) => {
+      req.resume();
+      req.on("end", () => void placeOrder(res).catch(() => res.destroy()));
+    });
+    await new Promise<void>((resolve) => faulty.listen(0, "127.0.0.1", resolve));
+    try {
+      const port = (faulty.address() as AddressInfo).port;
+      const faultyFile = path.join(dir, "faulty.yml");
+      fs.writeFileSync(
+        faultyFile,
+        [
+          "name: no-timeout",
+          "partA:",
+          "  services:",
+          `    order: http://127.0.0.1:${port}`,
+          "  faults:",
+          `    inventory_delay: { url: "${inventory}/set-delay-time?delay-time={seconds}" }`,
+          "",
+        ].join("\n"),
+      );
+      const result = await runLatencyThrough(loadTarget(faultyFile), {
+        requests: 1,
+        boundSeconds: 2,
+        scenarios: ["timeout"],
+      });
+      const timeout = result.checks.find((c) => c.scenario === "timeout");
+      assert.equal(timeout?.passed, false, JSON.stringify(result.checks));
+      assert.match(timeout?.observed ?? "", /1× 200 after up to 4\.\d+ s: .*no timeout on its inventory call/);
+    } finally {
+      faulty.closeAllConnections();
+      await new Promise((resolve) => faulty.close(resolve));
     }
   });
 });

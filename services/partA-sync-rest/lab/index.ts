@@ -4,3 +4,5 @@
 export * from "./implementation.js";
 export * from "./latency.js";
 export * from "./connections.js";
+export * from "./target.js";
+export * from "./latency-outside.js";

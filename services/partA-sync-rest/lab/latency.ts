@@ -8,7 +8,15 @@ import { ResultFiles } from "../../harness/results.js";
 import { resultsDir } from "../../common/paths.js";
 import { summarize, type LatencySummary } from "../../harness/stats.js";
 import { markdownTable, toCsv, type Row } from "../../common/table.js";
-import { labImplementation, type OrderPolicy, type PartAImplementation } from "./implementation.js";
+import {
+  LAB_TARGET_FILE,
+  loadTarget,
+  targetLine,
+  targetSummary,
+  type Target,
+  type TargetSummary,
+} from "../../harness/target.js";
+import { endpoints, labImplementation, type OrderPolicy, type PartAImplementation } from "./implementation.js";
 
 export type ScenarioName = "baseline" | "delay_2s" | "failure" | "timeout";
 
@@ -88,13 +96,36 @@ export interface Check extends HarnessCheck {
   scenario: ScenarioName;
 }
 
-export interface LatencyResult {
+/** A check of the lab's own stricter contract: shown beside a foreign target's verdict, never part of it. */
+export interface Note extends Check {
+  scenario: ScenarioName;
+}
+
+/** A scenario the target could not drive, and why. */
+export interface Skipped {
+  scenario: ScenarioName;
+  reason: string;
+}
+
+/** One run of the experiment on any target. */
+export interface LatencyRun {
   requests: number;
-  /** The order service's policy the checks were made against. */
-  policy: OrderPolicy;
+  /** What was measured: the target's name, version, commit and endpoints. */
+  target?: TargetSummary;
+  /** The order service's policy the checks were made against (the lab's own services publish it). */
+  policy?: OrderPolicy;
   rows: RequestRow[];
   summaries: ScenarioSummary[];
   checks: Check[];
+  /** A foreign target: the lab's own stricter contract, shown beside the verdict, not part of it. */
+  notes?: Note[];
+  /** Scenarios the target could not drive, with the reason. */
+  skipped?: Skipped[];
+}
+
+/** A run on the lab's own services, judged against the policy they publish. */
+export interface LatencyResult extends LatencyRun {
+  policy: OrderPolicy;
 }
 
 /** Set the inventory's injected delay and failure rate through the implementation. */
@@ -249,6 +280,10 @@ const statuses = (rows: RequestRow[]) =>
 
 export interface LatencyOptions extends LabOptions {
   requests: number;
+  /** The implementation under test (default: the lab's own services). */
+  target?: Target;
+  /** A foreign target: every order must be answered within this many seconds (default OUTSIDE_BOUND_S). */
+  boundSeconds?: number;
   scenarios?: ScenarioName[];
   onRequest?: (row: RequestRow, scenario: Scenario) => void;
   onScenario?: (scenario: Scenario) => void;
@@ -269,7 +304,15 @@ export async function runLatencyExperiment(opts: LatencyOptions): Promise<Latenc
       rows.push(...(await runScenario(impl, scenario, opts.requests, (row) => opts.onRequest?.(row, scenario))));
     }
     const summaries = summarizeScenarios(rows);
-    return { requests: opts.requests, policy, rows, summaries, checks: checkScenarios(rows, summaries, policy) };
+    const target = targetSummary(opts.target ?? loadTarget(LAB_TARGET_FILE), { ...endpoints(running) });
+    return {
+      requests: opts.requests,
+      target,
+      policy,
+      rows,
+      summaries,
+      checks: checkScenarios(rows, summaries, policy),
+    };
   });
 }
 
@@ -297,7 +340,7 @@ export const latencyPlot = (rows: RequestRow[]) =>
   );
 
 /** latency.csv, summary.json, summary.md and one SVG per scenario plus one for all. */
-export async function writeLatencyResults(result: LatencyResult, dir = resultsDir("partA")): Promise<string[]> {
+export async function writeLatencyResults(result: LatencyRun, dir = resultsDir("partA")): Promise<string[]> {
   const out = new ResultFiles(dir);
   const write = (name: string, text: string) => out.write(name, text);
   write("latency.csv", toCsv(result.rows as unknown as Row[]));
@@ -306,9 +349,12 @@ export async function writeLatencyResults(result: LatencyResult, dir = resultsDi
     JSON.stringify(
       {
         requests: result.requests,
+        target: result.target,
         policy: result.policy,
         summaries: result.summaries,
         checks: result.checks,
+        notes: result.notes,
+        skipped: result.skipped,
         passed: result.checks.every((c) => c.passed),
       },
       null,
@@ -321,12 +367,14 @@ export async function writeLatencyResults(result: LatencyResult, dir = resultsDi
     [
       `# Part A — synchronous REST latency (${result.requests} requests per scenario)`,
       "",
+      ...(result.target ? [`Target: ${targetLine(result.target)}`, ""] : []),
       markdownTable(summaryTable(result.summaries)),
       "",
       `## Checker: ${verdict}`,
       "",
       markdownTable(checksTable(result.checks)),
       "",
+      ...outsideSections(result),
     ].join("\n"),
   );
   await out.plot("latency.svg", latencyPlot(result.rows));
@@ -342,4 +390,24 @@ export async function writeLatencyResults(result: LatencyResult, dir = resultsDi
     );
   }
   return out.files;
+}
+
+/** summary.md's sections for a foreign target: what was skipped and why, and the lab's stricter contract as notes. */
+export function outsideSections(result: LatencyRun): string[] {
+  const out: string[] = [];
+  if (result.skipped?.length)
+    out.push(
+      "## Not observable on this target",
+      "",
+      markdownTable(result.skipped.map((s) => ({ scenario: s.scenario, reason: s.reason }))),
+      "",
+    );
+  if (result.notes?.length)
+    out.push(
+      "## Notes: the lab's own stricter contract (not part of the verdict)",
+      "",
+      markdownTable(checksTable(result.notes)),
+      "",
+    );
+  return out;
 }
