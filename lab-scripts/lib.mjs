@@ -140,3 +140,25 @@ export const listOf = (value) =>
         .flatMap((v) => String(v).split(","))
         .map((v) => v.trim())
         .filter(Boolean);
+
+/**
+ * The --target flag every experiment takes: the implementation under test, a target file
+ * (lab-scripts/targets/README.md). Put `target: targetFlag` in parseFlags' options.
+ */
+export const targetFlag = {
+  type: "string",
+  value: "FILE",
+  help: "the implementation under test, a target file (lab-scripts/targets/README.md)",
+  defaultText: "LAB_TARGET, else lab-scripts/targets/lab.yml: the lab's own services",
+};
+
+/** The target a script measures (--target, else LAB_TARGET, else the lab's own), loaded and announced. */
+export function targetOf(values) {
+  const target = lab.harness.resolveTarget(values.target);
+  if (!target.lab)
+    console.log(
+      chalk.bold(`Target: ${target.name}${target.version ? ` ${target.version}` : ""}`) +
+        chalk.dim(` (${target.file}; started by its owner, the lab only talks to it)`),
+    );
+  return target;
+}

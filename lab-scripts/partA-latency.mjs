@@ -2,8 +2,8 @@
 // Part A latency experiment: N sequential orders per scenario (baseline, 2 s delay, failure,
 // timeout), the seed report's table, plots and a checker's verdict in results/partA/.
 //   npx zx lab-scripts/partA-latency.mjs [--requests 10] [--scenario baseline|delay_2s|failure|timeout]
-//                                        [--without call-timeout]
-import { lab, main, parseFlags } from "./lib.mjs";
+//                                        [--without call-timeout] [--target FILE]
+import { lab, main, parseFlags, targetFlag, targetOf } from "./lib.mjs";
 
 const { values: flags } = parseFlags({
   summary:
@@ -25,6 +25,7 @@ const { values: flags } = parseFlags({
       help: `switch this safeguard of the order service off, on a Part A of the run's own (${Object.keys(lab.partA.PARTA_SAFEGUARDS).join(" | ")})`,
       defaultText: "every safeguard on",
     },
+    target: targetFlag,
   },
 });
 
@@ -46,7 +47,12 @@ await main(async () => {
     );
   }
 
-  const result = await lab.partA.runLatencyExperiment({
+  const target = targetOf(flags);
+  if (without !== undefined && !target.lab)
+    throw new Error(
+      "--without switches a safeguard of the lab's own services: it cannot be used with a foreign --target",
+    );
+  const result = await lab.partA.runLatencyThrough(target, {
     requests,
     scenarios,
     without,
@@ -60,7 +66,11 @@ await main(async () => {
 
   console.log(`\n${lab.markdownTable(lab.partA.summaryTable(result.summaries))}\n`);
   console.log(lab.markdownTable(lab.partA.checksTable(result.checks)));
-  const files = await lab.partA.writeLatencyResults(result);
+  for (const line of lab.partA.outsideSections(result)) console.log(line);
+  const files = await lab.partA.writeLatencyResults(
+    result,
+    without ? undefined : lab.harness.targetResultsDir(target, "partA"),
+  );
   console.log(chalk.dim(`\nwrote ${files.map((f) => path.relative(process.cwd(), f)).join(", ")}`));
   if (!result.checks.every((c) => c.passed))
     throw new Error(

@@ -17,6 +17,7 @@ export * from "./verdict.js";
 export * from "./check.js";
 export * from "./results.js";
 export * from "./safeguards.js";
+export * from "./target.js";
 export * from "../common/paths.js";
 export * from "../common/table.js";
 export * from "../common/wait.js";

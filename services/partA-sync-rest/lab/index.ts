@@ -5,3 +5,5 @@ export * from "./implementation.js";
 export * from "./latency.js";
 export * from "./connections.js";
 export { PARTA_SAFEGUARDS, partASafeguardNamed, type PartASafeguard } from "../switches.js";
+export * from "./target.js";
+export * from "./latency-outside.js";

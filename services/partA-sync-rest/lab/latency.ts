@@ -10,7 +10,15 @@ import { ResultFiles } from "../../harness/results.js";
 import { resultsDir } from "../../common/paths.js";
 import { summarize, type LatencySummary } from "../../harness/stats.js";
 import { markdownTable, toCsv, type Row } from "../../common/table.js";
-import { labImplementation, type OrderPolicy, type PartAImplementation } from "./implementation.js";
+import {
+  LAB_TARGET_FILE,
+  loadTarget,
+  targetLine,
+  targetSummary,
+  type Target,
+  type TargetSummary,
+} from "../../harness/target.js";
+import { endpoints, labImplementation, type OrderPolicy, type PartAImplementation } from "./implementation.js";
 
 export type ScenarioName = "baseline" | "delay_2s" | "failure" | "timeout";
 
@@ -90,15 +98,38 @@ export interface Check extends HarnessCheck {
   scenario: ScenarioName;
 }
 
-export interface LatencyResult {
+/** A check of the lab's own stricter contract: shown beside a foreign target's verdict, never part of it. */
+export interface Note extends Check {
+  scenario: ScenarioName;
+}
+
+/** A scenario the target could not drive, and why. */
+export interface Skipped {
+  scenario: ScenarioName;
+  reason: string;
+}
+
+/** One run of the experiment on any target. */
+export interface LatencyRun {
   requests: number;
   /** The safeguard that was switched off for this run, if one was. */
   without?: string;
-  /** The order service's policy the checks were made against. */
-  policy: OrderPolicy;
+  /** What was measured: the target's name, version, commit and endpoints. */
+  target?: TargetSummary;
+  /** The order service's policy the checks were made against (the lab's own services publish it). */
+  policy?: OrderPolicy;
   rows: RequestRow[];
   summaries: ScenarioSummary[];
   checks: Check[];
+  /** A foreign target: the lab's own stricter contract, shown beside the verdict, not part of it. */
+  notes?: Note[];
+  /** Scenarios the target could not drive, with the reason. */
+  skipped?: Skipped[];
+}
+
+/** A run on the lab's own services, judged against the policy they publish. */
+export interface LatencyResult extends LatencyRun {
+  policy: OrderPolicy;
 }
 
 /** Set the inventory's injected delay and failure rate through the implementation. */
@@ -253,6 +284,10 @@ const statuses = (rows: RequestRow[]) =>
 
 export interface LatencyOptions extends LabOptions {
   requests: number;
+  /** The implementation under test (default: the lab's own services). */
+  target?: Target;
+  /** A foreign target: every order must be answered within this many seconds (default OUTSIDE_BOUND_S). */
+  boundSeconds?: number;
   scenarios?: ScenarioName[];
   onRequest?: (row: RequestRow, scenario: Scenario) => void;
   onScenario?: (scenario: Scenario) => void;
@@ -287,14 +322,15 @@ export async function runLatencyExperiment(opts: LatencyOptions): Promise<Latenc
       rows.push(...(await runScenario(impl, scenario, opts.requests, (row) => opts.onRequest?.(row, scenario))));
     }
     const summaries = summarizeScenarios(rows);
-    const checks = checkScenarios(rows, summaries, policy);
+    const target = targetSummary(opts.target ?? loadTarget(LAB_TARGET_FILE), { ...endpoints(running) });
     return {
       requests: opts.requests,
+      target,
       ...(opts.without ? { without: opts.without } : {}),
       policy,
       rows,
       summaries,
-      checks,
+      checks: checkScenarios(rows, summaries, policy),
     };
   });
 }
@@ -327,7 +363,7 @@ export const latencyPlot = (rows: RequestRow[]) =>
  * safeguard off goes to its own folder (results/partA/without-<name>/), beside the real results.
  */
 export async function writeLatencyResults(
-  result: LatencyResult,
+  result: LatencyRun,
   dir = result.without ? resultsDir("partA", `without-${result.without}`) : resultsDir("partA"),
 ): Promise<string[]> {
   const out = new ResultFiles(dir);
@@ -338,10 +374,13 @@ export async function writeLatencyResults(
     JSON.stringify(
       {
         requests: result.requests,
-        without: result.without,
+        target: result.target,
+        ...(result.without ? { without: result.without } : {}),
         policy: result.policy,
         summaries: result.summaries,
         checks: result.checks,
+        notes: result.notes,
+        skipped: result.skipped,
         passed: result.checks.every((c) => c.passed),
       },
       null,
@@ -354,13 +393,14 @@ export async function writeLatencyResults(
     [
       `# Part A — synchronous REST latency (${result.requests} requests per scenario)`,
       "",
-      ...(result.without ? [`**Safeguard switched OFF: ${result.without}** (SAFEGUARDS_OFF)`, ""] : []),
+      ...(result.target ? [`Target: ${targetLine(result.target)}`, ""] : []),
       markdownTable(summaryTable(result.summaries)),
       "",
       `## Checker: ${verdict}`,
       "",
       markdownTable(checksTable(result.checks)),
       "",
+      ...outsideSections(result),
     ].join("\n"),
   );
   await out.plot("latency.svg", latencyPlot(result.rows));
@@ -376,4 +416,24 @@ export async function writeLatencyResults(
     );
   }
   return out.files;
+}
+
+/** summary.md's sections for a foreign target: what was skipped and why, and the lab's stricter contract as notes. */
+export function outsideSections(result: LatencyRun): string[] {
+  const out: string[] = [];
+  if (result.skipped?.length)
+    out.push(
+      "## Not observable on this target",
+      "",
+      markdownTable(result.skipped.map((s) => ({ scenario: s.scenario, reason: s.reason }))),
+      "",
+    );
+  if (result.notes?.length)
+    out.push(
+      "## Notes: the lab's own stricter contract (not part of the verdict)",
+      "",
+      markdownTable(checksTable(result.notes)),
+      "",
+    );
+  return out;
 }

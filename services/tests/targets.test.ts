@@ -1,0 +1,415 @@
+// Targets: the implementation under test as a file. The shipped targets load; every kind of
+// mistake in a target is one error with its line; a team that brings only its services starts
+// just the lab's brokers.
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import fs from "node:fs";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import path from "node:path";
+import amqp from "amqplib";
+import { Kafka, logLevel } from "kafkajs";
+import { distDir, projectRoot } from "../common/paths.js";
+import { answers, waitUntil } from "../common/wait.js";
+import { runLatencyThrough, targetImplementation } from "../partA-sync-rest/lab/index.js";
+import { freePortsFor, tempHome } from "./support.js";
+import { BROKERS, isolatedBrokerEnv } from "../harness/brokers/index.js";
+import { portInUse } from "../harness/ports.js";
+import { isAlive, listRecords } from "../harness/processes.js";
+import {
+  LAB_TARGET_FILE,
+  loadTarget,
+  NotObservable,
+  runTargetCommand,
+  parseTarget,
+  targetFile,
+  TargetError,
+  type TargetProblem,
+} from "../harness/target.js";
+
+const targetsDir = path.join(projectRoot, "lab-scripts", "targets");
+
+/** The problems of a target text that must not load. */
+function problemsOf(text: string): TargetProblem[] {
+  try {
+    parseTarget(text, "/nowhere/t.yml");
+  } catch (err) {
+    assert.ok(err instanceof TargetError, `not a TargetError: ${(err as Error).message}`);
+    return err.problems;
+  }
+  assert.fail("the target loaded");
+}
+
+describe("targets: the shipped files", () => {
+  test("lab.yml is the lab's own services and the default; original-lab.yml is the original contract, run by its owner", () => {
+    assert.equal(targetFile(undefined, {}), LAB_TARGET_FILE);
+    const lab = loadTarget(path.join(targetsDir, "lab.yml"));
+    assert.equal(lab.lab, true);
+    const original = loadTarget(path.join(targetsDir, "original-lab.yml"));
+    assert.equal(original.lab, false);
+    assert.equal(original.partA?.services.order, "http://localhost:8080");
+    assert.match(original.partA?.faults?.inventory_delay?.url ?? "", /\/set-delay-time\?delay-time=\{seconds\}$/);
+    assert.equal(original.partB?.broker?.exchange, "orders-ex");
+    assert.equal(original.partB?.broker?.dlq, "order.placed.dlq");
+    assert.deepEqual(original.partC?.broker?.topics, { orders: "orders", inventory_events: "inventory-events" });
+    assert.equal(original.partC?.broker?.groups?.inventory, "inventory-service-group");
+  });
+
+  test("--target wins over LAB_TARGET, which wins over the lab's own", () => {
+    assert.equal(targetFile("a.yml", { LAB_TARGET: "b.yml" }), path.resolve("a.yml"));
+    assert.equal(targetFile(undefined, { LAB_TARGET: "b.yml" }), path.resolve("b.yml"));
+  });
+
+  test("the README's docker compose example is a valid target", () => {
+    const readme = fs.readFileSync(path.join(targetsDir, "README.md"), "utf8");
+    const example = /## Example: services run by `docker compose`[\s\S]*?```yaml\n([\s\S]*?)```/.exec(readme)?.[1];
+    assert.ok(example, "no yaml block under the docker compose example");
+    const t = parseTarget(example, path.join(targetsDir, "target.yml"));
+    assert.equal(t.partA?.control?.inventory?.stop, "docker compose stop inventory_service");
+  });
+});
+
+describe("targets: every mistake is one error with its line", () => {
+  const cases: [string, string, number, RegExp][] = [
+    [
+      "unknown field",
+      "name: t\npartA:\n  services:\n    order: http://h:1\n    ordr: http://h:2\n",
+      5,
+      /partA\.services\.ordr: unknown field "ordr" \(did you mean "order"\?\)/,
+    ],
+    [
+      "wrong type",
+      "name: t\npartA:\n  services:\n    order: 8080\n",
+      4,
+      /partA\.services\.order: expected a string, found a number 8080/,
+    ],
+    [
+      "missing required field",
+      "name: t\npartA:\n  place_order: { path: /order }\n",
+      2,
+      /partA: missing required field "services"/,
+    ],
+    ["missing name", "partA:\n  services: { order: http://h:1 }\n", 1, /missing required field "name"/],
+    [
+      "bad URL",
+      "name: t\npartA:\n  services:\n    order: localhost:8080\n",
+      4,
+      /"localhost:8080" is not an http\(s\):\/\/ URL/,
+    ],
+    [
+      "bad AMQP URL",
+      "name: t\npartB:\n  services: { order: http://h:1 }\n  broker:\n    amqp_url: http://h:5672\n    exchange: e\n    routing_key: k\n",
+      5,
+      /partB\.broker\.amqp_url: "http:\/\/h:5672" is not an amqp:\/\/ URL/,
+    ],
+    [
+      "bad bootstrap",
+      "name: t\npartC:\n  services: { producer: http://h:1 }\n  broker:\n    bootstrap: h\n    topics: { orders: o, inventory_events: i }\n",
+      5,
+      /not host:port/,
+    ],
+    [
+      "a fault switch without its placeholder",
+      "name: t\npartA:\n  services: { order: http://h:1 }\n  faults:\n    inventory_delay:\n      url: http://h:2/delay\n",
+      5,
+      /inventory_delay: needs the placeholder \{seconds\}/,
+    ],
+    [
+      "an unknown placeholder",
+      "name: t\npartA:\n  services: { order: http://h:1 }\n  faults:\n    inventory_fail_rate:\n      url: http://h:2/f?r={ratio}\n",
+      6,
+      /unknown placeholder \{ratio\}: use \{rate\}/,
+    ],
+    [
+      "a method not allowed",
+      "name: t\npartC:\n  services: { producer: http://h:1 }\n  replay: { method: PATCH, url: http://h:2/r }\n",
+      4,
+      /"PATCH" is not one of "GET", "POST", "PUT"/,
+    ],
+    ["not YAML", "name: t\npartA: x: y\nfoo: 1\n", 2, /not valid YAML/],
+    ["a duplicate key", "name: t\nname: u\n", 2, /not valid YAML: Map keys must be unique/],
+    ["no part", "name: t\n", 1, /names no part/],
+  ];
+  for (const [what, text, line, message] of cases) {
+    test(what, () => {
+      const problems = problemsOf(text);
+      assert.equal(problems.length, 1, `one mistake, one error: ${JSON.stringify(problems)}`);
+      assert.equal(problems[0].line, line, `${what}: ${JSON.stringify(problems[0])}`);
+      assert.match(`${problems[0].where}: ${problems[0].message}`, message);
+    });
+  }
+
+  test("several mistakes: each its own error with its own line, in order, in the thrown message", () => {
+    const text = "name: t\nversion: 2\npartA:\n  services:\n    order: nope\n  helth_path: /h\n";
+    const problems = problemsOf(text);
+    assert.deepEqual(
+      problems.map((p) => p.line),
+      [2, 5, 6],
+    );
+    assert.throws(
+      () => parseTarget(text, "/nowhere/t.yml"),
+      /3 mistakes\n {2}line 2: version: .*\n {2}line 5: .*\n {2}line 6: /,
+    );
+  });
+
+  test("a file that does not exist says so", () => {
+    assert.throws(() => loadTarget("/nowhere/missing.yml"), /target file \/nowhere\/missing\.yml does not exist/);
+  });
+});
+
+/** A lab script run as a student would, with this env on top (exit code and output). */
+export function runScript(
+  script: string,
+  args: string[],
+  env: Record<string, string> = {},
+  timeoutMs = 300_000,
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const zx = path.join(projectRoot, "node_modules", "zx", "build", "cli.js");
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [zx, path.join(projectRoot, "lab-scripts", script), ...args],
+      { cwd: projectRoot, timeout: timeoutMs, env: { ...process.env, ...env } },
+      (err, stdout, stderr) =>
+        resolve({ code: err ? (typeof err.code === "number" ? err.code : -1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+describe("up.mjs brokers: the lab's brokers alone, for a team that brings its services", () => {
+  test("up.mjs brokers starts RabbitMQ and Kafka with Part C's topics and no service; down.mjs brokers stops them", async () => {
+    const env: Record<string, string> = { ...(await isolatedBrokerEnv("targets-brokers")), LAB_BROKER_MODE: "native" };
+    const home = env.LAB_HOME;
+    try {
+      const up = await runScript("up.mjs", ["brokers"], env);
+      assert.equal(up.code, 0, `up.mjs brokers: ${up.stdout}\n${up.stderr}`);
+      assert.match(up.stdout, /rabbitmq\s+amqp:\/\//);
+      assert.match(up.stdout, /kafka\s+127\.0\.0\.1:/);
+      assert.deepEqual(
+        listRecords(home).filter((r) => r.meta?.part),
+        [],
+        "a service of the lab was started",
+      );
+      const conn = await amqp.connect(`amqp://guest:guest@127.0.0.1:${env.RABBITMQ_PORT}`);
+      await conn.close();
+      const admin = new Kafka({
+        clientId: "targets-test",
+        brokers: [`127.0.0.1:${env.KAFKA_PORT}`],
+        logLevel: logLevel.NOTHING,
+      }).admin();
+      await admin.connect();
+      const topics = await admin.listTopics();
+      await admin.disconnect();
+      for (const t of ["orders", "inventory-events"]) assert.ok(topics.includes(t), `topic ${t}: ${topics.join(", ")}`);
+
+      const down = await runScript("down.mjs", ["kafka"], env);
+      assert.equal(down.code, 0, down.stderr);
+      assert.match(down.stdout, /stopped kafka/);
+      assert.equal(await portInUse(Number(env.KAFKA_PORT)), false, "kafka still listens");
+      assert.equal(await portInUse(Number(env.RABBITMQ_PORT)), true, "down.mjs kafka stopped rabbitmq too");
+      const rest = await runScript("down.mjs", ["brokers"], env);
+      assert.match(rest.stdout, /stopped rabbitmq/);
+      assert.equal(await portInUse(Number(env.RABBITMQ_PORT)), false, "rabbitmq still listens");
+    } finally {
+      for (const id of ["rabbitmq", "kafka"] as const) await BROKERS[id].down({ home }).catch(() => {});
+      fs.rmSync(home, { recursive: true, force: true });
+    }
+  });
+});
+
+// ---------------------------------------------------------------- Part A through a target
+
+/**
+ * The lab's own Part A started by hand on free ports, as a team starts its own: each service by
+ * a shell command that writes its pid file. The target file says only that, and the URLs.
+ */
+describe("Part A through a target: the lab's own services, started by hand, measured as a foreign implementation", () => {
+  let dir: string;
+  let file: string;
+  let ports: Record<string, number>;
+  const pidFile = (name: string) => path.join(dir, `${name}.pid`);
+  const startCommand = (name: string, env: Record<string, number | string>) =>
+    `${Object.entries(env)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(
+        " ",
+      )} ${process.execPath} ${path.join(distDir, "partA-sync-rest", `${name}.js`)} >> ${name}.log 2>&1 & echo $! > ${name}.pid`;
+
+  before(async () => {
+    dir = tempHome("campusfood-target-");
+    ports = await freePortsFor("partA");
+    const url = (name: string) => `http://127.0.0.1:${ports[name]}`;
+    const commands = {
+      inventory: startCommand("inventory", { PORT: ports.inventory, DATA_DIR: dir }),
+      notification: startCommand("notification", { PORT: ports.notification, DATA_DIR: dir }),
+      order: startCommand("order", {
+        PORT: ports.order,
+        DATA_DIR: dir,
+        INVENTORY_URL: url("inventory"),
+        NOTIFICATION_URL: url("notification"),
+      }),
+    };
+    const yaml = [
+      "name: hand-started-lab",
+      'version: "0.1.0"',
+      "partA:",
+      "  services:",
+      ...["order", "inventory", "notification"].map((n) => `    ${n}: ${url(n)}`),
+      "  place_order:",
+      '    body: { order: "test" }',
+      "  faults:",
+      "    inventory_delay:",
+      `      url: ${url("inventory")}/set-delay-time?delay-time={seconds}`,
+      "    inventory_fail_rate:",
+      `      url: ${url("inventory")}/set-fail-rate?fail-rate={rate}`,
+      "  control:",
+      "    inventory:",
+      "      pid_file: inventory.pid",
+      `      start: ${JSON.stringify(commands.inventory)}`,
+      "",
+    ].join("\n");
+    file = path.join(dir, "target.yml");
+    fs.writeFileSync(file, yaml);
+    const target = loadTarget(file);
+    for (const name of ["inventory", "notification", "order"] as const) {
+      await runTargetCommand(target, commands[name]);
+      await waitUntil(() => answers(`${url(name)}/health`), `${name} to answer`, 30_000);
+    }
+  });
+
+  after(() => {
+    for (const name of ["order", "inventory", "notification"]) {
+      const pid = Number(fs.readFileSync(pidFile(name), "utf8"));
+      if (isAlive(pid)) process.kill(pid, "SIGKILL");
+    }
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  test("all four scenarios judged from outside pass; the lab's contract shows as notes; nothing of the lab is started", async () => {
+    const home = tempHome();
+    const result = await runLatencyThrough(loadTarget(file), { requests: 2, boundSeconds: 8, home });
+    assert.deepEqual(result.skipped, []);
+    assert.deepEqual(
+      result.checks.filter((c) => !c.passed),
+      [],
+    );
+    assert.deepEqual(
+      [...new Set(result.checks.map((c) => c.scenario))],
+      ["baseline", "delay_2s", "failure", "timeout"],
+    );
+    // The lab's own services keep its stricter contract too.
+    assert.ok(result.notes?.length && result.notes.every((n) => n.passed), JSON.stringify(result.notes));
+    assert.equal(result.policy, undefined, "a foreign target's policy was read");
+    assert.equal(result.target?.name, "hand-started-lab");
+    assert.equal(result.target?.version, "0.1.0");
+    assert.equal(result.target?.endpoints.order, `http://127.0.0.1:${ports.order}`);
+    assert.deepEqual(listRecords(home), [], "the lab started something of its own");
+  });
+
+  test("inventory stopped through its pid file and started by its command; what the file does not say is not observable", async () => {
+    const impl = targetImplementation(loadTarget(file));
+    const before = Number(fs.readFileSync(pidFile("inventory"), "utf8"));
+    await impl.stopService("inventory");
+    assert.equal(isAlive(before), false);
+    const down = await impl.placeOrder();
+    assert.ok(down.status >= 500, `with inventory down: ${down.status}`);
+    await impl.startService("inventory");
+    assert.notEqual(Number(fs.readFileSync(pidFile("inventory"), "utf8")), before);
+    assert.equal((await impl.placeOrder()).status, 200);
+    await assert.rejects(impl.stopService("notification"), NotObservable);
+    await assert.rejects(impl.stopService("notification"), /does not say how to stop notification/);
+    await assert.rejects(impl.policy(), NotObservable);
+  });
+
+  test("partA-latency.mjs --target: the lab's ports taken by the team's services do not stop it, and the summary names the target", async () => {
+    const results = tempHome("campusfood-results-");
+    const env = {
+      LAB_HOME: tempHome(),
+      RESULTS_DIR: results,
+      // The lab's own Part A would need these ports, and the team's services hold them.
+      PARTA_ORDER_PORT: String(ports.order),
+      PARTA_INVENTORY_PORT: String(ports.inventory),
+      PARTA_NOTIFICATION_PORT: String(ports.notification),
+    };
+    const run = await runScript(
+      "partA-latency.mjs",
+      ["--target", file, "--requests", "1", "--scenario", "baseline"],
+      env,
+    );
+    assert.equal(run.code, 0, `${run.stdout}\n${run.stderr}`);
+    assert.match(run.stdout, /Target: hand-started-lab 0\.1\.0/);
+    const summary = fs.readFileSync(path.join(results, "targets", "hand-started-lab", "partA", "summary.md"), "utf8");
+    assert.match(
+      summary,
+      new RegExp(`Target: hand-started-lab 0\\.1\\.0 — order http://127\\.0\\.0\\.1:${ports.order}`),
+    );
+    const json = JSON.parse(
+      fs.readFileSync(path.join(results, "targets", "hand-started-lab", "partA", "summary.json"), "utf8"),
+    );
+    assert.equal(json.target.name, "hand-started-lab");
+    assert.deepEqual(listRecords(env.LAB_HOME), []);
+    fs.rmSync(results, { recursive: true, force: true });
+  });
+
+  test("a target without fault switches: the delay, failure and timeout scenarios are skipped with the reason", async () => {
+    const bare = path.join(dir, "bare.yml");
+    fs.writeFileSync(bare, `name: bare\npartA:\n  services:\n    order: http://127.0.0.1:${ports.order}\n`);
+    const result = await runLatencyThrough(loadTarget(bare), { requests: 1 });
+    assert.deepEqual(
+      result.skipped?.map((s) => s.scenario),
+      ["delay_2s", "failure", "timeout"],
+    );
+    assert.match(result.skipped?.[0].reason ?? "", /no way to delay inventory \(partA\.faults\.inventory_delay\)/);
+    assert.deepEqual(
+      result.checks.map((c) => [c.scenario, c.passed]),
+      [["baseline", true]],
+    );
+  });
+
+  test("a faulty order service with no timeout on its inventory call fails the timeout check, and the reason names the fault", async () => {
+    // Written for the test: it waits for inventory as long as inventory takes, then answers 200.
+    const inventory = `http://127.0.0.1:${ports.inventory}`;
+    const placeOrder = async (res: http.ServerResponse) => {
+      const r = await fetch(`${inventory}/reserve`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ order_id: "o-faulty", items: [] }),
+      });
+      res.writeHead(r.ok ? 200 : 502, { "content-type": "application/json" });
+      res.end(JSON.stringify(r.ok ? { order_id: "o-faulty", status: "CONFIRMED" } : { error: "reserve-failed" }));
+    };
+    const faulty = http.createServer((req, res) => {
+      req.resume();
+      req.on("end", () => void placeOrder(res).catch(() => res.destroy()));
+    });
+    await new Promise<void>((resolve) => faulty.listen(0, "127.0.0.1", resolve));
+    try {
+      const port = (faulty.address() as AddressInfo).port;
+      const faultyFile = path.join(dir, "faulty.yml");
+      fs.writeFileSync(
+        faultyFile,
+        [
+          "name: no-timeout",
+          "partA:",
+          "  services:",
+          `    order: http://127.0.0.1:${port}`,
+          "  faults:",
+          `    inventory_delay: { url: "${inventory}/set-delay-time?delay-time={seconds}" }`,
+          "",
+        ].join("\n"),
+      );
+      const result = await runLatencyThrough(loadTarget(faultyFile), {
+        requests: 1,
+        boundSeconds: 2,
+        scenarios: ["timeout"],
+      });
+      const timeout = result.checks.find((c) => c.scenario === "timeout");
+      assert.equal(timeout?.passed, false, JSON.stringify(result.checks));
+      assert.match(timeout?.observed ?? "", /1× 200 after up to 4\.\d+ s: .*no timeout on its inventory call/);
+    } finally {
+      faulty.closeAllConnections();
+      await new Promise((resolve) => faulty.close(resolve));
+    }
+  });
+});
