@@ -49,7 +49,7 @@ const BATCHING = {
     "Measured while other work shared the 2-core reference machine (the raw baseline ranged 3,205–10,407 msgs/s between runs of the same sitting), so only figures of one run compare. " +
     "Batch size 1 → batches of up to 64, same run: 214 → 311 and 426 → 591 orders/s (1.45 ×, 1.39 ×); the base commit without batching in the same sitting: 363 and 257 orders/s. " +
     "CPU per order over all processes, quieter run: 1.94 ms (inventory 0.28, notification 0.26, order 0.60, RabbitMQ 0.55 ms), against 3.26 ms before batching (inventory 0.54, notification 0.50, order 0.91, RabbitMQ 0.93). " +
-    "What a batch cannot share stays: the order service's one thread pays HTTP, a commit and a confirmed publish per POST, and RabbitMQ 3 persistent publishes and 5 deliveries per order; 0.15 × the baseline (≈ 1,560 orders/s) needs ≈ 1.3 ms of CPU per order on 2 cores, not 1.94.",
+    "What a batch cannot share stays: the order service's one thread pays HTTP, a commit and a confirmed publish per POST, and RabbitMQ 3 persistent publishes and 4 deliveries per order; 0.15 × the baseline (≈ 1,560 orders/s) needs ≈ 1.3 ms of CPU per order on 2 cores, not 1.94.",
   drain:
     "Batch size 1 → batches of up to 64, same run: 820 → 1,133 orders/s (1.38 ×; in a run under a load average of 13 from other work, 662 → 643); the base commit in the same sitting: 745 and 935. " +
     "During the drain inventory shares the 2 cores with notification, the order service's status updates and RabbitMQ, ≈ 1.7 ms of CPU per order together (the sustained run's 1.94 ms less the load generator's 0.26): ≈ 1,150 orders/s is where it stops, whatever inventory alone could do, far from 0.3 × a consumer that only acks.",
@@ -258,7 +258,7 @@ function partBFigures({
         `p50 ${accept.p50_ms} ms, p90 ${accept.p90_ms} ms, max ${accept.max_ms} ms, ${accept.errors} errors. The 202 waits for one disk commit (the order and its outbox entry) and the broker's confirm of a persistent message; ` +
         `a bare confirmed publish at the same rate, to a queue one consumer acks, takes p50 ${confirm.p50_ms} ms, p99 ${confirm.p99_ms} ms here. ` +
         `The same orders at the same rate with inventory stopped (the backlog's arrival): p50 ${backlog.accept_while_inventory_down.p50_ms} ms, p99 ${backlog.accept_while_inventory_down.p99_ms} ms. ` +
-        `The difference is not waiting for inventory but sharing the cores with it: the rest of each order's work (inventory, notification, the order's two status updates, four of RabbitMQ's five deliveries) runs on the same ${os.availableParallelism()} cores at that moment. ${BATCHING.accept} ${FIXES.accept}`,
+        `The difference is not waiting for inventory but sharing the cores with it: the rest of each order's work (inventory, notification, the order's two status updates, RabbitMQ's four deliveries) runs on the same ${os.availableParallelism()} cores at that moment. ${BATCHING.accept} ${FIXES.accept}`,
     },
     againstBaseline({
       id: "B.drain",
