@@ -4,7 +4,7 @@
 // Writes results/faults/<scenario>.json and results/faults/README.md.
 //   npm run faults [-- --quick] [-- --only A-bad-input] [-- --seed 42]
 import { createRequire } from "node:module";
-import { lab, listOf, main, parseFlags } from "./lib.mjs";
+import { lab, listOf, main, parseFlags, withOwnBrokers } from "./lib.mjs";
 
 const { values: argv } = parseFlags({
   summary:
@@ -54,13 +54,8 @@ await main(async () => {
   for (const n of names)
     if (!faults.SCENARIOS[n])
       throw new Error(`unknown scenario ${n}: use one of ${Object.keys(faults.SCENARIOS).join(", ")}`);
-  // Brokers of the campaign's own (a temporary LAB_HOME, free ports, native processes): the
-  // scenarios kill and restart them, never the ones a student has up.
-  const env = await lab.harness.isolatedBrokerEnv("faults");
-  const restoreEnv = lab.harness.useEnv({ ...env, LAB_BROKER_MODE: "native" });
-  const home = env.LAB_HOME;
   let failed = 0;
-  try {
+  await withOwnBrokers("faults", async (home) => {
     for (const name of names) {
       console.log(chalk.bold(`\n== ${name}${quick ? " (quick)" : ""}, seed ${seed}`));
       const result = await faults
@@ -78,11 +73,7 @@ await main(async () => {
         );
       if (result.verdict !== "PASS" || without.some((w) => !w.caught)) failed++;
     }
-  } finally {
-    for (const part of lab.PART_IDS) await lab.down(part, { home });
-    restoreEnv();
-    console.log(chalk.dim(`\nservice and broker logs: ${path.join(home, "logs")}`));
-  }
+  });
   const all = faults.readScenarios();
   console.log(`\n${lab.markdownTable(faults.scenarioTable(all))}`);
   console.log(chalk.dim(`\nwrote ${path.relative(process.cwd(), faults.writeFaultsReadme(all))}`));

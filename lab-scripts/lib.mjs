@@ -162,3 +162,21 @@ export function targetOf(values) {
     );
   return target;
 }
+
+/**
+ * Run `fn(home)` on brokers of the run's own: a temporary LAB_HOME, free ports, native processes
+ * (the scenarios kill and restart them, never the ones a student has up). Whatever happens,
+ * everything started under that home is stopped afterwards; its logs stay, and their folder is printed.
+ */
+export async function withOwnBrokers(name, fn) {
+  const env = await lab.harness.isolatedBrokerEnv(name);
+  const restoreEnv = lab.harness.useEnv({ ...env, LAB_BROKER_MODE: "native" });
+  const home = env.LAB_HOME;
+  try {
+    return await fn(home);
+  } finally {
+    for (const part of lab.PART_IDS) await lab.down(part, { home });
+    restoreEnv();
+    console.log(chalk.dim(`\nservice and broker logs: ${path.join(home, "logs")}`));
+  }
+}

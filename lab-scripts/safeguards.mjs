@@ -3,7 +3,7 @@
 // counted by the same checker. Writes results/safeguards/<name>.json, README.md and a plot.
 //   npm run safeguards [-- --quick] [-- --only manual-ack] [-- --seed 42]
 import { createRequire } from "node:module";
-import { lab, listOf, main, parseFlags } from "./lib.mjs";
+import { lab, listOf, main, parseFlags, withOwnBrokers } from "./lib.mjs";
 
 const { values: argv } = parseFlags({
   summary:
@@ -34,14 +34,9 @@ await main(async () => {
     (s) => !argv.part || s.part === argv.part,
   );
   if (!chosen.length) throw new Error("no safeguard matches");
-  // Brokers of this run's own (a temporary LAB_HOME, free ports, native processes): the
-  // scenarios kill and restart them, never the ones a student has up.
-  const env = await lab.harness.isolatedBrokerEnv("safeguards");
-  const restoreEnv = lab.harness.useEnv({ ...env, LAB_BROKER_MODE: "native" });
-  const home = env.LAB_HOME;
   const started = Date.now();
   let notShown = 0;
-  try {
+  await withOwnBrokers("safeguards", async (home) => {
     for (const [i, exp] of chosen.entries()) {
       console.log(
         chalk.bold(`\n== [${i + 1}/${chosen.length}] Part ${exp.part} · ${exp.safeguard}${quick ? " (quick)" : ""}`),
@@ -62,11 +57,7 @@ await main(async () => {
       if (!result.shown) notShown++;
       console.log(chalk.dim(`  ${Math.round((Date.now() - started) / 1000)} s so far`));
     }
-  } finally {
-    for (const part of lab.PART_IDS) await lab.down(part, { home });
-    restoreEnv();
-    console.log(chalk.dim(`\nservice and broker logs: ${path.join(home, "logs")}`));
-  }
+  });
   const all = safeguards.readSafeguards();
   console.log(`\n${lab.markdownTable(safeguards.safeguardsTable(all))}`);
   console.log(chalk.dim(`\nwrote ${path.relative(process.cwd(), await safeguards.writeSafeguardsReadme(all))}`));

@@ -20,6 +20,8 @@ export interface SafeguardRun {
   verdict: "PASS" | "FAIL";
   /** One sentence: what the checker saw. */
   observed: string;
+  /** The run did not finish (its counts are then empty): why. */
+  error?: string;
 }
 
 /** A safeguard's experiment: the scenario that shows what it prevents, run with it on or off. */
@@ -64,18 +66,26 @@ export const safeguardEnv = (name: string, on: boolean): Record<string, string> 
 
 /** Both runs of one safeguard, WITH first. */
 export async function runSafeguard(exp: SafeguardExperiment, opts: ScenarioOptions): Promise<SafeguardResult> {
-  opts.log(`with ${exp.safeguard}`);
-  const withIt = await exp.run(opts, true);
-  opts.log(`  ${withIt.verdict}: ${withIt.observed}`);
-  opts.log(`without ${exp.safeguard}`);
-  const withoutIt = await exp.run(opts, false);
-  opts.log(`  ${withoutIt.verdict}: ${withoutIt.observed}`);
-  const shown = withIt.anomalies === 0 && withoutIt.anomalies > 0;
+  const side = async (on: boolean): Promise<SafeguardRun> => {
+    opts.log(`${on ? "with" : "without"} ${exp.safeguard}`);
+    const run = await exp.run(opts, on).catch((err: unknown): SafeguardRun => {
+      const error = String((err as Error)?.message ?? err).split("\n")[0];
+      return { anomalies: 0, counts: {}, verdict: "FAIL", observed: `the run did not finish: ${error}`, error };
+    });
+    opts.log(`  ${run.verdict}: ${run.observed}`);
+    return run;
+  };
+  const withIt = await side(true);
+  const withoutIt = await side(false);
+  const failed = withIt.error ?? withoutIt.error;
+  const shown = !failed && withIt.anomalies === 0 && withoutIt.anomalies > 0;
   const finding = shown
     ? undefined
-    : withIt.anomalies > 0
-      ? `with the safeguard on, the checker still counted ${withIt.anomalies} anomalies: ${withIt.observed}`
-      : `without the safeguard this run showed no anomaly: ${withoutIt.observed}`;
+    : failed
+      ? `a run did not finish: ${failed}`
+      : withIt.anomalies > 0
+        ? `with the safeguard on, the checker still counted ${withIt.anomalies} anomalies: ${withIt.observed}`
+        : `without the safeguard this run showed no anomaly: ${withoutIt.observed}`;
   return {
     safeguard: exp.safeguard,
     part: exp.part,
