@@ -148,7 +148,7 @@ export function withoutSafeguard<O extends LabOptions>(opts: O, name?: string): 
  */
 export async function requireSafeguardOff(impl: PartCImplementation, name: string): Promise<void> {
   const { service } = PARTC_SAFEGUARDS[partCSafeguard(name)];
-  const state = ((await impl.stats(service as PartCService)).safeguards as Record<string, string> | undefined)?.[name];
+  const state = ((await impl.stats(service)).safeguards as Record<string, string> | undefined)?.[name];
   if (state !== "off")
     throw new Error(
       `Part C's ${service} runs with the safeguard ${name} ${state ?? "unknown"}: it was already up. Stop Part C first (npx zx lab-scripts/down.mjs partC), then run this again.`,

@@ -11,7 +11,7 @@ import { safeguardRun, type SafeguardExperiment, type SafeguardRun } from "../..
 import type { ScenarioOptions } from "../../harness/verdict.js";
 import { sleep, waitUntil } from "../../common/wait.js";
 import { signalGroup } from "../faults/scenarios.js";
-import { kafkaClient, TopicTap } from "../faults/kafka-tap.js";
+import { endOffsets, kafkaClient, TopicTap, total } from "../faults/kafka-tap.js";
 import { labImplementation } from "../lab/implementation.js";
 import { PARTC_SAFEGUARDS } from "../switches.js";
 import { TOPICS } from "../topics.js";
@@ -26,16 +26,15 @@ export async function retryAfterLostAck(opts: ScenarioOptions, on: boolean): Pro
     KAFKA_REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS),
   });
   const impl = labImplementation(stack.running, stack.lab);
-  const prefix = `idem-${opts.seed}-${Date.now()}-`; // this run's orders only (the broker outlives the run)
-  const orders = await TopicTap.open(kafkaClient(impl.endpoints.kafka), TOPICS.orders, undefined, (m) =>
-    Boolean(m.key?.startsWith(prefix)),
-  );
+  const kafka = kafkaClient(impl.endpoints.kafka);
+  const from = await endOffsets(kafka, TOPICS.orders); // where this run's records begin
+  let orders: TopicTap | undefined;
   const broker = (await BROKERS.kafka.status({ home: opts.home, mode: "native" })).pid;
   if (!broker) throw new Error("the lab's Kafka has no pid: this scenario needs the native broker");
   try {
     await impl.waitForQuiet();
     const load = steadyLoad(rate, async (seq) => {
-      const r = await impl.placeOrder({ orderId: `${prefix}${String(seq).padStart(6, "0")}` });
+      const r = await impl.placeOrder({ orderId: `idem-${opts.seed}-${String(seq).padStart(6, "0")}` });
       return { status: r.status || "no answer", body: r.body };
     });
     for (let k = 0; k < freezes; k++) {
@@ -48,15 +47,17 @@ export async function retryAfterLostAck(opts: ScenarioOptions, on: boolean): Pro
     const sent = await load.stop();
     await impl.waitForQuiet(120_000);
     const acked = sent.filter((s) => s.status === 200);
-    await waitUntil(
-      () => new Set(orders.messages.map((m) => m.key)).size >= acked.length,
-      "the tap to read every acknowledged order",
-      30_000,
-      100,
-    ).catch(() => {});
-    const eventIds = orders.json<{ eventId?: string }>().map((e) => e?.eventId ?? "?");
+    // The log as it is now, read afresh after the freezes (only this stack's producer writes
+    // `orders`): one entry per record, so a reader's own re-read cannot pass for a duplicate.
+    const appended = total(await endOffsets(kafka, TOPICS.orders)) - total(from);
+    const tap = (orders = await TopicTap.open(kafka, TOPICS.orders, from));
+    await waitUntil(() => tap.messages.length >= appended, "every record of the run to be read", 60_000, 100);
+    const records = new Map(tap.messages.map((m) => [`${m.partition}/${m.offset}`, m]));
+    const eventIds = [...records.values()].map(
+      (m) => (JSON.parse(m.value?.toString() ?? "{}") as { eventId?: string }).eventId ?? "?",
+    );
     const distinct = new Set(eventIds).size;
-    const inLog = new Set(orders.messages.map((m) => m.key));
+    const inLog = new Set(tap.messages.map((m) => m.key));
     const lost = acked.filter((s) => !inLog.has(s.body.orderId ?? "")).length;
     return safeguardRun(
       {
@@ -73,7 +74,7 @@ export async function retryAfterLostAck(opts: ScenarioOptions, on: boolean): Pro
     );
   } finally {
     signalGroup(broker, "SIGCONT");
-    await orders.close();
+    await orders?.close();
     await stack.release();
   }
 }
