@@ -65,7 +65,7 @@ export async function eventTimeReplay(opts: ScenarioOptions, on: boolean): Promi
     const moved = minutesThatDiffer(replay.before.orders_per_minute, replay.after.orders_per_minute);
     const at = (minutes: Record<string, number>) =>
       Object.entries(minutes)
-        .map(([m, k]) => `${m.slice(11)} ${k}`)
+        .map(([m, k]) => `${m.slice(5).replace("T", " ")} ${k}`)
         .join(", ");
     return safeguardRun(
       {

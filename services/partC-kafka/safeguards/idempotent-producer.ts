@@ -51,13 +51,21 @@ export async function retryAfterLostAck(opts: ScenarioOptions, on: boolean): Pro
     // `orders`): one entry per record, so a reader's own re-read cannot pass for a duplicate.
     const appended = total(await endOffsets(kafka, TOPICS.orders)) - total(from);
     const tap = (orders = await TopicTap.open(kafka, TOPICS.orders, from));
-    await waitUntil(() => tap.messages.length >= appended, "every record of the run to be read", 60_000, 100);
-    const records = new Map(tap.messages.map((m) => [`${m.partition}/${m.offset}`, m]));
+    const records = new Map<string, (typeof tap.messages)[number]>();
+    await waitUntil(
+      () => {
+        for (const m of tap.messages) records.set(`${m.partition}/${m.offset}`, m);
+        return records.size >= appended;
+      },
+      "every record of the run to be read",
+      60_000,
+      100,
+    );
     const eventIds = [...records.values()].map(
       (m) => (JSON.parse(m.value?.toString() ?? "{}") as { eventId?: string }).eventId ?? "?",
     );
     const distinct = new Set(eventIds).size;
-    const inLog = new Set(tap.messages.map((m) => m.key));
+    const inLog = new Set([...records.values()].map((m) => m.key));
     const lost = acked.filter((s) => !inLog.has(s.body.orderId ?? "")).length;
     return safeguardRun(
       {
