@@ -1,20 +1,29 @@
 #!/usr/bin/env zx
 // Part C replay: the analytics metrics before, POST /replay (reset analytics-group to the start
 // of both topics and recompute), the metrics after — side by side, and whether they are equal.
-//   npx zx lab-scripts/partC-replay.mjs [--seed-count 1000]
+//   npx zx lab-scripts/partC-replay.mjs [--seed-count 1000] [--without event-time]
 // --seed-count: orders produced first if the log is empty. Results in results/partC/replay/.
+// --without NAME: Part C's services started with that safeguard switched off (switches.ts), to see
+// what it prevents: without event-time the replay waits for the clock's minute to turn and the
+// orders per minute move; without dedupe a log holding duplicates counts them all.
 import { lab, main, parseFlags } from "./lib.mjs";
 
 const { values: argv } = parseFlags({
   summary:
     "Part C replay: the analytics metrics before, POST /replay (analytics-group back to the start of both topics), the metrics after, and whether they are equal. Results in results/partC/replay/.",
-  usage: "npx zx lab-scripts/partC-replay.mjs [--seed-count 1000]",
+  usage: "npx zx lab-scripts/partC-replay.mjs [--seed-count 1000] [--without NAME]",
   options: {
     "seed-count": {
       type: "string",
       default: "1000",
       value: "N",
       help: "orders produced first if the log is empty, 0 to 1000000",
+    },
+    without: {
+      type: "string",
+      value: "NAME",
+      help: "start Part C with this safeguard off: commit-after-ack, dedupe, event-time, idempotent-producer (Part C must not be up already)",
+      defaultText: "every safeguard on",
     },
   },
 });
@@ -24,9 +33,13 @@ await main(async () => {
   if (!Number.isInteger(seedCount) || seedCount < 0 || seedCount > 1_000_000)
     throw new Error("--seed-count must be a whole number from 0 to 1000000");
 
-  console.log(chalk.bold("Part C replay: metrics before and after"));
+  const without = argv.without === undefined ? undefined : lab.partC.partCSafeguard(argv.without);
+  console.log(chalk.bold(`Part C replay: metrics before and after${without ? ` — WITHOUT ${without}` : ""}`));
   const result = await lab.partC.runReplayExperiment({
     seedCount,
+    without,
+    // Read by the clock, the minutes can only move if the replay reads at another time.
+    replayInAnotherMinute: without === "event-time",
     log: (line) => console.log(chalk.dim(`  ${line}`)),
     onPhase: (line) => console.log(`  ${line}`),
   });
@@ -40,5 +53,7 @@ await main(async () => {
   console.log(`\n${lab.markdownTable(lab.harness.checksRows(result.checks))}`);
   const files = await lab.partC.writeReplayResults(result);
   console.log(chalk.dim(`\nwrote ${files.map((f) => path.relative(process.cwd(), f)).join(", ")}`));
-  if (!result.passed) throw new Error("the checker found something that did not behave as expected (see above)");
+  if (!result.passed && without)
+    console.log(chalk.yellow(`\nthe checker failed without ${without}: that is the failure the safeguard prevents`));
+  else if (!result.passed) throw new Error("the checker found something that did not behave as expected (see above)");
 });

@@ -8,6 +8,7 @@
 //   POST /report    write the metrics report to results/partC/ ({"label"?})
 import type { Consumer, EachBatchPayload } from "kafkajs";
 import { Type, loadConfig, serviceBase } from "../common/config.js";
+import { safeguardSwitches, safeguardsSetting } from "../common/safeguards.js";
 import { HttpError, createService, runService } from "../common/server.js";
 import { resultsDir } from "../common/paths.js";
 import { parseEvent } from "./events.js";
@@ -15,19 +16,23 @@ import { consumerConfig, consumerReadiness, createKafka, joined, kafkaSettings, 
 import { lagOfGroups } from "./lag.js";
 import { MetricsView, type AnalyticsMetrics, type ReplayState, type ReplayTrigger } from "./metrics.js";
 import { writeMetricsReport } from "./report.js";
+import { PARTC_SAFEGUARDS } from "./switches.js";
 import { GROUPS, GROUP_TOPICS, TOPICS } from "./topics.js";
 
 const config = loadConfig(
   Type.Object({
     ...serviceBase,
     ...kafkaSettings,
+    ...safeguardsSetting(PARTC_SAFEGUARDS),
     PORT: Type.Integer({ default: 8002 }),
   }),
 );
 
 const TOPICS_READ = GROUP_TOPICS[GROUPS.analytics];
 
-let view = new MetricsView();
+const safeguards = safeguardSwitches(PARTC_SAFEGUARDS, "analytics", config.SAFEGUARDS_OFF);
+const newView = () => new MetricsView({ dedupe: safeguards.on("dedupe"), eventTime: safeguards.on("event-time") });
+let view = newView();
 let replay: ReplayState = {
   running: false,
   trigger: null,
@@ -57,6 +62,7 @@ const app = createService({
     consumer: consumerState,
     replaying: replay.running,
     events_read: replay.events_read,
+    safeguards: safeguards.health(),
   }),
 });
 
@@ -165,7 +171,7 @@ async function rebuild(c: Consumer, trigger: ReplayTrigger): Promise<void> {
   );
   // Batches already fetched from the old positions are now stale; countBatch drops them.
   for (const start of starts) c.seek(start);
-  view = new MetricsView();
+  view = newView();
   positions = new Map(starts.map((s) => [key(s.topic, s.partition), BigInt(s.offset)]));
   target = new Map(
     ends.flatMap(({ topic, offsets }) => offsets.map((o) => [key(topic, o.partition), BigInt(o.high)] as const)),

@@ -9,6 +9,8 @@
 // An event that cannot be read goes to `orders.dlq` with the reason, and the consumer goes on.
 import type { KafkaMessage, Message } from "kafkajs";
 import { Type, loadConfig, serviceBase } from "../common/config.js";
+import { newEventId } from "../common/ids.js";
+import { safeguardSwitches, safeguardsSetting } from "../common/safeguards.js";
 import { createService, runService } from "../common/server.js";
 import { sleep } from "../common/wait.js";
 import { parseEvent, toMessage } from "./events.js";
@@ -24,12 +26,14 @@ import {
   waitForTopics,
 } from "./kafka.js";
 import { reserve, type FailurePolicy } from "./reserve.js";
+import { PARTC_SAFEGUARDS } from "./switches.js";
 import { GROUPS, TOPICS } from "./topics.js";
 
 const config = loadConfig(
   Type.Object({
     ...serviceBase,
     ...kafkaSettings,
+    ...safeguardsSetting(PARTC_SAFEGUARDS),
     PORT: Type.Integer({ default: 8020 }),
     INVENTORY_FAIL_RATE: Type.Number({ default: 0, minimum: 0, maximum: 1 }),
     FAIL_SEED: Type.Integer({ default: 42 }),
@@ -40,6 +44,7 @@ const config = loadConfig(
   }),
 );
 
+const safeguards = safeguardSwitches(PARTC_SAFEGUARDS, "inventory", config.SAFEGUARDS_OFF);
 const policy: FailurePolicy = { failRate: config.INVENTORY_FAIL_RATE, seed: config.FAIL_SEED };
 const throttleMs = config.CONSUMER_THROTTLE_MS;
 // Throttled, a chunk is about half a second of work, so commits (and the lag view) move steadily.
@@ -69,6 +74,7 @@ const app = createService({
     fail_seed: policy.seed,
     throttle_ms: throttleMs,
     chunk_size: chunkSize,
+    safeguards: safeguards.health(),
   }),
 });
 
@@ -108,6 +114,9 @@ function answer(message: KafkaMessage, partition: number): { topic: string; mess
     };
   }
   const event = reserve(parsed.event, policy);
+  // Its eventId derives from the order's (events.ts answerEventId): an order answered twice gets
+  // one id twice, which analytics recognises. Off (the dedupe switch), every answer a new id.
+  if (!safeguards.on("dedupe")) event.eventId = newEventId();
   if (event.eventType === "InventoryReserved") stats.reserved++;
   else stats.failed++;
   return { topic: TOPICS.inventoryEvents, message: toMessage(event) };
@@ -124,21 +133,37 @@ async function consume(): Promise<void> {
       for (let i = 0; i < batch.messages.length; i += chunkSize) {
         if (!isRunning() || isStale()) return; // stopping, or the partition moved to another member
         const chunk = batch.messages.slice(i, i + chunkSize);
-        const answers = [];
-        for (const message of chunk) {
-          if (throttleMs > 0) await sleep(throttleMs);
-          answers.push(answer(message, batch.partition));
+        const answerChunk = async () => {
+          const answers = [];
+          for (const message of chunk) {
+            if (throttleMs > 0) await sleep(throttleMs);
+            answers.push(answer(message, batch.partition));
+          }
+          await producer.sendBatch({ topicMessages: byTopic(answers), acks: -1 });
+          stats.answers_sent += answers.length;
+        };
+        const commitChunk = async () => {
+          const last = chunk[chunk.length - 1].offset;
+          resolveOffset(last);
+          await consumer.commitOffsets([
+            { topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() },
+          ]);
+          stats.commits++;
+          stats.last_commit_at = new Date().toISOString();
+        };
+        // #region safeguard:commit-after-ack
+        // The offset moves on only once Kafka has the answers: a crash in between answers the
+        // chunk again (at least once), never not at all.
+        if (safeguards.on("commit-after-ack")) {
+          await answerChunk();
+          await commitChunk();
+        } else {
+          // Off: commit first. A crash while the chunk is answered loses it; the window is the
+          // chunk's work (CONSUMER_THROTTLE_MS × chunk: ~0.5 s when throttled).
+          await commitChunk();
+          await answerChunk();
         }
-        await producer.sendBatch({ topicMessages: byTopic(answers), acks: -1 });
-        stats.answers_sent += answers.length;
-
-        const last = chunk[chunk.length - 1].offset;
-        resolveOffset(last);
-        await consumer.commitOffsets([
-          { topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() },
-        ]);
-        stats.commits++;
-        stats.last_commit_at = new Date().toISOString();
+        // #endregion
         await heartbeat();
       }
     },

@@ -20,6 +20,8 @@ export const kafkaSettings = {
   KAFKA_BROKERS: Type.String({ default: "127.0.0.1:9092" }), // comma-separated bootstrap list
   /** How long a starting service waits for the lab to create its topics. */
   TOPIC_WAIT_MS: Type.Integer({ default: 60_000, minimum: 0 }),
+  /** How long a request to Kafka may go unanswered before the client retries it (kafkajs' default). */
+  KAFKA_REQUEST_TIMEOUT_MS: Type.Integer({ default: 30_000, minimum: 100, maximum: 300_000 }),
   KAFKA_LOG_LEVEL: Type.Union(
     [Type.Literal("ERROR"), Type.Literal("WARN"), Type.Literal("INFO"), Type.Literal("DEBUG")],
     { default: "WARN" },
@@ -38,6 +40,7 @@ export function createKafka(opts: {
   brokers: string;
   logLevel: keyof typeof logLevel;
   logger: Logger;
+  requestTimeoutMs?: number;
 }): Kafka {
   return new Kafka({
     clientId: opts.clientId,
@@ -46,6 +49,7 @@ export function createKafka(opts: {
       .map((b) => b.trim())
       .filter(Boolean),
     connectionTimeout: 3000,
+    ...(opts.requestTimeoutMs === undefined ? {} : { requestTimeout: opts.requestTimeoutMs }),
     logLevel: logLevel[opts.logLevel],
     logCreator: () => (entry: LogEntry) => {
       const { message, ...fields } = entry.log;
@@ -65,11 +69,13 @@ export function createKafka(opts: {
 /**
  * An idempotent producer: the broker drops a retried batch it already wrote, so a retry after
  * a lost acknowledgement does not duplicate events. Kafka requires acks from all in-sync
- * replicas and one request in flight per connection for that guarantee.
+ * replicas and one request in flight per connection for that guarantee. `idempotent: false`
+ * only for the lab's safeguard switch: kafkajs then retries 5 times (not endlessly) and the
+ * broker appends whatever arrives, a retried batch included.
  */
-export function createIdempotentProducer(kafka: Kafka): Producer {
+export function createIdempotentProducer(kafka: Kafka, idempotent = true): Producer {
   return kafka.producer({
-    idempotent: true,
+    idempotent,
     maxInFlightRequests: 1,
     allowAutoTopicCreation: false,
     // murmur2 of the key, as the Java client does: an order id lands on the same partition

@@ -82,6 +82,14 @@ export function minuteOf(isoTime: string): string {
 const CANONICAL = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 const minutes = new Map<string, string>();
 
+/** The safeguards a view applies (both on unless the lab switches one off to show what it prevents). */
+export interface MetricsRules {
+  /** An eventId already counted counts no more. */
+  dedupe: boolean;
+  /** Orders per minute by the event's own createdAt (off: by the time it is read). */
+  eventTime: boolean;
+}
+
 export class MetricsView {
   /** The eventIds counted, per kind. */
   private seen = { orders: new EventIdSet(), answers: new EventIdSet() };
@@ -94,16 +102,25 @@ export class MetricsView {
   private duplicates = 0;
   private unreadable = 0;
 
+  constructor(private readonly rules: MetricsRules = { dedupe: true, eventTime: true }) {}
+
   /** Count an event; false when it was a duplicate and changed nothing. */
   apply(event: LabEvent): boolean {
-    if (!this.seen[event.eventType === "OrderPlaced" ? "orders" : "answers"].add(event.eventId)) {
+    // #region safeguard:dedupe
+    const kind = event.eventType === "OrderPlaced" ? "orders" : "answers";
+    if (this.rules.dedupe && !this.seen[kind].add(event.eventId)) {
       this.duplicates++;
-      return false;
+      return false; // seen before: a redelivery, a replayed duplicate, a consumer's second answer
     }
+    // #endregion
     switch (event.eventType) {
       case "OrderPlaced": {
         this.orders++;
-        const minute = minuteOf(event.createdAt);
+        // #region safeguard:event-time
+        // The minute the order was placed, written in the event: reading it again gives the same
+        // minute. Off: the minute it is read, which a replay (or a lagging consumer) changes.
+        const minute = minuteOf(this.rules.eventTime ? event.createdAt : new Date().toISOString());
+        // #endregion
         this.perMinute.set(minute, (this.perMinute.get(minute) ?? 0) + 1);
         if (this.firstOrderAt === null || event.createdAt < this.firstOrderAt) this.firstOrderAt = event.createdAt;
         if (this.lastOrderAt === null || event.createdAt > this.lastOrderAt) this.lastOrderAt = event.createdAt;

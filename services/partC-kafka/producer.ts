@@ -9,16 +9,19 @@
 // a client that retries /produce with it has the order counted once, whatever happened.
 import { Type, loadConfig, serviceBase } from "../common/config.js";
 import { newEventId, newOrderId } from "../common/ids.js";
+import { safeguardSwitches, safeguardsSetting } from "../common/safeguards.js";
 import { HttpError, createService, runService } from "../common/server.js";
 import { ItemsSchema } from "./events.js";
 import { createIdempotentProducer, createKafka, kafkaSettings, producerReadiness, waitForTopics } from "./kafka.js";
 import { AckTimeout, DEFAULT_ITEMS, MAX_LOAD_COUNT, produceLoad, produceOrder } from "./produce-orders.js";
+import { PARTC_SAFEGUARDS } from "./switches.js";
 import { TOPICS } from "./topics.js";
 
 const config = loadConfig(
   Type.Object({
     ...serviceBase,
     ...kafkaSettings,
+    ...safeguardsSetting(PARTC_SAFEGUARDS),
     PORT: Type.Integer({ default: 8000 }),
     LOAD_TEST_BATCH_SIZE: Type.Integer({ default: 1000, minimum: 1, maximum: 10_000 }),
     /** How long an event (or a load-test batch) waits for Kafka's acknowledgement before the answer is a 503. */
@@ -26,6 +29,7 @@ const config = loadConfig(
   }),
 );
 
+const safeguards = safeguardSwitches(PARTC_SAFEGUARDS, "producer", config.SAFEGUARDS_OFF);
 const stats = { produced: 0, load_tests: 0, load_tests_running: 0, send_errors: 0 };
 /** The outcome of the last send: what /health reports as the connection to Kafka. */
 const lastSend = { ok: true, at: null as string | null, error: null as string | null };
@@ -41,6 +45,7 @@ const app = createService({
   health: () => ({
     kafka: { brokers: config.KAFKA_BROKERS, topic: TOPICS.orders, connected: lastSend.ok, last_send: lastSend },
     policy: { produce_timeout_ms: config.PRODUCE_TIMEOUT_MS },
+    safeguards: safeguards.health(),
     ...stats,
   }),
 });
@@ -50,8 +55,12 @@ const kafka = createKafka({
   brokers: config.KAFKA_BROKERS,
   logLevel: config.KAFKA_LOG_LEVEL,
   logger: app.log,
+  requestTimeoutMs: config.KAFKA_REQUEST_TIMEOUT_MS,
 });
-const producer = createIdempotentProducer(kafka);
+// #region safeguard:idempotent-producer
+// The broker numbers each batch (producer id, sequence) and drops a retry of one it already wrote.
+const producer = createIdempotentProducer(kafka, safeguards.on("idempotent-producer"));
+// #endregion
 const producerNotReady = producerReadiness(producer);
 
 // Every field is optional (the seed posts an empty load test); a request without a body is `{}`.

@@ -113,7 +113,7 @@ export async function consumerCrash(opts: ScenarioOptions): Promise<ScenarioResu
         20,
       );
       // Answers in the log beyond the orders committed, less those the earlier kills already caused.
-      const resent = atKill.reduce((sum, a) => sum + a.uncommitted, 0);
+      const resent = atKill.reduce((sum, a) => sum + Math.max(0, a.uncommitted), 0);
       // The lab's own inventory process, frozen and killed at a chosen moment: process control below the implementation.
       const kill = await killWithAnswersUncommitted(pidOf(stack, "inventory")!, async () => {
         const answered = total(await endOffsets(kafka, TOPICS.inventoryEvents)) - answers0 - resent;
@@ -121,7 +121,7 @@ export async function consumerCrash(opts: ScenarioOptions): Promise<ScenarioResu
       });
       atKill.push(kill);
       opts.log(
-        `kill -9 #${k} of inventory with ${kill.answered}/${n} orders answered, ${kill.uncommitted} of them not committed (found after ${kill.tries} freeze(s))`,
+        `kill -9 #${k} of inventory with ${kill.answered}/${n} orders answered, ${kill.uncommitted >= 0 ? `${kill.uncommitted} of them not committed` : `${-kill.uncommitted} more committed but not answered`} (found after ${kill.tries} freeze(s))`,
       );
       // It rejoins once the dead member's session (10 s) expires; throttled again unless it is the last start.
       await impl.faults.consumerDelay(k < kills ? 0.002 : 0);
@@ -179,28 +179,33 @@ async function committedOrders(admin: Admin): Promise<number> {
   return topic.partitions.reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0);
 }
 
+/** A signal to a lab process and its children (its process group); nothing if it is gone. */
+export function signalGroup(pid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, sig);
+  } catch {
+    // already gone
+  }
+}
+
 /**
- * kill -9 at a moment when the consumer has answers in the log that it has not committed: freeze
- * it (SIGSTOP), look, and kill it if so, else let it run a few milliseconds more and look again.
+ * kill -9 at a moment when the consumer's answers and its committed offset disagree: freeze it
+ * (SIGSTOP), look, and kill it if so, else let it run a few milliseconds more and look again.
  * That window (between the acknowledged send and the commit) is what at-least-once is about; a
- * kill at a random moment almost never lands in it.
+ * kill at a random moment almost never lands in it. With `commit-after-ack` switched off the
+ * commit comes first, and the window is the other way round: committed, not yet answered
+ * (`uncommitted` < 0).
  */
 async function killWithAnswersUncommitted(
   pid: number,
   look: () => Promise<{ answered: number; uncommitted: number }>,
   maxTries = 500,
 ) {
-  const signal = (sig: NodeJS.Signals) => {
-    try {
-      process.kill(-pid, sig);
-    } catch {
-      // already gone
-    }
-  };
+  const signal = (sig: NodeJS.Signals) => signalGroup(pid, sig);
   for (let tries = 1; ; tries++) {
     signal("SIGSTOP");
     const seen = await look();
-    if (seen.uncommitted > 0 || tries === maxTries) {
+    if (seen.uncommitted !== 0 || tries === maxTries) {
       signal("SIGKILL");
       signal("SIGCONT");
       return { ...seen, tries };

@@ -16,6 +16,7 @@ import {
   type RunningService,
 } from "../../harness/lifecycle.js";
 import { labHome } from "../../common/paths.js";
+import { PARTC_SAFEGUARDS, type PartCSafeguard } from "../switches.js";
 import {
   endpoints as endpointsOf,
   getLag,
@@ -127,3 +128,29 @@ export function labImplementation(running: RunningPart, opts: LabOptions = {}): 
 /** `body` against Part C (openPart's rule: what is missing is started for it and stopped afterwards), through its implementation. */
 export const withPartC = <T>(opts: LabOptions, body: (impl: PartCImplementation) => Promise<T>): Promise<T> =>
   usePart("partC", opts, (running) => body(labImplementation(running, opts)));
+
+/** A Part C safeguard's name, or an error that lists them. */
+export function partCSafeguard(name: string): PartCSafeguard {
+  if (!(name in PARTC_SAFEGUARDS))
+    throw new Error(`unknown Part C safeguard "${name}": use one of ${Object.keys(PARTC_SAFEGUARDS).join(", ")}`);
+  return name as PartCSafeguard;
+}
+
+/** The options that start Part C's services with this safeguard switched off (none: unchanged). */
+export function withoutSafeguard<O extends LabOptions>(opts: O, name?: string): O {
+  if (name === undefined) return opts;
+  return { ...opts, env: { ...opts.env, SAFEGUARDS_OFF: partCSafeguard(name) } };
+}
+
+/**
+ * An error unless the service that owns the safeguard reports it off in /health: a Part C that
+ * was already up (with its safeguards on) is used as it is, not restarted.
+ */
+export async function requireSafeguardOff(impl: PartCImplementation, name: string): Promise<void> {
+  const { service } = PARTC_SAFEGUARDS[partCSafeguard(name)];
+  const state = ((await impl.stats(service)).safeguards as Record<string, string> | undefined)?.[name];
+  if (state !== "off")
+    throw new Error(
+      `Part C's ${service} runs with the safeguard ${name} ${state ?? "unknown"}: it was already up. Stop Part C first (npx zx lab-scripts/down.mjs partC), then run this again.`,
+    );
+}

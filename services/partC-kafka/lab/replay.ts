@@ -9,7 +9,8 @@ import type { LabOptions } from "../../harness/lifecycle.js";
 import { allPassed, check, type Check } from "../../harness/check.js";
 import { writeResultFiles } from "../../harness/results.js";
 import { REPLAYABLE_FIELDS, differences, logSize, type AnalyticsMetrics } from "./client.js";
-import { withPartC } from "./implementation.js";
+import { requireSafeguardOff, withPartC, withoutSafeguard } from "./implementation.js";
+import { sleep } from "../../common/wait.js";
 
 export interface ReplayExperimentResult {
   before: AnalyticsMetrics;
@@ -33,11 +34,25 @@ export interface ReplayExperimentOptions extends LabOptions {
   seedCount?: number;
   timeoutMs?: number;
   onPhase?: (phase: string) => void;
+  /** A Part C safeguard switched off in the services this starts (see switches.ts). */
+  without?: string;
+  /**
+   * Replay only once the clock's minute differs from the minute the metrics were read in (waits
+   * up to a minute): what a replay at another time would change shows (e.g. without event-time).
+   */
+  replayInAnotherMinute?: boolean;
+}
+
+/** Wait until the clock shows another minute than `iso`'s. */
+export async function untilAnotherMinute(iso: string): Promise<void> {
+  const next = (Math.floor(Date.parse(iso) / 60_000) + 1) * 60_000;
+  await sleep(Math.max(0, next - Date.now()) + 200);
 }
 
 export async function runReplayExperiment(opts: ReplayExperimentOptions = {}): Promise<ReplayExperimentResult> {
   const timeoutMs = opts.timeoutMs ?? 300_000;
-  return withPartC(opts, async (impl) => {
+  return withPartC(withoutSafeguard(opts, opts.without), async (impl) => {
+    if (opts.without) await requireSafeguardOff(impl, opts.without);
     let before = await impl.waitForQuiet(timeoutMs);
     if (before.total_orders === 0 && (opts.seedCount ?? 1000) > 0) {
       opts.onPhase?.(`the log is empty: producing ${opts.seedCount ?? 1000} orders to replay`);
@@ -46,6 +61,10 @@ export async function runReplayExperiment(opts: ReplayExperimentOptions = {}): P
     }
     const logBefore = logSize(await impl.lag());
     const reportBefore = (await impl.report("replay-before")).files;
+    if (opts.replayInAnotherMinute) {
+      opts.onPhase?.("waiting for the clock's minute to turn, so the replay reads the log at another time");
+      await untilAnotherMinute(before.computed_at);
+    }
 
     opts.onPhase?.("replaying: analytics resets its offsets to the start of both topics and recomputes");
     const trigger = await impl.replay();
