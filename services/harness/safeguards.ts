@@ -8,7 +8,7 @@ import path from "node:path";
 import { readJsonResults, resultsDir, writeJsonResult } from "../common/paths.js";
 import { markdownTable } from "../common/table.js";
 import { renderSvg, specBase, type TopLevelSpec } from "./plots.js";
-import type { ScenarioOptions } from "./verdict.js";
+import type { ScenarioOptions, ScenarioResult } from "./verdict.js";
 
 /** What the checker counted in one run. */
 export interface SafeguardRun {
@@ -60,6 +60,48 @@ export function safeguardRun(counts: Record<string, number>, anomalyCounts: stri
   const anomalies = anomalyCounts.reduce((sum, k) => sum + (counts[k] ?? 0), 0);
   return { anomalies, counts, verdict: anomalies === 0 ? "PASS" : "FAIL", observed };
 }
+
+/** The scenario's options with the safeguard on, or switched off (SAFEGUARDS_OFF for the part's services). */
+export const safeguardOptions = (opts: ScenarioOptions, name: string, on: boolean): ScenarioOptions => ({
+  ...opts,
+  without: on ? undefined : name,
+});
+
+/** A fault scenario's verdict as a safeguard's run: anomalies = orders lost + effects done twice. */
+export function fromScenario(r: ScenarioResult): SafeguardRun {
+  const broken = r.invariants.filter((i) => !i.holds);
+  return safeguardRun(
+    {
+      orders_sent: r.orders_sent,
+      orders_acknowledged: r.orders_acknowledged,
+      lost: r.lost,
+      duplicated_effects: r.duplicated_effects,
+      invariants_broken: broken.length,
+    },
+    ["lost", "duplicated_effects"],
+    `${r.scenario}: ${r.orders_acknowledged} orders acknowledged, ${r.lost} lost, ${r.duplicated_effects} effects done twice` +
+      (broken.length
+        ? `; broken: ${broken.map((i) => `${i.name} (${i.observed})`).join("; ")}`
+        : "; every invariant held"),
+  );
+}
+
+/**
+ * A safeguard shown by a fault scenario of the campaign: the scenario run with it, and without
+ * it, counted by the scenario's own checker (so its run without is the campaign's proof too).
+ */
+export const scenarioSafeguard = (
+  exp: Omit<SafeguardExperiment, "run" | "faultScenario"> & {
+    faultScenario: string;
+    runScenario: (opts: ScenarioOptions) => Promise<ScenarioResult>;
+  },
+): SafeguardExperiment => {
+  const { runScenario, ...described } = exp;
+  return {
+    ...described,
+    run: async (opts, on) => fromScenario(await runScenario(safeguardOptions(opts, exp.safeguard, on))),
+  };
+};
 
 /** The env that switches a part's safeguard off, or nothing. */
 export const safeguardEnv = (name: string, on: boolean): Record<string, string> => (on ? {} : { SAFEGUARDS_OFF: name });

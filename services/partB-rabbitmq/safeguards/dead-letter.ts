@@ -5,24 +5,24 @@
 // takes one message at a time here (PREFETCH=1, BATCH_MAX=1, the RabbitMQ tutorial's fair
 // dispatch), the same on both sides: with 100 in hand and batches of 64, the loop shares the
 // consumer with the good orders instead of holding them all back.
-import { safeguardRun, type SafeguardExperiment } from "../../harness/safeguards.js";
+import { safeguardOptions, safeguardRun, type SafeguardExperiment } from "../../harness/safeguards.js";
 import { placeAll, plannedOrders, stockFor, waitAllFinal } from "../faults/effects.js";
 import { openPartBStack } from "../faults/stack.js";
 import { labImplementation } from "../lab/implementation.js";
 import { poisonMessages } from "../lab/dlq.js";
 import { EXCHANGES, QUEUES, ROUTING_KEYS } from "../topology.js";
-import { prevents, scenarioOptions } from "./from-scenario.js";
+import { PARTB_SAFEGUARDS } from "../switches.js";
 
 export const deadLetter: SafeguardExperiment = {
   safeguard: "dead-letter",
   part: "B",
   scenario:
     "two poison messages, then good orders, on an inventory taking one message at a time; stopped at a bound (15 s quick, 60 s full)",
-  prevents: prevents("dead-letter"),
+  prevents: PARTB_SAFEGUARDS["dead-letter"].prevents,
   async run(opts, on) {
     const boundS = opts.quick ? 15 : 60;
     const n = opts.quick ? 20 : 200;
-    const stack = await openPartBStack(scenarioOptions(opts, "dead-letter", on), "S-dead-letter", {
+    const stack = await openPartBStack(safeguardOptions(opts, "dead-letter", on), "S-dead-letter", {
       PREFETCH: "1",
       BATCH_MAX: "1",
     });

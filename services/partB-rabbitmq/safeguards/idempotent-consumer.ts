@@ -1,19 +1,19 @@
 // The idempotent consumer: inventory checks the message id against its processed ids in the same
 // transaction as the stock. Without it, a redelivered OrderPlaced reserves again. Shown by the
 // idempotency experiment (lab/idempotency.ts) with one copy: stock 10 → 9 with it, 10 → 8 without.
-import { safeguardRun, type SafeguardExperiment } from "../../harness/safeguards.js";
+import { safeguardOptions, safeguardRun, type SafeguardExperiment } from "../../harness/safeguards.js";
 import { openPartBStack } from "../faults/stack.js";
 import { labImplementation } from "../lab/implementation.js";
 import { idempotencyRun } from "../lab/idempotency.js";
-import { prevents, scenarioOptions } from "./from-scenario.js";
+import { PARTB_SAFEGUARDS } from "../switches.js";
 
 export const idempotentConsumer: SafeguardExperiment = {
   safeguard: "idempotent-consumer",
   part: "B",
   scenario: "one order placed (stock 10), then its very OrderPlaced delivered once more with the same message id",
-  prevents: prevents("idempotent-consumer"),
+  prevents: PARTB_SAFEGUARDS["idempotent-consumer"].prevents,
   async run(opts, on) {
-    const stack = await openPartBStack(scenarioOptions(opts, "idempotent-consumer", on), "S-idempotent-consumer");
+    const stack = await openPartBStack(safeguardOptions(opts, "idempotent-consumer", on), "S-idempotent-consumer");
     try {
       const r = await idempotencyRun(labImplementation(stack.running, stack.lab), { copies: 1, onProgress: opts.log });
       const [before, , after] = r.steps;

@@ -4,16 +4,16 @@
 // disagree, then restarted. With the safeguard, that moment is "answered, not committed": the
 // restarted consumer answers those orders again, and analytics counts them once. Without it the
 // commit comes first, so the moment is "committed, not answered": those orders are never answered.
-import type { SafeguardExperiment } from "../../harness/safeguards.js";
+import { scenarioSafeguard } from "../../harness/safeguards.js";
 import { consumerCrash } from "../faults/scenarios.js";
 import { PARTC_SAFEGUARDS } from "../switches.js";
-import { scenarioRun } from "./scenario-run.js";
 
-export const commitAfterAck: SafeguardExperiment = {
+export const commitAfterAck = scenarioSafeguard({
   safeguard: "commit-after-ack",
   part: "C",
   scenario:
     "C-consumer-crash: a load test; inventory killed (kill -9) while its answers and its committed offsets disagree, then restarted",
   prevents: PARTC_SAFEGUARDS["commit-after-ack"].prevents,
-  run: (opts, on) => scenarioRun(consumerCrash, "commit-after-ack", opts, on),
-};
+  faultScenario: "C-consumer-crash",
+  runScenario: consumerCrash,
+});

@@ -2,15 +2,15 @@
 // counts an eventId once. The scenario is the fault campaign's C-duplicates: every OrderPlaced
 // appended twice, every answer once more, then a replay of that log. With the safeguard,
 // analytics counts what one delivery counts. Without it, every copy is counted.
-import type { SafeguardExperiment } from "../../harness/safeguards.js";
+import { scenarioSafeguard } from "../../harness/safeguards.js";
 import { duplicates } from "../faults/scenarios.js";
 import { PARTC_SAFEGUARDS } from "../switches.js";
-import { scenarioRun } from "./scenario-run.js";
 
-export const dedupe: SafeguardExperiment = {
+export const dedupe = scenarioSafeguard({
   safeguard: "dedupe",
   part: "C",
   scenario: "C-duplicates: every OrderPlaced appended twice and every answer once more, then the log replayed",
   prevents: PARTC_SAFEGUARDS.dedupe.prevents,
-  run: (opts, on) => scenarioRun(duplicates, "dedupe", opts, on),
-};
+  faultScenario: "C-duplicates",
+  runScenario: duplicates,
+});
