@@ -113,7 +113,10 @@ const PartB = Type.Object(
     broker: Type.Optional(
       Type.Object(
         {
-          amqp_url: Type.String({ format: "amqp-url", description: "the broker, amqp://user:pass@host:port" }),
+          amqp_url: Type.String({
+            format: "amqp-url",
+            description: "the broker's AMQP URL (amqp://, host and port; its user and password, if any, in the URL)",
+          }),
           exchange: Name("the exchange OrderPlaced is published to"),
           routing_key: Name("OrderPlaced's routing key"),
           queue: Type.Optional(Name("the queue inventory consumes (its depth is watched, never purged)")),
