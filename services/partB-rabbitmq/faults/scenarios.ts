@@ -46,6 +46,19 @@ async function prepareOrders(impl: PartBImplementation, seed: number, count: num
 
 // ---- Consumer crash ----
 
+/** Wait until inventory has processed `target` in all, or until it makes no progress for 20 s. */
+async function processedUpTo(impl: PartBImplementation, target: number): Promise<{ ok: boolean; processed: number }> {
+  let last = -1;
+  let lastChange = Date.now();
+  for (;;) {
+    const processed = (await impl.stats("inventory")).processed_total as number;
+    if (processed >= target) return { ok: true, processed };
+    if (processed !== last) [last, lastChange] = [processed, Date.now()];
+    else if (Date.now() - lastChange > 20_000) return { ok: false, processed };
+    await sleep(10);
+  }
+}
+
 /**
  * A backlog of orders waits in order.placed.q while inventory is stopped; inventory starts on it
  * and is killed (kill -9) part-way through, with messages in hand, then started again (more than
@@ -82,12 +95,15 @@ export async function consumerCrash(opts: ScenarioOptions): Promise<ScenarioResu
       await (k === 1 ? outage.end() : impl.restartConsumer());
       if (k > 1) killedAt.push((await impl.stats("inventory")).processed_total - before.processed);
       const target = before.processed + Math.round((k * acked.length) / (kills + 1));
-      await waitUntil(
-        async () => (await impl.stats("inventory")).processed_total >= target,
-        `inventory to process ${target - before.processed} orders`,
-        120_000,
-        10,
-      );
+      const reached = await processedUpTo(impl, target);
+      if (!reached.ok) {
+        // Nothing left to process: the messages went with the killed process (auto-ack, the
+        // run without manual-ack). No more kills; the checker below counts what was lost.
+        opts.log(
+          `inventory stalled at ${reached.processed - before.processed}/${acked.length} processed: nothing more arrives`,
+        );
+        break;
+      }
       redelivered += (await impl.stats("inventory")).duplicates_ignored;
       await impl.stopConsumer("kill");
       opts.log(`kill -9 #${k} of inventory once ${target - before.processed}/${acked.length} orders were processed`);
@@ -106,7 +122,7 @@ export async function consumerCrash(opts: ScenarioOptions): Promise<ScenarioResu
     opts.log(
       `final: ${JSON.stringify(effects.final_states)}; ${redelivered} OrderPlaced redelivered after a kill and recognised`,
     );
-    const midDrain = killedAt.every((done) => done > 0 && done < acked.length);
+    const midDrain = killedAt.length === kills && killedAt.every((done) => done > 0 && done < acked.length);
     return verdictOf({
       scenario: "B-consumer-crash",
       part: "B",
