@@ -174,7 +174,8 @@ export function safeguardsSpec(results: SafeguardResult[]): TopLevelSpec {
     title: "Anomalies counted with and without each safeguard",
     data: { values },
     width: 420,
-    height: { step: 12 },
+    // Two bars per safeguard, and tall enough to read with one safeguard (a notebook's section).
+    height: Math.max(140, 36 * results.length),
     mark: "bar",
     encoding: {
       y: { field: "safeguard", type: "nominal", title: null, sort: null },

@@ -116,7 +116,10 @@ describe("with each safeguard: 0 anomalies; without it: the anomaly, counted", (
     const r = await bothRuns("manual-ack");
     assert.equal(r.with.anomalies, 0, r.with.observed);
     assert.ok(r.without.counts.lost > 0, r.without.observed);
-    assert.equal(r.without.counts.duplicated_effects, 0);
+    // An order killed between its reservation and its answer (the scenario's settle window) keeps
+    // its stock with no redelivery to answer it: the checker counts that stock as taken beyond the
+    // confirmed orders' (duplicated_effects), an anomaly too — so no assertion that it is 0.
+    assert.equal(r.without.anomalies, r.without.counts.lost + r.without.counts.duplicated_effects);
   });
 
   test("confirms: orders answered 202 while RabbitMQ restarts are lost without the outbox's confirms", async () => {

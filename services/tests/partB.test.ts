@@ -491,8 +491,9 @@ describe("batches (BATCH_MAX 64, the default)", () => {
         { messageId: id },
       );
     }
-    // A generous BATCH_WAIT_MS, so that the eleven are one batch however the broker spreads them out.
-    await up("partB", { ...lab(), only: ["inventory"], env: { BATCH_WAIT_MS: "300" } });
+    // A generous BATCH_WAIT_MS, so that the eleven are one batch however the broker spreads them out
+    // (300 ms was not enough on a machine at load 9: a batch of 7, then 4).
+    await up("partB", { ...lab(), only: ["inventory"], env: { BATCH_WAIT_MS: "2000" } });
     await waitUntil(async () => (await stats(urls.inventory)).received >= 11, "the eleven to arrive", 10_000, 50);
     await waitUntil(
       async () => (await probe.queue(QUEUES.orderPlaced.name)).messages === 0,
