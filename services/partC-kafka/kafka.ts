@@ -79,7 +79,10 @@ export function createIdempotentProducer(kafka: Kafka): Producer {
 }
 
 /** Send and wait until every in-sync replica has the events (acks = all). */
-export function sendAcked(producer: Producer, record: Omit<ProducerRecord, "acks">): Promise<RecordMetadata[]> {
+export function sendAcked(
+  producer: Pick<Producer, "send">,
+  record: Omit<ProducerRecord, "acks">,
+): Promise<RecordMetadata[]> {
   return producer.send({ ...record, acks: -1 });
 }
 

@@ -11,8 +11,9 @@ import { Type, loadConfig, serviceBase } from "../common/config.js";
 import { newEventId, newOrderId } from "../common/ids.js";
 import { HttpError, createService, runService } from "../common/server.js";
 import { ItemsSchema } from "./events.js";
-import { createIdempotentProducer, createKafka, kafkaSettings, producerReadiness, waitForTopics } from "./kafka.js";
+import { createIdempotentProducer, createKafka, kafkaSettings, waitForTopics } from "./kafka.js";
 import { AckTimeout, DEFAULT_ITEMS, MAX_LOAD_COUNT, produceLoad, produceOrder } from "./produce-orders.js";
+import { RenewableProducer } from "./renewable-producer.js";
 import { TOPICS } from "./topics.js";
 
 const config = loadConfig(
@@ -42,6 +43,7 @@ const app = createService({
     kafka: { brokers: config.KAFKA_BROKERS, topic: TOPICS.orders, connected: lastSend.ok, last_send: lastSend },
     policy: { produce_timeout_ms: config.PRODUCE_TIMEOUT_MS },
     ...stats,
+    producer_restarts: producer.restarts, // fresh producers after Kafka rejected the sequence state
   }),
 });
 
@@ -51,8 +53,10 @@ const kafka = createKafka({
   logLevel: config.KAFKA_LOG_LEVEL,
   logger: app.log,
 });
-const producer = createIdempotentProducer(kafka);
-const producerNotReady = producerReadiness(producer);
+// After a broker restart Kafka may reject the producer's sequence numbers for good: a fresh
+// producer sends the event again (same eventId) rather than every later /produce getting a 503.
+const producer = new RenewableProducer(() => createIdempotentProducer(kafka), app.log, "events");
+const producerNotReady = producer.notReady;
 
 // Every field is optional (the seed posts an empty load test); a request without a body is `{}`.
 app.addHook("preValidation", async (req) => {
