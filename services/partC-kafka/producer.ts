@@ -55,7 +55,12 @@ const kafka = createKafka({
 });
 // After a broker restart Kafka may reject the producer's sequence numbers for good: a fresh
 // producer sends the event again (same eventId) rather than every later /produce getting a 503.
-const producer = new RenewableProducer(() => createIdempotentProducer(kafka), app.log, "events");
+const producer = new RenewableProducer(
+  () => createIdempotentProducer(kafka),
+  app.log,
+  "events",
+  config.PRODUCE_TIMEOUT_MS,
+);
 const producerNotReady = producer.notReady;
 
 // Every field is optional (the seed posts an empty load test); a request without a body is `{}`.

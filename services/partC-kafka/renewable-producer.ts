@@ -51,6 +51,13 @@ export class RenewableProducer {
     private readonly create: () => Producer,
     private readonly log: Logger,
     private readonly what = "events",
+    /**
+     * A send still waiting for the ones before it after this long is dropped, not sent: its caller
+     * has given up (the HTTP producer answered 503 at PRODUCE_TIMEOUT_MS). Without it, the sends
+     * queued during an outage went out one by one once Kafka was back, and new orders waited behind
+     * them: 5-10 s more of 503s after a 10-25 s outage (measured in C-broker-restart). Unset: every send waits.
+     */
+    private readonly maxQueuedMs?: number,
   ) {
     this.use(create());
   }
@@ -76,7 +83,13 @@ export class RenewableProducer {
 
   /** `work` alone on the producer (after the sends before it settle), again on a fresh one if Kafka rejects the old one's state. */
   private serially<T>(work: (p: Producer) => Promise<T>): Promise<T> {
-    const run = this.queue.then(() => this.withRenewal(work));
+    const queuedAt = Date.now();
+    const run = this.queue.then(() => {
+      const waited = Date.now() - queuedAt;
+      if (this.maxQueuedMs !== undefined && waited > this.maxQueuedMs)
+        throw new Error(`not sent: waited ${waited} ms behind earlier sends that Kafka had not acknowledged`);
+      return this.withRenewal(work);
+    });
     this.queue = run.catch(() => {});
     return run;
   }
