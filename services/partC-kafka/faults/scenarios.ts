@@ -264,7 +264,8 @@ export async function brokerRestart(opts: ScenarioOptions): Promise<ScenarioResu
     const timeline: Record<string, number> = {};
     load = steadyLoad(rate, (seq) => produce(`${prefix}${String(seq).padStart(6, "0")}`));
     await alive(sleep(warmup * 1000));
-    await alive(brokerOutage("kafka", opts, outage, timeline, load.now));
+    // Not cut short: a Kafka start left running could race the one in `finally`. A death during it shows next.
+    await brokerOutage("kafka", opts, outage, timeline, load.now);
     // Back to normal: an order produced now is answered and counted, without restarting anything.
     // One order, retried under one eventId until acknowledged: an attempt that timed out may still get in.
     const probeId = `${prefix}probe`;
