@@ -58,6 +58,40 @@ export const allAlive = (stack: Stack): boolean =>
     return pid !== undefined && isAlive(pid);
   });
 
+/** The first of the stack's services whose process is gone, said with where to look; null while all run. */
+export function deadService(stack: Stack): string | null {
+  for (const name of Object.keys(stack.running.services)) {
+    const record = readRecord(`${stack.running.part}-${name}`, stack.lab.home);
+    if (record === undefined) return `${name} has no process record`;
+    if (!isAlive(record.pid)) return `${name} exited: see its log ${record.log}`;
+  }
+  return null;
+}
+
+/** A service of the stack died while a scenario waited: its message says which and where its log is. */
+export class ServiceExited extends Error {}
+
+/**
+ * `work`, unless a service of the stack dies first: then a ServiceExited at once, rather than a
+ * wait that runs into its timeout for answers a dead process will never give.
+ */
+export async function whileAlive<T>(stack: Stack, work: Promise<T>, everyMs = 500): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const died = new Promise<never>((_, reject) => {
+    const look = () => {
+      const dead = deadService(stack);
+      if (dead) reject(new ServiceExited(dead));
+      else timer = setTimeout(look, everyMs);
+    };
+    look();
+  });
+  try {
+    return await Promise.race([work, died]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** One request of a steady load: when it was sent, how long its answer took, what it was. */
 export interface Sent<T = unknown> {
   seq: number;

@@ -6,6 +6,8 @@
 //
 // A crash between "send" and "commit" means the chunk is read again and answered again. The
 // answers get the same eventIds the second time (events.ts), so analytics counts them once.
+// After a broker restart Kafka may reject the producer's sequence numbers: the answers are then
+// sent again by a fresh producer (renewable-producer.ts) before the commit, in the same process.
 // An event that cannot be read goes to `orders.dlq` with the reason, and the consumer goes on.
 import type { KafkaMessage, Message } from "kafkajs";
 import { Type, loadConfig, serviceBase } from "../common/config.js";
@@ -22,9 +24,9 @@ import {
   ensureTopic,
   joined,
   kafkaSettings,
-  producerReadiness,
   waitForTopics,
 } from "./kafka.js";
+import { RenewableProducer } from "./renewable-producer.js";
 import { reserve, type FailurePolicy } from "./reserve.js";
 import { PARTC_SAFEGUARDS } from "./switches.js";
 import { GROUPS, TOPICS } from "./topics.js";
@@ -70,6 +72,7 @@ const app = createService({
   health: () => ({
     group: GROUPS.inventory,
     ...stats,
+    producer_restarts: producer.restarts, // fresh producers after Kafka rejected the sequence state
     fail_rate: policy.failRate,
     fail_seed: policy.seed,
     throttle_ms: throttleMs,
@@ -84,10 +87,10 @@ const kafka = createKafka({
   logLevel: config.KAFKA_LOG_LEVEL,
   logger: app.log,
 });
-const producer = createIdempotentProducer(kafka);
+const producer = new RenewableProducer(() => createIdempotentProducer(kafka), app.log, "uncommitted answers");
 const consumer = kafka.consumer(consumerConfig(GROUPS.inventory));
 const consumerNotReady = consumerReadiness(consumer);
-const producerNotReady = producerReadiness(producer);
+const producerNotReady = producer.notReady;
 
 /** Answer one read message: an inventory event, or a dead letter saying why it could not be read. */
 function answer(message: KafkaMessage, partition: number): { topic: string; message: Message } {
@@ -185,8 +188,12 @@ consumer.on(consumer.events.GROUP_JOIN, (e) => {
   app.log.info({ assigned: stats.assigned }, "joined the group");
 });
 consumer.on(consumer.events.CRASH, (e) => {
-  // kafkajs restarts the consumer after a retriable error; after any other, let the process
-  // die so `status` shows it and it can be restarted, rather than idle while looking healthy.
+  // kafkajs restarts the consumer after a retriable error. Any other cannot be cured by trying
+  // again in this process: the topic deleted, no authorization, an answer too large for the
+  // broker, or Kafka rejecting the producer's state even from fresh producers (the one
+  // recoverable producer error, a broker that lost this producer's sequence state, is handled
+  // by RenewableProducer before it gets here). Then let the process die so `status` shows it and
+  // it can be restarted, rather than idle while looking healthy.
   app.log.error({ err: e.payload.error, restart: e.payload.restart }, "consumer crashed");
   if (!e.payload.restart) process.exit(1);
 });

@@ -78,6 +78,10 @@ export function createIdempotentProducer(kafka: Kafka, idempotent = true): Produ
     idempotent,
     maxInFlightRequests: 1,
     allowAutoTopicCreation: false,
+    // Retried until acknowledged, as kafkajs does for an idempotent producer, but at least once a
+    // second: its backoff grows to 30 s, and sends wait for each other (renewable-producer.ts), so
+    // after a 40 s outage the first send slept up to 30 s more with Kafka back, and every order behind it.
+    retry: { retries: Number.MAX_SAFE_INTEGER, maxRetryTime: 1000 },
     // murmur2 of the key, as the Java client does: an order id lands on the same partition
     // whichever client produced it.
     createPartitioner: Partitioners.DefaultPartitioner,
@@ -85,7 +89,10 @@ export function createIdempotentProducer(kafka: Kafka, idempotent = true): Produ
 }
 
 /** Send and wait until every in-sync replica has the events (acks = all). */
-export function sendAcked(producer: Producer, record: Omit<ProducerRecord, "acks">): Promise<RecordMetadata[]> {
+export function sendAcked(
+  producer: Pick<Producer, "send">,
+  record: Omit<ProducerRecord, "acks">,
+): Promise<RecordMetadata[]> {
   return producer.send({ ...record, acks: -1 });
 }
 

@@ -39,7 +39,7 @@ export interface ProduceOptions {
 }
 
 export async function produceOrder(
-  producer: Producer,
+  producer: Pick<Producer, "send">,
   orderId: string,
   items: OrderItem[],
   opts: ProduceOptions = {},
@@ -70,7 +70,7 @@ export interface LoadResult {
  * within `batchTimeoutMs`) stops the run; `onBatch` has been told how many were acknowledged before it.
  */
 export async function produceLoad(
-  producer: Producer,
+  producer: Pick<Producer, "send">,
   count: number,
   batchSize: number,
   onBatch?: (produced: number) => void,

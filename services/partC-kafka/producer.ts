@@ -12,8 +12,9 @@ import { newEventId, newOrderId } from "../common/ids.js";
 import { safeguardSwitches, safeguardsSetting } from "../common/safeguards.js";
 import { HttpError, createService, runService } from "../common/server.js";
 import { ItemsSchema } from "./events.js";
-import { createIdempotentProducer, createKafka, kafkaSettings, producerReadiness, waitForTopics } from "./kafka.js";
+import { createIdempotentProducer, createKafka, kafkaSettings, waitForTopics } from "./kafka.js";
 import { AckTimeout, DEFAULT_ITEMS, MAX_LOAD_COUNT, produceLoad, produceOrder } from "./produce-orders.js";
+import { RenewableProducer } from "./renewable-producer.js";
 import { PARTC_SAFEGUARDS } from "./switches.js";
 import { TOPICS } from "./topics.js";
 
@@ -47,6 +48,7 @@ const app = createService({
     policy: { produce_timeout_ms: config.PRODUCE_TIMEOUT_MS },
     safeguards: safeguards.health(),
     ...stats,
+    producer_restarts: producer.restarts, // fresh producers after Kafka rejected the sequence state
   }),
 });
 
@@ -57,11 +59,18 @@ const kafka = createKafka({
   logger: app.log,
   requestTimeoutMs: config.KAFKA_REQUEST_TIMEOUT_MS,
 });
-// #region safeguard:idempotent-producer
-// The broker numbers each batch (producer id, sequence) and drops a retry of one it already wrote.
-const producer = createIdempotentProducer(kafka, safeguards.on("idempotent-producer"));
-// #endregion
-const producerNotReady = producerReadiness(producer);
+// After a broker restart Kafka may reject the producer's sequence numbers for good: a fresh
+// producer sends the event again (same eventId) rather than every later /produce getting a 503.
+const producer = new RenewableProducer(
+  // #region safeguard:idempotent-producer
+  // The broker numbers each batch (producer id, sequence) and drops a retry of one it already wrote.
+  () => createIdempotentProducer(kafka, safeguards.on("idempotent-producer")),
+  // #endregion
+  app.log,
+  "events",
+  config.PRODUCE_TIMEOUT_MS,
+);
+const producerNotReady = producer.notReady;
 
 // Every field is optional (the seed posts an empty load test); a request without a body is `{}`.
 app.addHook("preValidation", async (req) => {

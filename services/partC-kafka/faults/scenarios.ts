@@ -25,7 +25,9 @@ import {
   openStack,
   pidOf,
   seconds,
+  ServiceExited,
   steadyLoad,
+  whileAlive,
   type Stack,
 } from "../../harness/stack.js";
 import { verdictOf, type Invariant, type ScenarioResult } from "../../harness/verdict.js";
@@ -228,7 +230,8 @@ interface ProduceAnswer {
  * POST /produce at a fixed rate the whole time; Kafka stopped and started again on the same log
  * in the middle. While it is down the producer must answer a clear 503 within its deadline, with
  * the eventId to retry with; after the load, the client retries each refused order with it. The
- * services are not restarted: the consumers must come back alone.
+ * services are not restarted: the consumers must come back alone. Every wait is bounded, and a
+ * service that exits (none may) ends the scenario at once as a failed invariant naming it.
  */
 export async function brokerRestart(opts: ScenarioOptions): Promise<ScenarioResult> {
   const rate = opts.quick ? 20 : 40;
@@ -241,6 +244,9 @@ export async function brokerRestart(opts: ScenarioOptions): Promise<ScenarioResu
   const mine = (m: { key: string | null }) => m.key?.startsWith(prefix) ?? false;
   let answers: TopicTap | undefined;
   let orders: TopicTap | undefined;
+  let load: ReturnType<typeof steadyLoad<ProduceAnswer>> | undefined;
+  // A wait that ends at once if a service died: a dead inventory never answers, however long we wait.
+  const alive = <T>(work: Promise<T>) => whileAlive(stack, work);
   try {
     const produceTimeoutMs = (await impl.policy()).produce_timeout_ms; // what the producer declares (PRODUCE_TIMEOUT_MS)
     const m0 = await impl.waitForQuiet();
@@ -261,22 +267,27 @@ export async function brokerRestart(opts: ScenarioOptions): Promise<ScenarioResu
       return { status: r.status || "no answer", body: answer };
     };
     const timeline: Record<string, number> = {};
-    const load = steadyLoad(rate, (seq) => produce(`${prefix}${String(seq).padStart(6, "0")}`));
-    await sleep(warmup * 1000);
+    load = steadyLoad(rate, (seq) => produce(`${prefix}${String(seq).padStart(6, "0")}`));
+    await alive(sleep(warmup * 1000));
+    // Not cut short: a Kafka start left running could race the one in `finally`. A death during it shows next.
     await brokerOutage("kafka", opts, outage, timeline, load.now);
     // Back to normal: an order produced now is answered and counted, without restarting anything.
     // One order, retried under one eventId until acknowledged: an attempt that timed out may still get in.
     const probeId = `${prefix}probe`;
     const probeEventId = randomUUID();
-    await waitUntil(
-      async () => (await produce(probeId, probeEventId)).status === 200,
-      "the producer to get acknowledgements again",
-      60_000,
-      500,
+    await alive(
+      waitUntil(
+        async () => (await produce(probeId, probeEventId)).status === 200,
+        "the producer to get acknowledgements again",
+        60_000,
+        500,
+      ),
     );
-    await waitUntil(() => answers!.messages.some((m) => m.key === probeId), "inventory to answer again", 90_000, 100);
+    await alive(
+      waitUntil(() => answers!.messages.some((m) => m.key === probeId), "inventory to answer again", 60_000, 100),
+    );
     timeline.recovered = load.now();
-    await sleep(afterS * 1000);
+    await alive(sleep(afterS * 1000));
     const sent = await load.stop();
     timeline.load_stopped = load.now();
 
@@ -295,13 +306,17 @@ export async function brokerRestart(opts: ScenarioOptions): Promise<ScenarioResu
     }
     const acked = sent.filter((s) => s.status === 200);
     const everyOrder = [...sent.map((s) => s.body.orderId), probeId];
-    await waitUntil(
-      () => new Set(answers!.messages.map((m) => m.key)).size >= acked.length + retried + 1,
-      "an answer for every acknowledged order",
-      120_000,
-      200,
-    ).catch(() => {});
-    const m1 = await impl.waitForQuiet(180_000);
+    await alive(
+      waitUntil(
+        () => new Set(answers!.messages.map((m) => m.key)).size >= acked.length + retried + 1,
+        "an answer for every acknowledged order",
+        60_000,
+        200,
+      ),
+    ).catch((err: unknown) => {
+      if (err instanceof ServiceExited) throw err; // else: counted as unanswered below
+    });
+    const m1 = await alive(impl.waitForQuiet(120_000));
     const c = counted(m0, m1);
     const answered = new Set(answers.messages.map((m) => m.key));
     const unanswered = acked.filter((s) => !answered.has(s.body.orderId));
@@ -377,7 +392,25 @@ export async function brokerRestart(opts: ScenarioOptions): Promise<ScenarioResu
         statuses: countBy(sent, (s) => String(s.status)),
       },
     });
+  } catch (err) {
+    if (!(err instanceof ServiceExited)) throw err;
+    opts.log(`C-broker-restart: ${err.message}`);
+    const sent = (await load?.stop()) ?? [];
+    return verdictOf({
+      scenario: "C-broker-restart",
+      part: "C",
+      seed: opts.seed,
+      orders_sent: sent.length,
+      orders_acknowledged: sent.filter((s) => s.status === 200).length,
+      final_states: {},
+      lost: 0,
+      duplicated_effects: 0,
+      invariants: [
+        { name: "the services reconnected by themselves (same processes)", holds: false, observed: err.message },
+      ],
+    });
   } finally {
+    await load?.stop(); // stopped already unless the scenario ended early
     await answers?.close();
     await orders?.close();
     await BROKERS.kafka.up({ home: opts.home, mode: "native" }).catch(() => {});
