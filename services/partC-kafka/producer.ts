@@ -12,8 +12,17 @@ import { newEventId, newOrderId } from "../common/ids.js";
 import { safeguardSwitches, safeguardsSetting } from "../common/safeguards.js";
 import { HttpError, createService, runService } from "../common/server.js";
 import { ItemsSchema } from "./events.js";
-import { createIdempotentProducer, createKafka, kafkaSettings, producerReadiness, waitForTopics } from "./kafka.js";
-import { AckTimeout, DEFAULT_ITEMS, MAX_LOAD_COUNT, produceLoad, produceOrder } from "./produce-orders.js";
+import {
+  createIdempotentProducer,
+  createKafka,
+  kafkaSettings,
+  partitionOf,
+  producerReadiness,
+  sendAcked,
+  waitForTopics,
+} from "./kafka.js";
+import { AckTimeout, OneSendAtATime } from "./one-send-at-a-time.js";
+import { DEFAULT_ITEMS, MAX_EVENTS_PER_SEND, MAX_LOAD_COUNT, produceLoad, produceOrder } from "./produce-orders.js";
 import { PARTC_SAFEGUARDS } from "./switches.js";
 import { TOPICS } from "./topics.js";
 
@@ -58,8 +67,16 @@ const kafka = createKafka({
   requestTimeoutMs: config.KAFKA_REQUEST_TIMEOUT_MS,
 });
 // #region safeguard:idempotent-producer
-// The broker numbers each batch (producer id, sequence) and drops a retry of one it already wrote.
+// The producer numbers each batch (producer id, sequence) and the broker drops a retry of one it
+// already wrote. kafkajs keeps those numbers straight only with one send in flight, so every
+// /produce and /load-test goes through one send path; requests that arrive while a send is in
+// flight go out together in the next one (one-send-at-a-time.ts says why, with the measurement).
 const producer = createIdempotentProducer(kafka, safeguards.on("idempotent-producer"));
+const orders = new OneSendAtATime(
+  (messages) => sendAcked(producer, { topic: TOPICS.orders, messages }),
+  partitionOf,
+  MAX_EVENTS_PER_SEND,
+);
 // #endregion
 const producerNotReady = producerReadiness(producer);
 
@@ -82,7 +99,7 @@ app.post("/produce", { schema: { body: ProduceBody } }, async (req) => {
   const orderId = req.body.orderId ?? newOrderId();
   const eventId = req.body.eventId ?? newEventId();
   try {
-    const { event, partition, offset } = await produceOrder(producer, orderId, req.body.items ?? DEFAULT_ITEMS, {
+    const { event, partition, offset } = await produceOrder(orders, orderId, req.body.items ?? DEFAULT_ITEMS, {
       eventId,
       timeoutMs: config.PRODUCE_TIMEOUT_MS,
     });
@@ -117,7 +134,7 @@ app.post("/load-test", { schema: { body: LoadTestBody } }, async (req) => {
     acknowledged = produced;
   };
   try {
-    const result = await produceLoad(producer, count, config.LOAD_TEST_BATCH_SIZE, onBatch, config.PRODUCE_TIMEOUT_MS);
+    const result = await produceLoad(orders, count, config.LOAD_TEST_BATCH_SIZE, onBatch, config.PRODUCE_TIMEOUT_MS);
     sent(true);
     req.log.info(result, "load test finished: every event acknowledged");
     return { ...result, remaining_in_queue: 0 };
