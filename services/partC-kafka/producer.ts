@@ -7,6 +7,8 @@
 // answer is a 503 that says so, at once rather than after the client library's own retries
 // (16-24 s measured). The event may still be appended later, so the 503 carries its eventId:
 // a client that retries /produce with it has the order counted once, whatever happened.
+// Sends go out one at a time (one-send-at-a-time.ts): an event still waiting behind a send Kafka
+// has not answered when its deadline passes is dropped, not sent, and its 503 says so.
 import { Type, loadConfig, serviceBase } from "../common/config.js";
 import { newEventId, newOrderId } from "../common/ids.js";
 import { safeguardSwitches, safeguardsSetting } from "../common/safeguards.js";
