@@ -7,7 +7,9 @@ import {
   type Admin,
   type Consumer,
   type ConsumerConfig,
+  type ICustomPartitioner,
   type LogEntry,
+  type Message,
   type Producer,
   type ProducerRecord,
   type RecordMetadata,
@@ -67,11 +69,16 @@ export function createKafka(opts: {
 }
 
 /**
- * An idempotent producer: the broker drops a retried batch it already wrote, so a retry after
- * a lost acknowledgement does not duplicate events. Kafka requires acks from all in-sync
- * replicas and one request in flight per connection for that guarantee. `idempotent: false`
- * only for the lab's safeguard switch: kafkajs then retries 5 times (not endlessly) and the
- * broker appends whatever arrives, a retried batch included.
+ * An idempotent producer: it numbers each batch per partition (producer id, sequence), so the
+ * broker drops a retried batch it already wrote. Kafka requires acks from all in-sync replicas
+ * and one request in flight per connection for that guarantee. With kafkajs 2.2.4 that holds only
+ * while the producer has ONE send in flight: sends made concurrently share the sequence numbers,
+ * and after a failed request kafkajs hands the failed batch's number to the next waiting send
+ * (https://github.com/tulios/kafkajs/issues/1005; measured: acknowledged orders lost, others
+ * written twice — one-send-at-a-time.ts). A caller that may send concurrently goes through
+ * OneSendAtATime; one whose concurrent sends never share a partition may call send() itself.
+ * `idempotent: false` only for the lab's safeguard switch: kafkajs then retries 5 times (not
+ * endlessly) and the broker appends whatever arrives, a retried batch included.
  */
 export function createIdempotentProducer(kafka: Kafka, idempotent = true): Producer {
   return kafka.producer({
@@ -82,11 +89,30 @@ export function createIdempotentProducer(kafka: Kafka, idempotent = true): Produ
     // second: its backoff grows to 30 s, and sends wait for each other (renewable-producer.ts), so
     // after a 40 s outage the first send slept up to 30 s more with Kafka back, and every order behind it.
     retry: { retries: Number.MAX_SAFE_INTEGER, maxRetryTime: 1000 },
-    // murmur2 of the key, as the Java client does: an order id lands on the same partition
-    // whichever client produced it.
-    createPartitioner: Partitioners.DefaultPartitioner,
+    createPartitioner: recordingPartitioner,
   });
 }
+
+/** The partition each message was last given by a producer of createIdempotentProducer. */
+const partitionGiven = new WeakMap<Message, number>();
+
+/**
+ * Which partition the producer put a message in (undefined before it was sent). kafkajs answers a
+ * send per partition, with the first offset there: OneSendAtATime needs this to tell each of its
+ * callers where its own events are.
+ */
+export const partitionOf = (message: Message): number | undefined => partitionGiven.get(message);
+
+// murmur2 of the key, as the Java client does: an order id lands on the same partition whichever
+// client produced it. Each decision is remembered for partitionOf.
+const recordingPartitioner: ICustomPartitioner = () => {
+  const partitioner = Partitioners.DefaultPartitioner();
+  return (args) => {
+    const partition = partitioner(args);
+    partitionGiven.set(args.message, partition);
+    return partition;
+  };
+};
 
 /** Send and wait until every in-sync replica has the events (acks = all). */
 export function sendAcked(

@@ -1,10 +1,9 @@
-// Appending OrderPlaced events to the `orders` log: one at a time, or a load test in batches.
-// An event counts as produced only once Kafka acknowledged it (acks = all).
-import type { Producer } from "kafkajs";
+// Appending OrderPlaced events to the `orders` log: one at a time, or a load test in batches,
+// each through the producer's single send path (one-send-at-a-time.ts). An event counts as
+// produced only once Kafka acknowledged it (acks = all).
 import { newLoadTestOrderId } from "../common/ids.js";
 import { orderPlaced, toMessage, type OrderItem, type OrderPlaced } from "./events.js";
-import { sendAcked } from "./kafka.js";
-import { TOPICS } from "./topics.js";
+import type { OneSendAtATime } from "./one-send-at-a-time.js";
 
 export const DEFAULT_ITEMS: OrderItem[] = [{ sku: "burrito", qty: 1 }];
 /** The most events one POST /load-test may ask for: a request is bounded in work, not only in bytes. */
@@ -16,21 +15,8 @@ export interface Produced {
   offset: string;
 }
 
-/**
- * Kafka did not acknowledge in time. The client keeps retrying in the background, so the event
- * may still be appended later: its outcome is unknown, not "refused".
- */
-export class AckTimeout extends Error {}
-
-/** Wait for Kafka's acknowledgement at most `ms` (an HTTP caller must not hang on a broker outage). */
-export function withinDeadline<T>(send: Promise<T>, ms: number | undefined): Promise<T> {
-  if (ms === undefined) return send;
-  let timer: NodeJS.Timeout;
-  const deadline = new Promise<never>(
-    (_, reject) => (timer = setTimeout(() => reject(new AckTimeout(`waited ${ms} ms`)), ms)),
-  );
-  return Promise.race([send, deadline]).finally(() => clearTimeout(timer));
-}
+/** Most events in one send when it carries several requests' events (one load-test batch, by default). */
+export const MAX_EVENTS_PER_SEND = 1000;
 
 export interface ProduceOptions {
   /** Reuse the eventId of an earlier, unacknowledged attempt: analytics then counts the order once. */
@@ -39,17 +25,14 @@ export interface ProduceOptions {
 }
 
 export async function produceOrder(
-  producer: Pick<Producer, "send">,
+  orders: OneSendAtATime,
   orderId: string,
   items: OrderItem[],
   opts: ProduceOptions = {},
 ): Promise<Produced> {
   const event = orderPlaced(orderId, items, new Date(), opts.eventId);
-  const [ack] = await withinDeadline(
-    sendAcked(producer, { topic: TOPICS.orders, messages: [toMessage(event)] }),
-    opts.timeoutMs,
-  );
-  return { event, partition: ack.partition, offset: ack.baseOffset ?? "" };
+  const [at] = await orders.append([toMessage(event)], opts.timeoutMs);
+  return { event, ...at };
 }
 
 export interface LoadResult {
@@ -70,7 +53,7 @@ export interface LoadResult {
  * within `batchTimeoutMs`) stops the run; `onBatch` has been told how many were acknowledged before it.
  */
 export async function produceLoad(
-  producer: Pick<Producer, "send">,
+  orders: OneSendAtATime,
   count: number,
   batchSize: number,
   onBatch?: (produced: number) => void,
@@ -83,10 +66,7 @@ export async function produceLoad(
   while (produced < count) {
     const size = Math.min(batchSize, count - produced);
     const events = Array.from({ length: size }, (_, i) => orderPlaced(newLoadTestOrderId(produced + i), DEFAULT_ITEMS));
-    await withinDeadline(
-      sendAcked(producer, { topic: TOPICS.orders, messages: events.map(toMessage) }),
-      batchTimeoutMs,
-    );
+    await orders.append(events.map(toMessage), batchTimeoutMs);
     produced += size;
     batches++;
     onBatch?.(produced);

@@ -7,13 +7,23 @@
 // answer is a 503 that says so, at once rather than after the client library's own retries
 // (16-24 s measured). The event may still be appended later, so the 503 carries its eventId:
 // a client that retries /produce with it has the order counted once, whatever happened.
+// Sends go out one at a time (one-send-at-a-time.ts): an event still waiting behind a send Kafka
+// has not answered when its deadline passes is dropped, not sent, and its 503 says so.
 import { Type, loadConfig, serviceBase } from "../common/config.js";
 import { newEventId, newOrderId } from "../common/ids.js";
 import { safeguardSwitches, safeguardsSetting } from "../common/safeguards.js";
 import { HttpError, createService, runService } from "../common/server.js";
 import { ItemsSchema } from "./events.js";
-import { createIdempotentProducer, createKafka, kafkaSettings, waitForTopics } from "./kafka.js";
-import { AckTimeout, DEFAULT_ITEMS, MAX_LOAD_COUNT, produceLoad, produceOrder } from "./produce-orders.js";
+import {
+  createIdempotentProducer,
+  createKafka,
+  kafkaSettings,
+  partitionOf,
+  sendAcked,
+  waitForTopics,
+} from "./kafka.js";
+import { AckTimeout, OneSendAtATime } from "./one-send-at-a-time.js";
+import { DEFAULT_ITEMS, MAX_EVENTS_PER_SEND, MAX_LOAD_COUNT, produceLoad, produceOrder } from "./produce-orders.js";
 import { RenewableProducer } from "./renewable-producer.js";
 import { PARTC_SAFEGUARDS } from "./switches.js";
 import { TOPICS } from "./topics.js";
@@ -59,17 +69,26 @@ const kafka = createKafka({
   logger: app.log,
   requestTimeoutMs: config.KAFKA_REQUEST_TIMEOUT_MS,
 });
+// #region safeguard:idempotent-producer
+// The producer numbers each batch (producer id, sequence) and the broker drops a retry of one it
+// already wrote. kafkajs keeps those numbers straight only with one send in flight, so every
+// /produce and /load-test goes through one send path; requests that arrive while a send is in
+// flight go out together in the next one (one-send-at-a-time.ts says why, with the measurement).
 // After a broker restart Kafka may reject the producer's sequence numbers for good: a fresh
-// producer sends the event again (same eventId) rather than every later /produce getting a 503.
+// producer (renewable-producer.ts) sends the batch again (same eventIds) rather than every later
+// /produce getting a 503.
 const producer = new RenewableProducer(
-  // #region safeguard:idempotent-producer
-  // The broker numbers each batch (producer id, sequence) and drops a retry of one it already wrote.
   () => createIdempotentProducer(kafka, safeguards.on("idempotent-producer")),
-  // #endregion
   app.log,
   "events",
   config.PRODUCE_TIMEOUT_MS,
 );
+const orders = new OneSendAtATime(
+  (messages) => sendAcked(producer, { topic: TOPICS.orders, messages }),
+  partitionOf,
+  MAX_EVENTS_PER_SEND,
+);
+// #endregion
 const producerNotReady = producer.notReady;
 
 // Every field is optional (the seed posts an empty load test); a request without a body is `{}`.
@@ -91,7 +110,7 @@ app.post("/produce", { schema: { body: ProduceBody } }, async (req) => {
   const orderId = req.body.orderId ?? newOrderId();
   const eventId = req.body.eventId ?? newEventId();
   try {
-    const { event, partition, offset } = await produceOrder(producer, orderId, req.body.items ?? DEFAULT_ITEMS, {
+    const { event, partition, offset } = await produceOrder(orders, orderId, req.body.items ?? DEFAULT_ITEMS, {
       eventId,
       timeoutMs: config.PRODUCE_TIMEOUT_MS,
     });
@@ -126,7 +145,7 @@ app.post("/load-test", { schema: { body: LoadTestBody } }, async (req) => {
     acknowledged = produced;
   };
   try {
-    const result = await produceLoad(producer, count, config.LOAD_TEST_BATCH_SIZE, onBatch, config.PRODUCE_TIMEOUT_MS);
+    const result = await produceLoad(orders, count, config.LOAD_TEST_BATCH_SIZE, onBatch, config.PRODUCE_TIMEOUT_MS);
     sent(true);
     req.log.info(result, "load test finished: every event acknowledged");
     return { ...result, remaining_in_queue: 0 };
