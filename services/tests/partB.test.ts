@@ -493,7 +493,7 @@ describe("batches (BATCH_MAX 64, the default)", () => {
     }
     // A generous BATCH_WAIT_MS, so that the eleven are one batch however the broker spreads them out
     // (300 ms was not enough on a machine at load 9: a batch of 7, then 4).
-    await up("partB", { ...lab(), only: ["inventory"], env: { BATCH_WAIT_MS: "2000" } });
+    await up("partB", { ...lab(), only: ["inventory"], env: { BATCH_WAIT_MS: "1000" } }); // its maximum
     await waitUntil(async () => (await stats(urls.inventory)).received >= 11, "the eleven to arrive", 10_000, 50);
     await waitUntil(
       async () => (await probe.queue(QUEUES.orderPlaced.name)).messages === 0,
