@@ -84,7 +84,7 @@ test("dedupe: every copy counted once with it; without it, each copy counted", a
   const withIt = await exp.run(opts(), true);
   assert.equal(withIt.anomalies, 0, explain(withIt));
   const without = await exp.run(opts(), false);
-  const n = without.counts.orders;
+  const n = without.counts.orders_acknowledged;
   // Each OrderPlaced twice (n more), each answered with a new id, then every answer once more:
   // 4n answers for n orders (3n more).
   assert.equal(without.counts.duplicated_effects, 4 * n, explain(without));
