@@ -268,6 +268,32 @@ function rejectMessage(
   settle(() => ch.nack(msg, false, true));
 }
 
+/**
+ * A consumer's channel: its own, with the prefetch, and the connection closed when it closes
+ * (reconnect starts over); `settle` acks or rejects, unless auto-ack settled it at delivery, and
+ * ignores a channel that is gone (a broker restart: the broker redelivers what was not acked).
+ */
+async function consumerChannel(
+  model: ChannelModel,
+  opts: { queue: string; log: Log; prefetch: number; safeguards?: SettlingSafeguards },
+  stopping: () => boolean,
+): Promise<{ ch: Channel; sg: SettlingSafeguards; settle: (what: () => void) => void }> {
+  const ch = await model.createChannel();
+  ch.on("error", (err) => opts.log.warn({ err: err.message, queue: opts.queue }, "consumer channel error"));
+  closeConnectionWhenChannelCloses(model, ch, opts.log, stopping);
+  await ch.prefetch(opts.prefetch);
+  const sg = opts.safeguards ?? ALL_ON;
+  const settle = (what: () => void) => {
+    if (!sg.manualAck) return; // auto-ack: the broker settled it when it delivered it
+    try {
+      what();
+    } catch {
+      // The channel is gone (broker restart): the broker redelivers the unacked messages.
+    }
+  };
+  return { ch, sg, settle };
+}
+
 export interface Consumer {
   /** Stop receiving, and wait for the messages in hand to be finished. */
   stop(): Promise<void>;
@@ -281,22 +307,9 @@ export interface Consumer {
  *   poison message cannot stall the queue.
  */
 export async function consume(model: ChannelModel, opts: ConsumerOptions): Promise<Consumer> {
-  const ch = await model.createChannel();
   let stopping = false;
-  ch.on("error", (err) => opts.log.warn({ err: err.message, queue: opts.queue }, "consumer channel error"));
-  closeConnectionWhenChannelCloses(model, ch, opts.log, () => stopping);
-  await ch.prefetch(opts.prefetch);
+  const { ch, sg, settle } = await consumerChannel(model, opts, () => stopping);
   const inHand = new Set<Promise<void>>();
-  const sg = opts.safeguards ?? ALL_ON;
-
-  const settle = (what: () => void) => {
-    if (!sg.manualAck) return; // auto-ack: the broker settled it when it delivered it
-    try {
-      what();
-    } catch {
-      // The channel is gone (broker restart): the broker redelivers the message to the next consumer.
-    }
-  };
 
   async function onMessage(msg: ConsumeMessage): Promise<void> {
     let verdict: Verdict;
@@ -385,21 +398,8 @@ export interface BatchConsumerOptions {
  *   handler is requeued once, then dead-lettered, alone, and the rest of the batch goes on.
  */
 export async function consumeBatches(model: ChannelModel, opts: BatchConsumerOptions): Promise<Consumer> {
-  const ch = await model.createChannel();
   let stopping = false;
-  ch.on("error", (err) => opts.log.warn({ err: err.message, queue: opts.queue }, "consumer channel error"));
-  closeConnectionWhenChannelCloses(model, ch, opts.log, () => stopping);
-  await ch.prefetch(opts.prefetch);
-  const sg = opts.safeguards ?? ALL_ON;
-
-  const settle = (what: () => void) => {
-    if (!sg.manualAck) return; // auto-ack: the broker settled it when it delivered it
-    try {
-      what();
-    } catch {
-      // The channel is gone (broker restart): the broker redelivers the unacked messages.
-    }
-  };
+  const { ch, sg, settle } = await consumerChannel(model, opts, () => stopping);
 
   const waiting: ConsumeMessage[] = [];
   let working: Promise<void> | undefined;
