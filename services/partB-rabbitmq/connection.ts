@@ -294,6 +294,34 @@ async function consumerChannel(
   return { ch, sg, settle };
 }
 
+/**
+ * Subscribe to the queue. A cancel by the broker (the queue deleted) closes the connection, so the
+ * reconnect declares the queue again.
+ */
+async function subscribe(
+  model: ChannelModel,
+  ch: Channel,
+  opts: { queue: string; log: Log },
+  sg: SettlingSafeguards,
+  onMessage: (msg: ConsumeMessage) => void,
+): Promise<string> {
+  const { consumerTag } = await ch.consume(
+    opts.queue,
+    (msg) => {
+      if (msg === null) {
+        opts.log.warn({ queue: opts.queue }, "consumer cancelled by the broker");
+        model.close().catch(() => {});
+        return;
+      }
+      onMessage(msg);
+    },
+    // #region safeguard:manual-ack
+    { noAck: !sg.manualAck }, // manual acks: a message is the broker's until we ack it, after processing
+    // #endregion
+  );
+  return consumerTag;
+}
+
 export interface Consumer {
   /** Stop receiving, and wait for the messages in hand to be finished. */
   stop(): Promise<void>;
@@ -334,20 +362,10 @@ export async function consume(model: ChannelModel, opts: ConsumerOptions): Promi
     rejectMessage(ch, msg, verdict.deadLetter, opts, sg, settle);
   }
 
-  const { consumerTag } = await ch.consume(
-    opts.queue,
-    (msg) => {
-      if (msg === null) {
-        // The broker cancelled us (queue deleted): reconnect, which declares the queue again.
-        opts.log.warn({ queue: opts.queue }, "consumer cancelled by the broker");
-        model.close().catch(() => {});
-        return;
-      }
-      const p = onMessage(msg).finally(() => inHand.delete(p));
-      inHand.add(p);
-    },
-    { noAck: !sg.manualAck },
-  );
+  const consumerTag = await subscribe(model, ch, opts, sg, (msg) => {
+    const p = onMessage(msg).finally(() => inHand.delete(p));
+    inHand.add(p);
+  });
   opts.log.info({ queue: opts.queue, prefetch: opts.prefetch }, "consuming");
 
   return {
@@ -474,20 +492,7 @@ export async function consumeBatches(model: ChannelModel, opts: BatchConsumerOpt
     if (last) settle(() => ch.ack(last, batch.length > 1));
   }
 
-  const { consumerTag } = await ch.consume(
-    opts.queue,
-    (msg) => {
-      if (msg === null) {
-        opts.log.warn({ queue: opts.queue }, "consumer cancelled by the broker");
-        model.close().catch(() => {});
-        return;
-      }
-      arrived(msg);
-    },
-    // #region safeguard:manual-ack
-    { noAck: !sg.manualAck }, // manual acks: a message is the broker's until we ack it, after processing
-    // #endregion
-  );
+  const consumerTag = await subscribe(model, ch, opts, sg, arrived);
   opts.log.info(
     { queue: opts.queue, prefetch: opts.prefetch, batch_max: opts.batchMax, batch_wait_ms: opts.batchWaitMs },
     "consuming in batches",

@@ -139,20 +139,9 @@ export class OrderStore {
     return { total, by_status, orders: matching.slice(0, opts.limit) };
   }
 
-  /** Move an order along with an event, durably. */
+  /** Move an order along with an event, durably: a batch of one. */
   async apply(e: OrderStatusEvent): Promise<ApplyResult> {
-    const result = await durably(this.root, (): ApplyResult => {
-      const order = this.orders.get(e.order_id);
-      if (!order) return { known: false };
-      const next = advance(order, e);
-      if (next) void this.orders.put(order.order_id, next);
-      return { known: true, from: order.status, order: next ?? order, changed: next !== undefined };
-    });
-    if (result.known && result.changed) {
-      this.counts[result.from]--;
-      this.counts[result.order.status]++;
-    }
-    return result;
+    return (await this.applyAll([e]))[0];
   }
 
   /** A batch of events applied in order, in one durable transaction (an order moved twice in the batch moves twice). */

@@ -253,28 +253,12 @@ async function relayInBatches(): Promise<void> {
 
 // ---- Following orders ----
 
+/** One status event (BATCH_MAX 1): a batch of one. */
 async function handleStatusEvent(msg: ConsumeMessage): Promise<Verdict> {
-  const decoded = decodeStatusEvent({ content: msg.content, messageId: msg.properties.messageId });
-  if (!decoded.ok) return { deadLetter: decoded.reason };
-  const event = decoded.event;
-  stats.status_events++;
-  const result = await orders.apply(event);
-  if (!result.known) {
-    stats.unknown_order_events++;
-    app.log.warn(
-      { order_id: event.order_id, event_type: event.event_type },
-      "event for an order this service did not place (published by hand?); acked and ignored",
-    );
-  } else if (result.changed) {
-    app.log.info(
-      { order_id: event.order_id, reason: result.order.reason },
-      `order ${result.from} → ${result.order.status}`,
-    );
-  }
-  return ACK;
+  return (await handleStatusBatch([msg]))[0];
 }
 
-/** A batch of status events (BATCH_MAX > 1): every order moved in one store transaction; the consumer acks them together. */
+/** A batch of status events: every order moved in one store transaction; the consumer acks them together. */
 async function handleStatusBatch(msgs: ConsumeMessage[]): Promise<Verdict[]> {
   const verdicts: Verdict[] = [];
   const events: OrderStatusEvent[] = [];
