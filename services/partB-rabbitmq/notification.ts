@@ -163,17 +163,7 @@ async function handleReservedBatch(msgs: ConsumeMessage[]): Promise<Verdict[]> {
 async function notifyOnce(e: InventoryReserved): Promise<void> {
   let record = store.get(e.order_id);
   if (!record) {
-    const now = new Date();
-    const placed = e.placed_at ? Date.parse(e.placed_at) : NaN;
-    const notified: UserNotified = {
-      event_type: "UserNotified",
-      event_id: newEventId(),
-      order_id: e.order_id,
-      user_id: e.user_id,
-      placed_at: e.placed_at,
-      notified_at: now.toISOString(),
-      ...(Number.isFinite(placed) ? { placed_to_notified_ms: now.getTime() - placed } : {}),
-    };
+    const notified = notificationFor(e);
     // Send, then remember. A crash exactly in between sends it again on redelivery: a second
     // confirmation is better than none (at-least-once); every later copy is recognised.
     sendConfirmation(e, notified);
