@@ -42,7 +42,7 @@ const crashed = (scenario, seed, err) =>
     lost: 0,
     duplicated_effects: 0,
     invariants: [
-      { name: "the scenario ran to its end", holds: false, observed: String(err?.message ?? err).split("\n")[0] },
+      { check: "the scenario ran to its end", passed: false, observed: String(err?.message ?? err).split("\n")[0] },
     ],
   });
 
@@ -63,7 +63,7 @@ await main(async () => {
         .catch((err) => crashed(name, seed, err));
       faults.writeScenario(result);
       for (const i of result.invariants)
-        console.log(`  ${i.holds ? chalk.green("✔") : chalk.red("✖")} ${i.name} — ${i.observed}`);
+        console.log(`  ${i.passed ? chalk.green("✔") : chalk.red("✖")} ${i.check} — ${i.observed}`);
       console.log(`  ${result.verdict === "PASS" ? chalk.green("PASS") : chalk.red("FAIL")}`);
       const without = result.without_safeguards ?? [];
       for (const w of without)

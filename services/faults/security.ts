@@ -15,7 +15,8 @@ import { listRecords } from "../harness/processes.js";
 import { MAX_LOAD_COUNT } from "../partC-kafka/produce-orders.js";
 import type { ScenarioOptions } from "../harness/verdict.js";
 import { countBy } from "../harness/stack.js";
-import { verdictOf, type Invariant, type ScenarioResult } from "../harness/verdict.js";
+import type { Check } from "../harness/check.js";
+import { verdictOf, type ScenarioResult } from "../harness/verdict.js";
 
 // ---- An oversized body ----
 
@@ -289,25 +290,25 @@ export async function securityBasics(opts: ScenarioOptions): Promise<ScenarioRes
       `2 MB bodies: ${JSON.stringify(countBy(bodies, (b) => String(b.status)))}; counts past the limit: ${JSON.stringify(countBy(counts, (c) => String(c.status)))}`,
     );
 
-    const invariants: Invariant[] = [
+    const invariants: Check[] = [
       {
-        name: "every listening socket of the lab is on loopback",
-        holds: listeners.length > 0 && exposed.length === 0,
+        check: "every listening socket of the lab is on loopback",
+        passed: listeners.length > 0 && exposed.length === 0,
         observed: exposed.length
           ? exposed.map((l) => `${l.command} ${l.address}:${l.port}`).join(", ")
           : `${listeners.length} sockets (${[...new Set(listeners.map((l) => l.command))].join(", ")}), all on ${[...new Set(listeners.map((l) => l.address))].join("/")}`,
       },
       {
-        name: "the RabbitMQ management UI listens on loopback only",
-        holds:
+        check: "the RabbitMQ management UI listens on loopback only",
+        passed:
           management.length > 0 &&
           management.every((l) => isLoopback(l.address)) &&
           /management\.tcp\.ip = 127\.0\.0\.1/.test(conf),
         observed: management.map((l) => `${l.address}:${l.port}`).join(", ") || "not found",
       },
       {
-        name: "no credentials in the tracked files but the local defaults (guest/guest); the rest from env",
-        holds: creds.findings.length === 0,
+        check: "no credentials in the tracked files but the local defaults (guest/guest); the rest from env",
+        passed: creds.findings.length === 0,
         observed: creds.findings.length
           ? creds.findings
               .slice(0, 5)
@@ -316,15 +317,15 @@ export async function securityBasics(opts: ScenarioOptions): Promise<ScenarioRes
           : `${creds.files} files, ${creds.defaults} mentions of the local defaults`,
       },
       {
-        name: "a 2 MB body gets a 4xx on every POST/PUT endpoint",
-        holds: tooBig.length === 0,
+        check: "a 2 MB body gets a 4xx on every POST/PUT endpoint",
+        passed: tooBig.length === 0,
         observed: tooBig.length
           ? JSON.stringify(tooBig)
           : `${bodies.length} endpoints: ${JSON.stringify(countBy(bodies, (b) => `${b.status} ${b.error}`))}`,
       },
       {
-        name: `count is bounded (load-test ≤ ${MAX_LOAD_COUNT}, list limit ≤ 100000)`,
-        holds: unbounded.length === 0,
+        check: `count is bounded (load-test ≤ ${MAX_LOAD_COUNT}, list limit ≤ 100000)`,
+        passed: unbounded.length === 0,
         observed: counts.map((c) => `${c.count} → ${c.status}`).join(", "),
       },
     ];

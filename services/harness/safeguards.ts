@@ -69,7 +69,7 @@ export const safeguardOptions = (opts: ScenarioOptions, name: string, on: boolea
 
 /** A fault scenario's verdict as a safeguard's run: anomalies = orders lost + effects done twice. */
 export function fromScenario(r: ScenarioResult): SafeguardRun {
-  const broken = r.invariants.filter((i) => !i.holds);
+  const broken = r.invariants.filter((i) => !i.passed);
   return safeguardRun(
     {
       orders_sent: r.orders_sent,
@@ -81,7 +81,7 @@ export function fromScenario(r: ScenarioResult): SafeguardRun {
     ["lost", "duplicated_effects"],
     `${r.scenario}: ${r.orders_acknowledged} orders acknowledged, ${r.lost} lost, ${r.duplicated_effects} effects done twice` +
       (broken.length
-        ? `; broken: ${broken.map((i) => `${i.name} (${i.observed})`).join("; ")}`
+        ? `; broken: ${broken.map((i) => `${i.check} (${i.observed})`).join("; ")}`
         : "; every invariant held"),
   );
 }

@@ -4,6 +4,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { readJsonResults, resultsDir, writeJsonResult } from "../common/paths.js";
 import { markdownTable } from "../common/table.js";
+import type { Check } from "./check.js";
 
 /** What every fault scenario is given: its LAB_HOME, its size, its seed and where to log. */
 export interface ScenarioOptions {
@@ -18,12 +19,6 @@ export interface ScenarioOptions {
   without?: string;
 }
 
-export interface Invariant {
-  name: string;
-  holds: boolean;
-  observed: string;
-}
-
 export interface ScenarioResult {
   scenario: string;
   part: "A" | "B" | "C" | "all";
@@ -33,7 +28,7 @@ export interface ScenarioResult {
   final_states: Record<string, number>;
   lost: number;
   duplicated_effects: number;
-  invariants: Invariant[];
+  invariants: Check[];
   verdict: "PASS" | "FAIL";
   details?: Record<string, unknown>;
   /** The same scenario with each safeguard it depends on switched off, one at a time: its checker must then fail. */
@@ -59,13 +54,13 @@ export function withoutSafeguard(safeguard: string, r: ScenarioResult): WithoutS
     verdict: r.verdict,
     lost: r.lost,
     duplicated_effects: r.duplicated_effects,
-    broken: r.invariants.filter((i) => !i.holds).map((i) => `${i.name}: ${i.observed}`),
+    broken: r.invariants.filter((i) => !i.passed).map((i) => `${i.check}: ${i.observed}`),
     caught: r.verdict === "FAIL",
   };
 }
 
 export function verdictOf(r: Omit<ScenarioResult, "verdict" | "at">): ScenarioResult {
-  const holds = r.invariants.every((i) => i.holds) && r.lost === 0 && r.duplicated_effects === 0;
+  const holds = r.invariants.every((i) => i.passed) && r.lost === 0 && r.duplicated_effects === 0;
   return { ...r, verdict: holds ? "PASS" : "FAIL", at: new Date().toISOString() };
 }
 
@@ -108,8 +103,8 @@ export function scenarioTable(results: ScenarioResult[]) {
 export function writeFaultsReadme(results: ScenarioResult[], dir = resultsDir("faults")): string {
   const failing = results.flatMap((r) =>
     r.invariants
-      .filter((i) => !i.holds)
-      .map((i) => ({ scenario: r.scenario, invariant: i.name, observed: i.observed })),
+      .filter((i) => !i.passed)
+      .map((i) => ({ scenario: r.scenario, invariant: i.check, observed: i.observed })),
   );
   const text = [
     "# Fault campaign",
@@ -125,8 +120,8 @@ export function writeFaultsReadme(results: ScenarioResult[], dir = resultsDir("f
       results.flatMap((r) =>
         r.invariants.map((i) => ({
           scenario: r.scenario,
-          invariant: i.name,
-          holds: i.holds ? "✔" : "✖",
+          invariant: i.check,
+          holds: i.passed ? "✔" : "✖",
           observed: i.observed,
         })),
       ),

@@ -21,7 +21,7 @@ after(async () => {
 for (const [name, run] of Object.entries(SCENARIOS)) {
   test(name, async () => {
     const result = await run({ home: labHome(), quick: true, seed: 42, log: () => {} });
-    const broken = result.invariants.filter((i) => !i.holds).map((i) => `${i.name}: ${i.observed}`);
+    const broken = result.invariants.filter((i) => !i.passed).map((i) => `${i.check}: ${i.observed}`);
     assert.deepEqual(broken, [], `${name} broke its invariants`);
     assert.equal(result.lost, 0, "nothing lost");
     assert.equal(result.duplicated_effects, 0, "nothing done twice");
@@ -40,7 +40,7 @@ const pairs = Object.entries(SCENARIO_SAFEGUARDS).flatMap(([name, safeguards]) =
 for (const [name, safeguard] of pairs) {
   test(`${name} without ${safeguard}: its checker fails`, async () => {
     const result = await SCENARIOS[name]({ home: labHome(), quick: true, seed: 42, log: () => {}, without: safeguard });
-    const broken = result.invariants.filter((i) => !i.holds);
+    const broken = result.invariants.filter((i) => !i.passed);
     assert.equal(result.verdict, "FAIL", `${name} passed without ${safeguard}: its checker cannot see what it is for`);
     assert.ok(
       broken.length > 0 || result.lost > 0 || result.duplicated_effects > 0,

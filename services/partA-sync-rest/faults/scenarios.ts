@@ -86,26 +86,26 @@ export async function slowAndFailingDependency(opts: ScenarioOptions): Promise<S
       duplicated_effects: inventoryHealth.orders_reserved_twice,
       invariants: [
         {
-          name: `no order held past the ${policy.deadline_ms / 1000} s deadline (+0.5 s)`,
-          holds: maxMs <= policy.deadline_ms + 500,
+          check: `no order held past the ${policy.deadline_ms / 1000} s deadline (+0.5 s)`,
+          passed: maxMs <= policy.deadline_ms + 500,
           observed: `slowest answer ${(maxMs / 1000).toFixed(2)} s`,
         },
         {
-          name: "retries never reserve an order twice",
-          holds: inventoryHealth.orders_reserved_twice === 0,
+          check: "retries never reserve an order twice",
+          passed: inventoryHealth.orders_reserved_twice === 0,
           observed: `${inventoryHealth.reservations} reservations, ${inventoryHealth.orders_reserved_twice} orders reserved twice`,
         },
         {
-          name: `in-flight orders stay ≤ ${policy.max_in_flight}`,
-          holds: orderHealth.max_in_flight_seen <= policy.max_in_flight,
+          check: `in-flight orders stay ≤ ${policy.max_in_flight}`,
+          passed: orderHealth.max_in_flight_seen <= policy.max_in_flight,
           observed: `max in flight ${orderHealth.max_in_flight_seen}, ${orderHealth.refused} refused with 503`,
         },
         {
-          name: "a reserve that timed out is not asked again",
-          holds: timeoutsRetried === 0,
+          check: "a reserve that timed out is not asked again",
+          passed: timeoutsRetried === 0,
           observed: `${timeoutsRetried} of ${timeouts} timed-out orders asked inventory again`,
         },
-        { name: "every request got an answer", holds: lost === 0, observed: `${lost} without an answer` },
+        { check: "every request got an answer", passed: lost === 0, observed: `${lost} without an answer` },
       ],
       details: { cells },
     });
@@ -194,17 +194,17 @@ export async function badInput(opts: ScenarioOptions): Promise<ScenarioResult> {
       duplicated_effects: 0,
       invariants: [
         {
-          name: "no 5xx and no dropped connection",
-          holds: failures.filter((f) => typeof f.status === "string" || f.status >= 500).length === 0,
+          check: "no 5xx and no dropped connection",
+          passed: failures.filter((f) => typeof f.status === "string" || f.status >= 500).length === 0,
           observed: `${failures.length} bad answers`,
         },
         {
-          name: "every 4xx says what was wrong",
-          holds: results.every((r) => r.unclear === 0),
+          check: "every 4xx says what was wrong",
+          passed: results.every((r) => r.unclear === 0),
           observed: `${results.reduce((n, r) => n + r.unclear, 0)} unclear`,
         },
-        { name: "every service still runs", holds: alive, observed: alive ? "all alive" : "a service died" },
-        { name: "the next good order is confirmed", holds: good.status === 200, observed: `HTTP ${good.status}` },
+        { check: "every service still runs", passed: alive, observed: alive ? "all alive" : "a service died" },
+        { check: "the next good order is confirmed", passed: good.status === 200, observed: `HTTP ${good.status}` },
       ],
       details: { per_endpoint: results.map(({ failures: f, ...rest }) => ({ ...rest, failures: f.slice(0, 5) })) },
     });

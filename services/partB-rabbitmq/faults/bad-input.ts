@@ -15,7 +15,8 @@ import { hostileBody, hostileMessage, hostilePathSegment, hostileQuery, nastyStr
 import type { ScenarioOptions } from "../../harness/verdict.js";
 import { allAlive } from "../../harness/stack.js";
 import { openPartBStack } from "./stack.js";
-import { verdictOf, type Invariant, type ScenarioResult } from "../../harness/verdict.js";
+import type { Check } from "../../harness/check.js";
+import { verdictOf, type ScenarioResult } from "../../harness/verdict.js";
 
 const id = nastyString.filter((s) => s.length > 0 && s.length <= 200);
 const sku = fc.oneof(
@@ -303,21 +304,21 @@ export async function badInput(opts: ScenarioOptions): Promise<ScenarioResult> {
     const serverErrors = httpFailures.filter((f) => typeof f.status === "string" || Number(f.status) >= 500);
     const unclear = http.reduce((n, r) => n + r.unclear, 0);
     const alive = allAlive(stack);
-    const invariants: Invariant[] = [
+    const invariants: Check[] = [
       {
-        name: "HTTP: no 5xx and no dropped connection",
-        holds: serverErrors.length === 0,
+        check: "HTTP: no 5xx and no dropped connection",
+        passed: serverErrors.length === 0,
         observed: `${serverErrors.length} of ${http.reduce((n, r) => n + r.requests, 0)} requests`,
       },
-      { name: "HTTP: every 4xx says what was wrong", holds: unclear === 0, observed: `${unclear} unclear` },
+      { check: "HTTP: every 4xx says what was wrong", passed: unclear === 0, observed: `${unclear} unclear` },
       {
-        name: "HTTP: every order accepted (202) reached a final state, none refused by a reader downstream",
-        holds: open.PLACED + open.RESERVED === 0 && refusedDownstream === 0,
+        check: "HTTP: every order accepted (202) reached a final state, none refused by a reader downstream",
+        passed: open.PLACED + open.RESERVED === 0 && refusedDownstream === 0,
         observed: `${statusCount(http, "202")} accepted; ${open.PLACED} PLACED and ${open.RESERVED} RESERVED left; ${refusedDownstream} OrderPlaced dead-lettered by inventory`,
       },
       ...perReader.map((p) => ({
-        name: `${READER_QUEUE[p.reader].name}: every unreadable message dead-lettered with its reason`,
-        holds:
+        check: `${READER_QUEUE[p.reader].name}: every unreadable message dead-lettered with its reason`,
+        passed:
           p.dl === p.expected.deadLetters &&
           p.dlq === p.expected.deadLetters &&
           p.missing.length === 0 &&
@@ -325,14 +326,14 @@ export async function badInput(opts: ScenarioOptions): Promise<ScenarioResult> {
         observed: `${p.expected.received} taken of which ${p.expected.deadLetters} unreadable; dead-lettered ${p.dl}, +${p.dlq} in ${READER_QUEUE[p.reader].deadLetter.queue}, ${p.reasons} reasons logged${p.missing.length ? `, ${p.missing.length} without a reason` : ""}`,
       })),
       {
-        name: "no handler threw, every consumer still subscribed",
-        holds: perReader.every((p) => p.threw === 0 && p.consumers >= 1),
+        check: "no handler threw, every consumer still subscribed",
+        passed: perReader.every((p) => p.threw === 0 && p.consumers >= 1),
         observed: perReader.map((p) => `${p.reader}: ${p.threw} thrown, ${p.consumers} consumer(s)`).join("; "),
       },
-      { name: "every service still runs", holds: alive, observed: alive ? "all alive" : "a service died" },
+      { check: "every service still runs", passed: alive, observed: alive ? "all alive" : "a service died" },
       {
-        name: "the next good order is confirmed",
-        holds: goodFinal?.status === "CONFIRMED",
+        check: "the next good order is confirmed",
+        passed: goodFinal?.status === "CONFIRMED",
         observed: `HTTP ${good.status}, ${goodFinal?.status ?? "not final"}`,
       },
     ];

@@ -7,7 +7,7 @@ import type { Answer } from "../../harness/implementation.js";
 import type { OrderRecord, PlaceOrderBody } from "../lab/client.js";
 import type { PartBImplementation } from "../lab/implementation.js";
 import { sleep } from "../../common/wait.js";
-import type { Invariant } from "../../harness/verdict.js";
+import type { Check } from "../../harness/check.js";
 
 const SKUS = ["burger", "fries", "pizza", "soda", "salad"] as const;
 /** The sku with too little stock for its orders, so some orders fail (and a double reservation would show). */
@@ -118,7 +118,7 @@ export interface Effects {
   final_states: Record<string, number>;
   lost: number;
   duplicated_effects: number;
-  invariants: Invariant[];
+  invariants: Check[];
   details: Record<string, unknown>;
 }
 
@@ -163,30 +163,30 @@ export function effectsOf(
     duplicated_effects,
     invariants: [
       {
-        name: "every acknowledged order reached CONFIRMED or FAILED",
-        holds: lost === 0,
+        check: "every acknowledged order reached CONFIRMED or FAILED",
+        passed: lost === 0,
         observed: `${acked.length - lost}/${acked.length} final`,
       },
       {
-        name: "stock taken = items of the confirmed orders, per sku",
-        holds: stockOff.length === 0,
+        check: "stock taken = items of the confirmed orders, per sku",
+        passed: stockOff.length === 0,
         observed: stockOff.length
           ? stockOff.map((s) => `${s}: took ${taken[s]}, confirmed orders asked ${expectedTaken[s] ?? 0}`).join("; ")
           : skus.map((s) => `${s} −${taken[s]}`).join(", "),
       },
       {
-        name: `${SCARCE} sold out exactly: min(stock, orders) confirmed, the rest FAILED`,
-        holds: scarceReserved === expectedScarce,
+        check: `${SCARCE} sold out exactly: min(stock, orders) confirmed, the rest FAILED`,
+        passed: scarceReserved === expectedScarce,
         observed: `${scarceReserved} of ${scarceOrders} ${SCARCE} orders confirmed with stock ${scarceStock}`,
       },
       {
-        name: "inventory processed each OrderPlaced id once",
-        holds: processed === acked.length,
+        check: "inventory processed each OrderPlaced id once",
+        passed: processed === acked.length,
         observed: `+${processed} processed ids for ${acked.length} orders`,
       },
       {
-        name: "each confirmed order notified its user once",
-        holds: notified === confirmed,
+        check: "each confirmed order notified its user once",
+        passed: notified === confirmed,
         observed: `+${notified} notifications for ${confirmed} confirmed orders`,
       },
     ],

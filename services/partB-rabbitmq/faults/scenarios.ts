@@ -134,18 +134,18 @@ export async function consumerCrash(opts: ScenarioOptions): Promise<ScenarioResu
       duplicated_effects: effects.duplicated_effects,
       invariants: [
         {
-          name: "every order accepted (202) with inventory down",
-          holds: acked.length === n,
+          check: "every order accepted (202) with inventory down",
+          passed: acked.length === n,
           observed: `${acked.length}/${n}, ${backlog} queued`,
         },
         {
-          name: `inventory killed (kill -9) mid-drain, ${kills} time(s)`,
-          holds: midDrain,
+          check: `inventory killed (kill -9) mid-drain, ${kills} time(s)`,
+          passed: midDrain,
           observed: killedAt.map((done) => `${done}/${acked.length} processed at the kill`).join("; "),
         },
         {
-          name: "the kills left orders processed but not acked; each redelivery was recognised, not processed again",
-          holds: redelivered > 0,
+          check: "the kills left orders processed but not acked; each redelivery was recognised, not processed again",
+          passed: redelivered > 0,
           observed: `${redelivered} OrderPlaced redelivered and recognised by their message id`,
         },
         ...effects.invariants,
@@ -251,18 +251,18 @@ export async function brokerRestart(opts: ScenarioOptions): Promise<ScenarioResu
       duplicated_effects: effects.duplicated_effects,
       invariants: [
         {
-          name: "the services reconnected by themselves (same processes)",
-          holds: samePids,
+          check: "the services reconnected by themselves (same processes)",
+          passed: samePids,
           observed: `all connected ${seconds(timeline.reconnected - timeline.serving)} after RabbitMQ was back; pids ${samePids ? "unchanged" : "changed"}`,
         },
         {
-          name: "orders waiting in RabbitMQ at the stop survived the restart (durable queue, persistent messages)",
-          holds: waitingAtStop > 0 && effects.lost === 0,
+          check: "orders waiting in RabbitMQ at the stop survived the restart (durable queue, persistent messages)",
+          passed: waitingAtStop > 0 && effects.lost === 0,
           observed: `${waitingAtStop} accepted but not yet processed at the stop; every accepted order final`,
         },
         {
-          name: "during the outage every order got 202 (outbox) or a clear error",
-          holds: unclear.length === 0 && inOutage.length > 0,
+          check: "during the outage every order got 202 (outbox) or a clear error",
+          passed: unclear.length === 0 && inOutage.length > 0,
           observed: `while RabbitMQ was down ${JSON.stringify(
             countBy(
               inOutage.filter((s) => s.sent_ms < timeline.serving),
@@ -276,13 +276,13 @@ export async function brokerRestart(opts: ScenarioOptions): Promise<ScenarioResu
           )}; ${unclear.length} unclear`,
         },
         {
-          name: `no hang: every answer during the outage within the confirm timeout (${seconds(confirmTimeoutMs)}) + 1 s`,
-          holds: slowest <= confirmTimeoutMs + 1000,
+          check: `no hang: every answer during the outage within the confirm timeout (${seconds(confirmTimeoutMs)}) + 1 s`,
+          passed: slowest <= confirmTimeoutMs + 1000,
           observed: `slowest ${seconds(slowest)}`,
         },
         {
-          name: "the outbox was published once RabbitMQ was back",
-          holds: after.order.outbox_pending === 0,
+          check: "the outbox was published once RabbitMQ was back",
+          passed: after.order.outbox_pending === 0,
           observed: `${deferred} deferred, ${after.order.outbox_pending} still pending, ${after.order.published_later} published by the relay`,
         },
         ...effects.invariants,
@@ -406,23 +406,23 @@ export async function duplicates(opts: ScenarioOptions): Promise<ScenarioResult>
       duplicated_effects: effects.duplicated_effects + changed,
       invariants: [
         {
-          name: "every message of the run was delivered twice",
-          holds: outcomes === acked.length && notices === confirmed,
+          check: "every message of the run was delivered twice",
+          passed: outcomes === acked.length && notices === confirmed,
           observed: `${acked.length} OrderPlaced, ${outcomes} inventory outcomes, ${notices} UserNotified published again`,
         },
         {
-          name: "inventory recognised every second OrderPlaced",
-          holds: invDup === acked.length,
+          check: "inventory recognised every second OrderPlaced",
+          passed: invDup === acked.length,
           observed: `${invDup} recognised for ${acked.length} copies`,
         },
         {
-          name: "notification recognised every second InventoryReserved",
-          holds: noteDup === confirmed,
+          check: "notification recognised every second InventoryReserved",
+          passed: noteDup === confirmed,
           observed: `${noteDup} recognised for ${confirmed} copies`,
         },
         {
-          name: "no order changed state when its events came again",
-          holds: changed === 0,
+          check: "no order changed state when its events came again",
+          passed: changed === 0,
           observed: `${changed} changed`,
         },
         ...effects.invariants,

@@ -23,7 +23,8 @@ import {
 import { endOffsets, kafkaClient, produceRaw, TopicTap, total } from "./kafka-tap.js";
 import type { ScenarioOptions } from "../../harness/verdict.js";
 import { allAlive, openStack } from "../../harness/stack.js";
-import { verdictOf, type Invariant, type ScenarioResult } from "../../harness/verdict.js";
+import type { Check } from "../../harness/check.js";
+import { verdictOf, type ScenarioResult } from "../../harness/verdict.js";
 
 const FAIL_RATE = 0.2;
 const id = nastyString.filter((s) => s.length > 0 && s.length <= 150);
@@ -270,42 +271,42 @@ export async function badInput(opts: ScenarioOptions): Promise<ScenarioResult> {
     const serverErrors = failures.filter((f) => typeof f.status === "string" || Number(f.status) >= 500);
     const unclear = http.reduce((n, r) => n + r.unclear, 0);
     const alive = allAlive(stack);
-    const invariants: Invariant[] = [
+    const invariants: Check[] = [
       {
-        name: "orders: every unreadable event dead-lettered to orders.dlq with its reason",
-        holds: got.dead_lettered === badOrders && withReason.length === badOrders && dlq.length === badOrders,
+        check: "orders: every unreadable event dead-lettered to orders.dlq with its reason",
+        passed: got.dead_lettered === badOrders && withReason.length === badOrders && dlq.length === badOrders,
         observed: `${badOrders} unreadable; inventory dead-lettered ${got.dead_lettered}; orders.dlq +${dlq.length}, ${withReason.length} with a reason header`,
       },
       {
-        name: "analytics skipped (and counted) every unreadable event of both topics",
-        holds: got.unreadable === badOrders + badAnswers,
+        check: "analytics skipped (and counted) every unreadable event of both topics",
+        passed: got.unreadable === badOrders + badAnswers,
         observed: `${got.unreadable} skipped for ${badOrders + badAnswers}`,
       },
       {
-        name: "the events that happened to be valid were counted as one delivery of them",
-        holds:
+        check: "the events that happened to be valid were counted as one delivery of them",
+        passed:
           got.orders === e.total_orders && got.answers === e.total_reservations && got.failed === e.failed_reservations,
         observed: `orders +${got.orders}/${e.total_orders}, answers +${got.answers}/${e.total_reservations}, failed +${got.failed}/${e.failed_reservations}`,
       },
       {
-        name: "HTTP: no 5xx and no dropped connection",
-        holds: serverErrors.length === 0,
+        check: "HTTP: no 5xx and no dropped connection",
+        passed: serverErrors.length === 0,
         observed: `${serverErrors.length} of ${http.reduce((n, r) => n + r.requests, 0)} requests`,
       },
-      { name: "HTTP: every 4xx says what was wrong", holds: unclear === 0, observed: `${unclear} unclear` },
+      { check: "HTTP: every 4xx says what was wrong", passed: unclear === 0, observed: `${unclear} unclear` },
       {
-        name: "HTTP: every event produced (200) was read by the consumers, none dead-lettered",
-        holds: invHttp === 0 && skippedHttp === 0,
+        check: "HTTP: every event produced (200) was read by the consumers, none dead-lettered",
+        passed: invHttp === 0 && skippedHttp === 0,
         observed: `${http.reduce((n, r) => n + (r.target.startsWith("producer POST") ? (r.by_status["200"] ?? 0) : 0), 0)} produced; ${invHttp} dead-lettered by inventory, ${skippedHttp} skipped by analytics`,
       },
       {
-        name: "no consumer stopped: both groups Stable with one member",
-        holds: alive && groups.every((g) => g.state === "Stable" && g.members === 1),
+        check: "no consumer stopped: both groups Stable with one member",
+        passed: alive && groups.every((g) => g.state === "Stable" && g.members === 1),
         observed: `${alive ? "all processes alive" : "a service died"}; ${groups.map((g) => `${g.group} ${g.state} ×${g.members}`).join(", ")}`,
       },
       {
-        name: "the next good order is produced, answered and counted",
-        holds: good.status === 200 && goodCounted,
+        check: "the next good order is produced, answered and counted",
+        passed: good.status === 200 && goodCounted,
         observed: good.status === 200 ? (goodCounted ? "counted" : "not counted") : `HTTP ${good.status}`,
       },
     ];

@@ -30,7 +30,8 @@ import {
   whileAlive,
   type Stack,
 } from "../../harness/stack.js";
-import { verdictOf, type Invariant, type ScenarioResult } from "../../harness/verdict.js";
+import type { Check } from "../../harness/check.js";
+import { verdictOf, type ScenarioResult } from "../../harness/verdict.js";
 
 export { badInput } from "./bad-input.js";
 
@@ -56,21 +57,21 @@ function counted(m0: AnalyticsMetrics, m1: AnalyticsMetrics) {
 }
 
 /** The exactly-once invariants on analytics' numbers for `n` orders whose ids are known. */
-function metricInvariants(c: ReturnType<typeof counted>, n: number, expectedFailed: number): Invariant[] {
+function metricInvariants(c: ReturnType<typeof counted>, n: number, expectedFailed: number): Check[] {
   return [
     {
-      name: "analytics counted every acknowledged order once",
-      holds: c.orders === n,
+      check: "analytics counted every acknowledged order once",
+      passed: c.orders === n,
       observed: `+${c.orders} orders for ${n}`,
     },
     {
-      name: "every order answered by inventory and counted once",
-      holds: c.answers === n,
+      check: "every order answered by inventory and counted once",
+      passed: c.answers === n,
       observed: `+${c.answers} answers for ${n}`,
     },
     {
-      name: `failed = the orders the seed fails (rate ${FAIL_RATE})`,
-      holds: c.failed === expectedFailed,
+      check: `failed = the orders the seed fails (rate ${FAIL_RATE})`,
+      passed: c.failed === expectedFailed,
       observed: `${c.failed} failed, ${expectedFailed} expected`,
     },
   ];
@@ -149,21 +150,21 @@ export async function consumerCrash(opts: ScenarioOptions): Promise<ScenarioResu
       ...o,
       invariants: [
         {
-          name: `inventory killed (kill -9) mid-stream with answers sent but not committed, ${kills} time(s)`,
-          holds: atKill.every((a) => a.answered > 0 && a.answered < n && a.uncommitted > 0),
+          check: `inventory killed (kill -9) mid-stream with answers sent but not committed, ${kills} time(s)`,
+          passed: atKill.every((a) => a.answered > 0 && a.answered < n && a.uncommitted > 0),
           observed: atKill.map((a) => `${a.answered}/${n} answered, ${a.uncommitted} uncommitted`).join("; "),
         },
         ...metricInvariants(c, n, expectedFailed),
         {
-          name: "answers sent again after the kill (at-least-once) were each counted once",
-          holds:
+          check: "answers sent again after the kill (at-least-once) were each counted once",
+          passed:
             answersInLog - n === c.duplicates_skipped &&
             answersInLog - n >= atKill.reduce((sum, a) => sum + a.uncommitted, 0),
           observed: `${answersInLog - n} answers in the log twice, ${c.duplicates_skipped} skipped by analytics as duplicates`,
         },
         {
-          name: "every service still runs",
-          holds: allAlive(stack),
+          check: "every service still runs",
+          passed: allAlive(stack),
           observed: allAlive(stack) ? "all alive" : "a service died",
         },
       ],
@@ -346,18 +347,18 @@ export async function brokerRestart(opts: ScenarioOptions): Promise<ScenarioResu
       lost: unanswered.length + o.lost,
       invariants: [
         {
-          name: "the services reconnected by themselves (same processes)",
-          holds: samePids,
+          check: "the services reconnected by themselves (same processes)",
+          passed: samePids,
           observed: `an order answered ${seconds(timeline.recovered - timeline.serving)} after Kafka was back; pids ${samePids ? "unchanged" : "changed"}`,
         },
         {
-          name: "every order acknowledged with 200 was answered by inventory",
-          holds: unanswered.length === 0,
+          check: "every order acknowledged with 200 was answered by inventory",
+          passed: unanswered.length === 0,
           observed: `${acked.length - unanswered.length}/${acked.length}`,
         },
         {
-          name: "every refusal was a clear 503 with the eventId to retry with",
-          holds: unclear.length === 0 && inOutage.length > 0,
+          check: "every refusal was a clear 503 with the eventId to retry with",
+          passed: unclear.length === 0 && inOutage.length > 0,
           observed: `while Kafka was down ${JSON.stringify(
             countBy(
               inOutage.filter((s) => s.sent_ms < timeline.serving),
@@ -371,13 +372,13 @@ export async function brokerRestart(opts: ScenarioOptions): Promise<ScenarioResu
           )}; ${unclear.length} unclear`,
         },
         {
-          name: `no hang: every answer until the clients reconnected within the produce deadline (${seconds(produceTimeoutMs)}) + 1 s`,
-          holds: slowest <= produceTimeoutMs + 1000,
+          check: `no hang: every answer until the clients reconnected within the produce deadline (${seconds(produceTimeoutMs)}) + 1 s`,
+          passed: slowest <= produceTimeoutMs + 1000,
           observed: `slowest ${seconds(slowest)}`,
         },
         {
-          name: "refused orders retried with their eventId are counted once",
-          holds: retried === refused.length,
+          check: "refused orders retried with their eventId are counted once",
+          passed: retried === refused.length,
           observed: `${retried}/${refused.length} retried; ${ghosts} had been appended despite the 503 (counted once all the same)`,
         },
         ...metricInvariants(c, n, expectedFailed),
@@ -406,7 +407,7 @@ export async function brokerRestart(opts: ScenarioOptions): Promise<ScenarioResu
       lost: 0,
       duplicated_effects: 0,
       invariants: [
-        { name: "the services reconnected by themselves (same processes)", holds: false, observed: err.message },
+        { check: "the services reconnected by themselves (same processes)", passed: false, observed: err.message },
       ],
     });
   } finally {
@@ -511,26 +512,26 @@ export async function duplicates(opts: ScenarioOptions): Promise<ScenarioResult>
       ...o,
       invariants: [
         {
-          name: "every event of the run was delivered at least twice",
-          holds: byEventId.size === events.length && deliveries.every((d) => d >= 3),
+          check: "every event of the run was delivered at least twice",
+          passed: byEventId.size === events.length && deliveries.every((d) => d >= 3),
           observed: `${events.length} OrderPlaced ×2; ${byEventId.size} answers ×${Math.min(...deliveries)} (inventory answered each copy, then one more by hand)`,
         },
         ...metricInvariants(c, events.length, expectedFailed),
         {
-          name: "orders per minute as for one delivery",
-          holds: minutesOff.length === 0,
+          check: "orders per minute as for one delivery",
+          passed: minutesOff.length === 0,
           observed: minutesOff.length
             ? `${minutesOff.length} minutes off`
             : `${Object.keys(expectedMinutes).length} minute(s) match`,
         },
         {
-          name: "every copy recognised by its eventId",
-          holds: c.duplicates_skipped === events.length + deliveries.reduce((s, d) => s + d - 1, 0),
+          check: "every copy recognised by its eventId",
+          passed: c.duplicates_skipped === events.length + deliveries.reduce((s, d) => s + d - 1, 0),
           observed: `${c.duplicates_skipped} skipped for ${events.length} order copies and ${deliveries.reduce((s, d) => s + d - 1, 0)} answer copies`,
         },
         {
-          name: "a replay of the log with its duplicates gives the same metrics",
-          holds: diff.length === 0,
+          check: "a replay of the log with its duplicates gives the same metrics",
+          passed: diff.length === 0,
           observed: diff.length ? JSON.stringify(diff) : `equal after replaying ${m2.replay.events_read} events`,
         },
       ],
