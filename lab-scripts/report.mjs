@@ -2,15 +2,15 @@
 // The submission bundle: executes every notebook headless (tslab kernel) and writes, into
 // results/reports/, each executed .ipynb, a self-contained HTML page per notebook and index.html;
 // with --pdf, a PDF of each page and one combined PDF to hand in (headless Chromium).
-//   npx zx lab-scripts/report.mjs [--quick] [--only 01,04] [--pdf | --pdf-only]
+//   npx zx lab-scripts/report.mjs [--quick] [--only 01,04] [--pdf | --pdf-only] [--target FILE]
 // Fails (exit 1) when any cell of any notebook fails; the pages still show where.
-import { lab, main, parseFlags } from "./lib.mjs";
+import { lab, main, parseFlags, targetFlag, targetOf } from "./lib.mjs";
 
 const { values: argv } = parseFlags({
   summary:
     "The submission bundle: every notebook executed headless (tslab kernel); into results/reports/ each executed .ipynb, an HTML page per notebook and index.html. Fails when any cell fails.",
   usage:
-    "npx zx lab-scripts/report.mjs [--quick] [--mode quick|full] [--only 01,04] [--pdf | --pdf-only] [--no-summary]",
+    "npx zx lab-scripts/report.mjs [--quick] [--mode quick|full] [--only 01,04] [--pdf | --pdf-only] [--target FILE] [--no-summary]",
   options: {
     quick: { type: "boolean", help: "small figures (the same as --mode quick)" },
     mode: { type: "string", value: "MODE", help: "quick | full", defaultText: "LAB_MODE, else full" },
@@ -26,6 +26,10 @@ const { values: argv } = parseFlags({
     },
     "pdf-only": { type: "boolean", help: "print the report already in results/reports/ to PDF, running no notebook" },
     "no-summary": { type: "boolean", help: "print no summary at the end (run-lab.mjs prints its own)" },
+    target: {
+      ...targetFlag,
+      help: `${targetFlag.help}: its notebooks run with LAB_TARGET set, into results/targets/<name>/reports/; every page names it`,
+    },
   },
 });
 
@@ -34,9 +38,10 @@ await main(async () => {
     throw new Error("--pdf-only prints the report as it is: it takes no --pdf, --only, --quick or --mode");
   const mode = argv.quick ? "quick" : (argv.mode ?? process.env.LAB_MODE ?? "full");
   const only = argv.only ? argv.only.split(",") : undefined;
+  const target = targetOf(argv);
   const report = argv["pdf-only"]
-    ? await lab.harness.addPdfs()
-    : await lab.harness.buildReport({ mode, only, pdf: argv.pdf, log: (line) => console.log(styled(line)) });
+    ? await lab.harness.addPdfs(lab.harness.reportsDir(target))
+    : await lab.harness.buildReport({ mode, only, pdf: argv.pdf, target, log: (line) => console.log(styled(line)) });
   if (!argv["no-summary"]) {
     // (--no-summary: the caller, run-lab.mjs, prints its own)
     console.log();

@@ -5,13 +5,14 @@
 //   npm run lab                 the assignment's figures (N requests, 60 s outage, 10k events)
 //   npm run lab -- --quick      small figures: the whole run in a few minutes
 //   npm run lab -- --only 01    some notebooks (01 | 02 | 03 | 04, comma-separated)
+//   npm run lab -- --target F   a team's implementation, described by a target file (lab-scripts/targets/)
 import { spawn } from "node:child_process";
-import { lab, main, parseFlags } from "./lib.mjs";
+import { lab, main, parseFlags, targetFlag, targetOf } from "./lib.mjs";
 
 const { values: argv } = parseFlags({
   summary:
     "The whole lab in one command: set up what is missing (brokers, Jupyter), run every notebook (each brings its stack up, runs its experiments, writes results/<part>/ and brings it down), export the report bundle to results/reports/.",
-  usage: "npm run lab [-- --quick] [-- --only 01,04] [-- --mode quick|full]",
+  usage: "npm run lab [-- --quick] [-- --only 01,04] [-- --mode quick|full] [-- --target FILE]",
   options: {
     quick: { type: "boolean", help: "small figures: the whole run in a few minutes (the same as --mode quick)" },
     mode: {
@@ -26,6 +27,10 @@ const { values: argv } = parseFlags({
       help: "some notebooks: 01 | 02 | 03 | 04, comma-separated",
       defaultText: "all",
     },
+    target: {
+      ...targetFlag,
+      help: `${targetFlag.help}: the notebooks of the parts it names run on it, hands off (nothing of it is started or stopped); the report goes to results/targets/<name>/reports/`,
+    },
   },
 });
 
@@ -35,7 +40,8 @@ const elapsed = () => `${Math.round((Date.now() - started) / 1000)} s`;
 
 await main(async () => {
   if (mode !== "quick" && mode !== "full") throw new Error(`--mode ${mode}: use quick or full`);
-  console.log(chalk.bold(`Campus Food Lab — ${mode} run`));
+  const target = targetOf(argv);
+  console.log(chalk.bold(`Campus Food Lab — ${mode} run${target.lab ? "" : ` on ${target.name}`}`));
 
   console.log(chalk.bold("\n1. Set-up (only what is missing)"));
   await runScript("lab-scripts/setup.mjs");
@@ -48,26 +54,19 @@ await main(async () => {
       mode,
       "--no-summary",
       ...(argv.only ? ["--only", argv.only] : []),
+      ...(target.lab ? [] : ["--target", target.file]),
     ]);
   } catch (err) {
     failure = err;
   } finally {
-    console.log(chalk.bold(`\n3. Stopping every stack (${elapsed()})`));
-    const before = await lab.status();
-    const wasRunning = new Set([
-      ...before.services.filter((s) => s.alive).map((s) => s.name),
-      ...before.brokers.filter((b) => b.running).map((b) => b.id),
-    ]);
-    for (const part of [...lab.PART_IDS].reverse()) {
-      const stopped = (await lab.down(part).catch((err) => [`(${err.message})`])).filter(
-        (name) => wasRunning.has(name) || name.startsWith("("),
+    if (target.lab) await stopEveryStack();
+    else
+      console.log(
+        chalk.bold("\n3. Nothing to stop: the target's services are its owner's, and the lab's taps are gone"),
       );
-      if (stopped.length) console.log(`  ${part}: stopped ${stopped.join(", ")}`);
-    }
-    console.log("  nothing of the lab is left running");
   }
 
-  const reports = lab.resultsDir("reports");
+  const reports = lab.harness.reportsDir(target);
   const summaryFile = path.join(reports, "report.json");
   if (!fs.existsSync(summaryFile) || fs.statSync(summaryFile).mtimeMs < started)
     throw failure ?? new Error("the report was not written");
@@ -78,11 +77,29 @@ await main(async () => {
     const earlier = Date.parse(r.finished) < started ? chalk.dim(`  (an earlier ${r.mode} run)`) : "";
     console.log(`  ${mark}  ${r.title.padEnd(48)} ${path.relative(process.cwd(), r.html)}${earlier}`);
   }
-  console.log(`  data, plots and summaries per part: ${path.relative(process.cwd(), lab.resultsDir())}/<part>/`);
+  const perPart = target.lab ? lab.resultsDir() : path.dirname(reports);
+  console.log(`  data, plots and summaries per part: ${path.relative(process.cwd(), perPart)}/<part>/`);
   const index = path.join(reports, "index.html");
   console.log(chalk.bold(`\nThe report: ${path.relative(process.cwd(), index)}`) + chalk.dim(`  (file://${index})`));
   if (failure) throw failure;
 });
+
+/** The lab's own stacks: each part brought down, and what was running said. */
+async function stopEveryStack() {
+  console.log(chalk.bold(`\n3. Stopping every stack (${elapsed()})`));
+  const before = await lab.status();
+  const wasRunning = new Set([
+    ...before.services.filter((s) => s.alive).map((s) => s.name),
+    ...before.brokers.filter((b) => b.running).map((b) => b.id),
+  ]);
+  for (const part of [...lab.PART_IDS].reverse()) {
+    const stopped = (await lab.down(part).catch((err) => [`(${err.message})`])).filter(
+      (name) => wasRunning.has(name) || name.startsWith("("),
+    );
+    if (stopped.length) console.log(`  ${part}: stopped ${stopped.join(", ")}`);
+  }
+  console.log("  nothing of the lab is left running");
+}
 
 function runScript(script, args = []) {
   const zx = path.join(lab.projectRoot, "node_modules", "zx", "build", "cli.js");

@@ -37,6 +37,8 @@ export interface PrintedNotebook {
   lines: string[];
   /** e.g. "quick mode · executed 2026-11-27 18:47 UTC · 63 s". */
   about: string;
+  /** What was measured: the target's name (in every page's header) and its line (on the title block). */
+  target: { name: string; line: string };
 }
 
 /** The pieces of the index that the combined PDF opens with. */
@@ -85,6 +87,7 @@ function titleBlock(nb: PrintedNotebook): string {
 <h1>${esc(nb.title)}</h1>
 <p class="state" style="color:${colour}">${esc(nb.state)}</p>
 ${nb.lines.length ? `<ul>${nb.lines.map((l) => `<li>${esc(l)}</li>`).join("")}</ul>` : ""}
+<p class="about">Measured: ${esc(nb.target.line)}</p>
 <p class="about">${esc(nb.about)}</p>
 </header>`;
 }
@@ -151,7 +154,7 @@ export async function printPdfs(
       await page.addStyleTag({ content: PRINT_CSS });
       await page.evaluate((block) => document.body.insertAdjacentHTML("afterbegin", block), titleBlock(nb));
       const pdf = path.join(path.dirname(nb.html), `${nb.name}.pdf`);
-      await page.pdf({ path: pdf, ...headerFooter(`Campus Food Lab — ${nb.title}`, nb.state) });
+      await page.pdf({ path: pdf, ...headerFooter(`Campus Food Lab — ${nb.title} — ${nb.target.name}`, nb.state) });
       written[nb.name] = pdf;
     }
     // The combined page goes to a scratch file (loaded from disk like the notebooks' pages), printed, then removed.

@@ -11,6 +11,14 @@ import { escapeHtml as esc, verdictsIn, type LabMode } from "./notebook.js";
 import { PART_IDS } from "./parts.js";
 import { printPdfs, type PrintedNotebook } from "./pdf.js";
 import { projectRoot, resultsDir } from "../common/paths.js";
+import {
+  resolveTarget,
+  targetLine,
+  targetResultsDir,
+  targetSummary,
+  type Target,
+  type TargetSummary,
+} from "./target.js";
 
 export const NOTEBOOKS = [
   { name: "01-sync-rest", title: "Part A — synchronous REST" },
@@ -39,6 +47,8 @@ export interface NotebookRun {
   pdf?: string;
   /** The last lines printed when a cell failed. */
   error?: string;
+  /** What it measured: the target's name, version, commit and endpoints. */
+  target: TargetSummary;
 }
 
 export interface ReportOptions {
@@ -50,6 +60,11 @@ export interface ReportOptions {
   cellTimeoutS?: number;
   /** Also print each page, and one combined file, to PDF (headless Chromium). */
   pdf?: boolean;
+  /**
+   * The implementation under test (default: LAB_TARGET, else the lab's own services). A foreign
+   * target's notebooks run with LAB_TARGET set, into results/targets/<name>/reports/.
+   */
+  target?: Target;
   log?: (line: string) => void;
 }
 
@@ -82,7 +97,7 @@ export function selectNotebooks(wanted?: (string | number)[]): (typeof NOTEBOOKS
 /** Execute one notebook headless; its progress goes to `log` line by line as it runs. */
 export async function executeNotebook(
   name: string,
-  opts: { mode: LabMode; outDir: string; cellTimeoutS?: number; log?: (line: string) => void },
+  opts: { mode: LabMode; outDir: string; target: Target; cellTimeoutS?: number; log?: (line: string) => void },
 ): Promise<NotebookRun> {
   const log = opts.log ?? (() => {});
   const title = NOTEBOOKS.find((n) => n.name === name)?.title ?? name;
@@ -104,7 +119,7 @@ export async function executeNotebook(
     ];
     const child = spawn(venvBin("python"), args, {
       cwd: notebooksDir,
-      env: jupyterEnv({ LAB_MODE: opts.mode, FORCE_COLOR: "0" }),
+      env: jupyterEnv({ LAB_MODE: opts.mode, LAB_TARGET: opts.target.file, FORCE_COLOR: "0" }),
       stdio: ["ignore", "pipe", "pipe"],
     });
     const onLines = (chunk: Buffer) => {
@@ -127,6 +142,8 @@ export async function executeNotebook(
     child.on("close", resolve);
   });
   const ok = code === 0 && fs.existsSync(ipynb);
+  const target = reportTarget(opts.target);
+  if (fs.existsSync(html)) markPage(html, target);
   const verdicts = fs.existsSync(ipynb) ? verdictsIn(fs.readFileSync(ipynb, "utf8")) : [];
   return {
     name,
@@ -140,7 +157,67 @@ export async function executeNotebook(
     ipynb,
     html,
     error: ok ? undefined : tail.slice(-8).join("\n"),
+    target,
   };
+}
+
+/** What a report says it measured: a foreign target with its endpoints, or the lab's own services. */
+export function reportTarget(t: Target): TargetSummary {
+  const endpoints: Record<string, string> = {};
+  if (!t.lab) {
+    for (const [name, url] of Object.entries(t.partA?.services ?? {})) endpoints[`A ${name}`] = url;
+    for (const [name, url] of Object.entries(t.partB?.services ?? {})) endpoints[`B ${name}`] = url;
+    if (t.partB?.broker) endpoints["B broker"] = withoutPassword(t.partB.broker.amqp_url);
+    for (const [name, url] of Object.entries(t.partC?.services ?? {})) endpoints[`C ${name}`] = url;
+    if (t.partC?.broker) endpoints["C broker"] = t.partC.broker.bootstrap;
+  }
+  return targetSummary(t, endpoints);
+}
+
+const withoutPassword = (url: string): string => {
+  const u = new URL(url);
+  if (u.password) u.password = "***";
+  return u.toString().replace(/\/$/, "");
+};
+
+const measuredLine = (s: TargetSummary): string =>
+  s.managed_by === "lab" ? `${targetLine(s)} (the lab's own services, started by the lab)` : targetLine(s);
+
+/** Every page says what it measured, at its top, whatever its cells show. */
+function markPage(html: string, target: TargetSummary): void {
+  const page = fs.readFileSync(html, "utf8");
+  const banner = `<div class="lab-target" style="font-family:sans-serif;font-size:0.9em;color:#333;background:#f3f6fa;border-left:4px solid #4c78a8;padding:0.4em 0.8em;margin:0.5em 0">Measured: <strong>${esc(measuredLine(target))}</strong></div>`;
+  fs.writeFileSync(
+    html,
+    page.replace(/<body([^>]*)>/i, (m) => `${m}\n${banner}`),
+  );
+}
+
+/** Where a target's report goes: results/reports/ for the lab's own, results/targets/<name>/reports/ for another. */
+export const reportsDir = (target: Target = resolveTarget()): string =>
+  target.lab ? resultsDir("reports") : targetResultsDir(target, "reports");
+
+/** The notebooks of a target: a foreign one gets those of the parts its file names, never 04 (the lab's own three models compared). */
+export function notebooksFor(
+  target: Target,
+  only?: (string | number)[],
+  log: (line: string) => void = () => {},
+): (typeof NOTEBOOKS)[number][] {
+  const picked = selectNotebooks(only);
+  if (target.lab) return picked;
+  const why = (name: string): string | undefined => {
+    const part = { "01-sync-rest": "partA", "02-async-rabbitmq": "partB", "03-streaming-kafka": "partC" }[name] as
+      "partA" | "partB" | "partC" | undefined;
+    if (!part) return "it compares the lab's own three models and shows the lab's benchmark and fault campaign";
+    return target[part] ? undefined : `the target ${target.name} has no ${part}`;
+  };
+  const kept = picked.filter((nb) => !why(nb.name));
+  const dropped = picked.filter((nb) => why(nb.name));
+  if (only?.length && dropped.length)
+    throw new Error(dropped.map((nb) => `${nb.name} cannot run on ${target.name}: ${why(nb.name)}`).join("; "));
+  for (const nb of dropped) log(`(${nb.name} left out: ${why(nb.name)})`);
+  if (!kept.length) throw new Error(`the target ${target.name} names no part a notebook measures`);
+  return kept;
 }
 
 /** Run every notebook (or `only`), one after the other, then write the index page. */
@@ -148,16 +225,25 @@ export async function buildReport(opts: ReportOptions): Promise<Report> {
   const log = opts.log ?? (() => {});
   if (opts.mode !== "quick" && opts.mode !== "full")
     throw new Error(`mode ${JSON.stringify(opts.mode)}: use quick or full`);
-  const outDir = opts.outDir ?? resultsDir("reports");
+  const target = opts.target ?? resolveTarget();
+  const outDir = opts.outDir ?? reportsDir(target);
+  const notebooks = notebooksFor(target, opts.only, log);
   fs.mkdirSync(outDir, { recursive: true });
   await ensureJupyter({ log: (line) => log(`jupyter: ${line}`) });
   const runs: NotebookRun[] = [];
-  for (const nb of selectNotebooks(opts.only)) {
+  for (const nb of notebooks) {
     log(`▶ ${nb.name}.ipynb — ${nb.title} (${opts.mode} mode)`);
-    const run = await executeNotebook(nb.name, { mode: opts.mode, outDir, cellTimeoutS: opts.cellTimeoutS, log });
+    const run = await executeNotebook(nb.name, {
+      mode: opts.mode,
+      outDir,
+      target,
+      cellTimeoutS: opts.cellTimeoutS,
+      log,
+    });
     runs.push(run);
-    if (!run.ok) {
-      // A failed cell skips the notebook's own clean-up: stop whatever it left running.
+    if (!run.ok && target.lab) {
+      // A failed cell skips the notebook's own clean-up: stop whatever it left running (the lab's
+      // own services only: a foreign target's are its owner's).
       for (const part of [...PART_IDS].reverse()) await down(part).catch(() => []);
     }
     log(
@@ -168,7 +254,9 @@ export async function buildReport(opts: ReportOptions): Promise<Report> {
   // (`--only` re-runs some) whose pages are still there.
   const listed = [
     ...runs,
-    ...earlierRuns(outDir).filter((e) => !runs.some((r) => r.name === e.name) && fs.existsSync(e.html)),
+    ...earlierRuns(outDir).filter(
+      (e) => !runs.some((r) => r.name === e.name) && e.target?.name === target.name && fs.existsSync(e.html),
+    ),
   ];
   listed.sort((x, y) => NOTEBOOKS.findIndex((n) => n.name === x.name) - NOTEBOOKS.findIndex((n) => n.name === y.name));
   for (const r of listed) if (r.pdf && !fs.existsSync(r.pdf)) delete r.pdf;
@@ -187,7 +275,7 @@ export async function buildReport(opts: ReportOptions): Promise<Report> {
  * PDFs of the report already in `outDir` (no notebook runs again): each page, and the combined
  * file; index.html and report.json then list them. `npm run report -- --pdf-only`, and the tests.
  */
-export async function addPdfs(outDir: string = resultsDir("reports")): Promise<Report> {
+export async function addPdfs(outDir: string = reportsDir()): Promise<Report> {
   const listed = earlierRuns(outDir).filter((r) => fs.existsSync(r.html));
   if (listed.length === 0)
     throw new Error(`no report in ${outDir} to print: run \`npm run report\` (add --pdf to print it as it is made)`);
@@ -214,8 +302,9 @@ async function printReport(runs: NotebookRun[], outDir: string): Promise<string>
     passed: r.ok && r.passed,
     lines: r.ok ? r.verdicts.map((v) => `${v.passed ? "✔" : "✖"} ${verdictText(v.text)}`) : [],
     about: `${r.mode} mode · executed ${r.finished.slice(0, 16).replace("T", " ")} UTC · ${r.seconds} s`,
+    target: { name: r.target.name, line: measuredLine(r.target) },
   }));
-  const index = { title: INDEX_TITLE, intro: indexIntro(runs), table: indexTable(runs, (r) => `#nb-${r.name}`) };
+  const index = { title: indexTitle(runs), intro: indexIntro(runs), table: indexTable(runs, (r) => `#nb-${r.name}`) };
   const files = await printPdfs(printed, index, path.join(outDir, COMBINED_PDF));
   for (const r of runs) r.pdf = files.notebooks[r.name];
   return files.combined;
@@ -224,7 +313,11 @@ async function printReport(runs: NotebookRun[], outDir: string): Promise<string>
 function writeReportJson(runs: NotebookRun[], outDir: string, pdf?: string): void {
   fs.writeFileSync(
     path.join(outDir, "report.json"),
-    JSON.stringify({ generated: new Date().toISOString(), runs, ...(pdf ? { pdf } : {}) }, null, 2) + "\n",
+    JSON.stringify(
+      { generated: new Date().toISOString(), target: runs[0]?.target, runs, ...(pdf ? { pdf } : {}) },
+      null,
+      2,
+    ) + "\n",
   );
 }
 
@@ -249,10 +342,13 @@ const verdictLine = (run: NotebookRun): string =>
 const runState = (r: NotebookRun): string => (!r.ok ? "cell error" : r.passed ? "PASS" : "FAIL");
 const verdictText = (text: string): string => text.replace(/^[✔✖] (PASS|FAIL) — /, "");
 
-const INDEX_TITLE = "Campus Food Lab — report";
-const indexIntro = (
-  runs: NotebookRun[],
-): string => `One workflow (place an order → reserve inventory → notify the user) built three ways, run and measured.
+const indexTitle = (runs: NotebookRun[]): string =>
+  runs[0] && runs[0].target.managed_by === "owner"
+    ? `Campus Food Lab — report on ${runs[0].target.name}`
+    : "Campus Food Lab — report";
+const indexIntro = (runs: NotebookRun[]): string => `${
+  runs[0] ? `Measured: <strong>${esc(measuredLine(runs[0].target))}</strong>.<br>\n` : ""
+}One workflow (place an order → reserve inventory → notify the user) built three ways, run and measured.
 ${runs.some((r) => r.mode === "quick") ? "Runs in <strong>quick</strong> mode use small figures for a first look; <code>npm run lab</code> uses the assignment's figures (full mode)." : "Full mode: the assignment's figures."}
 Generated ${esc(new Date().toISOString().slice(0, 16).replace("T", " "))} UTC.`;
 
@@ -282,10 +378,10 @@ export function writeIndex(runs: NotebookRun[], outDir: string, combinedPdf?: st
     ? `\n<p><strong>To hand in:</strong> <a href="${esc(path.basename(combinedPdf))}">${esc(path.basename(combinedPdf))}</a> — this page, then every notebook, as one PDF.</p>`
     : "";
   const html = `<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>${esc(INDEX_TITLE)}</title>
+<html lang="en"><head><meta charset="utf-8"><title>${esc(indexTitle(runs))}</title>
 <style>body{font-family:sans-serif;max-width:60em;margin:2em auto;padding:0 1em}table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ddd;padding:0.5em;text-align:left;vertical-align:top}ul{margin:0;padding-left:1.2em}pre{white-space:pre-wrap;font-size:0.85em}</style>
 </head><body>
-<h1>${esc(INDEX_TITLE)}</h1>
+<h1>${esc(indexTitle(runs))}</h1>
 <p>${indexIntro(runs)}</p>${handIn}
 ${indexTable(runs, (r) => `${r.name}.html`, true)}
 </body></html>

@@ -70,6 +70,14 @@ before(async () => {
       seconds: 12.5,
       ipynb: path.join(dir, `${name}.ipynb`),
       html,
+      // A team's implementation, measured through its target file: every page must say so.
+      target: {
+        name: "team-7",
+        version: "1.2",
+        file: "team-7.yml",
+        managed_by: "owner" as const,
+        endpoints: { "A order": "http://127.0.0.1:9080" },
+      },
     };
   });
   fs.writeFileSync(path.join(dir, "report.json"), JSON.stringify({ generated: new Date().toISOString(), runs }));
@@ -117,12 +125,14 @@ describe("npm run report -- --pdf: the PDFs", () => {
       "PASS — 1 experiment(s) passed",
       "alpha checked",
       "quick mode",
+      "Measured: team-7 1.2 — A order http://127.0.0.1:9080",
     ]) {
       assert.ok(first.includes(squash(wanted)), `page 1 shows "${wanted}": ${pages[0].slice(0, 400)}`);
     }
-    pages.forEach((p, i) =>
-      assert.ok(squash(p).includes(squash(`${i + 1} / ${pages.length}`)), `page ${i + 1} is numbered`),
-    );
+    pages.forEach((p, i) => {
+      assert.ok(squash(p).includes(squash(`${i + 1} / ${pages.length}`)), `page ${i + 1} is numbered`);
+      assert.ok(squash(p).includes(squash("Part A — synchronous REST — team-7")), `page ${i + 1} names the target`);
+    });
     assert.ok(pageWith(pages, "median (ms)") >= 0, "the table");
     for (let i = 0; i < 5; i++) {
       const top = pageWith(pages, `alpha-plot-${i}-top`);
@@ -137,7 +147,8 @@ describe("npm run report -- --pdf: the PDFs", () => {
     const { pages } = pdfOf(path.join(dir, COMBINED_PDF));
     const cover = squash(pages[0]);
     for (const wanted of [
-      "Campus Food Lab — report",
+      "Campus Food Lab — report on team-7",
+      "Measured: team-7 1.2",
       "Part A — synchronous REST",
       "The three models side by side",
       "alpha checked",

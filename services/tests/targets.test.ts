@@ -352,6 +352,32 @@ describe("Part A through a target: the lab's own services, started by hand, meas
     fs.rmSync(results, { recursive: true, force: true });
   });
 
+  test("report.mjs --target: notebook 01 runs on the team's services alone, and every page and report.json name the target", async () => {
+    const results = tempHome("campusfood-results-");
+    const env = { LAB_HOME: tempHome(), RESULTS_DIR: results };
+    const run = await runScript("report.mjs", ["--quick", "--target", file], env, 900_000);
+    assert.equal(run.code, 0, `${run.stdout.slice(-3000)}\n${run.stderr.slice(-2000)}`);
+    // A target with only partA: notebook 01, and 04 left out with the reason (it compares the lab's own models).
+    assert.match(run.stdout, /04-compare left out: it compares the lab's own three models/);
+    const reports = path.join(results, "targets", "hand-started-lab", "reports");
+    const json = JSON.parse(fs.readFileSync(path.join(reports, "report.json"), "utf8"));
+    assert.equal(json.target.name, "hand-started-lab");
+    assert.equal(json.target.version, "0.1.0");
+    assert.equal(json.target.endpoints["A order"], `http://127.0.0.1:${ports.order}`);
+    assert.deepEqual(
+      json.runs.map((r: { name: string; passed: boolean }) => [r.name, r.passed]),
+      [["01-sync-rest", true]],
+    );
+    const page = fs.readFileSync(path.join(reports, "01-sync-rest.html"), "utf8");
+    assert.match(page, /Measured: <strong>hand-started-lab 0\.1\.0 — A order http:\/\/127\.0\.0\.1:\d+/);
+    assert.match(page, /judged from outside/);
+    // The lab's own-only steps say why they were skipped; nothing of the lab's was started.
+    assert.match(page, /skipped on hand-started-lab: this step measures connection set-up/);
+    assert.match(fs.readFileSync(path.join(reports, "index.html"), "utf8"), /report on hand-started-lab/);
+    assert.deepEqual(listRecords(env.LAB_HOME), [], "the lab started something of its own");
+    fs.rmSync(results, { recursive: true, force: true });
+  });
+
   test("a target without fault switches: the delay, failure and timeout scenarios are skipped with the reason", async () => {
     const bare = path.join(dir, "bare.yml");
     fs.writeFileSync(bare, `name: bare\npartA:\n  services:\n    order: http://127.0.0.1:${ports.order}\n`);
