@@ -164,6 +164,17 @@ export function targetOf(values) {
 }
 
 /**
+ * For an experiment that measures something only the lab's own services have (a batch size, an
+ * agent's connection set-up): with a foreign target it stops at once, with the reason.
+ */
+export function labServicesOnly(target, what) {
+  if (!target.lab)
+    throw new Error(
+      `${what}: it cannot run on ${target.name}, a foreign target (run it without --target or LAB_TARGET)`,
+    );
+}
+
+/**
  * Run `fn(home)` on brokers of the run's own: a temporary LAB_HOME, free ports, native processes
  * (the scenarios kill and restart them, never the ones a student has up). Whatever happens,
  * everything started under that home is stopped afterwards; its logs stay, and their folder is printed.

@@ -3,7 +3,7 @@
 // TCP connection per call on every hop, and with names whose first address does not answer (or
 // refuses); the wait on each hop, a plot and the checker's verdict in results/partA/connections/.
 //   npx zx lab-scripts/partA-connections.mjs [--requests 50] [--stall-ms 1000] [--quick]   (quick: 20 orders, 250 ms)
-import { lab, main, parseFlags } from "./lib.mjs";
+import { lab, labServicesOnly, main, parseFlags, targetFlag, targetOf } from "./lib.mjs";
 
 const { values: flags } = parseFlags({
   summary:
@@ -18,10 +18,18 @@ const { values: flags } = parseFlags({
       defaultText: "1000, quick: 250",
     },
     quick: { type: "boolean", help: "small figures: 20 orders, a 250 ms stall" },
+    target: {
+      ...targetFlag,
+      help: "the lab's own services only: this experiment starts order services of its own (a foreign target is refused, with the reason)",
+    },
   },
 });
 
 await main(async () => {
+  labServicesOnly(
+    targetOf(flags),
+    "partA-connections measures connection set-up on order services the lab starts with its own agent and resolver settings",
+  );
   const requests = Number(flags.requests ?? (flags.quick ? 20 : 50));
   if (!Number.isInteger(requests) || requests < 1 || requests > 10_000)
     throw new Error("--requests must be a whole number from 1 to 10000");
