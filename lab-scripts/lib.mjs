@@ -163,6 +163,14 @@ export function targetOf(values) {
   return target;
 }
 
+/** `--without` switches a safeguard of the lab's own services: with a foreign target it stops here, in one line. */
+export function refuseWithout(without, target) {
+  if (without !== undefined && !target.lab)
+    throw new Error(
+      "--without switches a safeguard of the lab's own services: it cannot be used with a foreign --target",
+    );
+}
+
 /**
  * Run `fn(home)` on brokers of the run's own: a temporary LAB_HOME, free ports, native processes
  * (the scenarios kill and restart them, never the ones a student has up). Whatever happens,
