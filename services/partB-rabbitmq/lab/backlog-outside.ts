@@ -13,7 +13,6 @@ import type { Target } from "../../harness/target.js";
 import { toCsv, type Row } from "../../common/table.js";
 import { sleep } from "../../common/wait.js";
 import { runBacklogExperiment, writeBacklogResults, type BacklogOptions, type BacklogResult } from "./backlog.js";
-import { round1 } from "./experiment.js";
 import {
   labRun,
   outsideSummary,
@@ -51,7 +50,16 @@ export interface BacklogOutsideOrder {
 
 export interface BacklogOutsideResult extends OutsideRunBase {
   params: { rate: number; outage_s: number; stop: "graceful" | "kill"; sample_every_ms: number; queue?: string };
-  timeline: { inventory_stopped_s?: number; inventory_started_s?: number; consuming_s?: number; drained_s?: number };
+  timeline: {
+    inventory_stopped_s?: number;
+    inventory_started_s?: number;
+    /** First sample with a consumer on the queue again. */
+    consuming_s?: number;
+    /** The last sample before it: the drain is measured from here (at most one sampling interval too long). */
+    drain_from_s?: number;
+    /** First sample after that with the queue empty. */
+    drained_s?: number;
+  };
   samples: BacklogOutsideSample[];
   orders: BacklogOutsideOrder[];
   metrics: {
@@ -140,13 +148,6 @@ async function backlogOutside(target: Target, opts: BacklogOptions): Promise<Bac
       await impl.startInventory();
       stopped = false;
       const deadline = Date.now() + (opts.drainTimeoutMs ?? 120_000);
-      // Consuming again: a consumer on its queue (when the file names it).
-      while (queue && tap && Date.now() < deadline) {
-        const q = await tap.depth(queue).catch(() => undefined);
-        if (q && q.consumers > 0) break;
-        await sleep(50);
-      }
-      timeline.consuming_s = now();
       progress(`inventory is back; waiting until every accepted order has its answer on the wire`);
       while (Date.now() < deadline) {
         const depth = queue && tap ? (await tap.depth(queue).catch(() => undefined))?.messages : 0;
@@ -171,8 +172,7 @@ async function backlogOutside(target: Target, opts: BacklogOptions): Promise<Bac
     if (events.length && tap) o.answered_s = Math.round(events[0].t_ms + tap.openedAt - t0) / 1000;
   }
   orders.sort((a, b) => a.seq - b.seq);
-  const drained = samples.find((s) => s.t_s >= (timeline.consuming_s ?? Infinity) && s.queue_depth === 0);
-  timeline.drained_s = drained?.t_s;
+  drainTimeline(timeline, samples);
   const run: BacklogOutsideResult = {
     kind: "outside",
     target: outsideSummary(target),
@@ -196,6 +196,19 @@ async function backlogOutside(target: Target, opts: BacklogOptions): Promise<Bac
   return run;
 }
 
+/** When inventory consumed again and when its queue was empty, from the samples (as the lab's own experiment does). */
+function drainTimeline(tl: BacklogOutsideResult["timeline"], samples: BacklogOutsideSample[]): void {
+  if (tl.inventory_started_s === undefined) return;
+  const restarted = samples.filter((s) => s.t_s >= tl.inventory_started_s! && s.consumers !== undefined);
+  const first = restarted.findIndex((s) => s.consumers! >= 1);
+  if (first < 0) return;
+  tl.consuming_s = restarted[first].t_s;
+  tl.drain_from_s = first > 0 ? restarted[first - 1].t_s : tl.inventory_started_s;
+  tl.drained_s = restarted.slice(first).find((s) => s.queue_depth === 0)?.t_s;
+}
+
+const round2 = (x: number) => Math.round(x * 100) / 100;
+
 const accepted2xx = (o: { http_status: number }) => o.http_status >= 200 && o.http_status < 300;
 
 function backlogOutsideMetrics(
@@ -207,12 +220,13 @@ function backlogOutsideMetrics(
   const ok = orders.filter(accepted2xx);
   const depths = samples.filter((s) => s.queue_depth !== undefined);
   const peak = depths.length ? Math.max(...depths.map((s) => s.queue_depth!)) : undefined;
-  const atRestart = depths.filter((s) => s.t_s <= (tl.consuming_s ?? 0)).at(-1)?.queue_depth;
+  const atRestart = depths.find((s) => s.t_s === tl.drain_from_s)?.queue_depth;
   // Drained when the last accepted order had its first event (or the queue emptied, if no events are seen).
-  const lastAnswer = ok.every((o) => o.events > 0) && tap ? Math.max(...ok.map((o) => o.answered_s ?? 0)) : undefined;
-  const end = lastAnswer ?? tl.drained_s;
-  const drain_s =
-    end !== undefined && tl.consuming_s !== undefined ? round1(Math.max(0, end - tl.consuming_s)) : undefined;
+  const lastAnswer =
+    ok.length && ok.every((o) => o.events > 0) && tap ? Math.max(...ok.map((o) => o.answered_s ?? 0)) : undefined;
+  const end = Math.max(lastAnswer ?? -Infinity, tl.drained_s ?? -Infinity);
+  const from = tl.drain_from_s ?? tl.inventory_started_s;
+  const drain_s = Number.isFinite(end) && from !== undefined ? round2(Math.max(0, end - from)) : undefined;
   const backlog = atRestart ?? ok.length;
   return {
     sent: orders.length,
