@@ -15,6 +15,7 @@ import { sleep } from "../../common/wait.js";
 import { runBacklogExperiment, writeBacklogResults, type BacklogOptions, type BacklogResult } from "./backlog.js";
 import {
   labRun,
+  NO_INVENTORY_EXCHANGE,
   outsideSummary,
   unlessNotObservable,
   writeOutsideResults,
@@ -277,7 +278,7 @@ function judgeBacklog(run: BacklogOutsideResult, seesEvents: boolean, seesQueue:
   if (!seesEvents)
     skipped.push({
       check: EXACTLY_ONE,
-      reason: "the target names no inventory exchange (partB.broker.inventory_exchange): its events cannot be seen",
+      reason: NO_INVENTORY_EXCHANGE,
     });
   else if (untraceable)
     skipped.push({

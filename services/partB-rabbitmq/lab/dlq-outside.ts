@@ -12,6 +12,7 @@ import { sleep } from "../../common/wait.js";
 import { poisonMessages, runDlqExperiment, writeDlqResults, type DlqOptions, type DlqResult } from "./dlq.js";
 import {
   labRun,
+  NO_INVENTORY_EXCHANGE,
   outsideSummary,
   unlessNotObservable,
   writeOutsideResults,
@@ -183,7 +184,7 @@ async function goodOrder(
   if (!impl.broker?.inventory_exchange) {
     run.skipped.push({
       check: KEEPS_WORKING,
-      reason: "the target names no inventory exchange (partB.broker.inventory_exchange): its events cannot be seen",
+      reason: NO_INVENTORY_EXCHANGE,
     });
     return;
   }

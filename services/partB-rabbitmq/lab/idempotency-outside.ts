@@ -16,6 +16,7 @@ import {
 } from "./idempotency.js";
 import {
   labRun,
+  NO_INVENTORY_EXCHANGE,
   outsideSummary,
   unlessNotObservable,
   writeOutsideResults,
@@ -82,7 +83,7 @@ async function idempotencyOutside(target: Target, opts: IdempotencyOutsideOption
   const add = (check: string, passed: boolean, observed: string) => run.checks.push({ check, passed, observed });
   if (!impl.broker?.inventory_exchange) {
     const why = impl.broker
-      ? "the target names no inventory exchange (partB.broker.inventory_exchange): reservation events cannot be seen"
+      ? NO_INVENTORY_EXCHANGE
       : "the target gives no broker (partB.broker): the lab can neither see nor publish an OrderPlaced";
     skipped.push({ check: NO_SECOND, reason: why });
     return run;

@@ -10,6 +10,10 @@ import { markdownTable } from "../../common/table.js";
 import { checksRows } from "../../harness/check.js";
 import { targetEndpoints } from "./target.js";
 
+/** Why the inventory events cannot be seen: the file names no exchange for them. */
+export const NO_INVENTORY_EXCHANGE =
+  "the target names no inventory exchange (partB.broker.inventory_exchange): its events cannot be seen";
+
 /** A check the target could not be put to, and why. */
 export interface Skipped {
   check: string;
