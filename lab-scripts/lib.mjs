@@ -163,6 +163,14 @@ export function targetOf(values) {
   return target;
 }
 
+/** `--without` switches a safeguard of the lab's own services: with a foreign target it stops here, in one line. */
+export function refuseWithout(without, target) {
+  if (without !== undefined && !target.lab)
+    throw new Error(
+      "--without switches a safeguard of the lab's own services: it cannot be used with a foreign --target",
+    );
+}
+
 /**
  * For an experiment that measures something only the lab's own services have (a batch size, an
  * agent's connection set-up): with a foreign target it stops at once, with the reason.

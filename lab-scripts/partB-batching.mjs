@@ -2,8 +2,9 @@
 // Part B batching: the same load at batch sizes 1, 4, 16, 64 and 256 (BATCH_MAX of the three
 // services): throughput and placed → notified latency against batch size, nothing lost or doubled.
 //   npx zx lab-scripts/partB-batching.mjs [--quick] [--sizes 1,4,16,64,256] [--burst N] [--rate N] [--seconds N]
+// The lab's own services only (a foreign --target is refused: there is no BATCH_MAX to set on it).
 // Results in results/partB/batching/.
-import { lab, main, parseFlags } from "./lib.mjs";
+import { lab, main, parseFlags, targetFlag, targetOf } from "./lib.mjs";
 
 const { values: argv } = parseFlags({
   summary:
@@ -30,6 +31,10 @@ const { values: argv } = parseFlags({
       defaultText: "200, or 100 with --quick",
     },
     seconds: { type: "string", value: "N", help: "length of the latency phase", defaultText: "10, or 3 with --quick" },
+    target: {
+      ...targetFlag,
+      help: "the lab's own services only: batching measures their BATCH_MAX (a foreign target is refused)",
+    },
   },
 });
 
@@ -41,6 +46,8 @@ const whole = (name, lo, hi) => {
 };
 
 await main(async () => {
+  const labOnly = lab.partB.labOnlyReason(targetOf(argv), "batching");
+  if (labOnly) throw new Error(`partB-batching ${labOnly}`);
   const sizes = String(argv.sizes)
     .split(",")
     .map((s) => Number(s.trim()));

@@ -15,6 +15,8 @@ import type { PartBImplementation } from "./implementation.js";
 import type { InventoryOutage } from "./outage.js";
 import { summaryMarkdown, type Check } from "../../harness/check.js";
 import { ResultFiles } from "../../harness/results.js";
+import type { TargetSummary } from "../../harness/target.js";
+import { targetSection } from "./outside.js";
 
 export interface BacklogOptions extends LabOptions {
   /** How long inventory stays down (the assignment: 60 s). */
@@ -385,7 +387,10 @@ export function backlogChecks(r: Omit<BacklogResult, "metrics" | "checks" | "pas
   ];
 }
 
-export async function writeBacklogResults(result: BacklogResult, dir?: string): Promise<string[]> {
+export async function writeBacklogResults(
+  result: BacklogResult & { target?: TargetSummary },
+  dir?: string,
+): Promise<string[]> {
   const out = ResultFiles.for("partB", "backlog", dir);
   const m = result.metrics;
   out.write("samples.csv", toCsv(result.samples as unknown as Row[]));
@@ -431,6 +436,7 @@ export async function writeBacklogResults(result: BacklogResult, dir?: string): 
     summaryMarkdown(
       `Part B — backlog and recovery (inventory down ${result.params.outage_s} s, ${result.params.rate} orders/s)`,
       [
+        ...targetSection(result.target),
         {
           text:
             "Orders kept coming at a fixed rate; inventory was stopped after the warm-up and started again after the outage. " +

@@ -12,6 +12,8 @@ import { round1, withPartB } from "./experiment.js";
 import type { PartBImplementation } from "./implementation.js";
 import { summaryMarkdown, type Check } from "../../harness/check.js";
 import { ResultFiles } from "../../harness/results.js";
+import type { TargetSummary } from "../../harness/target.js";
+import { targetSection } from "./outside.js";
 
 export interface DlqOptions extends LabOptions {
   onProgress?: (line: string) => void;
@@ -186,7 +188,7 @@ async function dlqRun(impl: PartBImplementation, opts: DlqOptions): Promise<DlqR
   }
 }
 
-export async function writeDlqResults(result: DlqResult, dir?: string): Promise<string[]> {
+export async function writeDlqResults(result: DlqResult & { target?: TargetSummary }, dir?: string): Promise<string[]> {
   const out = ResultFiles.for("partB", "dlq", dir);
   out.write("samples.csv", toCsv(result.samples as unknown as Row[]));
   out.write("result.json", JSON.stringify(result, null, 2));
@@ -205,6 +207,7 @@ export async function writeDlqResults(result: DlqResult, dir?: string): Promise<
     summaryMarkdown(
       "Part B — poison messages and the dead-letter queue",
       [
+        ...targetSection(result.target),
         {
           text:
             "Inventory checks every message before it touches the stock. One that is not valid JSON, or not an OrderPlaced, is rejected without requeue " +

@@ -12,6 +12,8 @@ import { withPartB } from "./experiment.js";
 import type { PartBImplementation } from "./implementation.js";
 import { summaryMarkdown, type Check } from "../../harness/check.js";
 import { ResultFiles } from "../../harness/results.js";
+import type { TargetSummary } from "../../harness/target.js";
+import { targetSection } from "./outside.js";
 
 export interface IdempotencyOptions extends LabOptions {
   /** How many extra copies of the OrderPlaced to deliver (published at once). */
@@ -151,7 +153,10 @@ export async function idempotencyRun(impl: PartBImplementation, opts: Idempotenc
   };
 }
 
-export async function writeIdempotencyResults(result: IdempotencyResult, dir?: string): Promise<string[]> {
+export async function writeIdempotencyResults(
+  result: IdempotencyResult & { target?: TargetSummary },
+  dir?: string,
+): Promise<string[]> {
   const out = ResultFiles.for("partB", "idempotency", dir);
   out.write("steps.csv", toCsv(result.steps as unknown as Row[]));
   out.write("result.json", JSON.stringify(result, null, 2));
@@ -175,6 +180,7 @@ export async function writeIdempotencyResults(result: IdempotencyResult, dir?: s
     summaryMarkdown(
       `Part B — idempotent inventory (one order, then ${result.copies} more copies of its OrderPlaced)`,
       [
+        ...targetSection(result.target),
         {
           text:
             `Order \`${result.order_id}\`, OrderPlaced message id \`${result.message_id}\`. ` +
