@@ -3,7 +3,7 @@
 // timeout), the seed report's table, plots and a checker's verdict in results/partA/.
 //   npx zx lab-scripts/partA-latency.mjs [--requests 10] [--scenario baseline|delay_2s|failure|timeout]
 //                                        [--without call-timeout] [--target FILE]
-import { lab, main, parseFlags, targetFlag, targetOf } from "./lib.mjs";
+import { lab, main, parseFlags, refuseWithout, targetFlag, targetOf } from "./lib.mjs";
 
 const { values: flags } = parseFlags({
   summary:
@@ -48,10 +48,7 @@ await main(async () => {
   }
 
   const target = targetOf(flags);
-  if (without !== undefined && !target.lab)
-    throw new Error(
-      "--without switches a safeguard of the lab's own services: it cannot be used with a foreign --target",
-    );
+  refuseWithout(without, target);
   const result = await lab.partA.runLatencyThrough(target, {
     requests,
     scenarios,

@@ -3,31 +3,18 @@
 // naming the valid ones, before it starts anything. Fast: nothing here brings a stack up.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { projectRoot } from "../common/paths.js";
+import { runLabScript } from "./support.js";
 
-const zx = path.join(projectRoot, "node_modules", "zx", "build", "cli.js");
 const scriptsDir = path.join(projectRoot, "lab-scripts");
 const scripts = fs
   .readdirSync(scriptsDir)
   .filter((f) => f.endsWith(".mjs") && f !== "lib.mjs")
   .sort();
 
-function run(script: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [zx, path.join(scriptsDir, script), ...args],
-      { cwd: projectRoot, timeout: 60_000 },
-      (err, stdout, stderr) => {
-        const code = err ? (typeof err.code === "number" ? err.code : -1) : 0;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
-}
+const run = (script: string, args: string[]) => runLabScript(script, args, {}, 60_000);
 
 describe("lab scripts: arguments", () => {
   test("every script parses its flags with parseFlags and reads nothing from zx's argv", () => {

@@ -3,7 +3,6 @@
 // just the lab's brokers.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import fs from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -13,7 +12,7 @@ import { Kafka, logLevel } from "kafkajs";
 import { distDir, projectRoot } from "../common/paths.js";
 import { answers, waitUntil } from "../common/wait.js";
 import { runLatencyThrough, targetImplementation } from "../partA-sync-rest/lab/index.js";
-import { freePortsFor, tempHome } from "./support.js";
+import { freePortsFor, runLabScript, tempHome } from "./support.js";
 import { BROKERS, isolatedBrokerEnv } from "../harness/brokers/index.js";
 import { portInUse } from "../harness/ports.js";
 import { isAlive, listRecords } from "../harness/processes.js";
@@ -158,31 +157,12 @@ describe("targets: every mistake is one error with its line", () => {
   });
 });
 
-/** A lab script run as a student would, with this env on top (exit code and output). */
-export function runScript(
-  script: string,
-  args: string[],
-  env: Record<string, string> = {},
-  timeoutMs = 300_000,
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  const zx = path.join(projectRoot, "node_modules", "zx", "build", "cli.js");
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [zx, path.join(projectRoot, "lab-scripts", script), ...args],
-      { cwd: projectRoot, timeout: timeoutMs, env: { ...process.env, ...env } },
-      (err, stdout, stderr) =>
-        resolve({ code: err ? (typeof err.code === "number" ? err.code : -1) : 0, stdout, stderr }),
-    );
-  });
-}
-
 describe("up.mjs brokers: the lab's brokers alone, for a team that brings its services", () => {
   test("up.mjs brokers starts RabbitMQ and Kafka with Part C's topics and no service; down.mjs brokers stops them", async () => {
     const env: Record<string, string> = { ...(await isolatedBrokerEnv("targets-brokers")), LAB_BROKER_MODE: "native" };
     const home = env.LAB_HOME;
     try {
-      const up = await runScript("up.mjs", ["brokers"], env);
+      const up = await runLabScript("up.mjs", ["brokers"], env);
       assert.equal(up.code, 0, `up.mjs brokers: ${up.stdout}\n${up.stderr}`);
       assert.match(up.stdout, /rabbitmq\s+amqp:\/\//);
       assert.match(up.stdout, /kafka\s+127\.0\.0\.1:/);
@@ -203,12 +183,12 @@ describe("up.mjs brokers: the lab's brokers alone, for a team that brings its se
       await admin.disconnect();
       for (const t of ["orders", "inventory-events"]) assert.ok(topics.includes(t), `topic ${t}: ${topics.join(", ")}`);
 
-      const down = await runScript("down.mjs", ["kafka"], env);
+      const down = await runLabScript("down.mjs", ["kafka"], env);
       assert.equal(down.code, 0, down.stderr);
       assert.match(down.stdout, /stopped kafka/);
       assert.equal(await portInUse(Number(env.KAFKA_PORT)), false, "kafka still listens");
       assert.equal(await portInUse(Number(env.RABBITMQ_PORT)), true, "down.mjs kafka stopped rabbitmq too");
-      const rest = await runScript("down.mjs", ["brokers"], env);
+      const rest = await runLabScript("down.mjs", ["brokers"], env);
       assert.match(rest.stdout, /stopped rabbitmq/);
       assert.equal(await portInUse(Number(env.RABBITMQ_PORT)), false, "rabbitmq still listens");
     } finally {
@@ -332,7 +312,7 @@ describe("Part A through a target: the lab's own services, started by hand, meas
       PARTA_INVENTORY_PORT: String(ports.inventory),
       PARTA_NOTIFICATION_PORT: String(ports.notification),
     };
-    const run = await runScript(
+    const run = await runLabScript(
       "partA-latency.mjs",
       ["--target", file, "--requests", "1", "--scenario", "baseline"],
       env,
@@ -355,7 +335,7 @@ describe("Part A through a target: the lab's own services, started by hand, meas
   test("report.mjs --target: notebook 01 runs on the team's services alone, and every page and report.json name the target", async () => {
     const results = tempHome("campusfood-results-");
     const env = { LAB_HOME: tempHome(), RESULTS_DIR: results };
-    const run = await runScript("report.mjs", ["--quick", "--target", file], env, 900_000);
+    const run = await runLabScript("report.mjs", ["--quick", "--target", file], env, 900_000);
     assert.equal(run.code, 0, `${run.stdout.slice(-3000)}\n${run.stderr.slice(-2000)}`);
     // A target with only partA: notebook 01, and 04 left out with the reason (it compares the lab's own models).
     assert.match(run.stdout, /04-compare left out: it compares the lab's own three models/);
