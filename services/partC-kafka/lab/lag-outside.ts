@@ -10,6 +10,7 @@ import { timeSeriesSpec } from "../../harness/plots.js";
 import { targetResultsDir, targetSummary, type Target, type TargetSummary } from "../../harness/target.js";
 import type { GroupLag } from "../lag.js";
 import {
+  lagPlot,
   lagTable,
   runLagExperiment,
   writeLagResults,
@@ -213,6 +214,9 @@ export const lagOutsidePlot = (r: LagOutsideResult) =>
     yTitle: "lag (events)",
     marks: r.stopped_s ? [{ ...r.stopped_s, label: "inventory stopped" }] : [],
   });
+
+/** Either run's plot. */
+export const lagThroughPlot = (r: LagThroughResult) => (r.kind === "lab" ? lagPlot(r) : lagOutsidePlot(r));
 
 /** Either run's table. */
 export const lagThroughTable = (r: LagThroughResult): Row[] => (r.kind === "lab" ? lagTable(r) : lagOutsideTable(r));

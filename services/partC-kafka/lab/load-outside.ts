@@ -9,6 +9,7 @@ import { sleep } from "../../common/wait.js";
 import { timeSeriesSpec } from "../../harness/plots.js";
 import { targetResultsDir, targetSummary, type Target, type TargetSummary } from "../../harness/target.js";
 import {
+  loadPlot,
   loadTable,
   runLoadExperiment,
   writeLoadResults,
@@ -254,6 +255,9 @@ export const loadOutsidePlot = (r: LoadOutsideResult) =>
     title: `Part C — ${r.count} orders through ${r.target.name}, seen from outside`,
     yTitle: "events",
   });
+
+/** Either run's plot. */
+export const loadThroughPlot = (r: LoadThroughResult) => (r.kind === "lab" ? loadPlot(r) : loadOutsidePlot(r));
 
 /** Either run's table. */
 export const loadThroughTable = (r: LoadThroughResult): Row[] =>

@@ -105,3 +105,16 @@ export function writeOutsideResults(
     },
   });
 }
+
+/** A notebook's closing words on a foreign target: each experiment's verdict, what failed, what was not observable. */
+export function outsideSummaryMarkdown(runs: OutsideRun[]): string {
+  return runs
+    .map((r) =>
+      [
+        `- **${r.experiment}** on ${r.target.name}: ${r.passed ? "PASS" : "FAIL"} (${r.checks.filter((c) => c.passed).length} of ${r.checks.length} checks)`,
+        ...r.checks.filter((c) => !c.passed).map((c) => `  - ✖ ${c.check}: ${c.observed}`),
+        ...r.skipped.map((s) => `  - not observable (${s.scenario}): ${s.reason}`),
+      ].join("\n"),
+    )
+    .join("\n");
+}

@@ -10,6 +10,7 @@ import { groupedBarSpec } from "../../harness/plots.js";
 import { targetResultsDir, targetSummary, type Target, type TargetSummary } from "../../harness/target.js";
 import { produceRaw } from "../faults/kafka-tap.js";
 import {
+  replayPlot,
   replayTable,
   runReplayExperiment,
   writeReplayResults,
@@ -280,6 +281,9 @@ export const replayOutsidePlot = (r: ReplayOutsideResult) =>
     `Part C — ${r.target.name}'s metrics before and after a replay`,
     "count",
   );
+
+/** Either run's plot. */
+export const replayThroughPlot = (r: ReplayThroughResult) => (r.kind === "lab" ? replayPlot(r) : replayOutsidePlot(r));
 
 export const replayThroughTable = (r: ReplayThroughResult): Row[] =>
   r.kind === "lab" ? replayTable(r) : replayOutsideTable(r);
