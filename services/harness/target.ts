@@ -515,5 +515,6 @@ export async function controlService(
     throw new NotObservable(
       `the target does not say how to ${action} ${service} (control.${service}.${action}${action === "start" ? "" : " or pid_file"})`,
     );
-  if (action === "start" && healthUrl) await waitUntil(() => answers(healthUrl), `${service} to answer ${healthUrl}`, 60_000);
+  if (action === "start" && healthUrl)
+    await waitUntil(() => answers(healthUrl), `${service} to answer ${healthUrl}`, 60_000);
 }
