@@ -1,17 +1,19 @@
 #!/usr/bin/env zx
 // Part C replay: the analytics metrics before, POST /replay (reset analytics-group to the start
 // of both topics and recompute), the metrics after — side by side, and whether they are equal.
-//   npx zx lab-scripts/partC-replay.mjs [--seed-count 1000] [--without event-time]
+//   npx zx lab-scripts/partC-replay.mjs [--seed-count 1000] [--without event-time] [--target FILE]
 // --seed-count: orders produced first if the log is empty. Results in results/partC/replay/.
 // --without NAME: Part C's services started with that safeguard switched off (switches.ts), to see
 // what it prevents: without event-time the replay waits for the clock's minute to turn and the
 // orders per minute move; without dedupe a log holding duplicates counts them all.
-import { lab, main, parseFlags } from "./lib.mjs";
+// With a foreign --target: its metrics before and after its replay call, then copies of a few
+// OrderPlaced must not be counted again (results in results/targets/<name>/partC/replay/).
+import { lab, main, parseFlags, targetFlag, targetOf } from "./lib.mjs";
 
 const { values: argv } = parseFlags({
   summary:
     "Part C replay: the analytics metrics before, POST /replay (analytics-group back to the start of both topics), the metrics after, and whether they are equal. Results in results/partC/replay/.",
-  usage: "npx zx lab-scripts/partC-replay.mjs [--seed-count 1000] [--without NAME]",
+  usage: "npx zx lab-scripts/partC-replay.mjs [--seed-count 1000] [--without NAME] [--target FILE]",
   options: {
     "seed-count": {
       type: "string",
@@ -25,6 +27,7 @@ const { values: argv } = parseFlags({
       help: "start Part C with this safeguard off: commit-after-ack, dedupe, event-time, idempotent-producer (Part C must not be up already)",
       defaultText: "every safeguard on",
     },
+    target: targetFlag,
   },
 });
 
@@ -34,8 +37,13 @@ await main(async () => {
     throw new Error("--seed-count must be a whole number from 0 to 1000000");
 
   const without = argv.without === undefined ? undefined : lab.partC.partCSafeguard(argv.without);
+  const target = targetOf(argv);
+  if (without !== undefined && !target.lab)
+    throw new Error(
+      "--without switches a safeguard of the lab's own services: it cannot be used with a foreign --target",
+    );
   console.log(chalk.bold(`Part C replay: metrics before and after${without ? ` — WITHOUT ${without}` : ""}`));
-  const result = await lab.partC.runReplayExperiment({
+  const result = await lab.partC.runReplayThrough(target, {
     seedCount,
     without,
     // Read by the clock, the minutes can only move if the replay reads at another time.
@@ -44,14 +52,16 @@ await main(async () => {
     onPhase: (line) => console.log(`  ${line}`),
   });
 
-  console.log(`\n${lab.markdownTable(lab.partC.replayTable(result))}\n`);
-  console.log(
-    result.equal
-      ? chalk.green(`equal ✔ (replayed ${result.events_replayed} events in ${result.replay_ms} ms)`)
-      : chalk.yellow(`not equal: ${result.reason}`),
-  );
+  console.log(`\n${lab.markdownTable(lab.partC.replayThroughTable(result))}\n`);
+  if (result.kind === "lab")
+    console.log(
+      result.equal
+        ? chalk.green(`equal ✔ (replayed ${result.events_replayed} events in ${result.replay_ms} ms)`)
+        : chalk.yellow(`not equal: ${result.reason}`),
+    );
   console.log(`\n${lab.markdownTable(lab.harness.checksRows(result.checks))}`);
-  const files = await lab.partC.writeReplayResults(result);
+  if (result.kind === "outside") for (const line of lab.partC.outsideSections(result)) console.log(`\n${line}`);
+  const files = await lab.partC.writeReplayThroughResults(result, target);
   console.log(chalk.dim(`\nwrote ${files.map((f) => path.relative(process.cwd(), f)).join(", ")}`));
   if (!result.passed && without)
     console.log(chalk.yellow(`\nthe checker failed without ${without}: that is the failure the safeguard prevents`));

@@ -497,14 +497,15 @@ export async function signalPidFile(target: Target, pidFile: string, how: "grace
 
 /**
  * Stop, kill or start a service the way its target says: a command, else (stop, kill) the pid
- * file; a start waits until `healthUrl` answers. What the file does not say is NotObservable.
+ * file; a start waits until `healthUrl` answers (none, e.g. a consumer without HTTP: the caller
+ * watches for it another way). What the file does not say is NotObservable.
  */
 export async function controlService(
   target: Target,
   service: string,
   control: Control | undefined,
   action: "stop" | "kill" | "start",
-  healthUrl: string,
+  healthUrl?: string,
 ): Promise<void> {
   const command = control?.[action];
   if (command) await runTargetCommand(target, command);
@@ -514,5 +515,6 @@ export async function controlService(
     throw new NotObservable(
       `the target does not say how to ${action} ${service} (control.${service}.${action}${action === "start" ? "" : " or pid_file"})`,
     );
-  if (action === "start") await waitUntil(() => answers(healthUrl), `${service} to answer ${healthUrl}`, 60_000);
+  if (action === "start" && healthUrl)
+    await waitUntil(() => answers(healthUrl), `${service} to answer ${healthUrl}`, 60_000);
 }

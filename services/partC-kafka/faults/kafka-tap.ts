@@ -67,7 +67,7 @@ export interface Tapped {
 
 /**
  * Every message of a topic from the given offsets on (default: the current end, i.e. what comes
- * next), read by a consumer group of its own that is deleted on close. Survives a broker
+ * next), read by a consumer group of its own (`groupPrefix`-topic-random) that is deleted on close. Survives a broker
  * restart: kafkajs restarts the consumer by itself.
  */
 export class TopicTap {
@@ -75,7 +75,7 @@ export class TopicTap {
   private constructor(
     private readonly kafka: Kafka,
     private readonly consumer: Consumer,
-    private readonly groupId: string,
+    readonly groupId: string,
   ) {}
 
   static async open(
@@ -83,9 +83,10 @@ export class TopicTap {
     topic: string,
     from?: Map<number, bigint>,
     keep: (m: Tapped) => boolean = () => true,
+    groupPrefix = "faults-tap",
   ): Promise<TopicTap> {
     const start = from ?? (await endOffsets(kafka, topic));
-    const groupId = `faults-tap-${topic}-${Date.now()}-${Math.random().toString(16).slice(2, 8)}`;
+    const groupId = `${groupPrefix}-${topic}-${Date.now()}-${Math.random().toString(16).slice(2, 8)}`;
     const consumer = kafka.consumer({
       groupId,
       maxWaitTimeInMs: 200,
