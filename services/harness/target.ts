@@ -453,6 +453,20 @@ export class NotObservable extends Error {
   }
 }
 
+/** Run `body`; a NotObservable on the way goes to `skip` with its reason (and gives undefined), any other error is thrown. */
+export async function unlessNotObservable<T>(
+  body: () => Promise<T>,
+  skip: (reason: string) => void,
+): Promise<T | undefined> {
+  try {
+    return await body();
+  } catch (err) {
+    if (!(err instanceof NotObservable)) throw err;
+    skip(err.message);
+    return undefined;
+  }
+}
+
 /** Make one of the target's HTTP calls with its placeholders filled in; anything but 2xx is an error. */
 export async function callTarget(call: HttpCall, values: Record<string, number>): Promise<Answer> {
   const fill = (s: string) => s.replace(/\{([a-z_]+)\}/g, (_, k: string) => String(values[k]));

@@ -4,7 +4,7 @@
 // reserve-failed, 504 inventory-timeout) is shown as notes, not failures. A scenario the target
 // cannot drive (no fault switch) is skipped with the reason.
 import type { Check } from "../../harness/check.js";
-import { NotObservable, targetSummary, type Target } from "../../harness/target.js";
+import { targetSummary, unlessNotObservable, type Target } from "../../harness/target.js";
 import {
   runScenario,
   summarizeScenarios,
@@ -153,19 +153,11 @@ export function checkOutside(
 }
 
 /** Run a scenario unless the target cannot drive it; a NotObservable on the way is a skip with its reason. */
-export async function runOrSkip<T>(
+export const runOrSkip = <T>(
   body: () => Promise<T>,
   scenario: ScenarioName,
   skipped: Skipped[],
-): Promise<T | undefined> {
-  try {
-    return await body();
-  } catch (err) {
-    if (!(err instanceof NotObservable)) throw err;
-    skipped.push({ scenario, reason: err.message });
-    return undefined;
-  }
-}
+): Promise<T | undefined> => unlessNotObservable(body, (reason) => skipped.push({ scenario, reason }));
 
 /**
  * The experiment on any target: the lab's own services as above; a foreign implementation through

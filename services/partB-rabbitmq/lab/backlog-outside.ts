@@ -5,6 +5,7 @@
 // passive declare, inventory started again; then, on the lab's tap, every accepted order must
 // get exactly one InventoryReserved/InventoryFailed — none is lost, none is doubled.
 import path from "node:path";
+import { sampleEvery } from "../../harness/sampler.js";
 import type { Check } from "../../harness/check.js";
 import { fixedRateLoad } from "../../harness/fixed-rate.js";
 import { timeSeriesSpec } from "../../harness/plots.js";
@@ -108,20 +109,16 @@ async function backlogOutside(target: Target, opts: BacklogOptions): Promise<Bac
   const seesEvents = !!tap && !!broker?.inventory_exchange;
   const unanswered = () =>
     seesEvents ? orders.filter((o) => o.order_id && !tap.inventoryEvents(o.order_id).length).length : 0;
-  let sampling = true;
-  const sampler = (async () => {
-    while (sampling) {
-      const q = queue && tap ? await tap.depth(queue).catch(() => undefined) : undefined;
-      const accepted = orders.filter(accepted2xx).length;
-      samples.push({
-        t_s: now(),
-        ...(q ? { queue_depth: q.messages, consumers: q.consumers } : {}),
-        accepted,
-        unanswered: unanswered(),
-      });
-      await sleep(everyMs);
-    }
-  })();
+  const sampler = sampleEvery(everyMs, async () => {
+    const q = queue && tap ? await tap.depth(queue).catch(() => undefined) : undefined;
+    const accepted = orders.filter(accepted2xx).length;
+    samples.push({
+      t_s: now(),
+      ...(q ? { queue_depth: q.messages, consumers: q.consumers } : {}),
+      accepted,
+      unanswered: unanswered(),
+    });
+  });
 
   let stopped = false;
   try {
@@ -159,8 +156,7 @@ async function backlogOutside(target: Target, opts: BacklogOptions): Promise<Bac
       await sleep(opts.afterSeconds !== undefined ? opts.afterSeconds * 1000 : 2000);
     }
   } finally {
-    sampling = false;
-    await sampler;
+    await sampler.stop();
     // Never leave the team's inventory stopped, whatever happened.
     if (stopped) await impl.startInventory().catch(() => {});
     await tap?.close();

@@ -4,6 +4,7 @@
 // every accepted order reached a final state. Queues buffer the work, so nothing is lost and
 // POST /order never notices the outage.
 import { fixedRateLoad } from "../../harness/fixed-rate.js";
+import { sampleEvery } from "../../harness/sampler.js";
 import type { LabOptions } from "../../harness/lifecycle.js";
 import { timeSeriesSpec } from "../../harness/plots.js";
 import { summarize, type LatencySummary } from "../../harness/stats.js";
@@ -173,28 +174,19 @@ async function backlogRun(impl: PartBImplementation, opts: BacklogOptions): Prom
 
   // Sampling, several times a second, until told to stop.
   const samples: BacklogSample[] = [];
-  let sampling = true;
-  const sampler = (async () => {
-    while (sampling) {
-      const tick = performance.now();
-      try {
-        const [q, c] = await Promise.all([probe.queue(QUEUES.orderPlaced.name), impl.orderCounts()]);
-        const t = now();
-        const final = c.by_status.CONFIRMED + c.by_status.FAILED - final0;
-        samples.push({
-          t_s: t,
-          phase: phase(t),
-          queue_depth: q.messages,
-          consumers: q.consumers,
-          accepted,
-          waiting: Math.max(0, accepted - final),
-        });
-      } catch {
-        // a sample lost to a busy moment; the next one comes shortly
-      }
-      await sleep(Math.max(0, everyMs - (performance.now() - tick)));
-    }
-  })();
+  const sampler = sampleEvery(everyMs, async () => {
+    const [q, c] = await Promise.all([probe.queue(QUEUES.orderPlaced.name), impl.orderCounts()]);
+    const t = now();
+    const final = c.by_status.CONFIRMED + c.by_status.FAILED - final0;
+    samples.push({
+      t_s: t,
+      phase: phase(t),
+      queue_depth: q.messages,
+      consumers: q.consumers,
+      accepted,
+      waiting: Math.max(0, accepted - final),
+    });
+  });
   const ticker = setInterval(() => {
     const s = samples[samples.length - 1];
     if (s)
@@ -255,9 +247,8 @@ async function backlogRun(impl: PartBImplementation, opts: BacklogOptions): Prom
     }
     await sleep(1500); // a flat tail on the plot
   } finally {
-    sampling = false;
     clearInterval(ticker);
-    await sampler;
+    await sampler.stop();
     await probe.close();
     // Never leave the student's inventory stopped, whatever happened.
     await inventoryOutage?.ensureEnded();

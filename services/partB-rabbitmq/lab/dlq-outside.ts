@@ -5,6 +5,7 @@
 // must grow (passive declare: nothing is read from it), and a good order placed after them must
 // still get its InventoryReserved/InventoryFailed on the wire.
 import path from "node:path";
+import { sampleEvery } from "../../harness/sampler.js";
 import { timeSeriesSpec } from "../../harness/plots.js";
 import type { Target } from "../../harness/target.js";
 import { toCsv, type Row } from "../../common/table.js";
@@ -102,13 +103,7 @@ async function dlqOutside(target: Target, opts: DlqOutsideOptions): Promise<DlqO
     run.samples.push(s);
     return s;
   };
-  let sampling = true;
-  const sampler = (async () => {
-    while (sampling) {
-      await sample().catch(() => {});
-      await sleep(100);
-    }
-  })();
+  const sampler = sampleEvery(100, sample);
   try {
     const before = await sample();
     run.dlq_before = before.dlq_depth;
@@ -128,8 +123,7 @@ async function dlqOutside(target: Target, opts: DlqOutsideOptions): Promise<DlqO
     judgeDlq(run, before, after, grown);
     await goodOrder(run, impl, tap, now, progress);
   } finally {
-    sampling = false;
-    await sampler;
+    await sampler.stop();
     await tap.close();
   }
   run.passed = run.checks.length > 0 && run.checks.every((c) => c.passed);

@@ -3,6 +3,7 @@
 // dead-letters it through orders-dlx into order.placed.dlq, where it waits to be looked at; the
 // consumer keeps going, and a normal order placed right after is confirmed as usual.
 import { timeSeriesSpec } from "../../harness/plots.js";
+import { sampleEvery } from "../../harness/sampler.js";
 import { toCsv, type Row } from "../../common/table.js";
 import { sleep, waitUntil } from "../../common/wait.js";
 import type { LabOptions } from "../../harness/lifecycle.js";
@@ -77,13 +78,7 @@ async function dlqRun(impl: PartBImplementation, opts: DlqOptions): Promise<DlqR
     samples.push({ t_s: now(), dlq_depth: dlq.messages, queue_depth: q.messages, consumers: q.consumers });
     return samples[samples.length - 1];
   };
-  let sampling = true;
-  const sampler = (async () => {
-    while (sampling) {
-      await sample().catch(() => {});
-      await sleep(100);
-    }
-  })();
+  const sampler = sampleEvery(100, sample);
 
   try {
     const before = await sample();
@@ -182,8 +177,7 @@ async function dlqRun(impl: PartBImplementation, opts: DlqOptions): Promise<DlqR
       passed: checks.every((c) => c.passed),
     };
   } finally {
-    sampling = false;
-    await sampler;
+    await sampler.stop();
     await probe.close();
   }
 }

@@ -5,7 +5,13 @@
 import { summaryMarkdown, type Check, type SummarySection } from "../../harness/check.js";
 import type { TopLevelSpec } from "../../harness/plots.js";
 import { ResultFiles } from "../../harness/results.js";
-import { NotObservable, targetLine, targetSummary, type Target, type TargetSummary } from "../../harness/target.js";
+import {
+  targetLine,
+  targetSummary,
+  unlessNotObservable as skipUnlessObservable,
+  type Target,
+  type TargetSummary,
+} from "../../harness/target.js";
 import { markdownTable } from "../../common/table.js";
 import { checksRows } from "../../harness/check.js";
 import { targetEndpoints } from "./target.js";
@@ -53,19 +59,11 @@ export const labRun = <T extends { checks: Check[]; passed: boolean }>(target: T
 export const outsideSummary = (target: Target): TargetSummary => targetSummary(target, targetEndpoints(target));
 
 /** Run `body` unless the target cannot let it; a NotObservable on the way is a skip of `check`, with its reason. */
-export async function unlessNotObservable<T>(
+export const unlessNotObservable = <T>(
   check: string,
   skipped: Skipped[],
   body: () => Promise<T>,
-): Promise<T | undefined> {
-  try {
-    return await body();
-  } catch (err) {
-    if (!(err instanceof NotObservable)) throw err;
-    skipped.push({ check, reason: err.message });
-    return undefined;
-  }
-}
+): Promise<T | undefined> => skipUnlessObservable(body, (reason) => skipped.push({ check, reason }));
 
 /** summary.md's "Target:" line. */
 export const targetSection = (t: TargetSummary | undefined): SummarySection[] =>

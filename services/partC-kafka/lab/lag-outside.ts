@@ -4,6 +4,7 @@
 // theirs committed or reset) watched as it grows, inventory started again, the lag watched back
 // to 0; the lab's tap then checks every order got exactly one inventory event after the outage.
 import path from "node:path";
+import { sampleEvery } from "../../harness/sampler.js";
 import { toCsv, type Row } from "../../common/table.js";
 import { sleep } from "../../common/wait.js";
 import { timeSeriesSpec } from "../../harness/plots.js";
@@ -119,13 +120,7 @@ async function outage(
     opts.onSample?.(t_s, g);
     return latest;
   };
-  let sampling = true;
-  const sampler = (async () => {
-    while (sampling) {
-      await sample();
-      await sleep(opts.sampleMs ?? 250);
-    }
-  })();
+  const sampler = sampleEvery(opts.sampleMs ?? 250, sample);
   let stopped = false;
   try {
     run.lag_before = await sample();
@@ -154,8 +149,7 @@ async function outage(
     await sleep(1000);
     run.accounting = accountOrders(orderIds(), tap.inventoryEvents());
   } finally {
-    sampling = false;
-    await sampler;
+    await sampler.stop();
     if (stopped) {
       opts.log?.("starting inventory again after a failure");
       await impl

@@ -7,7 +7,13 @@ import { sleep } from "../../common/wait.js";
 import { checksRows, type Check } from "../../harness/check.js";
 import { writeResultFiles } from "../../harness/results.js";
 import type { TopLevelSpec } from "../../harness/plots.js";
-import { NotObservable, targetLine, targetSummary, type Target, type TargetSummary } from "../../harness/target.js";
+import {
+  targetLine,
+  targetSummary,
+  unlessNotObservable,
+  type Target,
+  type TargetSummary,
+} from "../../harness/target.js";
 import { partCTargetEndpoints, type TargetKafka } from "./target.js";
 
 /** What the target could not let the lab do or see, and why (Part A's shape). */
@@ -43,15 +49,8 @@ export const outsideRun = <E extends OutsideRun["experiment"]>(target: Target, e
 export const settle = <R extends OutsideRun>(run: R): R => ({ ...run, passed: run.checks.every((c) => c.passed) });
 
 /** Run `body`; a NotObservable on the way becomes a skip of `scenario` with its reason. */
-export async function orSkip<T>(run: OutsideRun, scenario: string, body: () => Promise<T>): Promise<T | undefined> {
-  try {
-    return await body();
-  } catch (err) {
-    if (!(err instanceof NotObservable)) throw err;
-    run.skipped.push({ scenario, reason: err.message });
-    return undefined;
-  }
-}
+export const orSkip = <T>(run: OutsideRun, scenario: string, body: () => Promise<T>): Promise<T | undefined> =>
+  unlessNotObservable(body, (reason) => run.skipped.push({ scenario, reason }));
 
 /**
  * Wait until the named groups have read everything (lag 0), then `settleMs` more: a consumer
