@@ -18,6 +18,8 @@ export * from "./check.js";
 export * from "./results.js";
 export * from "./safeguards.js";
 export * from "./target.js";
+export * from "./experiment.js";
+export * from "./capabilities.js";
 export * from "../common/paths.js";
 export * from "../common/table.js";
 export * from "../common/wait.js";
