@@ -189,15 +189,12 @@ function check<T extends TSchema>(checker: Checker<T>, value: unknown, what: str
 }
 
 function checkItems(items: unknown): Decoded<Item[]> {
-  if (Array.isArray(items)) {
-    const r = check(checkers.itemList, items, "item list");
-    return r.ok ? totalItems(r.event) : r;
-  }
-  if (items !== null && typeof items === "object") {
-    const r = check(checkers.itemMap, items, "item map");
-    return r.ok ? totalItems(r.event) : r;
-  }
-  return { ok: false, reason: 'items must be a list of {"sku", "qty"} or a map sku → qty' };
+  const r: Decoded<ItemsInput> = Array.isArray(items)
+    ? check(checkers.itemList, items, "item list")
+    : items !== null && typeof items === "object"
+      ? check(checkers.itemMap, items, "item map")
+      : { ok: false, reason: 'items must be a list of {"sku", "qty"} or a map sku → qty' };
+  return r.ok ? totalItems(r.event) : r;
 }
 
 function parseJson(content: Buffer): Decoded<unknown> {
@@ -264,23 +261,13 @@ export function decodeInventoryEvent(msg: WireMessage): Decoded<InventoryEvent> 
     placed_at: e.placed_at,
     caused_by: e.caused_by ?? "",
   };
-  if (e.event_type === "InventoryFailed") {
-    if (!e.reason) return { ok: false, reason: "not a valid InventoryFailed: no reason" };
-    return {
-      ok: true,
-      event: {
-        ...e,
-        ...base,
-        event_type: "InventoryFailed",
-        reason: e.reason,
-        failed_at: e.failed_at ?? new Date().toISOString(),
-      },
-    };
+  if (e.event_type === "InventoryReserved") {
+    const reserved_at = e.reserved_at ?? new Date().toISOString();
+    return { ok: true, event: { ...e, ...base, event_type: e.event_type, reserved_at } };
   }
-  return {
-    ok: true,
-    event: { ...e, ...base, event_type: "InventoryReserved", reserved_at: e.reserved_at ?? new Date().toISOString() },
-  };
+  if (!e.reason) return { ok: false, reason: "not a valid InventoryFailed: no reason" };
+  const failed_at = e.failed_at ?? new Date().toISOString();
+  return { ok: true, event: { ...e, ...base, event_type: e.event_type, reason: e.reason, failed_at } };
 }
 
 /** The OrderPlaced event for an order as the order service stores it; republishing sends the very same one. */

@@ -56,15 +56,6 @@ export class InventoryStore {
   }
 
   /**
-   * Reserve for this message unless it was processed before: check the id, decide, take the
-   * stock and remember the id with the answer, all in one durable transaction.
-   */
-  reserveOnce(messageId: string, order: OrderPlaced): Promise<ReserveResult> {
-    // A batch of one: the same single transaction, the same checks and writes.
-    return this.reserveAll([{ messageId, order }]).then(([result]) => result);
-  }
-
-  /**
    * A batch: every message reserved (or recognised) in order, the stock taken and every new id
    * remembered with its answer, all in ONE durable transaction — the whole batch or none of it.
    * The same message id twice in the batch is one reservation; the copy comes back as a
@@ -126,13 +117,6 @@ export class InventoryStore {
         const record = this.processedDb.get(id);
         if (record && !record.published) void this.processedDb.put(id, { ...record, published: true });
       }
-    });
-  }
-
-  markPublished(messageId: string): Promise<void> {
-    return durably(this.root, () => {
-      const record = this.processedDb.get(messageId);
-      if (record && !record.published) void this.processedDb.put(messageId, { ...record, published: true });
     });
   }
 

@@ -7,21 +7,22 @@ import type { ConsumeMessage } from "amqplib";
 import { Type, loadConfig, serviceBase } from "../common/config.js";
 import { safeguardSwitches } from "../common/safeguards.js";
 import { createService, HttpError, runService } from "../common/server.js";
-import { ACK, type OutgoingMessage, type RabbitLink, type Verdict } from "./connection.js";
+import type { RabbitLink } from "./connection.js";
 import { decodeOrderPlaced, describeItems, type InventoryEvent, type OrderPlaced } from "./events.js";
-import { InventoryStore, type ProcessedRecord } from "./inventory-store.js";
-import { INITIAL_STOCK, type Stock } from "./reserve.js";
-import { PARTB_SAFEGUARDS } from "./switches.js";
-import { EXCHANGES, QUEUES, ROUTING_KEYS } from "./topology.js";
+import { InventoryStore, type ReserveResult } from "./inventory-store.js";
 import {
-  BatchStats,
   brokerNotReady,
   connectAndConsume,
-  DeadLetterLog,
+  decodeEach,
   effectivePrefetch,
   rabbitEnv,
   runMain,
-} from "./service-kit.js";
+  type Verdict,
+} from "./rabbit.js";
+import { INITIAL_STOCK, type Stock } from "./reserve.js";
+import { BatchStats, DeadLetterLog } from "./stats.js";
+import { PARTB_SAFEGUARDS } from "./switches.js";
+import { EXCHANGES, QUEUES, ROUTING_KEYS } from "./topology.js";
 
 const config = loadConfig(
   Type.Object({
@@ -70,132 +71,72 @@ const app = createService({
   }),
 });
 
-/** Messages being handled right now, by message id: a second copy waits for the first. */
-const inHand = new Map<string, Promise<unknown>>();
-
-async function handleOrderPlaced(msg: ConsumeMessage): Promise<Verdict> {
-  stats.received++;
-  const decoded = decodeOrderPlaced({ content: msg.content, messageId: msg.properties.messageId });
-  if (!decoded.ok) return { deadLetter: decoded.reason };
-  const { order, messageId } = decoded.event;
-
-  while (inHand.has(messageId)) await inHand.get(messageId)!.catch(() => {});
-  const work = reserveAndAnswer(order, messageId);
-  inHand.set(messageId, work);
-  try {
-    await work;
-  } finally {
-    inHand.delete(messageId);
-  }
-  return ACK;
-}
-
-async function reserveAndAnswer(order: OrderPlaced, messageId: string): Promise<void> {
-  const log = app.log.child({ order_id: order.order_id, message_id: messageId });
-  if (injected.delaySeconds > 0) await new Promise((r) => setTimeout(r, injected.delaySeconds * 1000));
-
-  // 1. Reserve (or recognise the message) — durably, before anything else.
-  const { duplicate, record } = await store.reserveOnce(messageId, order);
-  await settleDelay();
-  if (duplicate) {
-    stats.duplicates_ignored++;
-    if (record.published) {
-      log.info("message already processed, skipping (idempotency): acked, stock untouched");
-      return;
-    }
-    // Processed, but its answer never got out (we stopped in between): send that same answer.
-    log.info("message already processed but its answer was not confirmed; publishing it again");
-    stats.republished++;
-  } else if (record.outcome.event_type === "InventoryReserved") {
-    stats.reserved++;
-    log.info(`inventory reserved: ${describeItems(order.items)}`);
-  } else {
-    stats.failed++;
-    log.info({ reason: record.outcome.reason }, "inventory reservation failed");
-  }
-
-  // 2. Answer with a confirmed publish; 3. the caller acks.
-  const key =
-    record.outcome.event_type === "InventoryReserved" ? ROUTING_KEYS.inventoryReserved : ROUTING_KEYS.inventoryFailed;
-  await link.publish(EXCHANGES.inventory, key, record.outcome);
-  await store.markPublished(messageId);
-}
-
 /**
- * A batch of OrderPlaced (BATCH_MAX > 1): the malformed ones are dead-lettered alone; the rest
- * are reserved (or recognised) together in one store transaction, their answers published with
- * one confirm wait, noted as published in one more transaction, and then acked together by the
- * consumer. A kill -9 before the first commit leaves nothing behind (all redelivered, all
- * reserved afresh); after it, the redelivered batch finds its ids and only sends the stored
- * answers again. The same id twice in the batch is reserved and answered once.
+ * A batch of OrderPlaced (one message: a batch of one): the malformed ones are dead-lettered
+ * alone; the rest are reserved (or recognised) together in one store transaction, their answers
+ * published with one confirm wait, noted as published in one more transaction, and then acked
+ * together by the consumer. A kill -9 before the first commit leaves nothing behind (all
+ * redelivered, all reserved afresh); after it, the redelivered batch finds its ids and only sends
+ * the stored answers again. The same id twice in the batch is reserved and answered once.
  */
 async function handleOrderPlacedBatch(msgs: ConsumeMessage[]): Promise<Verdict[]> {
   stats.received += msgs.length;
-  const verdicts: Verdict[] = [];
-  const work: { at: number; messageId: string; order: OrderPlaced }[] = [];
-  msgs.forEach((msg, at) => {
-    const decoded = decodeOrderPlaced({ content: msg.content, messageId: msg.properties.messageId });
-    if (decoded.ok) work.push({ at, ...decoded.event });
-    verdicts[at] = decoded.ok ? ACK : { deadLetter: decoded.reason };
-  });
+  const { verdicts, decoded: work } = decodeEach(msgs, decodeOrderPlaced);
   if (work.length === 0) return verdicts;
-  if (injected.delaySeconds > 0) await new Promise((r) => setTimeout(r, injected.delaySeconds * 1000)); // once per batch, as the messages in hand waited together
+  if (injected.delaySeconds > 0) await sleep(injected.delaySeconds * 1000); // once per batch, as the messages in hand waited together
 
   // 1. Reserve (or recognise) the whole batch — durably, in one transaction.
   const results = await store.reserveAll(work);
-  await settleDelay();
-  const answers = new Map<string, InventoryEvent>();
-  results.forEach((result, k) => {
-    const { order, messageId } = work[k];
-    if (!result.duplicate) {
-      noteOutcome(order, messageId, result.record);
-      answers.set(messageId, result.record.outcome);
-      return;
-    }
-    stats.duplicates_ignored++;
-    const ids = { order_id: order.order_id, message_id: messageId };
-    if (result.record.published || result.inBatch) {
-      app.log.info(ids, "message already processed, skipping (idempotency): acked, stock untouched");
-    } else if (!answers.has(messageId)) {
-      app.log.info(ids, "message already processed but its answer was not confirmed; publishing it again");
-      stats.republished++;
-      answers.set(messageId, result.record.outcome);
-    }
-  });
+  if (config.SETTLE_DELAY_MS > 0) await sleep(config.SETTLE_DELAY_MS);
+  const answers = answersToSend(work, results);
 
   // 2. Every answer published and confirmed, with one wait; noted in one transaction; 3. the consumer acks.
-  const outgoing: OutgoingMessage[] = [...answers.values()].map((event) => ({
-    exchange: EXCHANGES.inventory,
-    routingKey: answerKey(event),
-    event,
-  }));
-  await link.publishAll(outgoing);
+  await link.publishAll(
+    [...answers.values()].map((event) => ({ exchange: EXCHANGES.inventory, routingKey: answerKey(event), event })),
+  );
   await store.markPublishedAll([...answers.keys()]);
   return verdicts;
 }
 
-const settleDelay = () =>
-  config.SETTLE_DELAY_MS > 0 ? new Promise((r) => setTimeout(r, config.SETTLE_DELAY_MS)) : Promise.resolve();
+/** By message id, the answers to publish: every new one, and a stored one its earlier handling did not get out. */
+function answersToSend(
+  work: { order: OrderPlaced; messageId: string }[],
+  results: ReserveResult[],
+): Map<string, InventoryEvent> {
+  const answers = new Map<string, InventoryEvent>();
+  results.forEach((result, k) => {
+    const { order, messageId } = work[k];
+    // No child logger per message: creating one costs more than the line it writes.
+    const ids = { order_id: order.order_id, message_id: messageId };
+    const outcome = result.record.outcome;
+    if (!result.duplicate) {
+      answers.set(messageId, outcome);
+      if (outcome.event_type === "InventoryReserved") {
+        stats.reserved++;
+        app.log.info(ids, `inventory reserved: ${describeItems(order.items)}`);
+      } else {
+        stats.failed++;
+        app.log.info({ ...ids, reason: outcome.reason }, "inventory reservation failed");
+      }
+      return;
+    }
+    stats.duplicates_ignored++;
+    if (result.record.published || result.inBatch) {
+      app.log.info(ids, "message already processed, skipping (idempotency): acked, stock untouched");
+    } else if (!answers.has(messageId)) {
+      // Processed, but its answer never got out (we stopped in between): send that same answer.
+      app.log.info(ids, "message already processed but its answer was not confirmed; publishing it again");
+      stats.republished++;
+      answers.set(messageId, outcome);
+    }
+  });
+  return answers;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const answerKey = (e: InventoryEvent): string =>
   e.event_type === "InventoryReserved" ? ROUTING_KEYS.inventoryReserved : ROUTING_KEYS.inventoryFailed;
-
-function noteOutcome(order: OrderPlaced, messageId: string, record: ProcessedRecord): void {
-  // No child logger per message: creating one costs more than the line it writes.
-  if (record.outcome.event_type === "InventoryReserved") {
-    stats.reserved++;
-    app.log.info(
-      { order_id: order.order_id, message_id: messageId },
-      `inventory reserved: ${describeItems(order.items)}`,
-    );
-  } else {
-    stats.failed++;
-    app.log.info(
-      { order_id: order.order_id, message_id: messageId, reason: record.outcome.reason },
-      "inventory reservation failed",
-    );
-  }
-}
 
 app.get("/stock", async () => ({ stock: store.stock() }));
 
@@ -253,7 +194,6 @@ async function main(): Promise<void> {
   ({ link, close: closeConsumer } = await connectAndConsume(config, {
     log: app.log,
     queue: QUEUES.orderPlaced.name,
-    handle: handleOrderPlaced,
     handleBatch: handleOrderPlacedBatch,
     batchStats,
     stats,

@@ -26,18 +26,6 @@ export class NotificationStore {
     return this.notified.get(orderId);
   }
 
-  /** Remember a sent confirmation, unless one was already remembered; resolves with the record that counts. */
-  remember(event: UserNotified): Promise<{ first: boolean; record: NotificationRecord }> {
-    return durably(this.root, () => {
-      const earlier = this.notified.get(event.order_id);
-      if (earlier) return { first: false, record: earlier };
-      const record: NotificationRecord = { order_id: event.order_id, event, published: false };
-      // lmdb: a put/remove inside a transaction is part of it, and durably() awaits the commit: its own promise adds nothing.
-      void this.notified.put(event.order_id, record);
-      return { first: true, record };
-    });
-  }
-
   /** A batch of sent confirmations remembered in ONE durable transaction; per event, the record that counts. */
   rememberAll(events: UserNotified[]): Promise<{ first: boolean; record: NotificationRecord }[]> {
     if (events.length === 0) return Promise.resolve([]);
@@ -62,13 +50,6 @@ export class NotificationStore {
         const record = this.notified.get(id);
         if (record && !record.published) void this.notified.put(id, { ...record, published: true });
       }
-    });
-  }
-
-  markPublished(orderId: string): Promise<void> {
-    return durably(this.root, () => {
-      const record = this.notified.get(orderId);
-      if (record && !record.published) void this.notified.put(orderId, { ...record, published: true });
     });
   }
 

@@ -7,18 +7,26 @@ import { Type, loadConfig, serviceBase } from "../common/config.js";
 import { newEventId } from "../common/ids.js";
 import { safeguardSwitches } from "../common/safeguards.js";
 import { createService, HttpError, runService } from "../common/server.js";
-import { ACK, type RabbitLink, type Verdict } from "./connection.js";
-import { decodeInventoryEvent, describeItems, type InventoryReserved, type UserNotified } from "./events.js";
+import type { RabbitLink } from "./connection.js";
+import {
+  decodeInventoryEvent,
+  describeItems,
+  type Decoded,
+  type InventoryReserved,
+  type UserNotified,
+  type WireMessage,
+} from "./events.js";
 import { NotificationStore } from "./notification-store.js";
 import {
-  BatchStats,
   brokerNotReady,
   connectAndConsume,
-  DeadLetterLog,
+  decodeEach,
   effectivePrefetch,
   rabbitEnv,
   runMain,
-} from "./service-kit.js";
+  type Verdict,
+} from "./rabbit.js";
+import { BatchStats, DeadLetterLog } from "./stats.js";
 import { PARTB_SAFEGUARDS } from "./switches.js";
 import { EXCHANGES, QUEUES, ROUTING_KEYS } from "./topology.js";
 
@@ -72,25 +80,14 @@ function sendConfirmation(e: InventoryReserved, n: UserNotified): void {
   );
 }
 
-/** Messages being handled right now, by order id: a second copy waits for the first. */
-const inHand = new Map<string, Promise<unknown>>();
-
-async function handleReserved(msg: ConsumeMessage): Promise<Verdict> {
-  stats.received++;
-  const decoded = decodeInventoryEvent({ content: msg.content, messageId: msg.properties.messageId });
-  if (!decoded.ok) return { deadLetter: decoded.reason };
-  if (decoded.event.event_type !== "InventoryReserved")
-    return { deadLetter: `expected InventoryReserved, got ${decoded.event.event_type}` };
-  const event = decoded.event;
-  while (inHand.has(event.order_id)) await inHand.get(event.order_id)!.catch(() => {});
-  const work = notifyOnce(event);
-  inHand.set(event.order_id, work);
-  try {
-    await work;
-  } finally {
-    inHand.delete(event.order_id);
-  }
-  return ACK;
+/** This queue takes only InventoryReserved: anything else is dead-lettered with the reason. */
+function decodeReserved(msg: WireMessage): Decoded<InventoryReserved> {
+  const decoded = decodeInventoryEvent(msg);
+  if (!decoded.ok) return decoded;
+  const e = decoded.event;
+  return e.event_type === "InventoryReserved"
+    ? { ok: true, event: e }
+    : { ok: false, reason: `expected InventoryReserved, got ${e.event_type}` };
 }
 
 /** The UserNotified event for a reservation, stamped now. */
@@ -109,40 +106,17 @@ function notificationFor(e: InventoryReserved): UserNotified {
 }
 
 /**
- * A batch of InventoryReserved (BATCH_MAX > 1): the users not notified yet are notified, and all
- * of them remembered in one store transaction; every UserNotified not confirmed yet is published
- * with one confirm wait and noted in one more transaction; then the consumer acks the batch. The
- * same order twice in a batch is one notification.
+ * A batch of InventoryReserved (one message: a batch of one): the users not notified yet are
+ * notified, and all of them remembered in one store transaction; every UserNotified not confirmed
+ * yet is published with one confirm wait and noted in one more transaction; then the consumer
+ * acks the batch. The same order twice in a batch is one notification.
  */
 async function handleReservedBatch(msgs: ConsumeMessage[]): Promise<Verdict[]> {
   stats.received += msgs.length;
-  const verdicts: Verdict[] = [];
-  const fresh = new Map<string, { reserved: InventoryReserved; notified: UserNotified }>();
-  const again = new Map<string, UserNotified>();
-  msgs.forEach((msg, at) => {
-    const decoded = decodeInventoryEvent({ content: msg.content, messageId: msg.properties.messageId });
-    if (!decoded.ok) return void (verdicts[at] = { deadLetter: decoded.reason });
-    if (decoded.event.event_type !== "InventoryReserved")
-      return void (verdicts[at] = { deadLetter: `expected InventoryReserved, got ${decoded.event.event_type}` });
-    const e = decoded.event;
-    verdicts[at] = ACK;
-    const record = fresh.has(e.order_id) || again.has(e.order_id) ? undefined : store.get(e.order_id);
-    if (fresh.has(e.order_id) || again.has(e.order_id) || record?.published) {
-      stats.duplicates_ignored++;
-      app.log.info({ order_id: e.order_id }, "user already notified about this order, skipping (idempotency)");
-    } else if (record) {
-      stats.duplicates_ignored++;
-      stats.republished++;
-      app.log.info(
-        { order_id: e.order_id },
-        "user already notified, but UserNotified was not confirmed; publishing it again",
-      );
-      again.set(e.order_id, record.event);
-    } else {
-      fresh.set(e.order_id, { reserved: e, notified: notificationFor(e) });
-    }
-  });
-  // Send, then remember (as one message at a time does): a crash in between sends again on redelivery.
+  const { verdicts, decoded } = decodeEach(msgs, decodeReserved);
+  const { fresh, again } = sortOut(decoded);
+  // Send, then remember. A crash exactly in between sends it again on redelivery: a second
+  // confirmation is better than none (at-least-once); every later copy is recognised.
   for (const { reserved, notified } of fresh.values()) {
     sendConfirmation(reserved, notified);
     stats.sent++;
@@ -160,29 +134,32 @@ async function handleReservedBatch(msgs: ConsumeMessage[]): Promise<Verdict[]> {
   return verdicts;
 }
 
-async function notifyOnce(e: InventoryReserved): Promise<void> {
-  let record = store.get(e.order_id);
-  if (!record) {
-    const notified = notificationFor(e);
-    // Send, then remember. A crash exactly in between sends it again on redelivery: a second
-    // confirmation is better than none (at-least-once); every later copy is recognised.
-    sendConfirmation(e, notified);
-    stats.sent++;
-    record = (await store.remember(notified)).record;
-  } else if (record.published) {
-    stats.duplicates_ignored++;
-    app.log.info({ order_id: e.order_id }, "user already notified about this order, skipping (idempotency)");
-    return;
-  } else {
-    stats.duplicates_ignored++;
-    stats.republished++;
-    app.log.info(
-      { order_id: e.order_id },
-      "user already notified, but UserNotified was not confirmed; publishing it again",
-    );
+/** By order id: the users to notify now, and the UserNotified already stored whose publish was not confirmed. */
+function sortOut(reservations: InventoryReserved[]): {
+  fresh: Map<string, { reserved: InventoryReserved; notified: UserNotified }>;
+  again: Map<string, UserNotified>;
+} {
+  const fresh = new Map<string, { reserved: InventoryReserved; notified: UserNotified }>();
+  const again = new Map<string, UserNotified>();
+  for (const e of reservations) {
+    const seen = fresh.has(e.order_id) || again.has(e.order_id);
+    const record = seen ? undefined : store.get(e.order_id);
+    if (seen || record?.published) {
+      stats.duplicates_ignored++;
+      app.log.info({ order_id: e.order_id }, "user already notified about this order, skipping (idempotency)");
+    } else if (record) {
+      stats.duplicates_ignored++;
+      stats.republished++;
+      app.log.info(
+        { order_id: e.order_id },
+        "user already notified, but UserNotified was not confirmed; publishing it again",
+      );
+      again.set(e.order_id, record.event);
+    } else {
+      fresh.set(e.order_id, { reserved: e, notified: notificationFor(e) });
+    }
   }
-  await link.publish(EXCHANGES.notification, ROUTING_KEYS.userNotified, record.event);
-  await store.markPublished(e.order_id);
+  return { fresh, again };
 }
 
 app.get(
@@ -201,7 +178,6 @@ async function main(): Promise<void> {
   ({ link, close: closeConsumer } = await connectAndConsume(config, {
     log: app.log,
     queue: QUEUES.notification.name,
-    handle: handleReserved,
     handleBatch: handleReservedBatch,
     batchStats,
     stats,

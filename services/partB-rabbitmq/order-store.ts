@@ -83,15 +83,6 @@ export class OrderStore {
     return placed;
   }
 
-  /** The broker confirmed its OrderPlaced: out of the outbox. */
-  markPublished(order: OrderRecord, at: string): Promise<void> {
-    return durably(this.root, () => {
-      const current = this.orders.get(order.order_id);
-      if (current && !current.published_at) void this.orders.put(order.order_id, { ...current, published_at: at });
-      void this.outbox.remove(outboxKey(order));
-    });
-  }
-
   /** A batch of confirmed OrderPlaced: all out of the outbox in one transaction. */
   markPublishedAll(confirmed: { order: OrderRecord; at: string }[]): Promise<void> {
     if (confirmed.length === 0) return Promise.resolve();

@@ -12,26 +12,20 @@ import { Type, loadConfig, serviceBase } from "../common/config.js";
 import { newEventId, newOrderId } from "../common/ids.js";
 import { safeguardSwitches } from "../common/safeguards.js";
 import { createService, HttpError, runService } from "../common/server.js";
-import { ACK, PublishError, type RabbitLink, type Verdict } from "./connection.js";
-import {
-  decodeStatusEvent,
-  orderPlacedFor,
-  PlaceOrderBody,
-  totalItems,
-  type OrderState,
-  type OrderStatusEvent,
-} from "./events.js";
+import type { OutgoingMessage, RabbitLink } from "./connection.js";
+import { decodeStatusEvent, orderPlacedFor, PlaceOrderBody, totalItems, type Item, type OrderState } from "./events.js";
+import { Outbox } from "./outbox.js";
 import { OrderStore, type OrderRecord } from "./order-store.js";
 import {
-  BatchStats,
   brokerNotReady,
   connectAndConsume,
-  DeadLetterLog,
+  decodeEach,
   effectivePrefetch,
-  GroupWriter,
   rabbitEnv,
   runMain,
-} from "./service-kit.js";
+  type Verdict,
+} from "./rabbit.js";
+import { BatchStats, DeadLetterLog } from "./stats.js";
 import { PARTB_SAFEGUARDS } from "./switches.js";
 import { EXCHANGES, QUEUES, ROUTING_KEYS } from "./topology.js";
 
@@ -47,34 +41,26 @@ const config = loadConfig(
 
 const safeguards = safeguardSwitches(PARTB_SAFEGUARDS, "order", config.SAFEGUARDS_OFF);
 
-let orders!: OrderStore;
-let link!: RabbitLink;
-const stats = {
-  placed: 0,
-  published_at_once: 0,
-  published_later: 0,
-  publish_deferred: 0,
-  status_events: 0,
-  unknown_order_events: 0,
-  dead_lettered: 0,
-};
+/** The orders, the broker and who is publishing what: the service's state, in one object (outbox.ts). */
+let outbox!: Outbox;
+const stats = { status_events: 0, unknown_order_events: 0, dead_lettered: 0 };
 const deadLetters = new DeadLetterLog();
 const batchStats = new BatchStats();
-const batched = config.BATCH_MAX > 1;
 
 const app = createService({
   name: "order",
   logLevel: config.LOG_LEVEL,
   bodyLimitBytes: config.BODY_LIMIT_BYTES,
-  ready: () => brokerNotReady(link),
+  ready: () => brokerNotReady(outbox?.broker),
   health: () => ({
     safeguards: safeguards.health(),
-    broker: link?.connected ? "connected" : "reconnecting",
-    outbox_pending: orders.unpublishedCount(),
+    broker: outbox.broker?.connected ? "connected" : "reconnecting",
+    outbox_pending: outbox.orders.unpublishedCount(),
     prefetch: effectivePrefetch(config),
     ...batchStats.report(config),
+    ...outbox.stats,
     ...stats,
-    orders: orders.list({ limit: 0 }).by_status,
+    orders: outbox.orders.list({ limit: 0 }).by_status,
     recent_dead_letters: deadLetters.recent(),
   }),
 });
@@ -91,37 +77,7 @@ const ID_ATTEMPTS = 5;
 app.post("/order", { schema: { body: PlaceOrderBody } }, async (req, reply) => {
   const items = totalItems(req.body.items);
   if (!items.ok) throw new HttpError(400, "invalid-request", items.reason);
-  let order: OrderRecord = {
-    order_id: newOrderId(),
-    event_id: newEventId(),
-    user_id: req.body.user_id,
-    ...(req.body.restaurant_id === undefined ? {} : { restaurant_id: req.body.restaurant_id }),
-    items: items.event,
-    status: "PLACED",
-    placed_at: new Date().toISOString(),
-  };
-  let published: boolean | undefined;
-  for (let attempt = 1; published === undefined; attempt++) {
-    if (attempt > ID_ATTEMPTS)
-      throw new HttpError(503, "store-unavailable", "no free order id; nothing was placed, try again");
-    if (attempt > 1) order = { ...order, order_id: newOrderId() };
-    published = await claimed(order.order_id, async () => {
-      // 1. On disk first: from here on the order cannot be lost.
-      let placed: boolean;
-      try {
-        placed = await orders.place(order);
-      } catch (err) {
-        req.log.error({ err }, "could not store the order");
-        throw new HttpError(503, "store-unavailable", "the order could not be stored; nothing was placed, try again");
-      }
-      if (!placed) return undefined; // the id is taken: draw another
-      stats.placed++;
-      // 2. Published and confirmed by the broker, or left in the outbox for the relay.
-      return publish(order);
-    });
-  }
-  if (published) stats.published_at_once++;
-  else stats.publish_deferred++;
+  const { order, published } = await placeWithFreeId(req.body, items.event);
   req.log.info(
     { order_id: order.order_id, published },
     published ? "order placed and published" : "order placed; kept in the outbox until RabbitMQ confirms it",
@@ -136,38 +92,56 @@ app.post("/order", { schema: { body: PlaceOrderBody } }, async (req, reply) => {
   });
 });
 
-/** Orders a request or the relay is working on right now, so the two never publish the same one at once. */
-const inHand = new Set<string>();
-
-async function claimed<T>(orderId: string, work: () => Promise<T>): Promise<T> {
-  inHand.add(orderId);
-  try {
-    return await work();
-  } finally {
-    inHand.delete(orderId);
+/** Place a new order under a fresh id (drawn again while taken): published, or kept in the outbox. */
+async function placeWithFreeId(
+  body: PlaceOrderBody,
+  items: Item[],
+): Promise<{ order: OrderRecord; published: boolean }> {
+  for (let attempt = 1; attempt <= ID_ATTEMPTS; attempt++) {
+    const order: OrderRecord = {
+      order_id: newOrderId(),
+      event_id: newEventId(),
+      user_id: body.user_id,
+      ...(body.restaurant_id === undefined ? {} : { restaurant_id: body.restaurant_id }),
+      items,
+      status: "PLACED",
+      placed_at: new Date().toISOString(),
+    };
+    let published: boolean | undefined;
+    try {
+      published = await outbox.place(order);
+    } catch (err) {
+      app.log.error({ err }, "could not store the order");
+      throw new HttpError(503, "store-unavailable", "the order could not be stored; nothing was placed, try again");
+    }
+    if (published !== undefined) return { order, published };
   }
+  throw new HttpError(503, "store-unavailable", "no free order id; nothing was placed, try again");
 }
 
-/** Publish an order's OrderPlaced; true once the broker confirmed it, false if it stays in the outbox. */
-async function publish(order: OrderRecord): Promise<boolean> {
-  if (!safeguards.on("confirms")) return publishUnconfirmed(order);
+/**
+ * How an OrderPlaced goes out, for a request and for the relay alike: true once the broker
+ * confirmed every one, false if they stay in the outbox (the relay sends them once RabbitMQ is back).
+ */
+async function send(link: RabbitLink, orders: OrderRecord[]): Promise<boolean> {
+  const messages = orders.map((o) => ({
+    exchange: EXCHANGES.orders,
+    routingKey: ROUTING_KEYS.orderPlaced,
+    event: orderPlacedFor(o),
+  }));
+  if (!safeguards.on("confirms")) return sendUnconfirmed(link, messages);
   // #region safeguard:confirms
   try {
-    await link.publish(EXCHANGES.orders, ROUTING_KEYS.orderPlaced, orderPlacedFor(order)); // resolves on the broker's confirm
+    await link.publishAll(messages); // resolves on the broker's confirms
   } catch (err) {
-    if (!(err instanceof PublishError)) throw err;
-    app.log.warn({ order_id: order.order_id, err: err.message }, "OrderPlaced not confirmed yet");
+    // Not connected, refused, not confirmed in time, or not routed (PublishError): the broker does not have it.
+    app.log.warn(
+      { orders: orders.length, err: (err as Error).message },
+      "OrderPlaced not confirmed yet; kept in the outbox",
+    );
     return false; // not confirmed: it stays in the outbox, and the relay publishes it once RabbitMQ is back
   }
   // #endregion
-  // Confirmed: all the client needs to hear. The outbox entry is cleared after the answer, off
-  // the request's path (one disk commit less in the 202's latency); meanwhile the relay leaves the
-  // order alone. If clearing fails, the relay publishes it again, which inventory ignores.
-  const at = new Date().toISOString();
-  const note = (batched ? outboxClearer.add({ order, at }) : orders.markPublished(order, at))
-    .catch((err) => app.log.error({ err, order_id: order.order_id }, "could not clear the outbox entry"))
-    .finally(() => noting.delete(order.order_id));
-  noting.set(order.order_id, note);
   return true;
 }
 
@@ -176,99 +150,20 @@ async function publish(order: OrderRecord): Promise<boolean> {
  * outbox at once. An order placed while RabbitMQ is away, or whose message dies with a
  * connection, is answered 202 and never published.
  */
-async function publishUnconfirmed(order: OrderRecord): Promise<boolean> {
-  const sent = link.publishUnconfirmed({
-    exchange: EXCHANGES.orders,
-    routingKey: ROUTING_KEYS.orderPlaced,
-    event: orderPlacedFor(order),
-  });
-  if (!sent) app.log.warn({ order_id: order.order_id }, "OrderPlaced dropped: not connected (confirms safeguard off)");
-  await orders.markPublished(order, new Date().toISOString());
+function sendUnconfirmed(link: RabbitLink, messages: OutgoingMessage[]): boolean {
+  for (const m of messages)
+    if (!link.publishUnconfirmed(m))
+      app.log.warn({ event_id: m.event.event_id }, "OrderPlaced dropped: not connected (confirms safeguard off)");
   return true;
-}
-
-/** Confirmed publishes whose outbox entries are being cleared. */
-const noting = new Map<string, Promise<void>>();
-
-/** In batches, the outbox entries of confirmed orders are cleared together: the ones confirmed meanwhile share one transaction. */
-const outboxClearer = new GroupWriter<{ order: OrderRecord; at: string }>(
-  (confirmed) => orders.markPublishedAll(confirmed),
-  config.BATCH_MAX,
-);
-
-/** The outbox relay: publish, oldest first, every order the broker has not confirmed yet. */
-let relaying = false;
-async function relayOutbox(): Promise<void> {
-  if (relaying || !link?.connected || orders.unpublishedCount() === 0) return;
-  relaying = true;
-  try {
-    if (batched) await relayInBatches();
-    else await relayOneByOne();
-  } finally {
-    relaying = false;
-  }
-}
-
-async function relayOneByOne(): Promise<void> {
-  for (const order of orders.unpublished(500)) {
-    if (inHand.has(order.order_id) || noting.has(order.order_id) || orders.get(order.order_id)?.published_at) continue; // its own request has it
-    if (!(await claimed(order.order_id, () => publish(order)))) break; // broker gone again: next round
-    stats.published_later++;
-    app.log.info({ order_id: order.order_id }, "outbox: OrderPlaced published");
-  }
-}
-
-/**
- * BATCH_MAX orders at a time: published together with one confirm wait, then out of the outbox
- * in one transaction. A batch that is not confirmed stays in the outbox for the next round
- * (inventory ignores the copies of any that did get through).
- */
-async function relayInBatches(): Promise<void> {
-  const todo = orders
-    .unpublished(500)
-    .filter((o) => !inHand.has(o.order_id) && !noting.has(o.order_id) && !orders.get(o.order_id)?.published_at); // its own request has the others
-  for (let i = 0; i < todo.length; i += config.BATCH_MAX) {
-    const batch = todo.slice(i, i + config.BATCH_MAX);
-    for (const o of batch) inHand.add(o.order_id);
-    try {
-      await link.publishAll(
-        batch.map((o) => ({
-          exchange: EXCHANGES.orders,
-          routingKey: ROUTING_KEYS.orderPlaced,
-          event: orderPlacedFor(o),
-        })),
-      );
-      await orders.markPublishedAll(batch.map((order) => ({ order, at: new Date().toISOString() })));
-    } catch (err) {
-      if (!(err instanceof PublishError)) throw err;
-      app.log.warn({ orders: batch.length, err: err.message }, "outbox: OrderPlaced not confirmed yet; next round");
-      return;
-    } finally {
-      for (const o of batch) inHand.delete(o.order_id);
-    }
-    stats.published_later += batch.length;
-    for (const o of batch) app.log.info({ order_id: o.order_id }, "outbox: OrderPlaced published");
-  }
 }
 
 // ---- Following orders ----
 
-/** One status event (BATCH_MAX 1): a batch of one. */
-async function handleStatusEvent(msg: ConsumeMessage): Promise<Verdict> {
-  return (await handleStatusBatch([msg]))[0];
-}
-
 /** A batch of status events: every order moved in one store transaction; the consumer acks them together. */
 async function handleStatusBatch(msgs: ConsumeMessage[]): Promise<Verdict[]> {
-  const verdicts: Verdict[] = [];
-  const events: OrderStatusEvent[] = [];
-  msgs.forEach((msg, at) => {
-    const decoded = decodeStatusEvent({ content: msg.content, messageId: msg.properties.messageId });
-    if (decoded.ok) events.push(decoded.event);
-    verdicts[at] = decoded.ok ? ACK : { deadLetter: decoded.reason };
-  });
+  const { verdicts, decoded: events } = decodeEach(msgs, decodeStatusEvent);
   stats.status_events += events.length;
-  const results = await orders.applyAll(events);
+  const results = await outbox.orders.applyAll(events);
   results.forEach((result, k) => {
     const event = events[k];
     if (!result.known) {
@@ -291,7 +186,7 @@ app.get(
   "/orders/:order_id",
   { schema: { params: Type.Object({ order_id: Type.String({ minLength: 1, maxLength: 200 }) }) } },
   async (req) => {
-    const order = orders.get(req.params.order_id);
+    const order = outbox.orders.get(req.params.order_id);
     if (!order) throw new HttpError(404, "not-found", `no order ${req.params.order_id}`);
     return order;
   },
@@ -313,32 +208,29 @@ app.get(
       }),
     },
   },
-  async (req) => orders.list({ status: req.query.status, limit: req.query.limit }),
+  async (req) => outbox.orders.list({ status: req.query.status, limit: req.query.limit }),
 );
 
 async function main(): Promise<void> {
-  orders = OrderStore.open(path.join(config.DATA_DIR, "order"));
-  let closeConsumer: () => Promise<void>;
-  ({ link, close: closeConsumer } = await connectAndConsume(config, {
+  const orders = OrderStore.open(path.join(config.DATA_DIR, "order"));
+  outbox = new Outbox(orders, send, {
+    batchMax: config.BATCH_MAX,
+    relayIntervalMs: config.RELAY_INTERVAL_MS,
+    log: app.log,
+  });
+  const { link, close: closeConsumer } = await connectAndConsume(config, {
     log: app.log,
     queue: QUEUES.orderStatus.name,
-    handle: handleStatusEvent,
     handleBatch: handleStatusBatch,
     batchStats,
     stats,
     deadLetters,
     safeguards,
-  }));
-  // Orders accepted while the broker was down, or before a crash, go out first.
-  const relay = setInterval(
-    () => void relayOutbox().catch((err) => app.log.error({ err }, "outbox relay failed")),
-    config.RELAY_INTERVAL_MS,
-  );
-  await relayOutbox();
+  });
+  await outbox.start(link);
   await runService(app, config.PORT, config.HOST, async () => {
-    clearInterval(relay);
+    await outbox.stop();
     await closeConsumer();
-    await Promise.allSettled(noting.values());
     await orders.close();
   });
 }

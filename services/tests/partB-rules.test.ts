@@ -18,7 +18,7 @@ import { advance, OrderStore, type OrderRecord } from "../partB-rabbitmq/order-s
 import { decideReservation, INITIAL_STOCK } from "../partB-rabbitmq/reserve.js";
 import { InventoryStore } from "../partB-rabbitmq/inventory-store.js";
 import { NotificationStore } from "../partB-rabbitmq/notification-store.js";
-import { GroupWriter } from "../partB-rabbitmq/service-kit.js";
+import { GroupWriter } from "../partB-rabbitmq/outbox.js";
 
 const wire = (body: unknown, messageId?: string) => ({
   content: Buffer.from(typeof body === "string" ? body : JSON.stringify(body)),
