@@ -1,6 +1,5 @@
-// Part B in the lab library: the driver (any target, the lab's own included), its experiments
-// and the one way to run one, the tap, and the safeguards' switches.
-export { openPartB, withPartB, type PartB, type PartBCapability } from "./implementation.js";
+// Part B in the lab library: the driver (any target, the lab's own included), its experiments,
+// the one way a script runs one and reads its verdict, and the safeguards' switches.
+export { openPartB, type PartB, type PartBCapability } from "./implementation.js";
 export { PARTB_EXPERIMENTS, partBVerdict, runPartB } from "../experiments/index.js";
 export { PARTB_SAFEGUARDS } from "../switches.js";
-export { WireTap } from "./tap.js";
