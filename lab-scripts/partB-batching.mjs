@@ -2,7 +2,7 @@
 // Part B batching: the same load at batch sizes 1, 4, 16, 64 and 256 (BATCH_MAX of the three
 // services): throughput and placed → notified latency against batch size, nothing lost or doubled.
 //   npx zx lab-scripts/partB-batching.mjs [--quick] [--sizes 1,4,16,64,256] [--burst N] [--rate N] [--seconds N]
-// The lab's own services only (a foreign --target is refused: there is no BATCH_MAX to set on it).
+// The lab's own services only: a team's --target is not observable (there is no BATCH_MAX to set on it).
 // Results in results/partB/batching/.
 import { lab, main, parseFlags, targetFlag, targetOf } from "./lib.mjs";
 
@@ -33,7 +33,7 @@ const { values: argv } = parseFlags({
     seconds: { type: "string", value: "N", help: "length of the latency phase", defaultText: "10, or 3 with --quick" },
     target: {
       ...targetFlag,
-      help: "the lab's own services only: batching measures their BATCH_MAX (a foreign target is refused)",
+      help: "the lab's own services only: batching measures their BATCH_MAX (a team's target is not observable)",
     },
   },
 });
@@ -46,8 +46,7 @@ const whole = (name, lo, hi) => {
 };
 
 await main(async () => {
-  const labOnly = lab.partB.labOnlyReason(targetOf(argv), "batching");
-  if (labOnly) throw new Error(`partB-batching ${labOnly}`);
+  const target = targetOf(argv);
   const sizes = String(argv.sizes)
     .split(",")
     .map((s) => Number(s.trim()));
@@ -61,14 +60,14 @@ await main(async () => {
     seconds: whole("seconds", 1, 600),
   };
   console.log(chalk.bold(`Part B batching: batch sizes ${sizes.join(", ")}${argv.quick ? " (quick)" : ""}`));
-  const result = await lab.partB.runBatchingExperiment({
+  const { result, files } = await lab.partB.runPartB(lab.partB.PARTB_EXPERIMENTS.batching, target, {
     ...opts,
     log: (line) => console.log(chalk.dim(`  ${line}`)),
     onProgress: (line) => console.log(`  ${line}`),
   });
-  console.log(`\n${lab.markdownTable(result.rows)}\n`);
-  console.log(lab.markdownTable(lab.harness.checksRows(result.checks)));
-  const files = await lab.partB.writeBatchingResults(result);
-  console.log(chalk.dim(`\nwrote ${files.map((f) => path.relative(process.cwd(), f)).join(", ")}`));
-  if (!result.passed) throw new Error("the checker found something that did not behave as expected (see above)");
+  console.log(`\n${lab.harness.experimentMarkdown(result)}`);
+  console.log(chalk.dim(`wrote ${files.map((f) => path.relative(process.cwd(), f)).join(", ")}`));
+  const verdict = lab.partB.partBVerdict(result);
+  if (!verdict.ok) throw new Error(verdict.line);
+  console.log(result.without ? chalk.yellow(`\n${verdict.line}`) : chalk.green(`\n${verdict.line}`));
 });

@@ -3,8 +3,8 @@
 // delivered again; stock is taken once and the copies are counted as duplicates.
 //   npx zx lab-scripts/partB-idempotency.mjs [--copies 2] [--sku burger] [--without idempotent-consumer]
 // --without idempotent-consumer: inventory without its processed-id check (stock 10 → 8). Results in results/partB/idempotency/
-// (a foreign --target: results/targets/<name>/partB/idempotency/, judged from outside).
-import { lab, main, parseFlags, refuseWithout, targetFlag, targetOf } from "./lib.mjs";
+// (a team's --target: results/targets/<name>/partB/idempotency/; what it does not offer is skipped with the reason).
+import { lab, main, parseFlags, targetFlag, targetOf } from "./lib.mjs";
 
 const { values: argv } = parseFlags({
   summary:
@@ -29,36 +29,25 @@ const { values: argv } = parseFlags({
 });
 
 await main(async () => {
-  const env = lab.partB.withoutSafeguard(argv.without, ["idempotent-consumer"]);
   const target = targetOf(argv);
-  refuseWithout(argv.without, target);
-  const copies = Number(argv.copies ?? (env ? 1 : 2));
+  const copies = Number(argv.copies ?? (argv.without ? 1 : 2));
   if (!Number.isInteger(copies) || copies < 1 || copies > 1000)
     throw new Error("--copies must be a whole number from 1 to 1000");
   console.log(
     chalk.bold(
-      `Part B idempotency: one order, then ${copies} more copies of its OrderPlaced${env ? ` — WITHOUT ${argv.without}` : ""}`,
+      `Part B idempotency: one order, then ${copies} more copies of its OrderPlaced${argv.without ? ` — WITHOUT ${argv.without}` : ""}`,
     ),
   );
-  const result = await lab.partB.runIdempotencyThrough(target, {
-    env,
+  const { result, files } = await lab.partB.runPartB(lab.partB.PARTB_EXPERIMENTS.idempotency, target, {
+    without: argv.without,
     copies,
     sku: argv.sku,
     log: (line) => console.log(chalk.dim(`  ${line}`)),
     onProgress: (line) => console.log(`  ${line}`),
   });
-  if (result.kind === "lab") console.log(`\n${lab.markdownTable(result.steps)}\n`);
-  console.log(lab.markdownTable(lab.harness.checksRows(result.checks)));
-  for (const line of lab.partB.outsideSections(result)) console.log(line);
-  const files = await lab.partB.writeIdempotencyRun(result, lab.harness.targetResultsDir(target, "partB"));
-  console.log(chalk.dim(`\nwrote ${files.map((f) => path.relative(process.cwd(), f)).join(", ")}`));
-  const [first, , last] = result.steps;
-  if (env && !result.passed)
-    console.log(
-      chalk.yellow(
-        `\nwithout ${argv.without}: ${result.sku} stock ${first.stock} → ${last.stock} for one order of one item — the checks above caught what the safeguard prevents`,
-      ),
-    );
-  else if (env) throw new Error(`without ${argv.without} this run showed nothing the safeguard prevents (see above)`);
-  else if (!result.passed) throw new Error("the checker found something that did not behave as expected (see above)");
+  console.log(`\n${lab.harness.experimentMarkdown(result)}`);
+  console.log(chalk.dim(`wrote ${files.map((f) => path.relative(process.cwd(), f)).join(", ")}`));
+  const verdict = lab.partB.partBVerdict(result);
+  if (!verdict.ok) throw new Error(verdict.line);
+  console.log(result.without ? chalk.yellow(`\n${verdict.line}`) : chalk.green(`\n${verdict.line}`));
 });

@@ -212,7 +212,8 @@ export async function writeExperiment<D>(
   dir: string,
 ): Promise<string[]> {
   const out = new ResultFiles(dir);
-  const files = exp.files?.(result) ?? {};
+  // A run that could observe nothing has no data to write or plot: its summary says why.
+  const files = (result.verdict !== "NOT OBSERVABLE" && exp.files?.(result)) || {};
   for (const [name, rows] of Object.entries(files.data ?? {})) out.write(name, toCsv(rows));
   for (const [name, spec] of Object.entries(files.plots ?? {})) await out.plot(name, spec);
   out.write("summary.json", JSON.stringify(result, null, 2));

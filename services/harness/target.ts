@@ -110,6 +110,12 @@ const PartB = Type.Object(
     ),
     health_path: healthPath,
     place_order: Type.Optional(PlaceOrder),
+    order_status: Type.Optional(
+      Type.String({
+        pattern: "^/.*\\{id\\}",
+        description: "GET this path on the order service for an order's state, {id} its order_id (e.g. /orders/{id})",
+      }),
+    ),
     broker: Type.Optional(
       Type.Object(
         {
@@ -323,7 +329,7 @@ function describe(type: ValueErrorType, schema: TSchema, value: unknown, segs: s
         ? `${JSON.stringify(value)} is not host:port[,host:port…]`
         : `${JSON.stringify(value)} is not ${schema.format === "amqp-url" ? "an amqp:// URL" : "an http(s):// URL"}`;
     case ValueErrorType.StringPattern:
-      return `${JSON.stringify(value)} is not a path starting with /`;
+      return `${JSON.stringify(value)} is not a path starting with /${String(schema.pattern).includes("{id") ? " with {id} in it" : ""}`;
     case ValueErrorType.StringMinLength:
       return "must not be empty";
     case ValueErrorType.Union:

@@ -1,5 +1,5 @@
 // The lab library for lab-scripts/, notebooks/ and the tests. A name says its part:
-//   lab.partA.runLatencyExperiment(…), lab.partB.runBacklogExperiment(…), lab.partC.runReplayExperiment(…),
+//   lab.partA.runLatencyExperiment(…), lab.partB.runPartB(lab.partB.PARTB_EXPERIMENTS.backlog, …), lab.partC.runReplayExperiment(…),
 //   lab.compare.runComparison(…), lab.harness.isolatedBrokerEnv(…).
 // The top level keeps only what nearly every notebook cell or script uses: bringing a part up
 // and down, the display helpers, the table printer and the size of the run.

@@ -25,7 +25,7 @@ const EXPECTED: Record<(typeof NOTEBOOKS)[number]["name"], { plots: number; tabl
     tables: [
       ["figure", "value"],
       ["step", "stock", "duplicates_ignored"],
-      ["message", "x-death"],
+      ["message", "reason"],
     ],
   },
   "03-streaming-kafka": {

@@ -136,7 +136,7 @@ describe("with each safeguard: 0 anomalies; without it: the anomaly, counted", (
     // durable again and become ready (a queue left transient would refuse them: PRECONDITION_FAILED).
     const again = await openPartBStack(opts, "T-durable-again");
     try {
-      const probe = await labImplementation(again.running, again.lab).broker();
+      const probe = await labImplementation(again.running, again.lab).probe();
       await probe.close();
     } finally {
       await again.release();

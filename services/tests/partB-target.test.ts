@@ -1,8 +1,10 @@
 // Part B through a target: the lab's own services, started by hand on free ports against a
-// RabbitMQ of the test's own, measured as a foreign implementation — through the file only (its
-// order URL, its broker's names, a pid file and a start command). The checks from outside pass,
-// nothing of the lab is started, its tap queue is gone afterwards and the target's queues are
-// left. Then two small faulty implementations, each failing the checker made for its fault.
+// RabbitMQ of the test's own, measured as a team's implementation — through the file only (its
+// order URL, its order status path, its broker's names, a pid file and a start command). Every
+// check passes, nothing of the lab is started, its tap queue is gone afterwards and the target's
+// queues are left; the same experiments through lab.yml give the same checks, plus those only
+// the lab's own counters allow. Then two small faulty implementations, each failing the checker
+// made for its fault.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
@@ -12,14 +14,20 @@ import { distDir } from "../common/paths.js";
 import { answers, waitUntil } from "../common/wait.js";
 import { BROKERS, isolatedBrokerEnv, useEnv } from "../harness/brokers/index.js";
 import { isAlive, listRecords } from "../harness/processes.js";
-import { loadTarget, runTargetCommand, type Target } from "../harness/target.js";
+import { down } from "../harness/lifecycle.js";
 import {
-  runBacklogThrough,
-  runDlqThrough,
-  runIdempotencyThrough,
-  WireTap,
-  type BacklogOutsideResult,
-} from "../partB-rabbitmq/lab/index.js";
+  runExperiment,
+  type Experiment,
+  type ExperimentOptions,
+  type ExperimentResult,
+  type Run,
+} from "../harness/experiment.js";
+import { LAB_TARGET_FILE, loadTarget, runTargetCommand, type Target } from "../harness/target.js";
+import { withPartB, type PartB, type PartBOptions } from "../partB-rabbitmq/lab/implementation.js";
+import { WireTap } from "../partB-rabbitmq/lab/tap.js";
+import { backlog, type BacklogOptions } from "../partB-rabbitmq/experiments/backlog.js";
+import { deadLetter } from "../partB-rabbitmq/experiments/dead-letter.js";
+import { idempotency, NO_SECOND } from "../partB-rabbitmq/experiments/idempotency.js";
 import { startFaultyPartB, type PartBFault } from "./faulty/partB.js";
 import { freePortsFor, runLabScript as runScript, tempHome } from "./support.js";
 
@@ -60,6 +68,15 @@ async function queueStates(): Promise<Record<string, { messages: number; consume
 }
 
 const failed = (r: { checks: { passed: boolean }[] }) => r.checks.filter((c) => !c.passed);
+const names = (r: ExperimentResult) => r.checks.map((c) => c.check);
+
+/** `exp` on `target`'s Part B, the one road every implementation takes. */
+const run = <O extends ExperimentOptions, R extends Run<PartB, O>, D>(
+  exp: Experiment<PartB, O, R, D>,
+  target: Target,
+  opts: O & PartBOptions,
+) => withPartB(target, opts, (impl) => runExperiment(exp, impl, opts));
+const BACKLOG: BacklogOptions = { outageSeconds: 2, rate: 10, warmupSeconds: 1, afterSeconds: 1 };
 
 before(async () => {
   const env = await isolatedBrokerEnv("partB-target");
@@ -78,6 +95,7 @@ before(async () => {
     `    order: ${url("order")}`,
     "  place_order:",
     '    body: { user_id: "u1", restaurant_id: "r1", items: [{ sku: "burger", qty: 1 }] }',
+    "  order_status: /orders/{id}",
     "  broker:",
     `    amqp_url: ${amqpUrl}`,
     "    exchange: orders-ex",
@@ -101,6 +119,7 @@ before(async () => {
 });
 
 after(async () => {
+  await down("partB", { home: brokerHome }); // the lab's own, if the lab.yml road left any
   for (const name of SERVICES) {
     const pid = pidOf(name);
     if (isAlive(pid)) process.kill(pid, "SIGKILL");
@@ -133,41 +152,40 @@ describe("Part B through a target: the lab's own services, started by hand, judg
     assert.ok(!(await brokerQueues()).some((q) => q.name === tap.queue), "the tap queue is still there");
   });
 
-  test("backlog, idempotency and dead-letter queue: every outside check passes, nothing of the lab is started, the tap is gone and the target's queues are left", async () => {
+  test("backlog, idempotency and dead-letter queue: every check passes, nothing of the lab is started, the tap is gone and the target's queues are left", async () => {
     const home = tempHome();
     const before = await queueStates();
     const inventoryBefore = pidOf("inventory");
 
-    const backlog = (await runBacklogThrough(target, { outageSeconds: 2, rate: 10, home })) as BacklogOutsideResult;
-    assert.equal(backlog.kind, "outside");
-    assert.deepEqual(backlog.skipped, []);
-    assert.deepEqual(failed(backlog), [], JSON.stringify(backlog.checks, null, 1));
-    assert.ok(backlog.checks.some((c) => /exactly one InventoryReserved\/InventoryFailed/.test(c.check)));
-    assert.equal(backlog.metrics.accepted, 20);
-    assert.ok((backlog.metrics.peak_queue_depth ?? 0) >= 18, `peak ${backlog.metrics.peak_queue_depth}`);
-    // The backlog inventory found when it came back, and how fast it went (a sampling interval's resolution).
-    assert.ok((backlog.metrics.backlog_at_restart ?? 0) >= 18, `backlog ${backlog.metrics.backlog_at_restart}`);
+    const b = await run(backlog, target, { ...BACKLOG, home });
+    assert.deepEqual(b.skipped, []);
+    assert.deepEqual(failed(b), [], JSON.stringify(b.checks, null, 1));
+    assert.ok(b.checks.some((c) => /exactly one InventoryReserved\/InventoryFailed/.test(c.check)));
+    assert.ok(b.checks.some((c) => /lost = 0: every accepted order reached CONFIRMED or FAILED/.test(c.check)));
+    const accepted = b.data.orders.filter((o) => o.http_status === 202);
+    assert.equal(accepted.length, 40);
+    const peak = Math.max(...b.data.samples.map((s) => s.queue_depth ?? 0));
+    assert.ok(peak >= 18, `peak ${peak}`);
+    assert.ok(Number(b.figures["drain time from then (s)"]) > 0, JSON.stringify(b.figures));
     assert.ok(
-      (backlog.metrics.drain_rate_per_s ?? 0) > 0 && backlog.metrics.drain_s! > 0,
-      JSON.stringify(backlog.metrics),
-    );
-    assert.ok(
-      backlog.samples.some((s) => s.consumers === 0),
+      b.data.samples.some((s) => s.consumers === 0),
       "inventory never left its queue",
     );
     assert.notEqual(pidOf("inventory"), inventoryBefore, "inventory was not restarted by the file's command");
-    assert.equal(backlog.target.name, "hand-started-partB");
-    assert.equal(backlog.target.endpoints.order, url("order"));
-    assert.match(backlog.target.endpoints.amqp, /guest:\*\*\*@/);
+    assert.equal(b.target.name, "hand-started-partB");
+    assert.equal(b.target.endpoints.order, url("order"));
+    assert.match(b.target.endpoints.amqp, /guest:\*\*\*@/);
 
-    const idem = await runIdempotencyThrough(target, { copies: 2, home });
-    assert.equal(idem.kind, "outside");
+    const idem = await run(idempotency, target, { copies: 2, home });
     assert.deepEqual(failed(idem), [], JSON.stringify(idem.checks, null, 1));
-    assert.ok(idem.checks.some((c) => c.check === "a duplicate OrderPlaced produces no second reservation event"));
+    assert.ok(names(idem).includes(NO_SECOND));
 
-    const dlq = await runDlqThrough(target, { home });
+    const dlq = await run(deadLetter, target, { home });
     assert.deepEqual(failed(dlq), [], JSON.stringify(dlq.checks, null, 1));
-    assert.deepEqual(dlq.skipped, []);
+    assert.deepEqual(
+      dlq.skipped.map((s) => s.check),
+      ["the implementation states each poison message's reason (/health recent_dead_letters)"],
+    );
 
     assert.deepEqual(listRecords(home), [], "the lab started something of its own");
     const queues = await brokerQueues();
@@ -183,7 +201,7 @@ describe("Part B through a target: the lab's own services, started by hand, judg
     assert.equal(afterwards["order.placed.dlq"].messages, before["order.placed.dlq"].messages + 2);
   });
 
-  test("a target that gives no control, no dlq and no inventory exchange: what depends on them is skipped with the reason", async () => {
+  test("a target that gives no control, no dlq, no inventory exchange and no order status: what depends on them is skipped with the reason", async () => {
     const bare = path.join(dir, "bare.yml");
     fs.writeFileSync(
       bare,
@@ -196,39 +214,44 @@ describe("Part B through a target: the lab's own services, started by hand, judg
       ].join("\n"),
     );
     const t = loadTarget(bare);
-    const backlog = await runBacklogThrough(t, { outageSeconds: 1, rate: 5 });
-    assert.match(backlog.skipped[0]?.reason ?? "", /does not say how to stop inventory/);
-    const idem = await runIdempotencyThrough(t, {});
+    const b = await run(backlog, t, { outageSeconds: 1, rate: 5 });
+    assert.equal(b.verdict, "NOT OBSERVABLE");
+    assert.match(b.skipped[0]?.reason ?? "", /does not say how to stop inventory/);
+    const idem = await run(idempotency, t, {});
+    assert.equal(idem.verdict, "NOT OBSERVABLE");
     assert.match(idem.skipped[0]?.reason ?? "", /no inventory exchange \(partB\.broker\.inventory_exchange\)/);
-    const dlq = await runDlqThrough(t, { waitMs: 500 });
+    const dlq = await run(deadLetter, t, { waitMs: 500 });
     assert.deepEqual(
       dlq.skipped.map((s) => s.reason),
       [
         "the target names no dead-letter queue (partB.broker.dlq)",
         "the target names no inventory exchange (partB.broker.inventory_exchange): its events cannot be seen",
+        "white-box counters (/health: processed ids, duplicates, dead-lettered, stock): only the lab's own services offer it (managed_by: lab)",
       ],
     );
   });
 
-  test("partB-dlq.mjs --target writes summary.md and summary.json naming the target; batching and --without refuse a foreign target", async () => {
+  test("partB-dlq.mjs --target writes summary.md and summary.json naming the target; batching is not observable and --without refused on a team's target", async () => {
     const results = tempHome("campusfood-results-");
     const env = { LAB_HOME: tempHome(), RESULTS_DIR: results };
-    const run = await runScript("partB-dlq.mjs", ["--target", file], env);
-    assert.equal(run.code, 0, `${run.stdout}\n${run.stderr}`);
-    assert.match(run.stdout, /Target: hand-started-partB 0\.2\.0/);
+    const script = await runScript("partB-dlq.mjs", ["--target", file], env);
+    assert.equal(script.code, 0, `${script.stdout}\n${script.stderr}`);
+    assert.match(script.stdout, /Target: hand-started-partB 0\.2\.0/);
     const out = path.join(results, "targets", "hand-started-partB", "partB", "dlq");
     assert.match(
       fs.readFileSync(path.join(out, "summary.md"), "utf8"),
       /Target: hand-started-partB 0\.2\.0 — order http/,
     );
-    assert.equal(JSON.parse(fs.readFileSync(path.join(out, "summary.json"), "utf8")).target.name, "hand-started-partB");
+    const summary = JSON.parse(fs.readFileSync(path.join(out, "summary.json"), "utf8"));
+    assert.equal(summary.target.name, "hand-started-partB");
+    assert.equal(summary.verdict, "PASS");
     assert.deepEqual(listRecords(env.LAB_HOME), []);
 
     const batching = await runScript("partB-batching.mjs", ["--target", file, "--quick"], env);
     assert.equal(batching.code, 1);
     assert.match(
       batching.stderr,
-      /✖ partB-batching measures the lab's own batch sizes .*: it cannot measure hand-started-partB/,
+      /✖ not observable on hand-started-partB: measures the lab's own batch sizes .*only the lab's own services offer it/,
     );
     const without = await runScript(
       "partB-idempotency.mjs",
@@ -238,9 +261,46 @@ describe("Part B through a target: the lab's own services, started by hand, judg
     assert.equal(without.code, 1);
     assert.match(
       without.stderr,
-      /--without switches a safeguard of the lab's own services: it cannot be used with a foreign --target/,
+      /hand-started-partB cannot be started without idempotent-consumer: only the lab's own services can be started without a safeguard/,
     );
     fs.rmSync(results, { recursive: true, force: true });
+  });
+});
+
+describe("the same experiments through lab.yml give the same checks, plus those only the lab's own counters allow", () => {
+  test("backlog, idempotency and dead-letter queue on the lab's own services, started by the lab on the same broker", async () => {
+    const team = loadTarget(file);
+    const teamRuns = [
+      await run(backlog, team, BACKLOG),
+      await run(idempotency, team, { copies: 2 }),
+      await run(deadLetter, team, {}),
+    ];
+    // The hand-started copy goes, so that the lab's own are the only consumers of the queues.
+    for (const name of SERVICES) if (isAlive(pidOf(name))) process.kill(pidOf(name), "SIGKILL");
+    const lab = loadTarget(LAB_TARGET_FILE);
+    const opts = { home: brokerHome, ports: await freePortsFor("partB") };
+    const labRuns = [
+      await run(backlog, lab, { ...BACKLOG, ...opts }),
+      await run(idempotency, lab, { copies: 2, ...opts }),
+      await run(deadLetter, lab, opts),
+    ];
+    assert.deepEqual(
+      listRecords(brokerHome).filter((r) => r.name.startsWith("partB-")),
+      [],
+      "the lab stopped what it started",
+    );
+    for (const [i, l] of labRuns.entries()) {
+      const t = teamRuns[i];
+      assert.equal(l.verdict, "PASS", `${l.experiment}: ${JSON.stringify(failed(l))}`);
+      assert.deepEqual(l.skipped, [], `${l.experiment}: the lab's own offers every capability`);
+      const skippedOnTeam = t.skipped.map((s) => s.check);
+      assert.deepEqual(
+        names(l).filter((n) => !skippedOnTeam.includes(n)),
+        names(t),
+        l.experiment,
+      );
+      for (const s of t.skipped) assert.match(s.reason, /only the lab's own services/, `${t.experiment}: ${s.check}`);
+    }
   });
 });
 
@@ -272,8 +332,8 @@ describe("faulty implementations fail the checker made for their fault, and the 
   test("an inventory that reserves every delivery fails 'a duplicate OrderPlaced produces no second reservation event'", async () => {
     const { impl, target } = await faulty("reserves-twice");
     try {
-      const idem = await runIdempotencyThrough(target, { copies: 1, settleMs: 1000 });
-      const c = idem.checks.find((x) => x.check === "a duplicate OrderPlaced produces no second reservation event");
+      const idem = await run(idempotency, target, { copies: 1, settleMs: 1000 });
+      const c = idem.checks.find((x) => x.check === NO_SECOND);
       assert.equal(c?.passed, false, JSON.stringify(idem.checks));
       assert.match(
         c.observed,
@@ -291,7 +351,7 @@ describe("faulty implementations fail the checker made for their fault, and the 
   test("a consumer that acks poison fails 'poison reaches the dead-letter queue', named as dropped silently", async () => {
     const { impl, target } = await faulty("drops-poison");
     try {
-      const dlq = await runDlqThrough(target, { waitMs: 2000 });
+      const dlq = await run(deadLetter, target, { waitMs: 2000 });
       const c = dlq.checks.find((x) => /reaches the dead-letter queue/.test(x.check));
       assert.equal(c?.passed, false, JSON.stringify(dlq.checks));
       assert.match(c.observed, /faulty-drops-poison\.dlq 0 → 0 .*without dead-lettering it — dropped silently/);

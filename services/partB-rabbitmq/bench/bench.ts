@@ -10,8 +10,8 @@ import { orderPlacedFor } from "../events.js";
 import { QUEUES } from "../topology.js";
 import { openPart, restartService, type RunningPart } from "../../harness/lifecycle.js";
 import type { OrderRecord } from "../lab/client.js";
-import { experimentOrder } from "../lab/backlog.js";
-import { labImplementation, type PartBImplementation } from "../lab/implementation.js";
+import { experimentOrder } from "../experiments/orders.js";
+import { labImplementation, type PartB } from "../lab/implementation.js";
 import { freePortsFor } from "../../harness/ports.js";
 import { sleep, waitUntil } from "../../common/wait.js";
 import { fixedRateLoad, type FixedRateResult } from "../../harness/fixed-rate.js";
@@ -322,13 +322,13 @@ async function placeOrders(
   return { ids, not_accepted: notAccepted, seconds: (performance.now() - started) / 1000 };
 }
 
-const finalCount = async (impl: PartBImplementation) => {
+const finalCount = async (impl: PartB) => {
   const c = await impl.orderCounts();
   return c.by_status.CONFIRMED + c.by_status.FAILED;
 };
 
 /** Wait until `expected` orders in all are CONFIRMED or FAILED. */
-async function waitAllFinal(impl: PartBImplementation, expected: number, timeoutMs = 300_000): Promise<void> {
+async function waitAllFinal(impl: PartB, expected: number, timeoutMs = 300_000): Promise<void> {
   let seen = 0;
   await waitUntil(
     async () => (seen = await finalCount(impl)) >= expected,
@@ -339,7 +339,7 @@ async function waitAllFinal(impl: PartBImplementation, expected: number, timeout
 }
 
 /** These orders, as the order service has them now. */
-async function ordersById(impl: PartBImplementation, ids: string[]): Promise<OrderRecord[]> {
+async function ordersById(impl: PartB, ids: string[]): Promise<OrderRecord[]> {
   const orders = await impl.recentOrders(100_000);
   const wanted = new Set(ids);
   return orders.filter((o) => wanted.has(o.order_id));
@@ -363,7 +363,7 @@ export interface SustainedResult {
  * last of them is notified (its `notified_at`, stamped by the notification service). Work that
  * is still queued when the POSTs end is counted, so this is what the whole chain sustains.
  */
-async function sustainedThroughput(impl: PartBImplementation, first: number, count: number): Promise<SustainedResult> {
+async function sustainedThroughput(impl: PartB, first: number, count: number): Promise<SustainedResult> {
   const final0 = await finalCount(impl);
   const t0 = Date.now();
   const placed = await placeOrders(impl.endpoints.order, first, count, CONNECTIONS);
@@ -388,7 +388,7 @@ async function sustainedThroughput(impl: PartBImplementation, first: number, cou
 }
 
 /** The 202's latency at a fixed rate, from each order's intended start (coordinated omission corrected). */
-async function acceptLatency(impl: PartBImplementation, rate: number, count: number): Promise<FixedRateResult> {
+async function acceptLatency(impl: PartB, rate: number, count: number): Promise<FixedRateResult> {
   const final0 = await finalCount(impl);
   const { result, accepted } = await ordersAtRate(impl.endpoints.order, rate, count, "u-bench-latency");
   await waitAllFinal(impl, final0 + accepted); // the next measurement starts from a quiet system
@@ -438,17 +438,17 @@ export interface DrainResult {
  */
 async function backlogDrain(
   running: RunningPart,
-  impl: PartBImplementation,
+  impl: PartB,
   count: number,
   rate: number,
   beforeStop: () => void,
 ): Promise<DrainResult> {
-  const probe = await impl.broker();
+  const probe = await impl.probe();
   try {
     const processed0 = (await impl.stats("inventory")).processed_total as number;
     const final0 = await finalCount(impl);
     beforeStop(); // its peak memory goes with the process
-    const outage = await impl.stopConsumer();
+    await impl.stopInventory();
 
     // The backlog arrives at the 202 benchmark's rate: the same measurement with no consumer working.
     const fill = await ordersAtRate(impl.endpoints.order, rate, count, "u-bench-backlog");
@@ -472,7 +472,7 @@ async function backlogDrain(
     let restarted: RunningPart;
     let done: number;
     try {
-      await outage.end();
+      await impl.startInventory();
       restarted = running;
       await waitUntil(
         async () => samples.some((s) => s.consumers > 0 && s.messages === 0),

@@ -134,7 +134,7 @@ export async function badInput(opts: ScenarioOptions): Promise<ScenarioResult> {
   // The services' own log files: the lab's processes say there why they rejected a message.
   const s = stack.running.services;
   const logFrom = Object.fromEntries(Object.entries(s).map(([n, svc]) => [n, fs.statSync(svc.log).size]));
-  const probe = await impl.broker();
+  const probe = await impl.probe();
   try {
     // 1. HTTP: every endpoint of the three services.
     // Hostile bodies, and bodies of the right shape with hostile contents (accepted, then FAILED by inventory).

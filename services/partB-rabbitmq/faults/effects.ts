@@ -5,7 +5,7 @@
 import fc from "fast-check";
 import type { Answer } from "../../harness/implementation.js";
 import type { OrderRecord, PlaceOrderBody } from "../lab/client.js";
-import type { PartBImplementation } from "../lab/implementation.js";
+import type { PartB } from "../lab/implementation.js";
 import { sleep } from "../../common/wait.js";
 import type { Check } from "../../harness/check.js";
 
@@ -33,7 +33,7 @@ export function plannedOrders(seed: number, n: number, user: string): PlannedOrd
 }
 
 /** Stock for a plan: plenty of everything but the scarce sku, which covers half of its orders. */
-export async function stockFor(impl: PartBImplementation, plan: PlannedOrder[]): Promise<Record<string, number>> {
+export async function stockFor(impl: PartB, plan: PlannedOrder[]): Promise<Record<string, number>> {
   const demand: Record<string, number> = Object.fromEntries(SKUS.map((s) => [s, 0]));
   for (const o of plan) demand[o.sku] += o.qty;
   const stock = Object.fromEntries(SKUS.map((s) => [s, s === SCARCE ? Math.floor(demand[s] / 2) : demand[s] + 10]));
@@ -45,11 +45,7 @@ export async function stockFor(impl: PartBImplementation, plan: PlannedOrder[]):
 export type PlacedPlan = Answer<PlaceOrderBody> & { order_id?: string; plan: PlannedOrder };
 
 /** POST /order for every planned order, a few at a time; each answer kept with its plan. */
-export async function placeAll(
-  impl: PartBImplementation,
-  plan: PlannedOrder[],
-  concurrency = 16,
-): Promise<PlacedPlan[]> {
+export async function placeAll(impl: PartB, plan: PlannedOrder[], concurrency = 16): Promise<PlacedPlan[]> {
   const out: PlacedPlan[] = new Array(plan.length);
   let next = 0;
   const worker = async () => {
@@ -70,7 +66,7 @@ const isFinal = (r: OrderRecord | undefined) => r?.status === "CONFIRMED" || r?.
  * out the whole timeout would only make the run slower); returns what each one is.
  */
 export async function waitAllFinal(
-  impl: PartBImplementation,
+  impl: PartB,
   ids: string[],
   timeoutMs: number,
   quietMs = 20_000,
@@ -98,7 +94,7 @@ export interface Snapshot {
   order: Record<string, any>;
 }
 
-export async function snapshot(impl: PartBImplementation): Promise<Snapshot> {
+export async function snapshot(impl: PartB): Promise<Snapshot> {
   const [inventory, notification, order] = [
     await impl.stats("inventory"),
     await impl.stats("notification"),

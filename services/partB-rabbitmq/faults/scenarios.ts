@@ -4,7 +4,7 @@
 // delivery of each order (at-least-once delivery, idempotent effects). Hostile input is in
 // partB-bad-input.ts.
 import { BROKERS } from "../../harness/brokers/index.js";
-import { labImplementation, type PartBImplementation } from "../lab/implementation.js";
+import { labImplementation, type PartB } from "../lab/implementation.js";
 import { sleep, waitUntil } from "../../common/wait.js";
 import { orderPlacedFor, type InventoryEvent } from "../events.js";
 import { EXCHANGES, QUEUES, ROUTING_KEYS } from "../topology.js";
@@ -35,10 +35,10 @@ import { openPartBStack } from "./stack.js";
 export { badInput } from "./bad-input.js";
 
 /** The stack's services as the implementation under test. */
-const implOf = (stack: Stack): PartBImplementation => labImplementation(stack.running, stack.lab);
+const implOf = (stack: Stack): PartB => labImplementation(stack.running, stack.lab);
 
 /** The orders a scenario will place, stock for them (one item scarce), and the counters before it starts. */
-async function prepareOrders(impl: PartBImplementation, seed: number, count: number, userPrefix: string) {
+async function prepareOrders(impl: PartB, seed: number, count: number, userPrefix: string) {
   const plan = plannedOrders(seed, count, userPrefix);
   const stock = await stockFor(impl, plan);
   return { plan, stock, before: await snapshot(impl) };
@@ -47,7 +47,7 @@ async function prepareOrders(impl: PartBImplementation, seed: number, count: num
 // ---- Consumer crash ----
 
 /** Wait until inventory has processed `target` in all, or until it makes no progress for 20 s. */
-async function processedUpTo(impl: PartBImplementation, target: number): Promise<{ ok: boolean; processed: number }> {
+async function processedUpTo(impl: PartB, target: number): Promise<{ ok: boolean; processed: number }> {
   let last = -1;
   let lastChange = Date.now();
   for (;;) {
@@ -74,12 +74,12 @@ export async function consumerCrash(opts: ScenarioOptions): Promise<ScenarioResu
   // but not acked (without it the window is one confirm wait, and the kill sometimes missed it).
   const stack = await openPartBStack(opts, "B-consumer-crash", { DELAY_TIME: "0.2", SETTLE_DELAY_MS: "200" });
   const impl = implOf(stack);
-  const probe = await impl.broker();
+  const probe = await impl.probe();
   try {
     const { plan, stock, before } = await prepareOrders(impl, opts.seed, n, "u-crash");
 
     // 1. The backlog: inventory stopped, every order accepted and queued.
-    const outage = await impl.stopConsumer();
+    await impl.stopInventory();
     const placed = await placeAll(impl, plan);
     const acked = placed.filter((p) => p.status === 202 && p.order_id);
     const backlog = (await probe.queue(QUEUES.orderPlaced.name)).messages;
@@ -92,7 +92,7 @@ export async function consumerCrash(opts: ScenarioOptions): Promise<ScenarioResu
     const killedAt: number[] = [];
     let redelivered = 0; // processed but not acked at a kill: redelivered, recognised by the next process
     for (let k = 1; k <= kills; k++) {
-      await (k === 1 ? outage.end() : impl.restartConsumer());
+      await impl.startInventory();
       if (k > 1) killedAt.push((await impl.stats("inventory")).processed_total - before.processed);
       const target = before.processed + Math.round((k * acked.length) / (kills + 1));
       const reached = await processedUpTo(impl, target);
@@ -105,10 +105,10 @@ export async function consumerCrash(opts: ScenarioOptions): Promise<ScenarioResu
         break;
       }
       redelivered += (await impl.stats("inventory")).duplicates_ignored;
-      await impl.stopConsumer("kill");
+      await impl.stopInventory("kill");
       opts.log(`kill -9 #${k} of inventory once ${target - before.processed}/${acked.length} orders were processed`);
     }
-    await impl.restartConsumer();
+    await impl.startInventory();
     killedAt.push((await impl.stats("inventory")).processed_total - before.processed);
     const records = await waitAllFinal(
       impl,
@@ -313,7 +313,7 @@ export async function duplicates(opts: ScenarioOptions): Promise<ScenarioResult>
   const n = opts.quick ? 120 : 1000;
   const stack = await openPartBStack(opts, "B-duplicates");
   const impl = implOf(stack);
-  const probe = await impl.broker();
+  const probe = await impl.probe();
   try {
     const { plan, stock, before } = await prepareOrders(impl, opts.seed, n, "u-dup");
     let copies = 0;

@@ -42,8 +42,13 @@ export interface PlaceOrderBody {
 export const placeOrder = (orderUrl: string, body: unknown): Promise<Answer<PlaceOrderBody>> =>
   request<PlaceOrderBody>("post", `${orderUrl}/order`, body);
 
-export async function getOrder(orderUrl: string, orderId: string): Promise<OrderRecord | undefined> {
-  const res = await http.get(`${orderUrl}/orders/${encodeURIComponent(orderId)}`);
+/** An order's record (404 → undefined); `statusPath` is where the order service answers it, {id} its id. */
+export async function getOrder(
+  orderUrl: string,
+  orderId: string,
+  statusPath = "/orders/{id}",
+): Promise<OrderRecord | undefined> {
+  const res = await http.get(`${orderUrl}${statusPath.replace("{id}", encodeURIComponent(orderId))}`);
   return res.status === 200 ? (res.data as OrderRecord) : undefined;
 }
 
@@ -97,11 +102,16 @@ export async function getNotification(
 }
 
 /** Wait until an order is CONFIRMED or FAILED; returns it, or throws after the timeout. */
-export async function waitForFinal(orderUrl: string, orderId: string, timeoutMs = 15_000): Promise<OrderRecord> {
+export async function waitForFinal(
+  orderUrl: string,
+  orderId: string,
+  timeoutMs = 15_000,
+  statusPath?: string,
+): Promise<OrderRecord> {
   let order: OrderRecord | undefined;
   await waitUntil(
     async () => {
-      order = await getOrder(orderUrl, orderId);
+      order = await getOrder(orderUrl, orderId, statusPath);
       return order !== undefined && FINAL_STATES.includes(order.status);
     },
     `order ${orderId} to reach CONFIRMED or FAILED (last seen: ${order?.status ?? "unknown"})`,
@@ -115,6 +125,7 @@ export async function waitForFinal(orderUrl: string, orderId: string, timeoutMs 
 export async function getOrders(
   orderUrl: string,
   ids: string[],
+  statusPath?: string,
   concurrency = 16,
 ): Promise<Map<string, OrderRecord | undefined>> {
   const out = new Map<string, OrderRecord | undefined>();
@@ -122,7 +133,7 @@ export async function getOrders(
   const worker = async () => {
     while (next < ids.length) {
       const id = ids[next++];
-      out.set(id, await getOrder(orderUrl, id));
+      out.set(id, await getOrder(orderUrl, id, statusPath));
     }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));

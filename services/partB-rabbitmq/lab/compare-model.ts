@@ -2,13 +2,11 @@
 // record at the order service (CONFIRMED once the user is notified, or FAILED).
 import type { ComparisonModel, Outcome } from "../../harness/implementation.js";
 import type { LabOptions, RunningPart } from "../../harness/lifecycle.js";
-import { ensureStockFor, experimentOrder } from "./backlog.js";
+import { ensureStockFor, experimentOrder } from "../experiments/orders.js";
 import { labImplementation } from "./implementation.js";
-import type { InventoryOutage } from "./outage.js";
 
 export async function compareModel(running: RunningPart, opts: LabOptions): Promise<ComparisonModel> {
   const impl = labImplementation(running, opts);
-  let outage: InventoryOutage | undefined;
   return {
     prepare: (orders) => ensureStockFor(impl, orders),
     place: async (seq) => {
@@ -26,13 +24,8 @@ export async function compareModel(running: RunningPart, opts: LabOptions): Prom
       return out;
     },
     setDelay: (s) => impl.faults.inventoryDelay(s),
-    stopInventory: async () => {
-      outage = await impl.stopConsumer();
-    },
-    startInventory: async () => {
-      await (outage ? outage.end() : impl.restartConsumer());
-      outage = undefined;
-    },
+    stopInventory: () => impl.stopInventory(),
+    startInventory: () => impl.startInventory(),
     close: async () => {},
   };
 }

@@ -1,6 +1,6 @@
 // Dead-lettering of poison. Without it inventory rejects a message it cannot read WITH requeue:
 // RabbitMQ puts it back at the head of the queue and hands it over again, and again. The two
-// poison messages of the DLQ experiment (lab/dlq.ts) are published first, then good orders; the
+// poison messages of the DLQ experiment (experiments/dead-letter.ts) are published first, then good orders; the
 // run ends at a stated bound, and a good order not final by then counts as delayed. Inventory
 // takes one message at a time here (PREFETCH=1, BATCH_MAX=1, the RabbitMQ tutorial's fair
 // dispatch), the same on both sides: with 100 in hand and batches of 64, the loop shares the
@@ -9,7 +9,7 @@ import { safeguardOptions, safeguardRun, type SafeguardExperiment } from "../../
 import { placeAll, plannedOrders, stockFor, waitAllFinal } from "../faults/effects.js";
 import { openPartBStack } from "../faults/stack.js";
 import { labImplementation } from "../lab/implementation.js";
-import { poisonMessages } from "../lab/dlq.js";
+import { poisonMessages } from "../experiments/dead-letter.js";
 import { EXCHANGES, QUEUES, ROUTING_KEYS } from "../topology.js";
 import { PARTB_SAFEGUARDS } from "../switches.js";
 
@@ -27,7 +27,7 @@ export const deadLetter: SafeguardExperiment = {
       BATCH_MAX: "1",
     });
     const impl = labImplementation(stack.running, stack.lab);
-    const probe = await impl.broker();
+    const probe = await impl.probe();
     try {
       const plan = plannedOrders(opts.seed, n, "u-poison");
       await stockFor(impl, plan);

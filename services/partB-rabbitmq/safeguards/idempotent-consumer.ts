@@ -1,10 +1,11 @@
 // The idempotent consumer: inventory checks the message id against its processed ids in the same
 // transaction as the stock. Without it, a redelivered OrderPlaced reserves again. Shown by the
-// idempotency experiment (lab/idempotency.ts) with one copy: stock 10 → 9 with it, 10 → 8 without.
+// idempotency experiment (experiments/idempotency.ts) with one copy: stock 10 → 9 with it, 10 → 8 without.
 import { safeguardOptions, safeguardRun, type SafeguardExperiment } from "../../harness/safeguards.js";
 import { openPartBStack } from "../faults/stack.js";
 import { labImplementation } from "../lab/implementation.js";
-import { idempotencyRun } from "../lab/idempotency.js";
+import { runExperiment } from "../../harness/experiment.js";
+import { idempotency } from "../experiments/idempotency.js";
 import { PARTB_SAFEGUARDS } from "../switches.js";
 
 export const idempotentConsumer: SafeguardExperiment = {
@@ -15,7 +16,8 @@ export const idempotentConsumer: SafeguardExperiment = {
   async run(opts, on) {
     const stack = await openPartBStack(safeguardOptions(opts, "idempotent-consumer", on), "S-idempotent-consumer");
     try {
-      const r = await idempotencyRun(labImplementation(stack.running, stack.lab), { copies: 1, onProgress: opts.log });
+      const impl = labImplementation(stack.running, stack.lab);
+      const { data: r } = await runExperiment(idempotency, impl, { copies: 1, onProgress: opts.log });
       const [before, , after] = r.steps;
       const taken = before.stock - after.stock;
       return safeguardRun(
