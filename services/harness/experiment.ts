@@ -56,6 +56,21 @@ export interface Step<R> {
   run(r: R): Promise<void>;
 }
 
+/**
+ * What the checker counted, Maelstrom-style: orders sent and acknowledged, where they ended, and
+ * the anomalies a safeguard exists to keep at 0 (lost, done twice, counted wrong…), by name.
+ */
+export interface Tally {
+  sent: number;
+  acknowledged: number;
+  final_states?: Record<string, number>;
+  anomalies: Record<string, number>;
+}
+
+/** The anomalies of a tally, summed (0: none). */
+export const anomalyCount = (t: Tally | undefined): number =>
+  Object.values(t?.anomalies ?? {}).reduce((a, b) => a + b, 0);
+
 /** What the judge makes of a run. */
 export interface Judged<D> {
   params: Record<string, unknown>;
@@ -63,6 +78,8 @@ export interface Judged<D> {
   /** Beside the verdict, never part of it (e.g. the lab's own stricter contract). */
   notes?: Check[];
   figures: Record<string, string | number>;
+  /** Where the experiment counts orders and anomalies (the fault campaign and the safeguards read it). */
+  tally?: Tally;
   data: D;
 }
 
@@ -100,6 +117,7 @@ export interface ExperimentResult<D = unknown> {
   notes: Check[];
   skipped: Skipped[];
   figures: Record<string, string | number>;
+  tally?: Tally;
   data: D;
 }
 
@@ -157,6 +175,7 @@ export function finishExperiment<I extends Implementation, O extends ExperimentO
     notes: judged.notes ?? [],
     skipped: r.skipped,
     figures: judged.figures,
+    ...(judged.tally ? { tally: judged.tally } : {}),
     data: judged.data,
   };
 }

@@ -9,6 +9,7 @@ import { readJsonResults, resultsDir, writeJsonResult } from "../common/paths.js
 import { markdownTable } from "../common/table.js";
 import { renderSvg, specBase, type TopLevelSpec } from "./plots.js";
 import type { ScenarioOptions, ScenarioResult } from "./verdict.js";
+import { anomalyCount, type ExperimentResult } from "./experiment.js";
 
 /** What the checker counted in one run. */
 export interface SafeguardRun {
@@ -84,6 +85,28 @@ export function fromScenario(r: ScenarioResult): SafeguardRun {
         ? `; broken: ${broken.map((i) => `${i.check} (${i.observed})`).join("; ")}`
         : "; every invariant held"),
   );
+}
+
+/**
+ * An experiment's result as a safeguard's run: the anomalies its tally counted (without a tally,
+ * its failed checks), what it saw in one sentence. A run that could observe nothing is an error.
+ */
+export function fromExperiment(r: ExperimentResult): SafeguardRun {
+  if (r.verdict === "NOT OBSERVABLE") {
+    const error = `not observable: ${r.skipped.map((s) => s.reason).join("; ")}`;
+    return { anomalies: 0, counts: {}, verdict: "FAIL", observed: error, error };
+  }
+  const failed = r.checks.filter((c) => !c.passed);
+  const counts = r.tally
+    ? { sent: r.tally.sent, acknowledged: r.tally.acknowledged, ...r.tally.anomalies }
+    : { checks_failed: failed.length };
+  const run = safeguardRun(counts, r.tally ? Object.keys(r.tally.anomalies) : ["checks_failed"], "");
+  return {
+    ...run,
+    observed: failed.length
+      ? failed.map((c) => `${c.check}: ${c.observed}`).join("; ")
+      : `every check held (${r.checks.length})${r.tally ? `; anomalies ${anomalyCount(r.tally)}` : ""}`,
+  };
 }
 
 /**

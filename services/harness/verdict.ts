@@ -5,6 +5,8 @@ import path from "node:path";
 import { readJsonResults, resultsDir, writeJsonResult } from "../common/paths.js";
 import { markdownTable } from "../common/table.js";
 import type { Check } from "./check.js";
+import { anomalyCount, type ExperimentResult } from "./experiment.js";
+import type { Target } from "./target.js";
 
 /** What every fault scenario is given: its LAB_HOME, its size, its seed and where to log. */
 export interface ScenarioOptions {
@@ -17,6 +19,8 @@ export interface ScenarioOptions {
    * campaign's proof that the scenario's checker fails without the safeguard it depends on.
    */
   without?: string;
+  /** The implementation under test (a script's --target); the lab's own services (lab.yml) when absent. */
+  target?: Target;
 }
 
 export interface ScenarioResult {
@@ -29,7 +33,8 @@ export interface ScenarioResult {
   lost: number;
   duplicated_effects: number;
   invariants: Check[];
-  verdict: "PASS" | "FAIL";
+  /** NOT OBSERVABLE: the target lacks what the scenario needs (details.skipped says why). */
+  verdict: "PASS" | "FAIL" | "NOT OBSERVABLE";
   details?: Record<string, unknown>;
   /** The same scenario with each safeguard it depends on switched off, one at a time: its checker must then fail. */
   without_safeguards?: WithoutSafeguard[];
@@ -39,7 +44,7 @@ export interface ScenarioResult {
 /** The campaign's proof that a checker can fail: the scenario re-run without its safeguard. */
 export interface WithoutSafeguard {
   safeguard: string;
-  verdict: "PASS" | "FAIL";
+  verdict: ScenarioResult["verdict"];
   lost: number;
   duplicated_effects: number;
   /** The invariants it broke, with what was observed. */
@@ -57,6 +62,30 @@ export function withoutSafeguard(safeguard: string, r: ScenarioResult): WithoutS
     broken: r.invariants.filter((i) => !i.passed).map((i) => `${i.check}: ${i.observed}`),
     caught: r.verdict === "FAIL",
   };
+}
+
+/**
+ * A fault scenario is an experiment run with a fault: its result as the campaign records it. The
+ * experiment's tally gives what was sent, acknowledged, lost and done twice; its checks are the
+ * invariants (a check the target could not be put to is not one).
+ */
+export function scenarioOf(scenario: string, part: ScenarioResult["part"], seed: number, r: ExperimentResult) {
+  const t = r.tally;
+  const lost = t?.anomalies.lost ?? 0;
+  const result = verdictOf({
+    scenario,
+    part,
+    seed,
+    orders_sent: t?.sent ?? 0,
+    orders_acknowledged: t?.acknowledged ?? 0,
+    final_states: t?.final_states ?? {},
+    lost,
+    // Anomalies other than losses count as effects that went wrong (done twice, counted wrong).
+    duplicated_effects: anomalyCount(t) - lost,
+    invariants: r.checks,
+    details: { target: r.target, figures: r.figures, skipped: r.skipped, experiment: r.experiment },
+  });
+  return r.verdict === "NOT OBSERVABLE" ? { ...result, verdict: r.verdict } : result;
 }
 
 export function verdictOf(r: Omit<ScenarioResult, "verdict" | "at">): ScenarioResult {
@@ -95,7 +124,7 @@ export function scenarioTable(results: ScenarioResult[]) {
     "final states": states(r.final_states),
     lost: r.lost,
     "duplicated effects": r.duplicated_effects,
-    verdict: r.verdict === "PASS" ? "✔ PASS" : "✖ FAIL",
+    verdict: r.verdict === "PASS" ? "✔ PASS" : r.verdict === "FAIL" ? "✖ FAIL" : "– NOT OBSERVABLE",
     "without its safeguards": withoutText(r.without_safeguards),
   }));
 }
