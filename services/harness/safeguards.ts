@@ -97,7 +97,7 @@ export function fromExperiment(r: ExperimentResult): SafeguardRun {
     return { anomalies: 0, counts: {}, verdict: "FAIL", observed: error, error };
   }
   const failed = r.checks.filter((c) => !c.passed);
-  const counts = r.tally
+  const counts: Record<string, number> = r.tally
     ? { sent: r.tally.sent, acknowledged: r.tally.acknowledged, ...r.tally.anomalies }
     : { checks_failed: failed.length };
   const run = safeguardRun(counts, r.tally ? Object.keys(r.tally.anomalies) : ["checks_failed"], "");
