@@ -367,9 +367,9 @@ describe("Part A through a target: the lab's own services, started by hand, meas
     );
     const page = fs.readFileSync(path.join(reports, "01-sync-rest.html"), "utf8");
     assert.match(page, /Measured: <strong>hand-started-lab 0\.1\.0 — A order http:\/\/127\.0\.0\.1:\d+/);
-    assert.match(page, /judged from outside/);
-    // The lab's own-only steps say why they were skipped; nothing of the lab's was started.
-    assert.match(page, /skipped on hand-started-lab: this step measures connection set-up/);
+    // The lab's own-only steps say why they were not observable; nothing of the lab's was started.
+    assert.match(page, /starting order services with other settings exists only for the lab/);
+    assert.match(page, /not observable on hand-started-lab: .*a safeguard switch exists only for the lab/);
     assert.match(fs.readFileSync(path.join(reports, "index.html"), "utf8"), /report on hand-started-lab/);
     assert.deepEqual(listRecords(env.LAB_HOME), [], "the lab started something of its own");
     fs.rmSync(results, { recursive: true, force: true });

@@ -2,7 +2,7 @@
 // (latency: baseline, a slow, a failing and a silent inventory; connections: what connecting costs
 // per hop) and what the scripts and notebook show of them; its safeguards' switches (`--without`).
 export { openPartA, withPartA, type PartAImplementation } from "./implementation.js";
-export { latency, summaryTable, latencyPlot, LATENCY_SCENARIOS } from "../experiments/latency.js";
+export { latency, summaryTable, latencyPlot, scenariosFor, LATENCY_SCENARIOS } from "../experiments/latency.js";
 export {
   connections,
   CONNECTION_MODES,
