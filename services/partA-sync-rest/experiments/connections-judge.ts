@@ -57,10 +57,7 @@ export function checkConnections(
   const checks: Check[] = [];
   const add = (mode: ConnectionMode, check: string, passed: boolean, observed: string) =>
     checks.push({ scenario: mode, check, passed, observed });
-  const median = (mode: ConnectionMode, hop: Hop) =>
-    hops.find((h) => h.mode === mode && h.hop === hop)?.median_ms ?? NaN;
   const has = (mode: ConnectionMode) => rows.some((r) => r.mode === mode);
-  const ms = (v: number) => `${v.toFixed(v < 10 ? 2 : 0)} ms`;
   for (const mode of CONNECTION_MODES.filter(has)) {
     const mine = rows.filter((r) => r.mode === mode);
     add(
@@ -102,6 +99,18 @@ export function checkConnections(
       );
     }
   }
+  return [...checks, ...checkFirstAddress(rows, hops, stallMs)];
+}
+
+/** The two first addresses: one that does not answer costs the connect attempt on every hop, one that refuses nothing. */
+function checkFirstAddress(rows: ConnectionRow[], hops: HopSummary[], stallMs: number): Check[] {
+  const checks: Check[] = [];
+  const add = (mode: ConnectionMode, check: string, passed: boolean, observed: string) =>
+    checks.push({ scenario: mode, check, passed, observed });
+  const median = (mode: ConnectionMode, hop: Hop) =>
+    hops.find((h) => h.mode === mode && h.hop === hop)?.median_ms ?? NaN;
+  const has = (mode: ConnectionMode) => rows.some((r) => r.mode === mode);
+  const ms = (v: number) => `${v.toFixed(v < 10 ? 2 : 0)} ms`;
   if (has("unanswered_first")) {
     const base: ConnectionMode = has("new_connection") ? "new_connection" : "keep_alive";
     for (const hop of HOPS) {
