@@ -3,7 +3,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { latency, scenariosFor } from "../partA-sync-rest/experiments/latency.js";
-import { policyChecks } from "../partA-sync-rest/experiments/latency-checks.js";
+import { latencyChecks } from "../partA-sync-rest/experiments/latency-checks.js";
 import { withPartA } from "../partA-sync-rest/lab/implementation.js";
 import { runExperiment } from "../harness/experiment.js";
 import { LAB_TARGET_FILE, loadTarget } from "../harness/target.js";
@@ -29,11 +29,14 @@ test("the checker derives its expectations from the policy it is given", () => {
     error: "inventory-timeout",
     order_id: "o-1",
   }));
-  const checks = policyChecks(rows, policy);
-  assert.equal(checks.length, 1, "a 2 s delay outlasts a 1.5 s timeout: a 504 is expected");
-  assert.ok(checks[0].passed, checks[0].check);
+  const checks = latencyChecks(rows, {}, policy);
+  assert.match(checks[0].check, /504 inventory-timeout: the delay outlasts the 1\.5 s timeout/);
+  assert.match(checks[1].check, /within the 1\.5 s timeout/);
+  for (const c of checks) assert.ok(c.passed, c.check);
   const confirmed = rows.map((r) => ({ ...r, http_status: 200, ok: true, error: "" }));
-  assert.equal(policyChecks(confirmed, policy)[0].passed, false, "a 200 where the policy says 504 fails");
+  assert.equal(latencyChecks(confirmed, {}, policy)[0].passed, false, "a 200 where the policy says 504 fails");
+  const outside = latencyChecks(confirmed, {});
+  assert.ok(outside[0].check.includes("or an error answer"), "without a policy: any answer that shows the delay");
 });
 
 test(
@@ -52,7 +55,12 @@ test(
     for (const c of result.checks) assert.ok(c.passed, `${c.scenario}: ${c.check} — ${c.observed}`);
     const checks = result.checks.map((c) => c.check);
     assert.ok(checks.includes("each tried 1 + 3 times"), checks.join(" | "));
-    assert.ok(checks.includes("answered within the 2.5 s timeout (+0.5 s)"), checks.join(" | "));
+    assert.ok(
+      checks.includes(
+        "an inventory that does not answer gives the client 504 inventory-timeout within the 2.5 s timeout (+0.5 s)",
+      ),
+      checks.join(" | "),
+    );
     const failure = result.data.rows.filter((r) => r.scenario === "failure");
     assert.ok(
       failure.every((r) => r.reserve_attempts === 4),

@@ -11,11 +11,10 @@ import type { Row } from "../../common/table.js";
 import { PARTA_SAFEGUARDS } from "../switches.js";
 import type { OrderPolicy, PartACapability, PartAImplementation } from "../lab/implementation.js";
 import {
-  contractChecks,
   contractNotes,
+  latencyChecks,
   LATENCY_SCENARIOS,
   policyBoundMs,
-  policyChecks,
   type LatencyScenario,
   type RequestRow,
 } from "./latency-checks.js";
@@ -199,10 +198,7 @@ export const latency: Experiment<PartAImplementation, LatencyOptions, LatencyRun
   cleanup: (r) => inject(r.impl, 0, 0),
   judge: (r) => {
     const summaries = summarizeScenarios(r.rows);
-    const checks = contractChecks(r.rows, r.opts);
-    if (r.policy) checks.push(...policyChecks(r.rows, r.policy, r.opts));
-    const order = (c: { scenario?: string }) => LATENCY_SCENARIOS.indexOf(c.scenario as LatencyScenario);
-    checks.sort((a, b) => order(a) - order(b));
+    const checks = latencyChecks(r.rows, r.opts, r.policy);
     return {
       params: {
         requests: r.opts.requests ?? (r.opts.quick ? 3 : 10),
