@@ -3,7 +3,7 @@
 // TCP connection per call on every hop, and with names whose first address does not answer (or
 // refuses); the wait on each hop, a plot and the checker's verdict in results/partA/connections/.
 //   npx zx lab-scripts/partA-connections.mjs [--requests 50] [--stall-ms 1000] [--quick]   (quick: 20 orders, 250 ms)
-import { lab, labServicesOnly, main, parseFlags, targetFlag, targetOf } from "./lib.mjs";
+import { lab, main, parseFlags, targetFlag, targetOf } from "./lib.mjs";
 
 const { values: flags } = parseFlags({
   summary:
@@ -20,16 +20,12 @@ const { values: flags } = parseFlags({
     quick: { type: "boolean", help: "small figures: 20 orders, a 250 ms stall" },
     target: {
       ...targetFlag,
-      help: "the lab's own services only: this experiment starts order services of its own (a foreign target is refused, with the reason)",
+      help: "the implementation under test; this experiment starts order services of its own, so a team's target is not observable (with the reason)",
     },
   },
 });
 
 await main(async () => {
-  labServicesOnly(
-    targetOf(flags),
-    "partA-connections measures connection set-up on order services the lab starts with its own agent and resolver settings",
-  );
   const requests = Number(flags.requests ?? (flags.quick ? 20 : 50));
   if (!Number.isInteger(requests) || requests < 1 || requests > 10_000)
     throw new Error("--requests must be a whole number from 1 to 10000");
@@ -41,19 +37,25 @@ await main(async () => {
     chalk.bold(`${requests} orders per mode, the modes taking turns (first-address connect attempt ${stallMs} ms):`),
   );
   for (const m of lab.partA.CONNECTION_MODES) console.log(`  ${m}: ${lab.partA.MODE_TEXT[m]}`);
-  const result = await lab.partA.runConnectionsExperiment({
-    requests,
-    stallMs,
-    log: (line) => console.log(chalk.dim(`  ${line}`)),
-    onRequest: (r) =>
-      console.log(
-        `  ${r.mode} ${r.request}/${requests}: ${(r.latency_ms / 1000).toFixed(3)} s (HTTP ${r.http_status}) — client ${r.client_ms} ms, reserve ${r.reserve_ms} ms, notify ${r.notify_ms} ms`,
-      ),
-  });
+  const target = targetOf(flags);
+  const log = (line) => console.log(chalk.dim(`  ${line}`));
+  const result = await lab.partA.withPartA(target, { log }, (impl) =>
+    lab.harness.runExperiment(lab.partA.connections, impl, {
+      requests,
+      stallMs,
+      onProgress: log,
+      onRequest: (r) =>
+        console.log(
+          `  ${r.mode} ${r.request}/${requests}: ${(r.latency_ms / 1000).toFixed(3)} s (HTTP ${r.http_status}) — client ${r.client_ms} ms, reserve ${r.reserve_ms} ms, notify ${r.notify_ms} ms`,
+        ),
+    }),
+  );
 
-  console.log(`\n${lab.markdownTable(lab.partA.hopsTable(result.hops), 2)}\n`);
-  console.log(lab.markdownTable(lab.partA.connectionChecksTable(result.checks)));
-  const files = await lab.partA.writeConnectionsResults(result);
+  if (result.data.hops) console.log(`\n${lab.markdownTable(lab.partA.hopsTable(result.data.hops), 2)}\n`);
+  console.log(lab.harness.experimentMarkdown(result));
+  const dir = path.join(lab.harness.targetResultsDir(target, "partA"), "connections");
+  const files = await lab.harness.writeExperiment(lab.partA.connections, result, dir);
   console.log(chalk.dim(`\nwrote ${files.map((f) => path.relative(process.cwd(), f)).join(", ")}`));
-  if (!result.passed) throw new Error("the checker found a mode that did not behave as expected (see above)");
+  if (result.verdict === "FAIL")
+    throw new Error("the checker found a mode that did not behave as expected (see above)");
 });

@@ -2,22 +2,29 @@
 // Part A latency experiment: N sequential orders per scenario (baseline, 2 s delay, failure,
 // timeout), the seed report's table, plots and a checker's verdict in results/partA/.
 //   npx zx lab-scripts/partA-latency.mjs [--requests 10] [--scenario baseline|delay_2s|failure|timeout]
-//                                        [--without call-timeout] [--target FILE]
-import { lab, main, parseFlags, refuseWithout, targetFlag, targetOf } from "./lib.mjs";
+//                                        [--delay 2] [--bound 10] [--without call-timeout] [--target FILE]
+import { lab, main, parseFlags, targetFlag, targetOf } from "./lib.mjs";
 
 const { values: flags } = parseFlags({
   summary:
-    "Part A latency: N sequential orders per scenario through the synchronous chain; the seed report's table, plots and a checker's verdict in results/partA/. Brings Part A up if needed.",
+    "Part A latency: N sequential orders per scenario through the synchronous chain; the seed report's table, plots and a checker's verdict in results/partA/. Brings the lab's own Part A up if needed.",
   usage:
-    "npx zx lab-scripts/partA-latency.mjs [--requests 10] [--scenario baseline|delay_2s|failure|timeout ...] [--without SAFEGUARD]",
+    "npx zx lab-scripts/partA-latency.mjs [--requests 10] [--scenario baseline|delay_2s|failure|timeout ...] [--delay 2] [--bound 10] [--without SAFEGUARD]",
   options: {
     requests: { type: "string", default: "10", value: "N", help: "orders per scenario, 1 to 100000" },
     scenario: {
       type: "string",
       multiple: true,
       value: "NAME",
-      help: "run only this scenario: baseline | delay_2s | failure | timeout",
+      help: `run only this scenario: ${lab.partA.LATENCY_SCENARIOS.join(" | ")}`,
       defaultText: "all four",
+    },
+    delay: { type: "string", default: "2", value: "S", help: "the slow inventory's injected delay, in seconds" },
+    bound: {
+      type: "string",
+      default: "10",
+      value: "S",
+      help: "every order must be answered within this many seconds (the silent inventory stays 2 s longer)",
     },
     without: {
       type: "string",
@@ -29,14 +36,22 @@ const { values: flags } = parseFlags({
   },
 });
 
+const seconds = (name, max) => {
+  const v = Number(flags[name]);
+  if (!Number.isFinite(v) || v <= 0 || v > max)
+    throw new Error(`--${name} must be a number of seconds from 0 to ${max}`);
+  return v;
+};
+
 await main(async () => {
   const requests = Number(flags.requests);
   if (!Number.isInteger(requests) || requests < 1 || requests > 100_000)
     throw new Error("--requests must be a whole number from 1 to 100000");
-  const known = lab.partA.SCENARIO_NAMES;
+  const known = lab.partA.LATENCY_SCENARIOS;
   const scenarios = flags.scenario?.length ? flags.scenario : undefined;
   for (const s of scenarios ?? [])
     if (!known.includes(s)) throw new Error(`unknown --scenario ${s}: use one of ${known.join(", ")}`);
+  const [delaySeconds, boundSeconds] = [seconds("delay", 60), seconds("bound", 300)];
 
   const without = flags.without;
   if (without !== undefined) {
@@ -48,28 +63,27 @@ await main(async () => {
   }
 
   const target = targetOf(flags);
-  refuseWithout(without, target);
-  const result = await lab.partA.runLatencyThrough(target, {
-    requests,
-    scenarios,
-    without,
-    log: (line) => console.log(chalk.dim(`  ${line}`)),
-    onScenario: (s) => console.log(chalk.bold(`\n[${s.name}] ${requests} requests — expect ${s.expect}`)),
-    onRequest: (row) => {
-      const mark = row.ok ? chalk.green(row.http_status) : chalk.red(`${row.http_status} ${row.error}`);
-      console.log(`  Request ${row.request}/${requests}: ${(row.latency_ms / 1000).toFixed(3)} s (HTTP ${mark})`);
-    },
-  });
-
-  console.log(`\n${lab.markdownTable(lab.partA.summaryTable(result.summaries))}\n`);
-  console.log(lab.markdownTable(lab.partA.checksTable(result.checks)));
-  for (const line of lab.partA.outsideSections(result)) console.log(line);
-  const files = await lab.partA.writeLatencyResults(
-    result,
-    without ? undefined : lab.harness.targetResultsDir(target, "partA"),
+  const log = (line) => console.log(chalk.dim(`  ${line}`));
+  const result = await lab.partA.withPartA(target, { without, log }, (impl) =>
+    lab.harness.runExperiment(lab.partA.latency, impl, {
+      requests,
+      scenarios,
+      delaySeconds,
+      boundSeconds,
+      onProgress: (line) => console.log(chalk.bold(line)),
+      onRequest: (row) => {
+        const mark = row.ok ? chalk.green(row.http_status) : chalk.red(`${row.http_status} ${row.error}`);
+        console.log(`  Request ${row.request}/${requests}: ${(row.latency_ms / 1000).toFixed(3)} s (HTTP ${mark})`);
+      },
+    }),
   );
+
+  console.log(`\n${lab.markdownTable(lab.partA.summaryTable(result.data.summaries))}\n`);
+  console.log(lab.harness.experimentMarkdown(result));
+  const dir = without ? lab.resultsDir("partA", `without-${without}`) : lab.harness.targetResultsDir(target, "partA");
+  const files = await lab.harness.writeExperiment(lab.partA.latency, result, dir);
   console.log(chalk.dim(`\nwrote ${files.map((f) => path.relative(process.cwd(), f)).join(", ")}`));
-  if (!result.checks.every((c) => c.passed))
+  if (result.verdict === "FAIL")
     throw new Error(
       without
         ? `without ${without}, the checker found a scenario that did not behave as the safeguarded chain does (see above): what the safeguard prevents`

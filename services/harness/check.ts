@@ -39,6 +39,8 @@ export function summaryMarkdown(title: string, sections: SummarySection[], check
     if (s.text) out.push(s.text, "");
     if (s.rows?.length) out.push(markdownTable(s.rows, 1), "");
   }
-  out.push(`## Checker: ${allPassed(checks) ? "PASS" : "FAIL"}`, "", markdownTable(checksRows(checks)), "");
+  // No check at all is no verdict: nothing could be observed (the reasons follow, where known).
+  if (!checks.length) out.push("## Checker: NOT OBSERVABLE", "");
+  else out.push(`## Checker: ${allPassed(checks) ? "PASS" : "FAIL"}`, "", markdownTable(checksRows(checks)), "");
   return out.join("\n");
 }

@@ -208,7 +208,7 @@ export function experimentMarkdown(result: ExperimentResult): string {
   const out = [
     summaryMarkdown(
       result.title + (result.without ? ` — without ${result.without}` : ""),
-      [`Target: ${targetLine(result.target)}`, { heading: "Figures", rows: figures }],
+      [`Target: ${targetLine(result.target)}`, ...(figures.length ? [{ heading: "Figures", rows: figures }] : [])],
       result.checks,
     ),
   ];

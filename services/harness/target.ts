@@ -88,8 +88,26 @@ const PartA = Type.Object(
         {
           inventory_delay: Type.Optional(HttpCall("inventory answers {seconds} late")),
           inventory_fail_rate: Type.Optional(HttpCall("inventory fails a share {rate} (0–1) of reserves")),
+          inventory_fail_after_reserve_rate: Type.Optional(
+            HttpCall("inventory reserves, then answers a share {rate} (0–1) of new reservations with a 500"),
+          ),
         },
         { ...closed, description: "how to inject inventory's faults" },
+      ),
+    ),
+    declares: Type.Optional(
+      Type.Object(
+        {
+          policy: Type.Optional(
+            Type.Boolean({
+              description: "the order service's /health publishes its call policy (timeouts, retries, deadline)",
+            }),
+          ),
+          stats: Type.Optional(
+            Type.Boolean({ description: "its /health bodies carry the lab's counters (reservations, in flight…)" }),
+          ),
+        },
+        { ...closed, description: "what its services' /health declare beyond the contract's 200" },
       ),
     ),
     control: Type.Optional(
@@ -376,6 +394,11 @@ function placeholderProblems(t: TargetFile, doc: Document, lineOf: (o: number) =
   const calls: [string[], HttpCall | undefined, string][] = [
     [["partA", "faults", "inventory_delay"], t.partA?.faults?.inventory_delay, "seconds"],
     [["partA", "faults", "inventory_fail_rate"], t.partA?.faults?.inventory_fail_rate, "rate"],
+    [
+      ["partA", "faults", "inventory_fail_after_reserve_rate"],
+      t.partA?.faults?.inventory_fail_after_reserve_rate,
+      "rate",
+    ],
     [["partC", "load_test"], t.partC?.load_test, "count"],
     [["partC", "replay"], t.partC?.replay, ""],
   ];

@@ -3,7 +3,10 @@
 // wait at least the connect attempt the scenario sets before it falls back — and the checker says so.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { HOPS, runConnectionsExperiment } from "../partA-sync-rest/lab/connections.js";
+import { connections, HOPS } from "../partA-sync-rest/experiments/connections.js";
+import { withPartA } from "../partA-sync-rest/lab/implementation.js";
+import { runExperiment } from "../harness/experiment.js";
+import { LAB_TARGET_FILE, loadTarget } from "../harness/target.js";
 import { freePortsFor, tempHome } from "./support.js";
 
 test(
@@ -11,12 +14,11 @@ test(
   { timeout: 180_000 },
   async () => {
     const stallMs = 300;
-    const result = await runConnectionsExperiment({
-      home: tempHome(),
-      ports: await freePortsFor("partA"),
-      requests: 15,
-      stallMs,
-    });
+    const opened = { home: tempHome(), ports: await freePortsFor("partA") };
+    const run = await withPartA(loadTarget(LAB_TARGET_FILE), opened, (impl) =>
+      runExperiment(connections, impl, { requests: 15, stallMs }),
+    );
+    const result = { ...run, ...run.data };
     for (const c of result.checks) assert.ok(c.passed, `${c.scenario}: ${c.check} — ${c.observed}`);
     assert.equal(result.order_connections_per_order.keep_alive, 0, "keep-alive reuses the order service's connections");
     assert.equal(

@@ -12,6 +12,10 @@ import type { SafeguardRun } from "../harness/safeguards.js";
 import { usePart } from "../harness/lifecycle.js";
 import { projectRoot } from "../common/paths.js";
 import { freePort } from "../harness/ports.js";
+import { latency } from "../partA-sync-rest/experiments/latency.js";
+import { withPartA } from "../partA-sync-rest/lab/implementation.js";
+import { runExperiment } from "../harness/experiment.js";
+import { LAB_TARGET_FILE, loadTarget } from "../harness/target.js";
 import { freePortsFor, http, tempHome } from "./support.js";
 
 const opts = { home: tempHome(), quick: true, seed: 42, log: () => {} };
@@ -93,6 +97,23 @@ describe("the switch", () => {
     assert.match(err.stderr, /unknown Part A safeguard "call-timeouts": use one of idempotency-key, call-timeout/);
     assert.doesNotMatch(err.stdout, /up on port/, "nothing was started");
   });
+
+  test(
+    "the latency experiment opened without call-timeout: the silent inventory's checks fail",
+    { timeout: 120_000 },
+    async () => {
+      const home = tempHome();
+      const result = await withPartA(loadTarget(LAB_TARGET_FILE), { home, without: "call-timeout" }, (impl) =>
+        runExperiment(latency, impl, { requests: 1, scenarios: ["timeout"] }),
+      );
+      assert.equal(result.without, "call-timeout");
+      assert.equal(result.verdict, "FAIL");
+      const failed = result.checks.filter((c) => !c.passed).map((c) => c.check);
+      const silent = result.checks.find((c) => c.check.startsWith("an inventory that does not answer"));
+      assert.equal(silent?.passed, false, failed.join(" | "));
+      assert.match(silent.observed, /1× 200 after up to 5\.\d+ s: .*no timeout on its inventory call/);
+    },
+  );
 
   test("with none off, /health says every safeguard is on", { timeout: 60_000 }, async () => {
     await usePart("partA", { home: tempHome(), ports: await freePortsFor("partA") }, async (running) => {

@@ -11,7 +11,10 @@ import amqp from "amqplib";
 import { Kafka, logLevel } from "kafkajs";
 import { distDir, projectRoot } from "../common/paths.js";
 import { answers, waitUntil } from "../common/wait.js";
-import { runLatencyThrough, targetImplementation } from "../partA-sync-rest/lab/index.js";
+import { latency, type LatencyOptions } from "../partA-sync-rest/experiments/latency.js";
+import { connections } from "../partA-sync-rest/experiments/connections.js";
+import { openPartA, withPartA } from "../partA-sync-rest/lab/implementation.js";
+import { runExperiment } from "../harness/experiment.js";
 import { freePortsFor, runLabScript, tempHome } from "./support.js";
 import { BROKERS, isolatedBrokerEnv } from "../harness/brokers/index.js";
 import { portInUse } from "../harness/ports.js";
@@ -238,6 +241,7 @@ describe("Part A through a target: the lab's own services, started by hand, meas
       ...["order", "inventory", "notification"].map((n) => `    ${n}: ${url(n)}`),
       "  place_order:",
       '    body: { order: "test" }',
+      "  declares: { policy: true }",
       "  faults:",
       "    inventory_delay:",
       `      url: ${url("inventory")}/set-delay-time?delay-time={seconds}`,
@@ -266,29 +270,34 @@ describe("Part A through a target: the lab's own services, started by hand, meas
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  test("all four scenarios judged from outside pass; the lab's contract shows as notes; nothing of the lab is started", async () => {
+  /** The latency experiment on a target file, through the one driver. */
+  const latencyOn = (file: string, opts: LatencyOptions, home = tempHome()) =>
+    withPartA(loadTarget(file), { home }, (impl) => runExperiment(latency, impl, opts));
+
+  test("the same checks through lab.yml and through the hand-started copy; nothing of the lab is started for a team", async () => {
     const home = tempHome();
-    const result = await runLatencyThrough(loadTarget(file), { requests: 2, boundSeconds: 8, home });
-    assert.deepEqual(result.skipped, []);
-    assert.deepEqual(
-      result.checks.filter((c) => !c.passed),
-      [],
-    );
-    assert.deepEqual(
-      [...new Set(result.checks.map((c) => c.scenario))],
-      ["baseline", "delay_2s", "failure", "timeout"],
-    );
-    // The lab's own services keep its stricter contract too.
-    assert.ok(result.notes?.length && result.notes.every((n) => n.passed), JSON.stringify(result.notes));
-    assert.equal(result.policy, undefined, "a foreign target's policy was read");
-    assert.equal(result.target?.name, "hand-started-lab");
-    assert.equal(result.target?.version, "0.1.0");
-    assert.equal(result.target?.endpoints.order, `http://127.0.0.1:${ports.order}`);
+    const team = await latencyOn(file, { requests: 2 }, home);
     assert.deepEqual(listRecords(home), [], "the lab started something of its own");
+    assert.deepEqual(team.skipped, []);
+    assert.equal(team.verdict, "PASS", JSON.stringify(team.checks.filter((c) => !c.passed)));
+    assert.deepEqual([...new Set(team.checks.map((c) => c.scenario))], ["baseline", "delay_2s", "failure", "timeout"]);
+    assert.equal(team.target.name, "hand-started-lab");
+    assert.equal(team.target.version, "0.1.0");
+    assert.equal(team.target.endpoints.order, `http://127.0.0.1:${ports.order}`);
+    const ownHome = tempHome();
+    const own = await withPartA(
+      loadTarget(LAB_TARGET_FILE),
+      { home: ownHome, ports: await freePortsFor("partA") },
+      (impl) => runExperiment(latency, impl, { requests: 2 }),
+    );
+    assert.deepEqual(listRecords(ownHome), [], "the lab's own services were left running");
+    assert.equal(own.verdict, "PASS", JSON.stringify(own.checks.filter((c) => !c.passed)));
+    const names = (r: typeof own) => r.checks.map((c) => `${c.scenario}: ${c.check}`);
+    assert.deepEqual(names(team), names(own));
   });
 
   test("inventory stopped through its pid file and started by its command; what the file does not say is not observable", async () => {
-    const impl = targetImplementation(loadTarget(file));
+    const impl = await openPartA(loadTarget(file));
     const before = Number(fs.readFileSync(pidFile("inventory"), "utf8"));
     await impl.stopService("inventory");
     assert.equal(isAlive(before), false);
@@ -299,7 +308,15 @@ describe("Part A through a target: the lab's own services, started by hand, meas
     assert.equal((await impl.placeOrder()).status, 200);
     await assert.rejects(impl.stopService("notification"), NotObservable);
     await assert.rejects(impl.stopService("notification"), /does not say how to stop notification/);
-    await assert.rejects(impl.policy(), NotObservable);
+    await assert.rejects(impl.faults.inventoryFailAfterReserveRate(0.5), NotObservable);
+    await assert.rejects(openPartA(loadTarget(file), { without: "call-timeout" }), /only for the lab's own services/);
+    const conn = await runExperiment(connections, impl, { requests: 1 });
+    assert.equal(conn.verdict, "NOT OBSERVABLE");
+    assert.match(
+      conn.skipped[0]?.reason ?? "",
+      /starting order services with other settings exists only for the lab's own/,
+    );
+    await impl.close();
   });
 
   test("partA-latency.mjs --target: the lab's ports taken by the team's services do not stop it, and the summary names the target", async () => {
@@ -350,9 +367,9 @@ describe("Part A through a target: the lab's own services, started by hand, meas
     );
     const page = fs.readFileSync(path.join(reports, "01-sync-rest.html"), "utf8");
     assert.match(page, /Measured: <strong>hand-started-lab 0\.1\.0 — A order http:\/\/127\.0\.0\.1:\d+/);
-    assert.match(page, /judged from outside/);
-    // The lab's own-only steps say why they were skipped; nothing of the lab's was started.
-    assert.match(page, /skipped on hand-started-lab: this step measures connection set-up/);
+    // The lab's own-only steps say why they were not observable; nothing of the lab's was started.
+    assert.match(page, /starting order services with other settings exists only for the lab/);
+    assert.match(page, /not observable on hand-started-lab: .*a safeguard switch exists only for the lab/);
     assert.match(fs.readFileSync(path.join(reports, "index.html"), "utf8"), /report on hand-started-lab/);
     assert.deepEqual(listRecords(env.LAB_HOME), [], "the lab started something of its own");
     fs.rmSync(results, { recursive: true, force: true });
@@ -361,12 +378,13 @@ describe("Part A through a target: the lab's own services, started by hand, meas
   test("a target without fault switches: the delay, failure and timeout scenarios are skipped with the reason", async () => {
     const bare = path.join(dir, "bare.yml");
     fs.writeFileSync(bare, `name: bare\npartA:\n  services:\n    order: http://127.0.0.1:${ports.order}\n`);
-    const result = await runLatencyThrough(loadTarget(bare), { requests: 1 });
+    const result = await latencyOn(bare, { requests: 1 });
     assert.deepEqual(
-      result.skipped?.map((s) => s.scenario),
-      ["delay_2s", "failure", "timeout"],
+      result.skipped.map((s) => s.check),
+      ["the order service's declared policy (exact statuses, attempts, timeout)", "delay_2s", "failure", "timeout"],
     );
-    assert.match(result.skipped?.[0].reason ?? "", /no way to delay inventory \(partA\.faults\.inventory_delay\)/);
+    assert.match(result.skipped[0].reason, /declares no call policy \(partA\.declares\.policy\)/);
+    assert.match(result.skipped[1].reason, /no such fault switch \(partA\.faults\.inventory_delay\)/);
     assert.deepEqual(
       result.checks.map((c) => [c.scenario, c.passed]),
       [["baseline", true]],
@@ -405,11 +423,8 @@ describe("Part A through a target: the lab's own services, started by hand, meas
           "",
         ].join("\n"),
       );
-      const result = await runLatencyThrough(loadTarget(faultyFile), {
-        requests: 1,
-        boundSeconds: 2,
-        scenarios: ["timeout"],
-      });
+      const result = await latencyOn(faultyFile, { requests: 1, boundSeconds: 2, scenarios: ["timeout"] });
+      assert.equal(result.verdict, "FAIL");
       const timeout = result.checks.find((c) => c.scenario === "timeout");
       assert.equal(timeout?.passed, false, JSON.stringify(result.checks));
       assert.match(timeout?.observed ?? "", /1× 200 after up to 4\.\d+ s: .*no timeout on its inventory call/);

@@ -7,14 +7,14 @@ import os from "node:os";
 import path from "node:path";
 import autocannon from "autocannon";
 import { callWithPolicy, createHttpClient, type CallPolicy } from "../../common/http.js";
-import { down, up } from "../../harness/lifecycle.js";
 import { freePort } from "../../harness/ports.js";
-import { startProcess, stopProcess } from "../../harness/processes.js";
+import { readRecord, startProcess, stopProcess } from "../../harness/processes.js";
+import { LAB_TARGET_FILE, loadTarget } from "../../harness/target.js";
 import { answers, waitUntil } from "../../common/wait.js";
 import { fixedRateLoad, type FixedRateResult } from "../../harness/fixed-rate.js";
 import { CpuMeter, describeCpu, PeakMemory } from "../../harness/machine.js";
 import { postJson } from "../../harness/raw-http.js";
-import { labImplementation, type OrderPolicy, type PartAImplementation } from "../lab/implementation.js";
+import { openPartA, type OrderPolicy, type PartAImplementation } from "../lab/implementation.js";
 import {
   againstBaseline,
   memoryFigures,
@@ -50,16 +50,15 @@ export async function startLabChain(
   nodeArgs?: string[],
 ): Promise<ChainUnderTest & { impl: PartAImplementation }> {
   const ports = { order: await freePort(), inventory: await freePort(), notification: await freePort() };
-  const lab = { home, ports, nodeArgs };
-  const part = await up("partA", lab);
-  const impl = labImplementation(part, lab);
+  const impl = await openPartA(loadTarget(LAB_TARGET_FILE), { home, ports, nodeArgs });
+  const pid = (name: string) => readRecord(`partA-${name}`, home)?.pid ?? 0;
   return {
     name: "lab chain (Fastify + axios)",
     impl,
     orderUrl: impl.endpoints.order,
     inventoryUrl: impl.endpoints.inventory,
-    pids: Object.fromEntries(Object.values(part.services).map((s) => [s.name, s.pid])),
-    stop: async () => void (await down("partA", { home })),
+    pids: Object.fromEntries(Object.keys(ports).map((name) => [name, pid(name)])),
+    stop: () => impl.close(),
   };
 }
 

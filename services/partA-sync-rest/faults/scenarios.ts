@@ -1,9 +1,8 @@
 // Part A under a slow and failing inventory, and under hostile input. The synchronous chain
 // cannot hide a bad dependency, but it can stay bounded: no order held past its deadline, no
 // reserve done twice by a retry, no pile-up of requests in flight.
-import { isAlive } from "../../harness/processes.js";
-import { inject } from "../lab/latency.js";
-import { burst, openPartA } from "./stack.js";
+import { inject } from "../experiments/latency.js";
+import { burst, openPartAStack } from "./stack.js";
 import { fuzzEndpoint, type FuzzResult } from "../../harness/fuzz.js";
 import { hostileBody, hostileQuery } from "../../harness/hostile.js";
 import { verdictOf, type ScenarioOptions, type ScenarioResult } from "../../harness/verdict.js";
@@ -12,7 +11,7 @@ import { verdictOf, type ScenarioOptions, type ScenarioResult } from "../../harn
 const ORDER_ENV = { MAX_IN_FLIGHT: "32", ORDER_DEADLINE_MS: "6000" };
 
 export async function slowAndFailingDependency(opts: ScenarioOptions): Promise<ScenarioResult> {
-  const { stack, impl } = await openPartA(opts, "A-slow-failing-dependency", ORDER_ENV);
+  const impl = await openPartAStack(opts, "A-slow-failing-dependency", ORDER_ENV);
   const delays = opts.quick ? [0, 4] : [0, 0.5, 2, 4];
   const failRates = opts.quick ? [0, 1] : [0, 0.5, 1];
   const concurrency = opts.quick ? 8 : 24;
@@ -110,7 +109,7 @@ export async function slowAndFailingDependency(opts: ScenarioOptions): Promise<S
       details: { cells },
     });
   } finally {
-    await stack.release();
+    await impl.close();
   }
 }
 
@@ -124,7 +123,7 @@ const stateOf = (status: number, body: any): string =>
         : "FAILED";
 
 export async function badInput(opts: ScenarioOptions): Promise<ScenarioResult> {
-  const { stack, impl } = await openPartA(opts, "A-bad-input", ORDER_ENV);
+  const impl = await openPartAStack(opts, "A-bad-input", ORDER_ENV);
   const { order, inventory, notification } = impl.endpoints;
   const runs = opts.quick ? 60 : 500;
   const targets = [
@@ -170,7 +169,8 @@ export async function badInput(opts: ScenarioOptions): Promise<ScenarioResult> {
       await impl.faults.inventoryFailAfterReserveRate(0);
     }
     const good = await impl.placeOrder({ order: "a good one after the storm" });
-    const alive = Object.values(stack.running.services).every((s) => isAlive(s.pid));
+    const services = ["order", "inventory", "notification"] as const;
+    const alive = (await Promise.all(services.map((s) => impl.health(s)))).every((h) => h.status === 200);
     const sent = results.reduce((n, r) => n + r.requests, 0);
     const failures = results.flatMap((r) => r.failures.map((f) => ({ target: r.target, ...f })));
     return verdictOf({
@@ -209,6 +209,6 @@ export async function badInput(opts: ScenarioOptions): Promise<ScenarioResult> {
       details: { per_endpoint: results.map(({ failures: f, ...rest }) => ({ ...rest, failures: f.slice(0, 5) })) },
     });
   } finally {
-    await stack.release();
+    await impl.close();
   }
 }

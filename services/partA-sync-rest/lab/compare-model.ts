@@ -1,12 +1,15 @@
 // Part A in the comparison: the answer to POST /order is the order's fate (200 confirmed, or an
-// error). Inventory's delay is injected over HTTP; an outage stops the inventory service.
+// error). Inventory's delay is injected through the driver; an outage stops the inventory service.
 import type { ComparisonModel } from "../../harness/implementation.js";
 import type { LabOptions, RunningPart } from "../../harness/lifecycle.js";
-import { labImplementation } from "./implementation.js";
-import { inject, timeOrder } from "./latency.js";
+import { LAB_TARGET_FILE, loadTarget } from "../../harness/target.js";
+import { openPartA } from "./implementation.js";
+import { inject, timeOrder } from "../experiments/latency.js";
 
 export async function compareModel(running: RunningPart, opts: LabOptions): Promise<ComparisonModel> {
-  const impl = labImplementation(running, opts);
+  // The part the comparison already runs: opening it again starts nothing, and closing stops nothing.
+  const ports = Object.fromEntries(Object.values(running.services).map((s) => [s.name, s.port]));
+  const impl = await openPartA(loadTarget(LAB_TARGET_FILE), { ...opts, ports });
   let delay = 0;
   return {
     place: async (seq) => {
@@ -32,6 +35,6 @@ export async function compareModel(running: RunningPart, opts: LabOptions): Prom
       await impl.startService("inventory");
       await inject(impl, delay, 0);
     },
-    close: async () => {},
+    close: () => impl.close(),
   };
 }

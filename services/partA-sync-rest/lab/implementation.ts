@@ -1,33 +1,34 @@
-// Part A's implementation under test, as one typed handle: its endpoints; placing an order (the
-// answer is its fate); stopping, killing and starting a service; its faults (inventory's delay and
-// failure rate); and what it declares about itself (the order service's call policy, /health).
-// The lab's own services are the one implementation today, built from a RunningPart; the
-// experiment, the comparison, the benchmark and the fault scenarios take it through this interface.
+// Part A's one driver: any implementation of the synchronous chain, built from its target file —
+// the lab's own services (lab.yml, managed_by: lab) or a team's — reached the same way. What goes
+// beyond the wire contract is a capability the target file grants (starting services with other
+// settings: only the lab's own process manager can); a missing one is "not observable" with the
+// reason. This is the one place that knows whose implementation it is.
+import path from "node:path";
 import type { CallPolicy } from "../../common/http.js";
+import { labHome } from "../../common/paths.js";
+import { capabilities, type Capabilities } from "../../harness/capabilities.js";
+import type { Implementation } from "../../harness/experiment.js";
 import { request, type Answer } from "../../harness/implementation.js";
-import {
-  down,
-  processName,
-  serviceUrl,
-  up,
-  type LabOptions,
-  type RunningPart,
-  type RunningService,
-} from "../../harness/lifecycle.js";
+import { down, openPart, processName, up, type LabOptions, type RunningPart } from "../../harness/lifecycle.js";
+import { freePortsFor } from "../../harness/ports.js";
 import { crashProcess } from "../../harness/processes.js";
+import { callTarget, controlService, NotObservable, targetSummary, type HttpCall } from "../../harness/target.js";
+import type { Target } from "../../harness/target.js";
+import { partASafeguardNamed } from "../switches.js";
 
 export type PartAService = "order" | "inventory" | "notification";
+export type PartAEndpoints = Record<PartAService, string>;
 
-export interface PartAEndpoints {
-  order: string;
-  inventory: string;
-  notification: string;
-}
-
-export function endpoints(running: RunningPart): PartAEndpoints {
-  const url = (name: PartAService) => serviceUrl(running, name);
-  return { order: url("order"), inventory: url("inventory"), notification: url("notification") };
-}
+export type PartACapability =
+  | "inventory delay"
+  | "inventory failure"
+  | "inventory failure after reserving"
+  | "stop inventory"
+  | "start inventory"
+  | "declared policy"
+  | "white-box stats"
+  | "order services of its own"
+  | "without a safeguard";
 
 /** What the order service declares about itself in GET /health: the checks compare against this. */
 export interface OrderPolicy {
@@ -48,63 +49,202 @@ export interface OrderAnswerBody {
   timings?: { reserve_ms?: number; notify_ms?: number; total_ms?: number; reserve_attempts?: number };
 }
 
-export interface PartAImplementation {
+export interface PartAImplementation extends Implementation<PartACapability> {
   readonly part: "partA";
   readonly endpoints: PartAEndpoints;
   /** POST /order, timed; never throws on an HTTP status (0: no answer). The answer is the order's fate. */
   placeOrder(body?: unknown): Promise<Answer<OrderAnswerBody>>;
-  /** What a service declares about itself: its /health body (counters; the order service's policy). */
+  /** A service's /health body (with "white-box stats": its counters). */
   health(service: PartAService): Promise<Answer<Record<string, any>>>;
-  /** The order service's call policy, from its /health — never a copy of its defaults. */
+  /** The order service's call policy, from its /health — never a copy of its defaults ("declared policy"). */
   policy(): Promise<OrderPolicy>;
-  /** A service down: a graceful stop, or kill -9. */
+  /** A service down (graceful, or kill -9) and up again: "stop inventory", "start inventory". */
   stopService(service: PartAService, how?: "graceful" | "kill"): Promise<void>;
-  /** A service started again unless it runs (with this env on top of the part's); `running.services` is updated. */
-  startService(service: PartAService, env?: Record<string, string>): Promise<RunningService>;
+  startService(service: PartAService): Promise<void>;
   faults: {
     /** Inventory answers each reserve this many seconds late (0: at once). */
     inventoryDelay(seconds: number): Promise<void>;
-    /** Inventory fails this share of reserves with a 500 (0–1), drawn from its seeded generator. */
+    /** Inventory fails this share of reserves with a 500 (0–1). */
     inventoryFailRate(rate: number): Promise<void>;
-    /** Inventory reserves, then answers this share of new reservations with a 500 (0–1): the work done, the answer lost. */
+    /** Inventory reserves, then answers this share of new reservations with a 500: the work done, the answer lost. */
     inventoryFailAfterReserveRate(rate: number): Promise<void>;
+  };
+  /** "order services of its own": one more order service on `port`, with `env`, calling the same inventory and notification. */
+  extraOrderService(
+    name: string,
+    port: number,
+    env: Record<string, string>,
+  ): Promise<{ url: string; stop(): Promise<void> }>;
+  /** Stop what opening it started (the lab's own services it brought up); a team's: nothing. */
+  close(): Promise<void>;
+}
+
+export interface PartAOptions extends LabOptions {
+  /** The lab's own services only: started with this safeguard off, on ports and a folder of their own. */
+  without?: string;
+}
+
+const DEFAULT_ORDER = { order: "lab" }; // when the target gives none (the seed's own: {"order": "test #1"})
+
+/** Part A of `target`, opened: the lab's own services brought up (what was missing), a team's only reached. */
+export async function openPartA(target: Target, opts: PartAOptions = {}): Promise<PartAImplementation> {
+  if (!target.partA) throw new NotObservable(`the target ${target.name} has no partA`);
+  if (!target.lab) {
+    if (opts.without !== undefined) throw new NotObservable(ownOnly(target, "a safeguard switch"));
+    return drive(target, { ...target.partA.services } as PartAEndpoints, undefined, opts);
+  }
+  const off = opts.without === undefined ? undefined : partASafeguardNamed(opts.without);
+  // Without a safeguard: a Part A of the run's own, so a stack already up (safeguards on) is left as it is.
+  const lab = off
+    ? { ...opts, home: path.join(opts.home ?? labHome(), "without", off), ports: await freePortsFor("partA") }
+    : opts;
+  if (off) lab.env = { ...opts.env, SAFEGUARDS_OFF: off };
+  const part = await openPart("partA", lab);
+  try {
+    const urls = Object.fromEntries(Object.values(part.running.services).map((s) => [s.name, s.url]));
+    const impl = drive(target, urls as PartAEndpoints, { running: part.running, lab, close: part.close }, opts);
+    if (opts.without !== undefined && (await impl.health("order")).body?.safeguards?.[opts.without] !== "off")
+      throw new Error(`the order service did not switch ${opts.without} off (see its /health)`);
+    return impl;
+  } catch (err) {
+    await part.close();
+    throw err;
+  }
+}
+
+/** `body` with Part A of `target` opened, and closed afterwards whatever happens. */
+export async function withPartA<T>(
+  target: Target,
+  opts: PartAOptions,
+  body: (impl: PartAImplementation) => Promise<T>,
+): Promise<T> {
+  const impl = await openPartA(target, opts);
+  try {
+    return await body(impl);
+  } finally {
+    await impl.close();
+  }
+}
+
+const ownOnly = (t: Target, what: string) =>
+  `${t.name}'s services are started by its owner: ${what} exists only for the lab's own services (managed_by: lab)`;
+
+type LabSide = { running: RunningPart; lab: PartAOptions; close(): Promise<void> };
+
+/** What the target lets the lab do beyond the contract, each missing one with the field that would give it. */
+function capabilitiesOf(target: Target, own: boolean): Capabilities<PartACapability> {
+  const a = target.partA!;
+  const faultWhy = (f: keyof NonNullable<typeof a.faults>) =>
+    a.faults?.[f] ? undefined : `the target has no such fault switch (partA.faults.${f})`;
+  const control = (verb: "stop" | "start") =>
+    own || a.control?.inventory?.[verb] || (verb === "stop" && a.control?.inventory?.pid_file)
+      ? undefined
+      : `the target does not say how to ${verb} inventory (partA.control.inventory.${verb}${verb === "stop" ? " or pid_file" : ""})`;
+  return capabilities<PartACapability>({
+    "inventory delay": faultWhy("inventory_delay"),
+    "inventory failure": faultWhy("inventory_fail_rate"),
+    "inventory failure after reserving": faultWhy("inventory_fail_after_reserve_rate"),
+    "stop inventory": control("stop"),
+    "start inventory": control("start"),
+    "declared policy": a.declares?.policy
+      ? undefined
+      : `${target.name} declares no call policy (partA.declares.policy)`,
+    "white-box stats": a.declares?.stats ? undefined : `${target.name} declares no counters (partA.declares.stats)`,
+    "order services of its own": own ? undefined : ownOnly(target, "starting order services with other settings"),
+    "without a safeguard": own ? undefined : ownOnly(target, "a safeguard switch"),
+  });
+}
+
+type Lifecycle = Pick<PartAImplementation, "stopService" | "startService" | "extraOrderService" | "close">;
+
+/** A team's services: stopped and started by the commands its file names; nothing else is started. */
+function teamLifecycle(target: Target, urlOf: (s: PartAService) => string, healthPath: string): Lifecycle {
+  const control = target.partA!.control;
+  return {
+    stopService: (service, how = "graceful") =>
+      controlService(target, service, control?.[service], how === "kill" ? "kill" : "stop", ""),
+    startService: (service) =>
+      controlService(target, service, control?.[service], "start", `${urlOf(service)}${healthPath}`),
+    extraOrderService: () => Promise.reject(new NotObservable(ownOnly(target, "starting order services"))),
+    close: async () => {},
   };
 }
 
-/** The lab's own Part A services as the implementation under test. */
-export function labImplementation(running: RunningPart, opts: LabOptions = {}): PartAImplementation {
-  const urls = endpoints(running);
-  const setting = async (path: string, name: string, value: number) => {
-    const r = await request("get", `${urls.inventory}${path}`, undefined, { params: { [name]: value } });
-    if (r.status !== 200)
-      throw new Error(`GET ${path}?${name}=${value} answered ${r.status}: ${JSON.stringify(r.body)}`);
+/** The lab's own services: by the lab's process manager, in the home they were opened in. */
+function labLifecycle(own: LabSide, home: string): Lifecycle {
+  return {
+    stopService: async (service, how = "graceful") => {
+      if (how === "kill") crashProcess(processName("partA", service), home);
+      else await down("partA", { ...own.lab, home, only: [service] });
+    },
+    startService: async (service) => {
+      const again = await up("partA", { ...own.lab, home, only: [service] });
+      own.running.services[service] = again.services[service];
+    },
+    extraOrderService: async (name, port, env) => {
+      const ports = Object.fromEntries(Object.values(own.running.services).map((s) => [s.name, s.port]));
+      const extra = { home: path.join(home, "extra-order", name), ports: { ...ports, order: port } };
+      await up("partA", { ...own.lab, ...extra, env: { ...own.lab.env, ...env }, only: ["order"] });
+      const stop = async () => void (await down("partA", { ...extra, only: ["order"] }));
+      return { url: `http://127.0.0.1:${port}`, stop };
+    },
+    close: () => own.close(),
+  };
+}
+
+function drive(
+  target: Target,
+  urls: PartAEndpoints,
+  own: LabSide | undefined,
+  opts: PartAOptions,
+): PartAImplementation {
+  const a = target.partA!;
+  const healthPath = a.health_path ?? "/health";
+  const caps = capabilitiesOf(target, own !== undefined);
+  const urlOf = (service: PartAService) => {
+    if (!urls[service]) throw new NotObservable(`the target gives no URL for ${service} (partA.services.${service})`);
+    return urls[service];
+  };
+  // A switch's URL names inventory as the file declares it; the lab's own may run elsewhere (free ports).
+  const rebased = (call: HttpCall): HttpCall => {
+    const from = a.services.inventory;
+    return from && urls.inventory && call.url.startsWith(from)
+      ? { ...call, url: urls.inventory + call.url.slice(from.length) }
+      : call;
+  };
+  const fault = (name: keyof NonNullable<typeof a.faults>, cap: PartACapability, key: string) => async (v: number) => {
+    const call = a.faults?.[name];
+    if (!call && v === 0) return; // turning off what cannot be turned on is nothing to do
+    caps.need(cap);
+    await callTarget(rebased(call!), { [key]: v });
   };
   return {
     part: "partA",
+    target,
+    summary: targetSummary(target, { ...urls }),
+    capabilities: caps,
+    ...(opts.without !== undefined ? { without: opts.without } : {}),
     endpoints: urls,
-    placeOrder: (body = { order: "lab" }) =>
-      request<OrderAnswerBody>("post", `${urls.order}/order`, body, { timeoutMs: 60_000 }),
-    health: (service) => request("get", `${urls[service]}/health`),
+    placeOrder: (body = a.place_order?.body ?? DEFAULT_ORDER) =>
+      request<OrderAnswerBody>("post", `${urls.order}${a.place_order?.path ?? "/order"}`, body, { timeoutMs: 60_000 }),
+    health: (service) => request("get", `${urlOf(service)}${healthPath}`),
     policy: async () => {
-      const r = await request<{ policy?: OrderPolicy }>("get", `${urls.order}/health`);
+      caps.need("declared policy");
+      const r = await request<{ policy?: OrderPolicy }>("get", `${urls.order}${healthPath}`);
       const policy = r.body?.policy;
       if (r.status !== 200 || !policy?.reserve || !policy?.notify)
-        throw new Error(`${urls.order}/health did not publish the order service's policy (HTTP ${r.status})`);
+        throw new Error(`${urls.order}${healthPath} did not publish the order service's policy (HTTP ${r.status})`);
       return policy;
     },
-    stopService: async (service, how = "graceful") => {
-      if (how === "kill") crashProcess(processName(running.part, service), opts.home);
-      else await down(running.part, { ...opts, only: [service] });
-    },
-    startService: async (service, env = {}) => {
-      const again = await up(running.part, { ...opts, only: [service], env: { ...opts.env, ...env } });
-      running.services[service] = again.services[service];
-      return again.services[service];
-    },
     faults: {
-      inventoryDelay: (seconds) => setting("/set-delay-time", "delay-time", seconds),
-      inventoryFailRate: (rate) => setting("/set-fail-rate", "fail-rate", rate),
-      inventoryFailAfterReserveRate: (rate) => setting("/set-fail-after-reserve-rate", "fail-after-reserve-rate", rate),
+      inventoryDelay: fault("inventory_delay", "inventory delay", "seconds"),
+      inventoryFailRate: fault("inventory_fail_rate", "inventory failure", "rate"),
+      inventoryFailAfterReserveRate: fault(
+        "inventory_fail_after_reserve_rate",
+        "inventory failure after reserving",
+        "rate",
+      ),
     },
+    ...(own ? labLifecycle(own, own.lab.home ?? labHome()) : teamLifecycle(target, urlOf, healthPath)),
   };
 }

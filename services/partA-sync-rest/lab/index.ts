@@ -1,9 +1,14 @@
-// Part A in the lab library: the implementation under test, the latency experiment (baseline, a
-// slow, a failing and a silent inventory) and the connections experiment, for scripts, notebooks
-// and tests; and its safeguards' switches (what `--without` takes).
-export * from "./implementation.js";
-export * from "./latency.js";
-export * from "./connections.js";
-export { PARTA_SAFEGUARDS, partASafeguardNamed, type PartASafeguard } from "../switches.js";
-export * from "./target.js";
-export * from "./latency-outside.js";
+// Part A in the lab library: its driver (any target, the lab's own included), its two experiments
+// (latency: baseline, a slow, a failing and a silent inventory; connections: what connecting costs
+// per hop) and what the scripts and notebook show of them; its safeguards' switches (`--without`).
+export { openPartA, withPartA, type PartAImplementation } from "./implementation.js";
+export { latency, summaryTable, latencyPlot, scenariosFor, LATENCY_SCENARIOS } from "../experiments/latency.js";
+export {
+  connections,
+  CONNECTION_MODES,
+  MODE_TEXT,
+  HOPS,
+  hopsTable,
+  connectionsPlot,
+} from "../experiments/connections.js";
+export { PARTA_SAFEGUARDS, partASafeguardNamed } from "../switches.js";

@@ -5,7 +5,7 @@ import type { SafeguardRun } from "../../harness/safeguards.js";
 import { summarize } from "../../harness/stats.js";
 import type { ScenarioOptions } from "../../harness/verdict.js";
 import type { Answer } from "../../harness/implementation.js";
-import { openPartA } from "../faults/stack.js";
+import { openPartAStack } from "../faults/stack.js";
 import type { PartAImplementation } from "../lab/implementation.js";
 import type { PartASafeguard } from "../switches.js";
 
@@ -16,14 +16,14 @@ export async function onPartA(
   env: Record<string, string>,
   scenario: (impl: PartAImplementation) => Promise<SafeguardRun>,
 ): Promise<SafeguardRun> {
-  const { stack, impl } = await openPartA({ ...opts, without: on ? undefined : name }, `safeguard-${name}`, env);
+  const impl = await openPartAStack({ ...opts, without: on ? undefined : name }, `safeguard-${name}`, env);
   try {
     const switches = (await impl.health("order")).body.safeguards ?? {};
     if (switches[name] !== (on ? "on" : "off"))
       throw new Error(`the order service reports ${name} ${switches[name]}, not ${on ? "on" : "off"}`);
     return await scenario(impl);
   } finally {
-    await stack.release();
+    await impl.close();
   }
 }
 
