@@ -5,6 +5,7 @@ import * as partC from "../partC-kafka/faults/scenarios.js";
 import { securityBasics } from "./security.js";
 import {
   withoutSafeguard,
+  type FaultScenario,
   type ScenarioOptions,
   type ScenarioResult,
   type WithoutSafeguard,
@@ -15,34 +16,40 @@ export * from "../harness/fuzz.js";
 export * from "../harness/hostile.js";
 export type { ScenarioOptions };
 
-export const SCENARIOS: Record<string, (opts: ScenarioOptions) => Promise<ScenarioResult>> = {
-  "A-slow-failing-dependency": partA.slowAndFailingDependency,
-  "A-bad-input": partA.badInput,
-  "B-consumer-crash": partB.consumerCrash,
-  "B-broker-restart": partB.brokerRestart,
-  "B-bad-input": partB.badInput,
-  "B-duplicates": partB.duplicates,
-  "C-consumer-crash": partC.consumerCrash,
-  "C-broker-restart": partC.brokerRestart,
-  "C-bad-input": partC.badInput,
-  "C-duplicates": partC.duplicates,
-  "security-basics": securityBasics,
-};
+/** A scenario written as a function of its own, and the safeguards its checker depends on. */
+const scenario = (run: FaultScenario["run"], safeguards: string[] = []): FaultScenario => ({ run, safeguards });
 
 /**
- * The safeguards each scenario's invariants depend on: with any one of them switched off, the
- * scenario must FAIL (each was run so once, and failed). Scenarios without one (C's bad input and
- * broker restart, security) test validation and reconnection, which have no switch.
+ * Every scenario, and the safeguards each one's invariants depend on: with any one of them switched
+ * off, the scenario must FAIL (each was run so once, and failed). Scenarios without one (C's bad
+ * input and broker restart, security) test validation and reconnection, which have no switch.
  */
-export const SCENARIO_SAFEGUARDS: Record<string, string[]> = {
-  "A-slow-failing-dependency": ["call-timeout", "idempotency-key", "in-flight-limit", "no-retry-on-timeout"],
-  "B-consumer-crash": ["manual-ack"],
-  "B-broker-restart": ["confirms", "durability"],
-  "B-bad-input": ["dead-letter"],
-  "B-duplicates": ["idempotent-consumer"],
-  "C-consumer-crash": ["commit-after-ack"],
-  "C-duplicates": ["dedupe"],
+export const FAULT_SCENARIOS: Record<string, FaultScenario> = {
+  "A-slow-failing-dependency": scenario(partA.slowAndFailingDependency, [
+    "call-timeout",
+    "idempotency-key",
+    "in-flight-limit",
+    "no-retry-on-timeout",
+  ]),
+  "A-bad-input": scenario(partA.badInput),
+  "B-consumer-crash": scenario(partB.consumerCrash, ["manual-ack"]),
+  "B-broker-restart": scenario(partB.brokerRestart, ["confirms", "durability"]),
+  "B-bad-input": scenario(partB.badInput, ["dead-letter"]),
+  "B-duplicates": scenario(partB.duplicates, ["idempotent-consumer"]),
+  "C-consumer-crash": scenario(partC.consumerCrash, ["commit-after-ack"]),
+  "C-broker-restart": scenario(partC.brokerRestart),
+  "C-bad-input": scenario(partC.badInput),
+  "C-duplicates": scenario(partC.duplicates, ["dedupe"]),
+  "security-basics": scenario(securityBasics),
 };
+
+export const SCENARIOS = Object.fromEntries(Object.entries(FAULT_SCENARIOS).map(([name, s]) => [name, s.run]));
+
+export const SCENARIO_SAFEGUARDS = Object.fromEntries(
+  Object.entries(FAULT_SCENARIOS)
+    .filter(([, s]) => s.safeguards.length)
+    .map(([name, s]) => [name, s.safeguards]),
+);
 
 /** One scenario as the campaign runs it: as is, then without each safeguard it depends on. */
 export async function runScenario(name: string, opts: ScenarioOptions): Promise<ScenarioResult> {

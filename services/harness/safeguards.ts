@@ -109,6 +109,17 @@ export function fromExperiment(r: ExperimentResult): SafeguardRun {
   };
 }
 
+/** A safeguard shown by an experiment: `run` opens the implementation without it (opts.without) or with it, and runs the experiment. */
+export const experimentSafeguard = (
+  exp: Omit<SafeguardExperiment, "run"> & { run: (opts: ScenarioOptions) => Promise<ExperimentResult> },
+): SafeguardExperiment => {
+  const { run, ...described } = exp;
+  return {
+    ...described,
+    run: async (opts, on) => fromExperiment(await run(safeguardOptions(opts, exp.safeguard, on))),
+  };
+};
+
 /**
  * A safeguard shown by a fault scenario of the campaign: the scenario run with it, and without
  * it, counted by the scenario's own checker (so its run without is the campaign's proof too).

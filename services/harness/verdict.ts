@@ -88,6 +88,21 @@ export function scenarioOf(scenario: string, part: ScenarioResult["part"], seed:
   return r.verdict === "NOT OBSERVABLE" ? { ...result, verdict: r.verdict } : result;
 }
 
+/** A fault scenario of the campaign: how to run it, and the safeguards its checker depends on. */
+export interface FaultScenario {
+  run(opts: ScenarioOptions): Promise<ScenarioResult>;
+  /** With any one of them switched off (opts.without), its checker must FAIL. */
+  safeguards: string[];
+}
+
+/** A fault scenario that is an experiment run with a fault: `run` opens the implementation (opts.target, opts.without) and runs it. */
+export const experimentScenario = (
+  name: string,
+  part: ScenarioResult["part"],
+  safeguards: string[],
+  run: (opts: ScenarioOptions) => Promise<ExperimentResult>,
+): FaultScenario => ({ safeguards, run: async (opts) => scenarioOf(name, part, opts.seed, await run(opts)) });
+
 export function verdictOf(r: Omit<ScenarioResult, "verdict" | "at">): ScenarioResult {
   const holds = r.invariants.every((i) => i.passed) && r.lost === 0 && r.duplicated_effects === 0;
   return { ...r, verdict: holds ? "PASS" : "FAIL", at: new Date().toISOString() };
