@@ -90,7 +90,7 @@ export function scenarioOf(scenario: string, part: ScenarioResult["part"], seed:
 
 /** A fault scenario of the campaign: how to run it, and the safeguards its checker depends on. */
 export interface FaultScenario {
-  run(opts: ScenarioOptions): Promise<ScenarioResult>;
+  run: (opts: ScenarioOptions) => Promise<ScenarioResult>;
   /** With any one of them switched off (opts.without), its checker must FAIL. */
   safeguards: string[];
 }
