@@ -4,12 +4,12 @@
 // Writes results/faults/<scenario>.json and results/faults/README.md.
 //   npm run faults [-- --quick] [-- --only A-bad-input] [-- --seed 42]
 import { createRequire } from "node:module";
-import { lab, listOf, main, parseFlags, withOwnBrokers } from "./lib.mjs";
+import { lab, listOf, main, parseFlags, targetFlag, targetOf, withOwnBrokers } from "./lib.mjs";
 
 const { values: argv } = parseFlags({
   summary:
     "The fault campaign: each scenario against the real stack on brokers of its own, then its invariants checked. Writes results/faults/<scenario>.json and results/faults/README.md.",
-  usage: "npm run faults [-- --quick] [-- --only A-bad-input] [-- --seed 42]",
+  usage: "npx zx lab-scripts/faults.mjs [--quick] [--only A-bad-input] [--seed 42] [--target FILE]",
   options: {
     quick: { type: "boolean", help: "the small sizes CI runs" },
     only: {
@@ -25,6 +25,7 @@ const { values: argv } = parseFlags({
       value: "N",
       help: "the seed of the generated inputs (the same seed sends the same inputs)",
     },
+    target: targetFlag,
   },
 });
 
@@ -54,28 +55,33 @@ await main(async () => {
   for (const n of names)
     if (!faults.SCENARIOS[n])
       throw new Error(`unknown scenario ${n}: use one of ${Object.keys(faults.SCENARIOS).join(", ")}`);
+  const target = targetOf(argv);
+  const dir = lab.harness.targetResultsDir(target, "faults");
   let failed = 0;
   await withOwnBrokers("faults", async (home) => {
     for (const name of names) {
       console.log(chalk.bold(`\n== ${name}${quick ? " (quick)" : ""}, seed ${seed}`));
       const result = await faults
-        .runScenario(name, { home, quick, seed, log: (line) => console.log(`  ${line}`) })
+        .runScenario(name, { home, quick, seed, target, log: (line) => console.log(`  ${line}`) })
         .catch((err) => crashed(name, seed, err));
-      faults.writeScenario(result);
+      faults.writeScenario(result, dir);
       for (const i of result.invariants)
         console.log(`  ${i.passed ? chalk.green("✔") : chalk.red("✖")} ${i.check} — ${i.observed}`);
-      console.log(`  ${result.verdict === "PASS" ? chalk.green("PASS") : chalk.red("FAIL")}`);
+      for (const s of result.details?.skipped ?? [])
+        console.log(chalk.dim(`  – not observable: ${s.check} — ${s.reason}`));
+      const paint = { PASS: chalk.green, FAIL: chalk.red, "NOT OBSERVABLE": chalk.yellow }[result.verdict];
+      console.log(`  ${paint(result.verdict)}`);
       const without = result.without_safeguards ?? [];
       for (const w of without)
         console.log(
           `  without ${w.safeguard}: ${w.caught ? chalk.green(`${w.verdict}, caught`) : chalk.red(`${w.verdict}, not caught`)}` +
             (w.broken.length ? ` — ${w.broken[0]}` : ""),
         );
-      if (result.verdict !== "PASS" || without.some((w) => !w.caught)) failed++;
+      if (result.verdict === "FAIL" || without.some((w) => !w.caught)) failed++;
     }
   });
-  const all = faults.readScenarios();
+  const all = faults.readScenarios(dir);
   console.log(`\n${lab.markdownTable(faults.scenarioTable(all))}`);
-  console.log(chalk.dim(`\nwrote ${path.relative(process.cwd(), faults.writeFaultsReadme(all))}`));
+  console.log(chalk.dim(`\nwrote ${path.relative(process.cwd(), faults.writeFaultsReadme(all, dir))}`));
   if (failed) throw new Error(`${failed} scenario(s) failed their invariants, or passed without their safeguard`);
 });

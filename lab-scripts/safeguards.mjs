@@ -3,12 +3,12 @@
 // counted by the same checker. Writes results/safeguards/<name>.json, README.md and a plot.
 //   npm run safeguards [-- --quick] [-- --only manual-ack] [-- --seed 42]
 import { createRequire } from "node:module";
-import { lab, listOf, main, parseFlags, withOwnBrokers } from "./lib.mjs";
+import { lab, listOf, main, parseFlags, targetFlag, targetOf, withOwnBrokers } from "./lib.mjs";
 
 const { values: argv } = parseFlags({
   summary:
     "Each safeguard's scenario run with and without it (SAFEGUARDS_OFF), on brokers of its own, counted by the same checker. Writes results/safeguards/<name>.json, README.md and safeguards.svg.",
-  usage: "npm run safeguards [-- --quick] [-- --only NAME] [-- --part B] [-- --seed 42]",
+  usage: "npx zx lab-scripts/safeguards.mjs [--quick] [--only NAME] [--part B] [--seed 42] [--target FILE]",
   options: {
     quick: { type: "boolean", help: "the small sizes the tests run (about 10 minutes for all)" },
     only: {
@@ -20,6 +20,10 @@ const { values: argv } = parseFlags({
     },
     part: { type: "string", value: "A|B|C", help: "only this part's safeguards", defaultText: "all parts" },
     seed: { type: "string", default: "42", value: "N", help: "the seed of the generated inputs" },
+    target: {
+      ...targetFlag,
+      help: "a target file; a team's implementation runs each lesson WITH its safeguard only",
+    },
   },
 });
 
@@ -34,6 +38,8 @@ await main(async () => {
     (s) => !argv.part || s.part === argv.part,
   );
   if (!chosen.length) throw new Error("no safeguard matches");
+  const target = targetOf(argv);
+  const dir = lab.harness.targetResultsDir(target, "safeguards");
   const started = Date.now();
   let notShown = 0;
   await withOwnBrokers("safeguards", async (home) => {
@@ -46,20 +52,27 @@ await main(async () => {
         home,
         quick,
         seed,
+        target,
         log: (line) => console.log(`  ${line}`),
       });
-      safeguards.writeSafeguard(result);
+      safeguards.writeSafeguard(result, dir);
       console.log(
         result.shown
           ? chalk.green(`  shown: with ${result.with.anomalies} anomalies, without ${result.without.anomalies}`)
           : chalk.yellow(`  not shown: ${result.finding}`),
       );
-      if (!result.shown) notShown++;
+      // On a team's implementation the verdict is its run WITH the safeguard: no anomaly.
+      if (result.target ? result.with.verdict !== "PASS" : !result.shown) notShown++;
       console.log(chalk.dim(`  ${Math.round((Date.now() - started) / 1000)} s so far`));
     }
   });
-  const all = safeguards.readSafeguards();
+  const all = safeguards.readSafeguards(dir);
   console.log(`\n${lab.markdownTable(safeguards.safeguardsTable(all))}`);
-  console.log(chalk.dim(`\nwrote ${path.relative(process.cwd(), await safeguards.writeSafeguardsReadme(all))}`));
-  if (notShown) throw new Error(`${notShown} safeguard(s) not shown by their scenario (see the findings)`);
+  console.log(chalk.dim(`\nwrote ${path.relative(process.cwd(), await safeguards.writeSafeguardsReadme(all, dir))}`));
+  if (notShown)
+    throw new Error(
+      target.lab
+        ? `${notShown} safeguard(s) not shown by their scenario (see the findings)`
+        : `${notShown} lesson(s) counted anomalies on ${target.name} with the safeguard (see the findings)`,
+    );
 });

@@ -4,6 +4,7 @@ import * as partB from "../partB-rabbitmq/faults/scenarios.js";
 import * as partC from "../partC-kafka/faults/scenarios.js";
 import { securityBasics } from "./security.js";
 import {
+  verdictOf,
   withoutSafeguard,
   type FaultScenario,
   type ScenarioOptions,
@@ -51,15 +52,38 @@ export const SCENARIO_SAFEGUARDS = Object.fromEntries(
     .map(([name, s]) => [name, s.safeguards]),
 );
 
-/** One scenario as the campaign runs it: as is, then without each safeguard it depends on. */
+/**
+ * One scenario as the campaign runs it: as is, then without each safeguard it depends on (the lab's
+ * own services only: a team's implementation has no switch the lab could turn).
+ */
 export async function runScenario(name: string, opts: ScenarioOptions): Promise<ScenarioResult> {
-  const run = SCENARIOS[name];
-  if (!run) throw new Error(`unknown scenario ${name}: use one of ${Object.keys(SCENARIOS).join(", ")}`);
-  const result = await run(opts);
+  const scenario = FAULT_SCENARIOS[name];
+  if (!scenario) throw new Error(`unknown scenario ${name}: use one of ${Object.keys(SCENARIOS).join(", ")}`);
+  const foreign = opts.target && !opts.target.lab;
+  if (foreign && !scenario.throughTarget) return labOnly(name, opts);
+  const result = await scenario.run(opts);
+  if (foreign) return result;
   const withoutSafeguards: WithoutSafeguard[] = [];
-  for (const safeguard of SCENARIO_SAFEGUARDS[name] ?? []) {
+  for (const safeguard of scenario.safeguards) {
     opts.log(`again without ${safeguard}: its checker must fail`);
-    withoutSafeguards.push(withoutSafeguard(safeguard, await run({ ...opts, without: safeguard })));
+    withoutSafeguards.push(withoutSafeguard(safeguard, await scenario.run({ ...opts, without: safeguard })));
   }
   return withoutSafeguards.length ? { ...result, without_safeguards: withoutSafeguards } : result;
 }
+
+/** A scenario that drives the lab's own services from inside, on a team's target: not observable, with the reason. */
+const labOnly = (name: string, opts: ScenarioOptions): ScenarioResult => ({
+  ...verdictOf({
+    scenario: name,
+    part: /^[ABC]-/.test(name) ? (name[0] as "A" | "B" | "C") : "all",
+    seed: opts.seed,
+    orders_sent: 0,
+    orders_acknowledged: 0,
+    final_states: {},
+    lost: 0,
+    duplicated_effects: 0,
+    invariants: [],
+    details: { skipped: [{ check: name, reason: "this scenario runs only on the lab's own services" }] },
+  }),
+  verdict: "NOT OBSERVABLE",
+});

@@ -36,6 +36,8 @@ export interface SafeguardExperiment {
   prevents: string;
   /** The fault scenario it runs, when it is one (its run without the safeguard is the campaign's proof too). */
   faultScenario?: string;
+  /** Its run honours opts.target (any implementation); otherwise it runs on the lab's own services only. */
+  throughTarget?: boolean;
   /** One run on stacks of its own: `on` false starts the part's services with SAFEGUARDS_OFF=<safeguard>. */
   run(opts: ScenarioOptions, on: boolean): Promise<SafeguardRun>;
 }
@@ -51,6 +53,8 @@ export interface SafeguardResult {
   shown: boolean;
   /** Why not, when it is not shown. */
   finding?: string;
+  /** The team's implementation it ran on (a --target), if not the lab's own. */
+  target?: string;
   seed: number;
   quick: boolean;
   at: string;
@@ -151,8 +155,25 @@ export async function runSafeguard(exp: SafeguardExperiment, opts: ScenarioOptio
     opts.log(`  ${run.verdict}: ${run.observed}`);
     return run;
   };
-  const withIt = await side(true);
-  const withoutIt = await side(false);
+  // A team's implementation has no switch the lab could turn: its run WITH is the verdict on it.
+  const foreign = opts.target && !opts.target.lab ? opts.target.name : undefined;
+  const notObservable = (why: string): SafeguardRun => ({ anomalies: 0, counts: {}, verdict: "FAIL", observed: why });
+  const withIt =
+    foreign && !exp.throughTarget
+      ? notObservable(`not observable: this lesson runs only on the lab's own services`)
+      : await side(true);
+  const withoutIt = foreign
+    ? notObservable(`not observable: only the lab's own services can be started without a safeguard`)
+    : await side(false);
+  if (foreign)
+    return {
+      ...described(exp, opts),
+      with: withIt,
+      without: withoutIt,
+      shown: false,
+      target: foreign,
+      finding: `on ${foreign}: with it ${withIt.verdict} (${withIt.observed}); ${withoutIt.observed}`,
+    };
   const failed = withIt.error ?? withoutIt.error;
   const shown = !failed && withIt.anomalies === 0 && withoutIt.anomalies > 0;
   const finding = shown
@@ -162,20 +183,18 @@ export async function runSafeguard(exp: SafeguardExperiment, opts: ScenarioOptio
       : withIt.anomalies > 0
         ? `with the safeguard on, the checker still counted ${withIt.anomalies} anomalies: ${withIt.observed}`
         : `without the safeguard this run showed no anomaly: ${withoutIt.observed}`;
-  return {
-    safeguard: exp.safeguard,
-    part: exp.part,
-    scenario: exp.scenario,
-    prevents: exp.prevents,
-    with: withIt,
-    without: withoutIt,
-    shown,
-    ...(finding ? { finding } : {}),
-    seed: opts.seed,
-    quick: opts.quick,
-    at: new Date().toISOString(),
-  };
+  return { ...described(exp, opts), with: withIt, without: withoutIt, shown, ...(finding ? { finding } : {}) };
 }
+
+const described = (exp: SafeguardExperiment, opts: ScenarioOptions) => ({
+  safeguard: exp.safeguard,
+  part: exp.part,
+  scenario: exp.scenario,
+  prevents: exp.prevents,
+  seed: opts.seed,
+  quick: opts.quick,
+  at: new Date().toISOString(),
+});
 
 export const writeSafeguard = (r: SafeguardResult, dir = resultsDir("safeguards")): string =>
   writeJsonResult(dir, r.safeguard, r);

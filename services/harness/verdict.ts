@@ -93,6 +93,8 @@ export interface FaultScenario {
   run: (opts: ScenarioOptions) => Promise<ScenarioResult>;
   /** With any one of them switched off (opts.without), its checker must FAIL. */
   safeguards: string[];
+  /** Its run honours opts.target (any implementation); otherwise it runs on the lab's own services only. */
+  throughTarget?: boolean;
 }
 
 /** A fault scenario that is an experiment run with a fault: `run` opens the implementation (opts.target, opts.without) and runs it. */
@@ -101,7 +103,11 @@ export const experimentScenario = (
   part: ScenarioResult["part"],
   safeguards: string[],
   run: (opts: ScenarioOptions) => Promise<ExperimentResult>,
-): FaultScenario => ({ safeguards, run: async (opts) => scenarioOf(name, part, opts.seed, await run(opts)) });
+): FaultScenario => ({
+  safeguards,
+  throughTarget: true,
+  run: async (opts) => scenarioOf(name, part, opts.seed, await run(opts)),
+});
 
 export function verdictOf(r: Omit<ScenarioResult, "verdict" | "at">): ScenarioResult {
   const holds = r.invariants.every((i) => i.passed) && r.lost === 0 && r.duplicated_effects === 0;
