@@ -8,7 +8,7 @@
 // orders per minute move; without dedupe a log holding duplicates counts them all.
 // Then copies of a few OrderPlaced must not be counted again. A team's --target: through its
 // replay call and its metrics' field names (results in results/targets/<name>/partC/replay/).
-import { lab, main, parseFlags, refuseWithout, targetFlag, targetOf } from "./lib.mjs";
+import { lab, main, parseFlags, targetFlag, targetOf } from "./lib.mjs";
 
 const { values: argv } = parseFlags({
   summary:
@@ -38,7 +38,6 @@ await main(async () => {
 
   const without = argv.without === undefined ? undefined : lab.partC.partCSafeguard(argv.without);
   const target = targetOf(argv);
-  refuseWithout(without, target);
   console.log(chalk.bold(`Part C replay: metrics before and after${without ? ` — WITHOUT ${without}` : ""}`));
   const exp = lab.partC.replayExperiment;
   const log = (line) => console.log(chalk.dim(`  ${line}`));

@@ -12,7 +12,7 @@ import { down, openPart, restartService, serviceEnv } from "../../harness/lifecy
 import type { LabOptions, OpenPartOptions, RunningPart } from "../../harness/lifecycle.js";
 import { crashProcess } from "../../harness/processes.js";
 import { callTarget, controlService, LAB_TARGET_FILE, loadTarget, NotObservable } from "../../harness/target.js";
-import { targetSummary, type Target } from "../../harness/target.js";
+import { targetSummary, type Target, type TargetSummary } from "../../harness/target.js";
 import { labHome } from "../../common/paths.js";
 import { sleep, waitUntil } from "../../common/wait.js";
 import type { GroupLag } from "../lag.js";
@@ -36,7 +36,7 @@ const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b)
 
 export class PartC implements Implementation<PartCCapability> {
   readonly part = "partC" as const;
-  readonly summary;
+  readonly summary: TargetSummary;
   readonly capabilities: Capabilities<PartCCapability>;
   readonly without?: string;
   private readonly c: PartCFile;
