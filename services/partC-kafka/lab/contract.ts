@@ -16,7 +16,9 @@ export type PartCCapability =
   | "analytics lag"
   | "stop inventory"
   | "start inventory"
-  | "white-box stats";
+  | "white-box stats"
+  | "load test"
+  | "without a safeguard";
 
 /** The metrics the contract names; the file's `metrics.fields` maps them to the implementation's own names. */
 export const CONTRACT_METRICS = [
@@ -112,5 +114,9 @@ export function partCCapabilities(target: Target) {
     "white-box stats": target.lab
       ? undefined
       : "the /health counters and analytics' replay progress are the lab's own services' (managed_by: lab)",
+    "load test": c.load_test ? undefined : "the target gives no load_test call (partC.load_test): orders go one by one",
+    "without a safeguard": target.lab
+      ? undefined
+      : "--without switches a safeguard of the lab's own services: it cannot be used with a foreign --target",
   });
 }

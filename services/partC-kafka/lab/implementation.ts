@@ -214,13 +214,8 @@ export interface OpenPartCOptions extends OpenPartOptions {
 /** Part C on `target`: the lab's own is brought up where it is missing (close stops only what this started); a team's is only talked to. */
 export async function openPartC(target: Target, opts: OpenPartCOptions = {}): Promise<PartC> {
   if (!target.partC) throw new NotObservable(`the target ${target.name} has no partC`);
-  if (!target.lab) {
-    if (opts.without !== undefined)
-      throw new Error(
-        "--without switches a safeguard of the lab's own services: it cannot be used with a foreign --target",
-      );
-    return new PartC(target, teamHands(target));
-  }
+  if (opts.without !== undefined) partCCapabilities(target).need("without a safeguard");
+  if (!target.lab) return new PartC(target, teamHands(target));
   const without = opts.without === undefined ? undefined : partCSafeguard(opts.without);
   const lab = without ? { ...opts, env: { ...opts.env, SAFEGUARDS_OFF: without } } : opts;
   const { running, close } = await openPart("partC", lab);
