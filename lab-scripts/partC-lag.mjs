@@ -1,15 +1,16 @@
 #!/usr/bin/env zx
-// Part C consumer lag: restart inventory with a pause per message, produce a burst, and sample
-// the lag of every partition until it has drained; inventory is restarted as it was afterwards.
+// Part C consumer lag: inventory stopped, a burst produced, inventory started again with a pause
+// per message, and the lag of every partition sampled until it has drained; inventory is left as
+// it was found.
 //   npx zx lab-scripts/partC-lag.mjs [--count 3000] [--throttle-ms 20] [--sample-ms 250] [--target FILE]
-// Brings Part C up if needed (and stops only what it started). Results in results/partC/lag/.
-// With a foreign --target: its inventory is stopped and started by the file's commands instead of
-// throttled, and its group's lag read from Kafka (results in results/targets/<name>/partC/lag/).
+// The lab's own Part C is brought up if needed (and only what was started is stopped); a team's
+// inventory is stopped and started by its target file's commands (the pause reaches it as
+// CONSUMER_THROTTLE_MS). Results in results/partC/lag/ (a team's: results/targets/<name>/partC/lag/).
 import { lab, main, parseFlags, targetFlag, targetOf } from "./lib.mjs";
 
 const { values: argv } = parseFlags({
   summary:
-    "Part C consumer lag: inventory restarted with a pause per message, a burst produced, the lag of every partition sampled until it drains. Brings Part C up if needed. Results in results/partC/lag/.",
+    "Part C consumer lag: inventory stopped, a burst produced, inventory started again with a pause per message, the lag of every partition sampled until it drains. Brings Part C up if needed. Results in results/partC/lag/.",
   usage: "npx zx lab-scripts/partC-lag.mjs [--count 3000] [--throttle-ms 20] [--sample-ms 250] [--target FILE]",
   options: {
     count: { type: "string", default: "3000", value: "N", help: "events produced, 1 to 1000000" },
@@ -31,30 +32,30 @@ await main(async () => {
   const target = targetOf(argv);
   console.log(
     chalk.bold(
-      target.lab
-        ? `Part C lag: ${count} events, inventory pausing ${throttleMs} ms per message (≈ ${((count * throttleMs) / 3000).toFixed(0)} s to drain over 3 partitions)`
-        : `Part C lag: ${count} events produced while ${target.name}'s inventory is stopped, then it is started again (--throttle-ms applies to the lab's own only)`,
+      `Part C lag: ${count} events produced while inventory is stopped, then it pauses ${throttleMs} ms per message (≈ ${((count * throttleMs) / 3000).toFixed(0)} s to drain over 3 partitions)`,
     ),
   );
 
   let shown = -1;
-  const result = await lab.partC.runLagThrough(target, {
-    count,
-    throttleMs,
-    sampleMs,
-    log: (line) => console.log(chalk.dim(`  ${line}`)),
-    onSample: (t, g) => {
-      if (Math.floor(t) === shown) return; // a line a second
-      shown = Math.floor(t);
-      const parts = g.partitions.map((p) => `p${p.partition} ${String(p.lag).padStart(6)}`).join("  ");
-      console.log(`  t=${t.toFixed(1).padStart(6)} s  lag ${String(g.total_lag).padStart(7)}   ${parts}`);
-    },
-  });
+  const onSample = (t, g) => {
+    if (Math.floor(t) === shown) return; // a line a second
+    shown = Math.floor(t);
+    const parts = g.partitions.map((p) => `p${p.partition} ${String(p.lag).padStart(6)}`).join("  ");
+    console.log(`  t=${t.toFixed(1).padStart(6)} s  lag ${String(g.total_lag).padStart(7)}   ${parts}`);
+  };
+  const exp = lab.partC.lagExperiment;
+  const log = (line) => console.log(chalk.dim(`  ${line}`));
+  const result = await lab.partC.withPartC(target, { log }, (impl) =>
+    lab.harness.runExperiment(exp, impl, { count, throttleMs, sampleMs, onProgress: log, onSample }),
+  );
 
-  console.log(`\n${lab.markdownTable(lab.partC.lagThroughTable(result))}\n`);
-  console.log(lab.markdownTable(lab.harness.checksRows(result.checks)));
-  if (result.kind === "outside") for (const line of lab.partC.outsideSections(result)) console.log(`\n${line}`);
-  const files = await lab.partC.writeLagThroughResults(result, target);
-  console.log(chalk.dim(`\nwrote ${files.map((f) => path.relative(process.cwd(), f)).join(", ")}`));
-  if (!result.passed) throw new Error("the checker found something that did not behave as expected (see above)");
+  console.log(`\n${lab.harness.experimentMarkdown(result)}`);
+  const files = await lab.harness.writeExperiment(
+    exp,
+    result,
+    path.join(lab.harness.targetResultsDir(target, "partC"), exp.name),
+  );
+  console.log(chalk.dim(`wrote ${files.map((f) => path.relative(process.cwd(), f)).join(", ")}`));
+  if (result.verdict === "FAIL")
+    throw new Error("the checker found something that did not behave as expected (see above)");
 });

@@ -6,8 +6,8 @@
 // --without NAME: Part C's services started with that safeguard switched off (switches.ts), to see
 // what it prevents: without event-time the replay waits for the clock's minute to turn and the
 // orders per minute move; without dedupe a log holding duplicates counts them all.
-// With a foreign --target: its metrics before and after its replay call, then copies of a few
-// OrderPlaced must not be counted again (results in results/targets/<name>/partC/replay/).
+// Then copies of a few OrderPlaced must not be counted again. A team's --target: through its
+// replay call and its metrics' field names (results in results/targets/<name>/partC/replay/).
 import { lab, main, parseFlags, targetFlag, targetOf } from "./lib.mjs";
 
 const { values: argv } = parseFlags({
@@ -38,32 +38,27 @@ await main(async () => {
 
   const without = argv.without === undefined ? undefined : lab.partC.partCSafeguard(argv.without);
   const target = targetOf(argv);
-  if (without !== undefined && !target.lab)
-    throw new Error(
-      "--without switches a safeguard of the lab's own services: it cannot be used with a foreign --target",
-    );
   console.log(chalk.bold(`Part C replay: metrics before and after${without ? ` — WITHOUT ${without}` : ""}`));
-  const result = await lab.partC.runReplayThrough(target, {
-    seedCount,
-    without,
+  const exp = lab.partC.replayExperiment;
+  const log = (line) => console.log(chalk.dim(`  ${line}`));
+  const result = await lab.partC.withPartC(target, { log, without }, (impl) =>
     // Read by the clock, the minutes can only move if the replay reads at another time.
-    replayInAnotherMinute: without === "event-time",
-    log: (line) => console.log(chalk.dim(`  ${line}`)),
-    onPhase: (line) => console.log(`  ${line}`),
-  });
+    lab.harness.runExperiment(exp, impl, {
+      seedCount,
+      replayInAnotherMinute: without === "event-time",
+      onProgress: log,
+    }),
+  );
 
-  console.log(`\n${lab.markdownTable(lab.partC.replayThroughTable(result))}\n`);
-  if (result.kind === "lab")
-    console.log(
-      result.equal
-        ? chalk.green(`equal ✔ (replayed ${result.events_replayed} events in ${result.replay_ms} ms)`)
-        : chalk.yellow(`not equal: ${result.reason}`),
-    );
-  console.log(`\n${lab.markdownTable(lab.harness.checksRows(result.checks))}`);
-  if (result.kind === "outside") for (const line of lab.partC.outsideSections(result)) console.log(`\n${line}`);
-  const files = await lab.partC.writeReplayThroughResults(result, target);
-  console.log(chalk.dim(`\nwrote ${files.map((f) => path.relative(process.cwd(), f)).join(", ")}`));
-  if (!result.passed && without)
+  console.log(`\n${lab.harness.experimentMarkdown(result)}`);
+  const files = await lab.harness.writeExperiment(
+    exp,
+    result,
+    path.join(lab.harness.targetResultsDir(target, "partC"), exp.name),
+  );
+  console.log(chalk.dim(`wrote ${files.map((f) => path.relative(process.cwd(), f)).join(", ")}`));
+  if (result.verdict === "FAIL" && without)
     console.log(chalk.yellow(`\nthe checker failed without ${without}: that is the failure the safeguard prevents`));
-  else if (!result.passed) throw new Error("the checker found something that did not behave as expected (see above)");
+  else if (result.verdict === "FAIL")
+    throw new Error("the checker found something that did not behave as expected (see above)");
 });

@@ -31,7 +31,7 @@ const EXPECTED: Record<(typeof NOTEBOOKS)[number]["name"], { plots: number; tabl
   "03-streaming-kafka": {
     plots: 3,
     tables: [
-      ["measure", "value"],
+      ["figure", "value"],
       ["metric", "before", "after", "equal"],
     ],
   },

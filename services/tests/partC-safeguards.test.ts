@@ -9,7 +9,7 @@ import { isolatedBrokerEnv, useEnv } from "../harness/brokers/index.js";
 import { down, up, type LabOptions } from "../harness/lifecycle.js";
 import { PART_IDS } from "../harness/parts.js";
 import { labHome } from "../common/paths.js";
-import { healthOf, endpoints } from "../partC-kafka/lab/index.js";
+import { healthOf, endpoints } from "../partC-kafka/lab/client.js";
 import { SAFEGUARDS } from "../partC-kafka/safeguards/index.js";
 import { PARTC_SAFEGUARDS } from "../partC-kafka/switches.js";
 import type { SafeguardRun } from "../harness/safeguards.js";

@@ -1,9 +1,10 @@
 // Part C through a target file: the lab's own Part C started by hand on free ports (each service
 // by a shell command that writes its pid file, on a Kafka of the test's own), measured as a
-// foreign implementation would be — the outside checks pass, nothing of the lab's is started,
-// its tap groups are gone afterwards and the implementation's groups' offsets are never moved
-// back. Then a deliberately faulty analytics that counts duplicates fails the duplicate check,
-// with a reason that names the fault.
+// team's implementation is — the checks pass, nothing of the lab's is started, its tap groups
+// are gone afterwards and the implementation's groups' offsets are never moved back. A
+// deliberately faulty analytics that counts duplicates fails the duplicate check, with a reason
+// that names the fault. Then the same experiments through lab.yml (the lab starting its own
+// services) give the same checks, but for those only the lab's own can show (white-box).
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
@@ -12,18 +13,16 @@ import { Kafka, logLevel, type Admin } from "kafkajs";
 import { distDir } from "../common/paths.js";
 import { answers, waitUntil } from "../common/wait.js";
 import { BROKERS, isolatedBrokerEnv, useEnv } from "../harness/brokers/index.js";
+import { runExperiment, type ExperimentResult } from "../harness/experiment.js";
 import { KAFKA_SERVICE_MEMORY } from "../harness/parts.js";
 import { isAlive, listRecords } from "../harness/processes.js";
-import { loadTarget, runTargetCommand } from "../harness/target.js";
-import {
-  GROUPS,
-  runLagThrough,
-  runLoadThrough,
-  runReplayThrough,
-  TAP_GROUP_PREFIX,
-  TOPICS,
-  whyLagNotObservable,
-} from "../partC-kafka/lab/index.js";
+import { LAB_TARGET_FILE, loadTarget, runTargetCommand, type Target } from "../harness/target.js";
+import { GROUPS, TOPICS } from "../partC-kafka/lab/client.js";
+import { openPartC, withPartC, type PartC } from "../partC-kafka/lab/implementation.js";
+import { TAP_GROUP_PREFIX } from "../partC-kafka/lab/kafka-tap.js";
+import { lagExperiment } from "../partC-kafka/experiments/lag.js";
+import { loadExperiment } from "../partC-kafka/experiments/load.js";
+import { replayExperiment } from "../partC-kafka/experiments/replay.js";
 import { startFaultyAnalytics } from "./faulty/partC-analytics-counts-duplicates.js";
 import { freePortsFor, runLabScript as runScript, tempHome } from "./support.js";
 
@@ -126,84 +125,97 @@ after(async () => {
   fs.rmSync(env.LAB_HOME, { recursive: true, force: true });
 });
 
+/** The three experiments at small sizes, the same on every target. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- each experiment's data has its own shape
+const EXPERIMENTS: Record<"load" | "lag" | "replay", (impl: PartC) => Promise<ExperimentResult<any>>> = {
+  load: (impl: PartC) => runExperiment(loadExperiment, impl, { count: 300 }),
+  lag: (impl: PartC) => runExperiment(lagExperiment, impl, { count: 200, throttleMs: 5, sampleMs: 100 }),
+  replay: (impl: PartC) => runExperiment(replayExperiment, impl, { seedCount: 100, duplicates: 4 }),
+};
+const onTarget = (t: Target, name: keyof typeof EXPERIMENTS) => withPartC(t, {}, (impl) => EXPERIMENTS[name](impl));
+/** What each experiment checked and skipped on the hand-started target, to compare with lab.yml's. */
+const seen: Record<string, ExperimentResult> = {};
+const names = (checks: { check: string }[]) => checks.map((c) => c.check);
+const WHITE_BOX = /lab's own services' \(managed_by: lab\)/;
+
 describe("Part C through a target: the lab's own services, started by hand, judged from outside", () => {
   test("load: N OrderPlaced on the wire, one inventory event per order, analytics counts each once; hands off", async () => {
     const home = tempHome();
     const offsets = await offsetsOfBoth();
-    const r = await runLoadThrough(loadTarget(file), { count: 300, home });
-    assert.equal(r.kind, "outside");
-    if (r.kind !== "outside") return;
-    assert.deepEqual(r.skipped, []);
-    assert.deepEqual(
-      r.checks.filter((c) => !c.passed),
-      [],
-    );
+    const r = (seen.load = await onTarget(loadTarget(file), "load"));
+    assert.equal(r.verdict, "PASS", JSON.stringify(r.checks));
     assert.equal(r.checks.length, 5, JSON.stringify(r.checks));
-    assert.equal(r.on_wire?.order_placed, 300);
-    assert.equal(r.produced?.via, "load_test");
+    assert.deepEqual(
+      r.skipped.map((s) => s.check),
+      ["the curve of events acknowledged by Kafka (the producer's /health)"],
+    );
+    assert.match(r.skipped[0].reason, WHITE_BOX);
+    assert.equal(r.data.on_wire?.order_placed, 300);
+    assert.equal(r.data.produced?.via, "load_test");
     assert.ok(
       r.notes.every((n) => n.passed),
       JSON.stringify(r.notes),
     );
     assert.equal(r.target.name, "hand-started-partc");
     assert.equal(r.target.endpoints.kafka, bootstrap);
-    assert.ok(r.samples.some((s) => s.series === "inventory events on the wire" && s.value === 300));
+    assert.ok(
+      r.data.samples.some(
+        (s: { series: string; value: number }) => s.series === "inventory events on the wire" && s.value === 300,
+      ),
+    );
     await assertHandsOff(home, offsets);
   });
 
-  test("lag: inventory stopped by its pid file, the lag grows by the burst, started by its command, back to 0", async () => {
+  test("lag: inventory stopped by its pid file, the lag grows by the burst, started by its command (throttled), back to 0", async () => {
     const home = tempHome();
     const offsets = await offsetsOfBoth();
     const pidBefore = pidOf("inventory");
-    const r = await runLagThrough(loadTarget(file), { count: 200, throttleMs: 0, sampleMs: 100, home });
-    assert.equal(r.kind, "outside");
-    if (r.kind !== "outside") return;
+    const r = (seen.lag = await onTarget(loadTarget(file), "lag"));
+    assert.equal(r.verdict, "PASS", JSON.stringify(r.checks));
     assert.deepEqual(r.skipped, []);
-    assert.deepEqual(
-      r.checks.filter((c) => !c.passed),
-      [],
-    );
-    assert.equal(r.checks.length, 3);
-    assert.ok((r.lag_while_stopped ?? 0) >= 200, `lag while stopped: ${r.lag_while_stopped}`);
+    assert.equal(r.checks.length, 4);
+    assert.ok((r.data.lag_while_stopped ?? 0) >= 200, `lag while stopped: ${r.data.lag_while_stopped}`);
     assert.equal(isAlive(pidBefore), false, "the first inventory was not stopped");
     assert.ok(isAlive(pidOf("inventory")), "inventory was not started again");
-    assert.ok(new Set(r.samples.map((s) => s.partition)).size === 3, "every partition sampled");
+    assert.equal(
+      new Set(r.data.samples.map((s: { partition: number }) => s.partition)).size,
+      3,
+      "every partition sampled",
+    );
     await assertHandsOff(home, offsets);
   });
 
   test("replay: equal metrics before and after; copies of OrderPlaced already counted are not counted again", async () => {
     const offsets = await offsetsOfBoth();
-    const r = await runReplayThrough(loadTarget(file), { seedCount: 100, duplicates: 4 });
-    assert.equal(r.kind, "outside");
-    if (r.kind !== "outside") return;
-    assert.deepEqual(r.skipped, []);
+    const r = (seen.replay = await onTarget(loadTarget(file), "replay"));
     assert.deepEqual(
-      r.checks.map((c) => [c.scenario, c.passed]),
-      [
-        ["replay", true],
-        ["duplicates", true],
-        ["duplicates", true],
-      ],
+      r.checks.map((c) => c.passed),
+      [true, true, true],
       JSON.stringify(r.checks),
     );
+    assert.deepEqual(
+      r.skipped.map((s) => s.check),
+      ["the replay read the whole log again"],
+    );
     assert.match(r.checks[1].observed, /each copy has the same eventId as its original/);
-    assert.equal(r.duplicates?.copies, 4);
+    assert.equal(r.data.duplicates?.copies, 4);
     await assertHandsOff(tempHome(), offsets);
   });
 
-  test("what the file does not give is skipped with the reason", async () => {
+  test("what the file does not give is not observable, with the reason", async () => {
     const bare = path.join(dir, "bare.yml");
     fs.writeFileSync(bare, `name: bare\npartC:\n  services:\n    producer: ${url("producer")}\n`);
     const t = loadTarget(bare);
-    assert.match(whyLagNotObservable(t) ?? "", /no Kafka \(partC\.broker\)/);
-    const lag = await runLagThrough(t, { count: 1, throttleMs: 0 });
-    assert.deepEqual(lag.kind === "outside" && lag.skipped.map((s) => s.scenario), ["outage"]);
+    const lag = await onTarget(t, "lag");
+    assert.equal(lag.verdict, "NOT OBSERVABLE");
     assert.deepEqual(lag.checks, []);
-    const replay = await runReplayThrough(t, {});
-    assert.deepEqual(replay.kind === "outside" && replay.skipped.map((s) => [s.scenario, s.reason]), [
-      ["replay", "the target gives no metrics URL (partC.metrics.url)"],
-      ["duplicates", "the target gives no metrics URL (partC.metrics.url)"],
-    ]);
+    assert.match(lag.skipped.map((s) => s.reason).join("; "), /no Kafka \(partC\.broker/);
+    const replay = await onTarget(t, "replay");
+    assert.equal(replay.verdict, "NOT OBSERVABLE");
+    assert.deepEqual(
+      replay.skipped.map((s) => s.reason),
+      ["the target gives no metrics URL (partC.metrics.url)"],
+    );
   });
 
   test("partC-load.mjs --target: the summary names the target; --without is refused for a foreign target", async () => {
@@ -256,10 +268,11 @@ describe("Part C through a target: a faulty analytics that counts duplicates", (
           "",
         ].join("\n"),
       );
-      const r = await runReplayThrough(loadTarget(faultyFile), { seedCount: 20, duplicates: 3 });
-      assert.equal(r.kind, "outside");
-      if (r.kind !== "outside") return;
+      const r = await withPartC(loadTarget(faultyFile), {}, (impl) =>
+        runExperiment(replayExperiment, impl, { seedCount: 20, duplicates: 3 }),
+      );
       const [replay, once, replayed] = r.checks;
+      assert.equal(r.verdict, "FAIL");
       assert.equal(replay.passed, true, JSON.stringify(replay));
       assert.equal(once.passed, false, JSON.stringify(once));
       assert.match(
@@ -269,13 +282,46 @@ describe("Part C through a target: a faulty analytics that counts duplicates", (
       assert.equal(replayed.passed, false);
       assert.match(replayed.observed, /the replay counted 3 copies as orders/);
       // It has no orders_per_minute: skipped with the reason, in its own field names' terms.
-      assert.deepEqual(
-        r.skipped.map((s) => s.reason),
-        ["the metrics have no field orders_per_minute (partC.metrics.fields.orders_per_minute)"],
-      );
+      assert.deepEqual(r.skipped.map((s) => s.reason).slice(0, 1), [
+        "the metrics have no field orders_per_minute (partC.metrics.fields.orders_per_minute)",
+      ]);
     } finally {
       await faulty.close();
       await admin.deleteGroups([faulty.group]).catch(() => {});
     }
+  });
+});
+
+describe("the same experiments through lab.yml: the lab's own services, started by the lab", () => {
+  test("give the same checks as the hand-started copy, plus those only the lab's own can show", async () => {
+    for (const name of SERVICES) {
+      process.kill(pidOf(name), "SIGTERM");
+      await waitUntil(() => !isAlive(pidOf(name)), `${name} to stop`, 30_000);
+    }
+    const home = env.LAB_HOME; // its Kafka is found running there, and stays
+    const impl = await openPartC(loadTarget(LAB_TARGET_FILE), { home, ports: await freePortsFor("partC") });
+    try {
+      for (const name of ["load", "lag", "replay"] as const) {
+        const lab = await EXPERIMENTS[name](impl);
+        const team = seen[name];
+        assert.ok(team, `${name} ran on the hand-started copy first`);
+        assert.equal(lab.verdict, "PASS", `${name}: ${JSON.stringify(lab.checks)}`);
+        assert.deepEqual(lab.skipped, [], name);
+        assert.equal(lab.target.managed_by, "lab");
+        const whiteBox = names(team.skipped);
+        assert.deepEqual(
+          names(lab.checks).filter((c) => !whiteBox.includes(c)),
+          names(team.checks),
+          name,
+        );
+      }
+    } finally {
+      await impl.close();
+    }
+    assert.deepEqual(
+      listRecords(home).filter((r) => r.name.startsWith("partC-")),
+      [],
+      "the lab stopped what it started",
+    );
   });
 });

@@ -23,13 +23,16 @@ import {
   loadTest,
   endpoints,
   produceOrder,
-  runLagExperiment,
   triggerReplay,
   waitForMetrics,
   waitForQuiet,
   writeReport,
   type PartCEndpoints,
-} from "../partC-kafka/lab/index.js";
+} from "../partC-kafka/lab/client.js";
+import { withPartC } from "../partC-kafka/lab/implementation.js";
+import { lagExperiment } from "../partC-kafka/experiments/lag.js";
+import { runExperiment } from "../harness/experiment.js";
+import { LAB_TARGET_FILE, loadTarget } from "../harness/target.js";
 import { crashProcess } from "../harness/processes.js";
 import { waitUntil } from "../common/wait.js";
 import { MetricsView } from "../partC-kafka/metrics.js";
@@ -213,12 +216,19 @@ describe("10k events", () => {
     }
   });
 
-  test("a throttled consumer builds up lag on every partition, and it drains (lag experiment)", async () => {
-    const r = await runLagExperiment({ ...lab, count: 600, throttleMs: 5, sampleMs: 100 });
-    assert.ok(r.peak_lag >= 300, `peak ${r.peak_lag}`);
-    assert.ok(r.drained_at_s !== null && r.drained_at_s > r.peak_at_s);
-    assert.ok(r.passed, JSON.stringify(r.checks));
-    assert.equal((await healthOf(urls.inventory)).throttle_ms, 0, "inventory restarted as it was");
+  test("lag experiment through lab.yml: the burst waits in the log on every partition, and drains once inventory is back", async () => {
+    const opts = { count: 600, throttleMs: 5, sampleMs: 100 };
+    const r = await withPartC(loadTarget(LAB_TARGET_FILE), lab, (impl) => runExperiment(lagExperiment, impl, opts));
+    assert.equal(r.verdict, "PASS", JSON.stringify(r.checks));
+    assert.deepEqual(r.skipped, []);
+    assert.equal(r.checks.length, 4);
+    assert.ok((r.data.lag_while_stopped ?? 0) >= 600, `lag while stopped ${r.data.lag_while_stopped}`);
+    assert.ok(r.data.drained_at_s !== null && r.data.drained_at_s > r.data.stopped_s!.to_s);
+    assert.equal(r.target.managed_by, "lab");
+    assert.equal(r.target.endpoints.producer, urls.producer, "the running part's ports, not lab.yml's defaults");
+    const inventory = await healthOf(urls.inventory);
+    assert.equal(inventory.throttle_ms, 0, "inventory restarted as it was");
+    assert.equal(inventory.fail_rate, FAIL_RATE, "with the env it was found with");
   });
 });
 

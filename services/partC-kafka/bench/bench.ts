@@ -11,8 +11,15 @@ import { DEFAULT_ITEMS } from "../produce-orders.js";
 import { orderPlaced, toMessage } from "../events.js";
 import { ensureTopic } from "../kafka.js";
 import { openPart, type RunningPart } from "../../harness/lifecycle.js";
-import { logSize, TOPICS, type AnalyticsMetrics, type PartCEndpoints } from "../lab/client.js";
-import { labImplementation, type PartCImplementation, type PartCService } from "../lab/implementation.js";
+import {
+  logSize,
+  TOPICS,
+  type AnalyticsMetrics,
+  type LabClient,
+  type PartCEndpoints,
+  type PartCService,
+} from "../lab/client.js";
+import { labPartC } from "../lab/implementation.js";
 import { freePortsFor } from "../../harness/ports.js";
 import { readRecord } from "../../harness/processes.js";
 import { consumerPerfTest, producerPerfTest } from "./kafka-baseline.js";
@@ -48,17 +55,18 @@ export async function benchPartC(opts: BenchOptions): Promise<BenchResult> {
   const memory = new PeakMemory();
   let running: RunningPart | undefined;
   const part = await openPart("partC", lab);
-  const impl = labImplementation(part.running, lab);
+  const impl = labPartC(part.running, lab);
+  const own = impl.whiteBox();
   const stop = async (names: PartCService[]) => {
     if (running) memory.sample(running.services); // its peak goes with the process
-    for (const name of names) await impl.stopService(name);
+    for (const name of names) await impl.stop(name);
   };
   const start = async (names: PartCService[]) => {
-    for (const name of names) await impl.startService(name); // running.services follows
+    for (const name of names) await impl.start(name); // running.services follows
   };
   try {
     running = part.running;
-    const urls = impl.endpoints;
+    const urls = own.endpoints;
     const kafka = String((readRecord("kafka", opts.home)?.meta?.version as string | undefined) ?? "unknown");
     const brokerPid = running.brokers.find((b) => b.id === "kafka")?.pid;
     const broker: Record<string, { pid: number; group: boolean }> = brokerPid
@@ -70,7 +78,7 @@ export async function benchPartC(opts: BenchOptions): Promise<BenchResult> {
 
     await stop(["inventory", "analytics"]);
     opts.log(`warm-up: ${size.warmup} events`);
-    await impl.loadTest(size.warmup);
+    await own.loadTest(size.warmup);
 
     opts.log(`baseline: kafka-producer-perf-test, ${size.load} records of ${eventBytes} B, acks=all, idempotent`);
     await createTopic(urls.kafka, PERF_TOPIC);
@@ -90,7 +98,7 @@ export async function benchPartC(opts: BenchOptions): Promise<BenchResult> {
     opts.log(`/load-test: ${size.load} events (inventory and analytics stopped)`);
     cpu = new CpuMeter({ ...pid("producer"), ...broker }).start();
     const started = performance.now();
-    const produced = await impl.loadTest(size.load);
+    const produced = await own.loadTest(size.load);
     const seconds = (performance.now() - started) / 1000;
     const load = {
       events: produced.produced,
@@ -105,7 +113,7 @@ export async function benchPartC(opts: BenchOptions): Promise<BenchResult> {
     const ordersInLog = await topicSize(urls.kafka, TOPICS.orders);
     opts.log(`catch-up: analytics starts ${ordersInLog} events behind and reads them`);
     await start(["analytics"]);
-    const catchUp = readRate(await replayDone(impl, (m) => m.replay.trigger === "startup"));
+    const catchUp = readRate(await replayDone(own, (m) => m.replay.trigger === "startup"));
     opts.log(`  ${catchUp.events} events in ${catchUp.seconds} s: ${catchUp.events_per_s} events/s`);
 
     opts.log(`baseline: kafka-consumer-perf-test reads the same ${ordersInLog} events`);
@@ -116,21 +124,21 @@ export async function benchPartC(opts: BenchOptions): Promise<BenchResult> {
 
     // The replay log: inventory answers every order, and more orders fill the log to its size.
     await start(["inventory"]);
-    await impl.waitForQuiet(TIMEOUT_MS); // inventory has answered every order so far
-    const now = logSize(await impl.lag());
+    await own.waitForQuiet(TIMEOUT_MS); // inventory has answered every order so far
+    const now = logSize(await own.lag());
     const more = Math.max(0, Math.ceil((size.replay - now) / 2));
     opts.log(
       `replay log: ${more} more orders, each answered by inventory (${now} events so far, ${size.replay} wanted)`,
     );
-    for (let done = 0; done < more; done += 100_000) await impl.loadTest(Math.min(100_000, more - done));
-    await impl.waitForQuiet(TIMEOUT_MS);
-    const inventoryStats = await impl.stats("inventory");
+    for (let done = 0; done < more; done += 100_000) await own.loadTest(Math.min(100_000, more - done));
+    await own.waitForQuiet(TIMEOUT_MS);
+    const inventoryStats = await own.stats("inventory");
 
-    const logEvents = logSize(await impl.lag());
+    const logEvents = logSize(await own.lag());
     opts.log(`replay: POST /replay over ${logEvents} events`);
     cpu = new CpuMeter({ ...pid("analytics"), ...broker }).start();
-    const trigger = await impl.replay();
-    const replayed = await replayDone(impl, (m) => m.replay.started_at === trigger.started_at);
+    const trigger = await own.replay();
+    const replayed = await replayDone(own, (m) => m.replay.started_at === trigger.started_at);
     const replay = { ...readRate(replayed), cpu_ms_per_event: cpu.perUnit(replayed.replay.events_read) };
     opts.log(`  ${replay.events} events in ${replay.seconds} s: ${replay.events_per_s} events/s`);
 
@@ -217,7 +225,7 @@ export async function benchPartC(opts: BenchOptions): Promise<BenchResult> {
 }
 
 /** Wait for the replay `which` picks to finish; its own clock says how long the reading took. */
-function replayDone(impl: PartCImplementation, which: (m: AnalyticsMetrics) => boolean): Promise<AnalyticsMetrics> {
+function replayDone(impl: LabClient, which: (m: AnalyticsMetrics) => boolean): Promise<AnalyticsMetrics> {
   return impl.waitForMetrics(
     (m) => which(m) && !m.replay.running && m.replay.duration_ms !== null,
     "analytics to finish reading the log",

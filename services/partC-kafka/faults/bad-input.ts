@@ -4,7 +4,7 @@
 // happened to be valid is counted exactly as one delivery of it would be; every request gets a
 // clear 4xx (or succeeds); no consumer stops; and a good order afterwards is answered and counted.
 import fc from "fast-check";
-import { labImplementation } from "../lab/implementation.js";
+import { labPartC } from "../lab/implementation.js";
 import { waitUntil } from "../../common/wait.js";
 import { parseEvent } from "../events.js";
 import { MetricsView } from "../metrics.js";
@@ -20,7 +20,7 @@ import {
   hostileQuery,
   nastyString,
 } from "../../harness/hostile.js";
-import { endOffsets, kafkaClient, produceRaw, TopicTap, total } from "./kafka-tap.js";
+import { endOffsets, kafkaClient, produceRaw, TopicTap, total } from "../lab/kafka-tap.js";
 import type { ScenarioOptions } from "../../harness/verdict.js";
 import { allAlive, openStack } from "../../harness/stack.js";
 import type { Check } from "../../harness/check.js";
@@ -143,14 +143,15 @@ export async function badInput(opts: ScenarioOptions): Promise<ScenarioResult> {
     INVENTORY_FAIL_RATE: String(FAIL_RATE),
     FAIL_SEED: String(opts.seed),
   });
-  const impl = labImplementation(stack.running, stack.lab);
-  const urls = impl.endpoints;
+  const impl = labPartC(stack.running, stack.lab);
+  const own = impl.whiteBox();
+  const urls = own.endpoints;
   const kafka = kafkaClient(urls.kafka);
   let dlqTap: TopicTap | undefined;
   try {
     // 1. Events: generated messages appended to both topics.
-    const m0 = await impl.waitForQuiet();
-    const inv0 = await impl.stats("inventory");
+    const m0 = await own.waitForQuiet();
+    const inv0 = await own.stats("inventory");
     const ordersEnd = await endOffsets(kafka, TOPICS.orders);
     dlqTap = await TopicTap.open(kafka, TOPICS.ordersDeadLetter);
     const tag = `fz${opts.seed}-${total(ordersEnd)}`; // new eventIds, the same for the same seed on the same log
@@ -187,21 +188,21 @@ export async function badInput(opts: ScenarioOptions): Promise<ScenarioResult> {
     opts.log(
       `${onOrders.length + onAnswers.length} hostile events appended: ${badOrders} unreadable orders, ${badAnswers} unreadable answers`,
     );
-    const m1 = await impl
+    const m1 = await own
       .waitForMetrics(
         (m) => m.unreadable_skipped - m0.unreadable_skipped >= badOrders + badAnswers,
         "analytics to skip every unreadable event",
         60_000,
       )
       .catch(() => undefined);
-    const q1 = await impl.waitForQuiet(120_000);
+    const q1 = await own.waitForQuiet(120_000);
     await waitUntil(
       () => dlqTap!.messages.length >= badOrders,
       "orders.dlq to receive every unreadable order",
       30_000,
       100,
     ).catch(() => {});
-    const inv1 = await impl.stats("inventory");
+    const inv1 = await own.stats("inventory");
     const e = expected.metrics();
     const got = {
       orders: q1.total_orders - m0.total_orders,
@@ -258,13 +259,13 @@ export async function badInput(opts: ScenarioOptions): Promise<ScenarioResult> {
     }
 
     // 3. The next good order, answered and counted.
-    const q2 = await impl.waitForQuiet(180_000);
+    const q2 = await own.waitForQuiet(180_000);
     const good = await impl.placeOrder({ orderId: `after-the-storm-${tag}` });
-    const q3 = await impl.waitForQuiet(60_000).catch(() => q2);
+    const q3 = await own.waitForQuiet(60_000).catch(() => q2);
     const goodCounted = q3.total_orders === q2.total_orders + 1 && q3.total_reservations === q2.total_reservations + 1;
-    const groups = await impl.lag();
+    const groups = await own.lag();
     // What the fuzzing got produced (200s), the consumers could read: none dead-lettered, none skipped.
-    const invHttp = (await impl.stats("inventory")).dead_lettered - inv1.dead_lettered;
+    const invHttp = (await own.stats("inventory")).dead_lettered - inv1.dead_lettered;
     const skippedHttp = q2.unreadable_skipped - q1.unreadable_skipped;
 
     const failures = http.flatMap((r) => r.failures.map((f) => ({ target: r.target, ...f })));

@@ -7,7 +7,7 @@
 import { randomUUID } from "node:crypto";
 import { BROKERS } from "../../harness/brokers/index.js";
 import { differences, type AnalyticsMetrics } from "../lab/client.js";
-import { labImplementation, type PartCImplementation } from "../lab/implementation.js";
+import { labPartC } from "../lab/implementation.js";
 import { sleep, waitUntil } from "../../common/wait.js";
 import { newLoadTestOrderId } from "../../common/ids.js";
 import { minuteOf } from "../metrics.js";
@@ -15,7 +15,7 @@ import { drawFor } from "../reserve.js";
 import { toMessage, type OrderPlaced } from "../events.js";
 import { GROUPS, TOPICS } from "../topics.js";
 import type { Admin } from "kafkajs";
-import { endOffsets, kafkaClient, produceRaw, TopicTap, total } from "./kafka-tap.js";
+import { endOffsets, kafkaClient, produceRaw, TopicTap, total } from "../lab/kafka-tap.js";
 import type { ScenarioOptions } from "../../harness/verdict.js";
 import {
   allAlive,
@@ -40,8 +40,12 @@ const FAIL_RATE = 0.2;
 /** Part C with a seeded failure rate: which orders fail is known in advance. */
 const openScenarioStack = (opts: ScenarioOptions, scenario: string) =>
   openStack("partC", opts, scenario, { INVENTORY_FAIL_RATE: String(FAIL_RATE), FAIL_SEED: String(opts.seed) });
-/** The stack's services as the implementation under test. */
-const implOf = (stack: Stack): PartCImplementation => labImplementation(stack.running, stack.lab);
+/** The stack's services, white-box, and inventory restarted with a pause per message (ms; 0: none). */
+function implOf(stack: Stack) {
+  const impl = labPartC(stack.running, stack.lab);
+  const throttle = (ms: number) => impl.start("inventory", { CONSUMER_THROTTLE_MS: String(ms) });
+  return { ...impl.whiteBox(), placeOrder: impl.placeOrder.bind(impl), throttle };
+}
 const expectedFailures = (orderIds: string[], seed: number) =>
   orderIds.filter((id) => drawFor(id, seed) < FAIL_RATE).length;
 
@@ -103,7 +107,7 @@ export async function consumerCrash(opts: ScenarioOptions): Promise<ScenarioResu
     const m0 = await impl.waitForQuiet();
     const answers0 = total(await endOffsets(kafka, TOPICS.inventoryEvents));
     const committed0 = await committedOrders(admin);
-    await impl.faults.consumerDelay(0.002); // ~1,500 orders/s
+    await impl.throttle(2); // ~1,500 orders/s
     const load = impl.loadTest(n);
     const atKill: { answered: number; uncommitted: number; tries: number }[] = [];
     for (let k = 1; k <= kills; k++) {
@@ -127,7 +131,7 @@ export async function consumerCrash(opts: ScenarioOptions): Promise<ScenarioResu
         `kill -9 #${k} of inventory with ${kill.answered}/${n} orders answered, ${kill.uncommitted >= 0 ? `${kill.uncommitted} of them not committed` : `${-kill.uncommitted} more committed but not answered`} (found after ${kill.tries} freeze(s))`,
       );
       // It rejoins once the dead member's session (10 s) expires; throttled again unless it is the last start.
-      await impl.faults.consumerDelay(k < kills ? 0.002 : 0);
+      await impl.throttle(k < kills ? 2 : 0);
     }
     const produced = (await load).produced;
     const m1 = await impl.waitForQuiet(180_000);

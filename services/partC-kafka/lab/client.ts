@@ -1,5 +1,6 @@
-// Talking to a running Part C from a script, a notebook or a test: the producer, the inventory
-// consumer's stats, and analytics (metrics, lag, replay, report).
+// Talking to the lab's own running Part C, white-box: the producer, the inventory consumer's
+// /health stats, and analytics' own API (metrics with the replay's progress, lag, replay,
+// report). The driver (implementation.ts) offers it as the capability "white-box stats".
 import axios from "axios";
 import type { GroupLag } from "../lag.js";
 import type { AnalyticsMetrics, Metrics, ReplayState } from "../metrics.js";
@@ -67,6 +68,37 @@ export const writeReport = (analyticsUrl: string, label: string) =>
   call<{ status: string; files: { json: string; markdown: string } }>("post", `${analyticsUrl}/report`, { label });
 /** A service's /health body: its counters (inventory: reserved, failed, dead_lettered, ...). */
 export const healthOf = (url: string) => call<Record<string, any>>("get", `${url}/health`);
+
+export type PartCService = "producer" | "inventory" | "analytics";
+
+/** The lab's own services' API, bound to their endpoints (for the fault scenarios, the bench and the safeguards). */
+export const labClient = (endpoints: PartCEndpoints) => ({
+  endpoints,
+  metrics: () => getMetrics(endpoints.analytics),
+  lag: () => getLag(endpoints.analytics),
+  waitForMetrics: (
+    done: (m: AnalyticsMetrics) => boolean,
+    what: string,
+    timeoutMs?: number,
+    onPoll?: (m: AnalyticsMetrics) => void,
+    everyMs?: number,
+  ) => waitForMetrics(endpoints.analytics, done, what, timeoutMs, onPoll, everyMs),
+  /** Both groups caught up and no replay running: the metrics describe the whole log. */
+  waitForQuiet: (timeoutMs?: number) => waitForQuiet(endpoints.analytics, timeoutMs),
+  replay: () => triggerReplay(endpoints.analytics),
+  report: (label: string) => writeReport(endpoints.analytics, label),
+  loadTest: (count: number) => loadTest(endpoints.producer, count),
+  /** A service's /health body: its counters. */
+  stats: (service: PartCService) => healthOf(endpoints[service]),
+  /** What the producer declares about itself: each send answered within this time. */
+  policy: async () => {
+    const policy = (await healthOf(endpoints.producer)).policy as { produce_timeout_ms?: number } | undefined;
+    if (typeof policy?.produce_timeout_ms !== "number")
+      throw new Error(`${endpoints.producer}/health did not publish the producer's policy`);
+    return { produce_timeout_ms: policy.produce_timeout_ms };
+  },
+});
+export type LabClient = ReturnType<typeof labClient>;
 
 export const lagOf = (groups: GroupLag[], group: string): GroupLag => {
   const g = groups.find((x) => x.group === group);

@@ -2,19 +2,15 @@
 // inventory's answer on `inventory-events` (what a notifier would consume). A consumer group of
 // this run's own reads it, from the start of the topic, so nothing produced before it joined is
 // missed; the group is deleted on close.
-import { Kafka, logLevel, type Consumer } from "kafkajs";
+import type { Consumer } from "kafkajs";
 import type { ComparisonModel, Outcome } from "../../harness/implementation.js";
 import type { LabOptions, RunningPart } from "../../harness/lifecycle.js";
 import { TOPICS } from "../topics.js";
-import { labImplementation } from "./implementation.js";
+import { labPartC } from "./implementation.js";
 
 export async function compareModel(running: RunningPart, opts: LabOptions, runTag: string): Promise<ComparisonModel> {
-  const impl = labImplementation(running, opts);
-  const kafka = new Kafka({
-    clientId: `compare-${runTag}`,
-    brokers: [impl.endpoints.kafka],
-    logLevel: logLevel.NOTHING,
-  });
+  const impl = labPartC(running, opts);
+  const { kafka } = await impl.kafka();
   const groupId = `compare-${runTag}`;
   const consumer: Consumer = kafka.consumer({ groupId });
   const seen = new Map<string, { outcome: Outcome; at?: number }>();
@@ -44,15 +40,16 @@ export async function compareModel(running: RunningPart, opts: LabOptions, runTa
     },
     answers: async (ids) => new Map(ids.filter((i) => seen.has(i)).map((i) => [i, seen.get(i)!])),
     // Part C's inventory takes its delay as a pause per message, set when it starts.
-    setDelay: (s) => impl.faults.consumerDelay(s),
-    stopInventory: () => impl.stopConsumer(),
-    startInventory: async () => void (await impl.restartConsumer()),
+    setDelay: (s) => impl.start("inventory", { CONSUMER_THROTTLE_MS: String(Math.round(s * 1000)) }),
+    stopInventory: () => impl.stop("inventory"),
+    startInventory: () => impl.start("inventory"),
     close: async () => {
       await consumer.disconnect().catch(() => {});
       const admin = kafka.admin();
       await admin.connect().catch(() => {});
       await admin.deleteGroups([groupId]).catch(() => {}); // a one-off group: leave nothing behind
       await admin.disconnect().catch(() => {});
+      await impl.close();
     },
   };
 }

@@ -1,133 +1,203 @@
-// Part C's implementation under test, as one typed handle: its endpoints; placing an order (an
-// OrderPlaced produced) and a load test; learning what analytics made of the log (metrics, lag,
-// replay, report); stopping and starting its consumer (inventory); its faults (a pause per
-// message); and what its services declare about themselves (/health). The lab's own services are
-// the one implementation today, built from a RunningPart; experiments, the comparison, the
-// benchmark and the fault scenarios take it through this interface.
+// Part C's implementation under test, the one way to drive it, built from a target file: the
+// lab's own services (lab.yml, managed_by: lab) and a team's take the same road. The contract
+// gives placing orders, a load test, the metrics (through the file's field names), the replay
+// call and the Kafka (topics, groups: lag and the tap). Beyond it, capabilities: stopping and
+// starting inventory (a team's: the file's commands; the lab's own: its process manager, with
+// the running part's ports), white-box /health counters and analytics' replay progress, and
+// starting without a safeguard (the lab's own only). Only this file knows whose it is.
+import type { Implementation } from "../../harness/experiment.js";
+import type { Capabilities } from "../../harness/capabilities.js";
 import { request, type Answer } from "../../harness/implementation.js";
-import {
-  down,
-  restartService,
-  serviceEnv,
-  up,
-  usePart,
-  type LabOptions,
-  type RunningPart,
-  type RunningService,
-} from "../../harness/lifecycle.js";
+import { down, openPart, restartService, serviceEnv } from "../../harness/lifecycle.js";
+import type { LabOptions, OpenPartOptions, RunningPart } from "../../harness/lifecycle.js";
+import { crashProcess } from "../../harness/processes.js";
+import { callTarget, controlService, LAB_TARGET_FILE, loadTarget, NotObservable } from "../../harness/target.js";
+import { targetSummary, type Target, type TargetSummary } from "../../harness/target.js";
 import { labHome } from "../../common/paths.js";
+import { sleep, waitUntil } from "../../common/wait.js";
+import type { GroupLag } from "../lag.js";
 import { PARTC_SAFEGUARDS, type PartCSafeguard } from "../switches.js";
-import {
-  endpoints as endpointsOf,
-  getLag,
-  getMetrics,
-  healthOf,
-  loadTest,
-  produceOrder,
-  triggerReplay,
-  waitForMetrics,
-  waitForQuiet,
-  writeReport,
-  type AnalyticsMetrics,
-  type GroupLag,
-  type LoadResult,
-  type PartCEndpoints,
-  type ProduceBody,
-} from "./client.js";
+import { endpoints as labEndpoints, labClient, type LabClient, type PartCService, type ProduceBody } from "./client.js";
+import { noMetricField, partCCapabilities, produce, readMetrics } from "./contract.js";
+import type { ContractMetric, ObservedMetrics, PartCCapability, PartCFile, Produced } from "./contract.js";
+import { memberOf, openPartCKafka, PartCTap, wireLag, type PartCKafka } from "./kafka-tap.js";
 
-export type PartCService = "producer" | "inventory" | "analytics";
+type Group = "inventory" | "analytics";
 
-export interface PartCImplementation {
-  readonly part: "partC";
-  readonly endpoints: PartCEndpoints;
-  /** POST /produce, timed; never throws on an HTTP status (0: no answer). */
-  placeOrder(body?: Parameters<typeof produceOrder>[1]): Promise<Answer<ProduceBody>>;
-  /** POST /load-test: `count` orders produced in batches; an error unless the producer answers 200. */
-  loadTest(count: number): Promise<LoadResult & { remaining_in_queue: number }>;
-  /** What a service declares about itself: its /health answer. */
-  health(service: PartCService): Promise<Answer<Record<string, any>>>;
-  /** Its /health body; an error when it does not answer 200 (an experiment cannot go on without it). */
-  stats(service: PartCService): Promise<Record<string, any>>;
-  /** What the producer declares about itself: each send answered within this time (its /health policy). */
-  policy(): Promise<{ produce_timeout_ms: number }>;
-  /** What analytics has counted so far. */
-  metrics(): Promise<AnalyticsMetrics>;
-  /** Each consumer group's lag, per partition. */
-  lag(): Promise<GroupLag[]>;
-  /** Poll the metrics until `done`; `onPoll` sees every sample. */
-  waitForMetrics(
-    done: (m: AnalyticsMetrics) => boolean,
-    what: string,
-    timeoutMs?: number,
-    onPoll?: (m: AnalyticsMetrics) => void,
-    everyMs?: number,
-  ): Promise<AnalyticsMetrics>;
-  /** Both groups caught up and no replay running: the metrics describe the whole log. */
-  waitForQuiet(timeoutMs?: number): Promise<AnalyticsMetrics>;
-  /** Analytics reads both topics again from the start. */
-  replay(): Promise<{ status: string; started_at: string; target_offsets: Record<string, number> }>;
-  /** Analytics writes its report files under this label. */
-  report(label: string): Promise<{ status: string; files: { json: string; markdown: string } }>;
-  /** A service stopped (analytics too: what it has counted is rebuilt from the log when it starts). */
-  stopService(service: PartCService): Promise<void>;
-  /** A service started unless it runs (the part's env plus `env`); `running.services` is updated. */
-  startService(service: PartCService, env?: Record<string, string>): Promise<RunningService>;
-  /** The consumer (inventory) stopped. */
-  stopConsumer(): Promise<void>;
-  /** The consumer (re)started with the env it was first found with, plus `env`. */
-  restartConsumer(env?: Record<string, string>): Promise<RunningService>;
-  faults: {
-    /** Inventory pauses this long per message (CONSUMER_THROTTLE_MS, read at start: a restart); 0: none. */
-    consumerDelay(seconds: number): Promise<void>;
-  };
+/** How the driver acts beyond the contract: by the file's commands, or by the lab's process manager. */
+interface Hands {
+  control(service: PartCService, action: "stop" | "kill" | "start", env: Record<string, string>): Promise<void>;
+  own?: LabClient;
+  without?: string;
+  release?: () => Promise<void>;
 }
 
-/** The lab's own Part C services as the implementation under test. */
-export function labImplementation(running: RunningPart, opts: LabOptions = {}): PartCImplementation {
-  const endpoints = endpointsOf(running);
-  // The env inventory runs with now: a restart keeps it, and adds only what it is asked to.
-  const inventoryEnv = serviceEnv("partC", "inventory", opts.home ?? labHome());
-  const stopService = (service: PartCService) => down("partC", { ...opts, only: [service] }).then(() => {});
-  const restartConsumer = (env: Record<string, string> = {}) =>
-    restartService(running, "inventory", opts, { ...inventoryEnv, ...opts.env, ...env });
+const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+
+export class PartC implements Implementation<PartCCapability> {
+  readonly part = "partC" as const;
+  readonly summary: TargetSummary;
+  readonly capabilities: Capabilities<PartCCapability>;
+  readonly without?: string;
+  private readonly c: PartCFile;
+  private wire?: Promise<PartCKafka>;
+
+  constructor(
+    readonly target: Target,
+    private readonly hands: Hands,
+  ) {
+    this.c = target.partC!;
+    const { services, metrics, broker } = this.c;
+    this.summary = targetSummary(target, {
+      producer: services.producer,
+      ...(services.analytics ? { analytics: services.analytics } : {}),
+      ...(metrics ? { metrics: metrics.url } : {}),
+      ...(broker ? { kafka: broker.bootstrap } : {}),
+    });
+    this.capabilities = partCCapabilities(target);
+    if (hands.without !== undefined) this.without = hands.without;
+  }
+
+  /** POST one order (the file's place_order, else /produce with one burrito); never throws on a status. */
+  placeOrder(
+    body: unknown = this.c.place_order?.body ?? { items: [{ sku: "burrito", qty: 1 }] },
+  ): Promise<Answer<ProduceBody>> {
+    const url = `${this.c.services.producer}${this.c.place_order?.path ?? "/produce"}`;
+    return request<ProduceBody>("post", url, body, { timeoutMs: 120_000 });
+  }
+
+  /** `count` orders through load_test, else through place_order (a few at a time). */
+  produce(count: number): Promise<Produced> {
+    return produce(this.c, () => this.placeOrder(), count);
+  }
+
+  metrics(): Promise<ObservedMetrics> {
+    return readMetrics(this.c);
+  }
+
+  /** A count the contract names; NotObservable, naming the file's field, when the metrics lack it. */
+  count(m: ObservedMetrics | undefined, name: Exclude<ContractMetric, "orders_per_minute">): number {
+    const v = m?.[name];
+    if (typeof v !== "number") throw new NotObservable(noMetricField(this.c, name));
+    return v;
+  }
+
+  async replay(): Promise<void> {
+    this.capabilities.need("replay");
+    await callTarget(this.c.replay!, {});
+  }
+
+  /** Its Kafka, with an admin of the lab's (opened once, closed by close()). */
+  kafka(): Promise<PartCKafka> {
+    this.capabilities.need("kafka");
+    const broker = this.c.broker!;
+    this.wire ??= openPartCKafka(broker);
+    return this.wire;
+  }
+
+  async lag(which: Group): Promise<GroupLag> {
+    this.capabilities.need(`${which} lag`);
+    return wireLag(await this.kafka(), this.c.broker!.groups![which]!, which);
+  }
+
+  /** A tap on both topics from now on; the caller closes it. */
+  async tap(): Promise<PartCTap> {
+    return PartCTap.open(await this.kafka());
+  }
+
+  /** The named groups (those the file names) have read everything, then `settleMs` more; false on timeout. */
+  async caughtUp(which: Group[], timeoutMs = 300_000, settleMs = 1000): Promise<boolean> {
+    const named = which.filter((w) => this.capabilities.has(`${w} lag`));
+    const zero = async () => (await Promise.all(named.map((w) => this.lag(w)))).every((g) => g.total_lag === 0);
+    const ok = waitUntil(zero, "the groups to catch up", timeoutMs, 250).then(() => true);
+    return ok.catch(() => false).finally(() => sleep(settleMs));
+  }
+
+  /** The metrics once they describe the whole log: groups caught up, nothing moving for `settleMs` (or `until`). */
+  async settled(o: { until?: (m: ObservedMetrics) => boolean; timeoutMs?: number; settleMs?: number } = {}) {
+    const timeoutMs = o.timeoutMs ?? 300_000;
+    await this.caughtUp(["inventory", "analytics"], timeoutMs, 0);
+    // The lab's own analytics says when a replay is done; any other's metrics must stop moving.
+    await this.hands.own?.waitForMetrics((m) => !m.replay.running, "analytics to finish replaying", timeoutMs);
+    let [last, since] = [await this.metrics(), Date.now()];
+    const still = async () => {
+      const now = await this.metrics();
+      if (o.until?.(now)) return true;
+      if (!same(now, last)) [last, since] = [now, Date.now()];
+      return Date.now() - since >= (o.settleMs ?? 2000);
+    };
+    await waitUntil(still, "the metrics to settle", timeoutMs, 250);
+    return this.metrics();
+  }
+
+  /** Stop (or kill) a service. */
+  async stop(service: PartCService, how: "stop" | "kill" = "stop"): Promise<void> {
+    if (service === "inventory") this.capabilities.need("stop inventory");
+    await this.hands.control(service, how, {});
+  }
+
+  /** Start a stopped service (the lab's own: restart a running one) with `env` on top, e.g. CONSUMER_THROTTLE_MS. */
+  async start(service: PartCService, env: Record<string, string> = {}): Promise<void> {
+    if (service === "inventory") this.capabilities.need("start inventory");
+    await this.hands.control(service, "start", env);
+  }
+
+  /** The lab's own services' API: /health counters, analytics' replay progress, its report. */
+  whiteBox(): LabClient {
+    this.capabilities.need("white-box stats");
+    return this.hands.own!;
+  }
+
+  /** Leave it as found: what opening started is stopped; nothing of a team's is touched. */
+  async close(): Promise<void> {
+    if (this.wire) await (await this.wire).admin.disconnect().catch(() => {});
+    await this.hands.release?.();
+  }
+}
+
+/** A team's hands: the file's commands (or pid files); inventory is back once its group has a member again. */
+function teamHands(target: Target): Hands {
+  const c = target.partC!;
   return {
-    part: "partC",
-    endpoints,
-    placeOrder: (body = {}) => produceOrder(endpoints.producer, body),
-    loadTest: (count) => loadTest(endpoints.producer, count),
-    health: (service) => request("get", `${endpoints[service]}/health`),
-    stats: (service) => healthOf(endpoints[service]),
-    policy: async () => {
-      const policy = (await healthOf(endpoints.producer)).policy as { produce_timeout_ms?: number } | undefined;
-      if (typeof policy?.produce_timeout_ms !== "number")
-        throw new Error(`${endpoints.producer}/health did not publish the producer's policy`);
-      return { produce_timeout_ms: policy.produce_timeout_ms };
-    },
-    metrics: () => getMetrics(endpoints.analytics),
-    lag: () => getLag(endpoints.analytics),
-    waitForMetrics: (done, what, timeoutMs, onPoll, everyMs) =>
-      waitForMetrics(endpoints.analytics, done, what, timeoutMs, onPoll, everyMs),
-    waitForQuiet: (timeoutMs) => waitForQuiet(endpoints.analytics, timeoutMs),
-    replay: () => triggerReplay(endpoints.analytics),
-    report: (label) => writeReport(endpoints.analytics, label),
-    stopService,
-    startService: async (service, env = {}) => {
-      const again = await up("partC", { ...opts, only: [service], env: { ...opts.env, ...env } });
-      running.services[service] = again.services[service];
-      return again.services[service];
-    },
-    stopConsumer: () => stopService("inventory"),
-    restartConsumer,
-    faults: {
-      consumerDelay: async (seconds) =>
-        void (await restartConsumer({ CONSUMER_THROTTLE_MS: String(Math.round(seconds * 1000)) })),
+    control: async (service, action, env) => {
+      const ctl = c.control?.[service];
+      // The contract's knobs (CONSUMER_THROTTLE_MS) reach a service through its start command's environment.
+      const exports = Object.entries(env).map(([k, v]) => `export ${k}=${JSON.stringify(v)}; `);
+      const withEnv = ctl?.start ? { ...ctl, start: exports.join("") + ctl.start } : ctl;
+      const url = service === "inventory" ? undefined : c.services[service];
+      await controlService(target, service, withEnv, action, url && `${url}${c.health_path ?? "/health"}`);
+      const group = c.broker?.groups?.inventory;
+      if (service === "inventory" && action === "start" && group) await memberOf(c.broker!.bootstrap, group);
     },
   };
 }
 
-/** `body` against Part C (openPart's rule: what is missing is started for it and stopped afterwards), through its implementation. */
-export const withPartC = <T>(opts: LabOptions, body: (impl: PartCImplementation) => Promise<T>): Promise<T> =>
-  usePart("partC", opts, (running) => body(labImplementation(running, opts)));
+/**
+ * The lab's own Part C, running (started with `opts`), as the implementation under test: lab.yml
+ * with the running part's ports. A fault scenario, a bench or a comparison builds it from its own stack.
+ */
+export function labPartC(
+  running: RunningPart,
+  opts: LabOptions,
+  extra: { without?: string; release?: () => Promise<void> } = {},
+): PartC {
+  const file = loadTarget(LAB_TARGET_FILE);
+  const now = labEndpoints(running);
+  const c = file.partC!;
+  const rebased = JSON.stringify(c)
+    .replaceAll(c.services.producer, now.producer)
+    .replaceAll(c.services.analytics!, now.analytics)
+    .replaceAll(`"${c.broker!.bootstrap}"`, `"${now.kafka}"`);
+  const home = opts.home ?? labHome();
+  // The env each service runs with now: a start keeps it, and adds only what it is asked to.
+  const found = Object.fromEntries(Object.keys(running.services).map((s) => [s, serviceEnv("partC", s, home)]));
+  const control: Hands["control"] = async (service, action, env) => {
+    if (action === "start") await restartService(running, service, opts, { ...found[service], ...opts.env, ...env });
+    else if (action === "kill") crashProcess(`partC-${service}`, home);
+    else await down("partC", { ...opts, home, only: [service] });
+  };
+  return new PartC({ ...file, partC: JSON.parse(rebased) as PartCFile }, { control, own: labClient(now), ...extra });
+}
 
 /** A Part C safeguard's name, or an error that lists them. */
 export function partCSafeguard(name: string): PartCSafeguard {
@@ -136,21 +206,37 @@ export function partCSafeguard(name: string): PartCSafeguard {
   return name as PartCSafeguard;
 }
 
-/** The options that start Part C's services with this safeguard switched off (none: unchanged). */
-export function withoutSafeguard<O extends LabOptions>(opts: O, name?: string): O {
-  if (name === undefined) return opts;
-  return { ...opts, env: { ...opts.env, SAFEGUARDS_OFF: partCSafeguard(name) } };
+export interface OpenPartCOptions extends OpenPartOptions {
+  /** Start the lab's own services with this safeguard switched off (a team's has no such switch). */
+  without?: string;
 }
 
-/**
- * An error unless the service that owns the safeguard reports it off in /health: a Part C that
- * was already up (with its safeguards on) is used as it is, not restarted.
- */
-export async function requireSafeguardOff(impl: PartCImplementation, name: string): Promise<void> {
-  const { service } = PARTC_SAFEGUARDS[partCSafeguard(name)];
-  const state = ((await impl.stats(service)).safeguards as Record<string, string> | undefined)?.[name];
-  if (state !== "off")
-    throw new Error(
-      `Part C's ${service} runs with the safeguard ${name} ${state ?? "unknown"}: it was already up. Stop Part C first (npx zx lab-scripts/down.mjs partC), then run this again.`,
-    );
+/** Part C on `target`: the lab's own is brought up where it is missing (close stops only what this started); a team's is only talked to. */
+export async function openPartC(target: Target, opts: OpenPartCOptions = {}): Promise<PartC> {
+  if (!target.partC) throw new NotObservable(`the target ${target.name} has no partC`);
+  if (opts.without !== undefined) partCCapabilities(target).need("without a safeguard");
+  if (!target.lab) return new PartC(target, teamHands(target));
+  const without = opts.without === undefined ? undefined : partCSafeguard(opts.without);
+  const lab = without ? { ...opts, env: { ...opts.env, SAFEGUARDS_OFF: without } } : opts;
+  const { running, close } = await openPart("partC", lab);
+  const impl = labPartC(running, lab, { without, release: close });
+  if (!without) return impl;
+  // A Part C that was already up (with its safeguards on) is used as it is, not restarted: say so.
+  const stats = await impl.whiteBox().stats(PARTC_SAFEGUARDS[without].service);
+  const state = (stats.safeguards as Record<string, string> | undefined)?.[without];
+  if (state === "off") return impl;
+  await impl.close();
+  throw new Error(
+    `Part C runs with the safeguard ${without} ${state ?? "unknown"}: it was already up. Stop Part C first (npx zx lab-scripts/down.mjs partC), then run this again.`,
+  );
+}
+
+/** `body` on Part C, opened by openPartC and closed afterwards, whatever happens. */
+export async function withPartC<T>(target: Target, opts: OpenPartCOptions, body: (impl: PartC) => Promise<T>) {
+  const impl = await openPartC(target, opts);
+  try {
+    return await body(impl);
+  } finally {
+    await impl.close();
+  }
 }

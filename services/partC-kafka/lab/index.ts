@@ -1,14 +1,6 @@
-// Part C in the lab library: a client for the running services, the implementation under test,
-// and the three experiments (load, lag under throttling, replay) for scripts, notebooks and tests;
-// each also on any target (runXThrough): a foreign implementation judged from outside.
-export * from "./client.js";
-export * from "./implementation.js";
-export * from "./load.js";
-export * from "./lag.js";
-export * from "./replay.js";
-export * from "./target.js";
-export * from "./wire-tap.js";
-export * from "./outside.js";
-export * from "./load-outside.js";
-export * from "./lag-outside.js";
-export * from "./replay-outside.js";
+// Part C in the lab library: the driver (openPartC / withPartC on any target file, the lab's own
+// lab.yml included) and its three experiments (load, lag, replay), for scripts and notebook 03.
+export { openPartC, withPartC, partCSafeguard, type PartC } from "./implementation.js";
+export { loadExperiment } from "../experiments/load.js";
+export { lagExperiment } from "../experiments/lag.js";
+export { replayExperiment } from "../experiments/replay.js";

@@ -11,10 +11,11 @@ import { countBy, openStack } from "../../harness/stack.js";
 import { safeguardRun, type SafeguardExperiment, type SafeguardRun } from "../../harness/safeguards.js";
 import type { ScenarioOptions } from "../../harness/verdict.js";
 import { orderPlaced, toMessage } from "../events.js";
-import { kafkaClient, produceRaw } from "../faults/kafka-tap.js";
-import { labImplementation } from "../lab/implementation.js";
-import { runReplayExperiment } from "../lab/replay.js";
-import { minuteOf, type Metrics } from "../metrics.js";
+import { runExperiment } from "../../harness/experiment.js";
+import { kafkaClient, produceRaw } from "../lab/kafka-tap.js";
+import { labPartC } from "../lab/implementation.js";
+import { replayExperiment } from "../experiments/replay.js";
+import { minuteOf } from "../metrics.js";
 import { DEFAULT_ITEMS } from "../produce-orders.js";
 import { PARTC_SAFEGUARDS } from "../switches.js";
 import { TOPICS } from "../topics.js";
@@ -23,11 +24,11 @@ import { TOPICS } from "../topics.js";
 const HISTORY_MINUTES = 5;
 
 /** Orders per minute that `after` has more than `before`. */
-function added(before: Metrics, after: Metrics): Record<string, number> {
-  const minutes = new Set([...Object.keys(before.orders_per_minute), ...Object.keys(after.orders_per_minute)]);
+function added(before: Record<string, number>, after: Record<string, number>): Record<string, number> {
+  const minutes = new Set([...Object.keys(before), ...Object.keys(after)]);
   const out: Record<string, number> = {};
   for (const m of minutes) {
-    const d = (after.orders_per_minute[m] ?? 0) - (before.orders_per_minute[m] ?? 0);
+    const d = (after[m] ?? 0) - (before[m] ?? 0);
     if (d !== 0) out[m] = d;
   }
   return out;
@@ -40,9 +41,9 @@ const minutesThatDiffer = (a: Record<string, number>, b: Record<string, number>)
 export async function eventTimeReplay(opts: ScenarioOptions, on: boolean): Promise<SafeguardRun> {
   const n = opts.quick ? 300 : 3000;
   const stack = await openStack("partC", { ...opts, without: on ? undefined : "event-time" }, "event-time");
+  const impl = labPartC(stack.running, stack.lab, { without: on ? undefined : "event-time" });
   try {
-    const impl = labImplementation(stack.running, stack.lab);
-    const m0 = await impl.waitForQuiet();
+    const m0 = await impl.whiteBox().waitForQuiet();
     // Orders placed a day ago, over HISTORY_MINUTES minutes, appended as the producer would have.
     const start = (Math.floor(Date.now() / 60_000) - 24 * 60) * 60_000;
     const history = Array.from({ length: n }, (_, i) =>
@@ -52,17 +53,20 @@ export async function eventTimeReplay(opts: ScenarioOptions, on: boolean): Promi
         new Date(start + Math.floor((i * HISTORY_MINUTES * 60_000) / n)),
       ),
     );
-    await produceRaw(kafkaClient(impl.endpoints.kafka), TOPICS.orders, history.map(toMessage));
-    const replay = await runReplayExperiment({
-      ...stack.lab,
+    await produceRaw(kafkaClient(impl.whiteBox().endpoints.kafka), TOPICS.orders, history.map(toMessage));
+    // The replay experiment, on this stack, without the duplicates it also checks.
+    const { data } = await runExperiment(replayExperiment, impl, {
       seedCount: 0,
+      duplicates: 0,
       replayInAnotherMinute: !opts.quick,
-      onPhase: opts.log,
+      onProgress: opts.log,
     });
+    const perMinute = (m: typeof data.before) => (m?.orders_per_minute ?? {}) as Record<string, number>;
+    const replay = { before: perMinute(data.before), after: perMinute(data.after) };
     const own = countBy(history, (e) => minuteOf(e.createdAt));
-    const read = added(m0, replay.before);
+    const read = added(m0.orders_per_minute, replay.before);
     const wrong = minutesThatDiffer(own, read);
-    const moved = minutesThatDiffer(replay.before.orders_per_minute, replay.after.orders_per_minute);
+    const moved = minutesThatDiffer(replay.before, replay.after);
     const at = (minutes: Record<string, number>) =>
       Object.entries(minutes)
         .map(([m, k]) => `${m.slice(5).replace("T", " ")} ${k}`)
@@ -80,6 +84,7 @@ export async function eventTimeReplay(opts: ScenarioOptions, on: boolean): Promi
       } changed ${moved.length} minute(s)`,
     );
   } finally {
+    await impl.close();
     await stack.release();
   }
 }

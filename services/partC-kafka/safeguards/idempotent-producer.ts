@@ -30,8 +30,8 @@ import { safeguardRun, type SafeguardExperiment, type SafeguardRun } from "../..
 import type { ScenarioOptions } from "../../harness/verdict.js";
 import { sleep, waitUntil } from "../../common/wait.js";
 import { signalGroup } from "../faults/scenarios.js";
-import { endOffsets, kafkaClient, TopicTap, total } from "../faults/kafka-tap.js";
-import { labImplementation } from "../lab/implementation.js";
+import { endOffsets, kafkaClient, TopicTap, total } from "../lab/kafka-tap.js";
+import { labPartC } from "../lab/implementation.js";
 import { PARTC_SAFEGUARDS } from "../switches.js";
 import { TOPICS } from "../topics.js";
 
@@ -49,14 +49,15 @@ export async function retryAfterLostAck(opts: ScenarioOptions, on: boolean): Pro
     KAFKA_REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS),
     PRODUCE_TIMEOUT_MS: String(PRODUCE_TIMEOUT_MS),
   });
-  const impl = labImplementation(stack.running, stack.lab);
-  const kafka = kafkaClient(impl.endpoints.kafka);
+  const impl = labPartC(stack.running, stack.lab);
+  const own = impl.whiteBox();
+  const kafka = kafkaClient(own.endpoints.kafka);
   const from = await endOffsets(kafka, TOPICS.orders); // where this run's records begin
   let orders: TopicTap | undefined;
   const broker = (await BROKERS.kafka.status({ home: opts.home, mode: "native" })).pid;
   if (!broker) throw new Error("the lab's Kafka has no pid: this scenario needs the native broker");
   try {
-    await impl.waitForQuiet();
+    await own.waitForQuiet();
     const load = steadyLoad(rate, async (seq) => {
       const r = await impl.placeOrder({ orderId: `idem-${opts.seed}-${String(seq).padStart(6, "0")}` });
       return { status: r.status || "no answer", body: r.body };
@@ -69,7 +70,7 @@ export async function retryAfterLostAck(opts: ScenarioOptions, on: boolean): Pro
     }
     await sleep(3000); // the retries of the last freeze land
     const sent = await load.stop(); // every answer in
-    await impl.waitForQuiet(120_000);
+    await own.waitForQuiet(120_000);
     const acked = sent.filter((s) => s.status === 200);
     // The log as it is now, read afresh after the freezes (only this stack's producer writes
     // `orders`): one entry per record, so a reader's own re-read cannot pass for a duplicate.
