@@ -21,12 +21,12 @@ import { compareModel as partCCompareModel } from "../partC-kafka/lab/compare-mo
 export type ModelId = "A" | "B" | "C";
 export type ConditionId = "healthy" | "delay_2s" | "outage";
 
-export const MODELS: Record<ModelId, { part: PartId; title: string }> = {
+const MODELS: Record<ModelId, { part: PartId; title: string }> = {
   A: { part: "partA", title: "A · sync REST" },
   B: { part: "partB", title: "B · RabbitMQ" },
   C: { part: "partC", title: "C · Kafka" },
 };
-export const CONDITIONS: Record<ConditionId, string> = {
+const CONDITIONS: Record<ConditionId, string> = {
   healthy: "inventory healthy",
   delay_2s: "inventory takes 2 s per order",
   outage: "inventory down while the orders arrive",
