@@ -10,6 +10,7 @@ import type { Experiment, ExperimentOptions, Run } from "../../harness/experimen
 import { NotObservable } from "../../harness/target.js";
 import type { Row } from "../../common/table.js";
 import type { PartAImplementation, PartAService } from "../lab/implementation.js";
+import { inject } from "./latency.js";
 
 export interface BadInputOptions extends ExperimentOptions {
   /** Hostile requests per endpoint (default: 60 quick, else 500). */
@@ -53,12 +54,6 @@ function switchTarget(url: string): { url: string; param: string } | undefined {
   return param === undefined ? undefined : { url: base, param };
 }
 
-const resetFaults = async (impl: PartAImplementation) => {
-  await impl.faults.inventoryDelay(0);
-  await impl.faults.inventoryFailRate(0);
-  await impl.faults.inventoryFailAfterReserveRate(0);
-};
-
 const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
 
 export const badInput: Experiment<PartAImplementation, BadInputOptions, BadInputRun, BadInputData> = {
@@ -92,7 +87,7 @@ export const badInput: Experiment<PartAImplementation, BadInputOptions, BadInput
             if (!t) throw new NotObservable(`the switch ${name} does not take its value in a GET query`);
             return { name: label, method: "GET", url: t.url, input: hostileQuery(t.param) };
           };
-          await fuzz(r, label, target, () => resetFaults(r.impl));
+          await fuzz(r, label, target, () => inject(r.impl));
         }
       },
     },
@@ -105,7 +100,7 @@ export const badInput: Experiment<PartAImplementation, BadInputOptions, BadInput
       },
     },
   ],
-  cleanup: (r) => resetFaults(r.impl),
+  cleanup: (r) => inject(r.impl),
   judge: (r) => {
     const failures = r.results.flatMap((x) => x.failures);
     const broken = failures.filter((f) => typeof f.status === "string" || f.status >= 500).length;

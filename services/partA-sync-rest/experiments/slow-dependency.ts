@@ -11,6 +11,7 @@ import type { Answer } from "../../harness/implementation.js";
 import { summarize } from "../../harness/stats.js";
 import type { Row } from "../../common/table.js";
 import { PARTA_SAFEGUARDS } from "../switches.js";
+import { inject } from "./latency.js";
 import type { OrderAnswerBody, OrderPolicy, PartAImplementation } from "../lab/implementation.js";
 
 /** One burst: inventory's faults, then this many orders at once (or a multiple of the declared in-flight limit). */
@@ -26,29 +27,15 @@ export interface SlowDependencyOptions extends ExperimentOptions {
   bursts?: Burst[];
 }
 
-/** Inventory's counters (its /health), the order service's memory. */
-interface Counters {
-  inventory: Record<string, number>;
-  rss_mb: number;
-}
-
-interface Placed {
-  burst: number;
-  status: number;
-  ms: number;
-  error?: string;
-  attempts: number;
-  /** Where the order ended, as its answer says. */
-  state: string;
-}
+/** The services' white-box counters: their /health bodies. */
+type Counters = Record<"order" | "inventory", Awaited<ReturnType<PartAImplementation["health"]>>["body"]>;
 
 export interface SlowDependencyRun extends Run<PartAImplementation, SlowDependencyOptions> {
   policy?: OrderPolicy;
   before?: Counters;
-  after?: Counters & { max_in_flight_seen: number };
-  peakRssMb: number;
-  placed: Placed[];
-  bursts: (Row & { orders: number })[];
+  after?: Counters;
+  placed: Answer<OrderAnswerBody>[];
+  bursts: Row[];
 }
 
 export interface SlowDependencyData {
@@ -57,7 +44,7 @@ export interface SlowDependencyData {
 }
 
 /** The fault campaign's grid. */
-export function defaultBursts(quick: boolean): Burst[] {
+function defaultBursts(quick: boolean): Burst[] {
   const delays = quick ? [0, 4] : [0, 0.5, 2, 4];
   const failRates = quick ? [0, 1] : [0, 0.5, 1];
   const orders = quick ? 8 : 24;
@@ -80,53 +67,27 @@ const stateOf = (a: Answer<OrderAnswerBody>): string =>
           ? "RESERVED-UNNOTIFIED"
           : "FAILED";
 
-async function setFaults(impl: PartAImplementation, b?: Burst): Promise<void> {
-  await impl.faults.inventoryDelay(b?.delay_s ?? 0);
-  await impl.faults.inventoryFailRate(b?.fail_rate ?? 0);
-  await impl.faults.inventoryFailAfterReserveRate(b?.fail_after_reserve_rate ?? 0);
-}
-
-async function counters(impl: PartAImplementation): Promise<Counters & { max_in_flight_seen: number }> {
+async function counters(impl: PartAImplementation): Promise<Counters> {
   impl.capabilities.need("white-box stats");
-  const [order, inventory] = [(await impl.health("order")).body, (await impl.health("inventory")).body];
-  return { inventory, rss_mb: order.memory_mb?.rss ?? 0, max_in_flight_seen: order.max_in_flight_seen };
+  return { order: (await impl.health("order")).body, inventory: (await impl.health("inventory")).body };
 }
 
-/** `work`, with the order service's memory sampled every 100 ms meanwhile (white-box stats only). */
-async function sampling<T>(r: SlowDependencyRun, work: Promise<T>): Promise<T> {
-  let done = false;
-  const sampler = (async () => {
-    while (!done && r.before) {
-      r.peakRssMb = Math.max(r.peakRssMb, (await r.impl.health("order")).body.memory_mb?.rss ?? 0);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  })();
-  const result = await work.finally(() => (done = true));
-  await sampler;
-  return result;
-}
+/** How many of each: `{"200": 3, "503": 1}`. */
+const countBy = <T>(xs: T[], key: (x: T) => string): Record<string, number> => {
+  const counts: Record<string, number> = {};
+  for (const x of xs) counts[key(x)] = (counts[key(x)] ?? 0) + 1;
+  return counts;
+};
 
 async function runBurst(r: SlowDependencyRun, b: Burst, index: number): Promise<void> {
   const what = `delay ${b.delay_s} s, fail-rate ${b.fail_rate ?? 0}, fail-after-reserve ${b.fail_after_reserve_rate ?? 0}`;
   await r.unless(`burst ${index + 1}: ${what}`, async () => {
     const orders =
       typeof b.orders === "number" ? b.orders : b.orders.timesLimit * (await r.impl.policy()).max_in_flight;
-    await setFaults(r.impl, b);
-    const answers: Answer<OrderAnswerBody>[] = await sampling(
-      r,
-      Promise.all(Array.from({ length: orders }, () => r.impl.placeOrder())),
-    );
-    const placed = answers.map((a) => ({
-      burst: index + 1,
-      status: a.status,
-      ms: a.ms,
-      error: a.body?.error,
-      attempts: a.body?.timings?.reserve_attempts ?? 1,
-      state: stateOf(a),
-    }));
+    await inject(r.impl, b.delay_s, b.fail_rate, b.fail_after_reserve_rate);
+    const placed = await Promise.all(Array.from({ length: orders }, () => r.impl.placeOrder()));
     r.placed.push(...placed);
-    const statuses: Record<string, number> = {};
-    for (const p of placed) statuses[p.status || "no answer"] = (statuses[p.status || "no answer"] ?? 0) + 1;
+    const statuses = countBy(placed, (p) => String(p.status || "no answer"));
     const maxMs = Math.round(Math.max(...placed.map((p) => p.ms)));
     r.bursts.push({ burst: index + 1, ...b, orders, statuses: JSON.stringify(statuses), max_ms: maxMs });
     r.progress(`${what}, ${orders} at once: ${JSON.stringify(statuses)}, slowest ${(maxMs / 1000).toFixed(2)} s`);
@@ -137,15 +98,15 @@ async function runBurst(r: SlowDependencyRun, b: Burst, index: number): Promise<
 function count(r: SlowDependencyRun) {
   const p = r.placed;
   const bound = r.policy ? r.policy.deadline_ms + 500 : undefined;
-  const timedOut = p.filter((x) => x.error === "inventory-timeout");
+  const timedOut = p.filter((x) => x.body?.error === "inventory-timeout");
   const delta = (k: string) => (r.after && r.before ? r.after.inventory[k] - r.before.inventory[k] : 0);
   const anomalies: Record<string, number> = {
     lost: p.filter((x) => x.status === 0).length,
-    timeouts_retried: timedOut.filter((x) => x.attempts > 1).length,
+    timeouts_retried: timedOut.filter((x) => (x.body?.timings?.reserve_attempts ?? 1) > 1).length,
     ...(bound !== undefined ? { past_deadline: p.filter((x) => x.status !== 0 && x.ms > bound).length } : {}),
     ...(r.after ? { reserved_twice: delta("reservations") - delta("orders_reserved") } : {}),
     ...(r.after && r.policy
-      ? { held_beyond_limit: Math.max(0, r.after.max_in_flight_seen - r.policy.max_in_flight) }
+      ? { held_beyond_limit: Math.max(0, r.after.order.max_in_flight_seen - r.policy.max_in_flight) }
       : {}),
   };
   const wait = summarize(p.map((x) => x.ms));
@@ -159,13 +120,14 @@ function count(r: SlowDependencyRun) {
     ...(r.policy ? { deadline_ms: r.policy.deadline_ms, max_in_flight: r.policy.max_in_flight } : {}),
     ...(r.after
       ? {
-          max_in_flight_seen: r.after.max_in_flight_seen,
+          max_in_flight_seen: r.after.order.max_in_flight_seen,
           reserve_requests: delta("requests"),
           reservations: delta("reservations"),
           orders_reserved: delta("orders_reserved"),
           answers_lost_after_reserve: delta("failed_after_reserve"),
-          rss_mb_before: r.before!.rss_mb,
-          rss_mb_peak: r.peakRssMb,
+          // What the orders held cost the order service (RSS is hardly given back: about its peak).
+          rss_mb_before: r.before!.order.memory_mb?.rss,
+          rss_mb_after: r.after.order.memory_mb?.rss,
         }
       : {}),
   };
@@ -192,7 +154,7 @@ function checksOf(r: SlowDependencyRun, c: ReturnType<typeof count>): Check[] {
     add(
       `in-flight orders stay ≤ ${r.policy.max_in_flight}`,
       a.held_beyond_limit === 0,
-      `max in flight ${f.max_in_flight_seen}, ${f.refused_503} refused with 503; order service RSS ${f.rss_mb_before} → ${f.rss_mb_peak} MB`,
+      `max in flight ${f.max_in_flight_seen}, ${f.refused_503} refused with 503; order service RSS ${f.rss_mb_before} → ${f.rss_mb_after} MB`,
     );
   add(
     "a reserve that timed out is not asked again",
@@ -217,14 +179,13 @@ export const slowDependency: Experiment<
     "A synchronous chain cannot hide a bad dependency, but timeouts, idempotent retries and a limit keep it bounded.",
   needs: [],
   safeguards: Object.keys(PARTA_SAFEGUARDS),
-  begin: (run) => ({ ...run, placed: [], bursts: [], peakRssMb: 0 }),
+  begin: (run) => ({ ...run, placed: [], bursts: [] }),
   steps: [
     {
       name: "before",
       run: async (r) => {
         r.policy = await r.unless("the deadline and the in-flight limit (the declared policy)", () => r.impl.policy());
         r.before = await r.unless("reservations and orders in flight (white-box stats)", () => counters(r.impl));
-        r.peakRssMb = r.before?.rss_mb ?? 0;
       },
     },
     {
@@ -236,20 +197,19 @@ export const slowDependency: Experiment<
     {
       name: "after",
       run: async (r) => {
-        await setFaults(r.impl);
+        await inject(r.impl);
         if (r.before) r.after = await counters(r.impl);
       },
     },
   ],
-  cleanup: (r) => setFaults(r.impl),
+  cleanup: (r) => inject(r.impl),
   judge: (r) => {
     const c = count(r);
-    const finalStates: Record<string, number> = {};
-    for (const p of r.placed) finalStates[p.state] = (finalStates[p.state] ?? 0) + 1;
+    const final_states = countBy(r.placed, stateOf);
     const tally: Tally = {
       sent: r.placed.length,
       acknowledged: c.figures.confirmed,
-      final_states: finalStates,
+      final_states,
       anomalies: c.anomalies,
     };
     return {
