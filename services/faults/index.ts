@@ -1,5 +1,5 @@
 // The fault campaign: every scenario, for lab-scripts/faults.mjs, the tests and the notebooks.
-import * as partA from "../partA-sync-rest/faults/scenarios.js";
+import { PARTA_SCENARIOS } from "../partA-sync-rest/experiments/index.js";
 import * as partB from "../partB-rabbitmq/faults/scenarios.js";
 import * as partC from "../partC-kafka/faults/scenarios.js";
 import { securityBasics } from "./security.js";
@@ -26,13 +26,7 @@ const scenario = (run: FaultScenario["run"], safeguards: string[] = []): FaultSc
  * input and broker restart, security) test validation and reconnection, which have no switch.
  */
 export const FAULT_SCENARIOS: Record<string, FaultScenario> = {
-  "A-slow-failing-dependency": scenario(partA.slowAndFailingDependency, [
-    "call-timeout",
-    "idempotency-key",
-    "in-flight-limit",
-    "no-retry-on-timeout",
-  ]),
-  "A-bad-input": scenario(partA.badInput),
+  ...PARTA_SCENARIOS,
   "B-consumer-crash": scenario(partB.consumerCrash, ["manual-ack"]),
   "B-broker-restart": scenario(partB.brokerRestart, ["confirms", "durability"]),
   "B-bad-input": scenario(partB.badInput, ["dead-letter"]),

@@ -14,6 +14,8 @@ import { answers, waitUntil } from "../common/wait.js";
 import { latency, type LatencyOptions } from "../partA-sync-rest/experiments/latency.js";
 import { connections } from "../partA-sync-rest/experiments/connections.js";
 import { openPartA, withPartA } from "../partA-sync-rest/lab/implementation.js";
+import { PARTA_SCENARIOS } from "../partA-sync-rest/experiments/index.js";
+import { slowDependency } from "../partA-sync-rest/experiments/slow-dependency.js";
 import { runExperiment } from "../harness/experiment.js";
 import { freePortsFor, runLabScript, tempHome } from "./support.js";
 import { BROKERS, isolatedBrokerEnv } from "../harness/brokers/index.js";
@@ -294,6 +296,67 @@ describe("Part A through a target: the lab's own services, started by hand, meas
     assert.equal(own.verdict, "PASS", JSON.stringify(own.checks.filter((c) => !c.passed)));
     const names = (r: typeof own) => r.checks.map((c) => `${c.scenario}: ${c.check}`);
     assert.deepEqual(names(team), names(own));
+  });
+
+  test("a fault scenario through the hand-started copy gives the lab's own checks; nothing of the lab is started", async () => {
+    const opts = { home: tempHome(), quick: true, seed: 42, log: () => {} };
+    const team = await PARTA_SCENARIOS["A-bad-input"].run({ ...opts, target: loadTarget(file) });
+    assert.deepEqual(listRecords(opts.home), [], "the lab started something of its own");
+    assert.equal(team.verdict, "PASS", JSON.stringify(team.invariants));
+    assert.deepEqual(team.details?.skipped, []);
+    assert.equal((team.details?.target as { name: string }).name, "hand-started-lab");
+    const own = await PARTA_SCENARIOS["A-bad-input"].run(opts);
+    assert.equal(own.verdict, "PASS", JSON.stringify(own.invariants));
+    assert.deepEqual(
+      team.invariants.map((c) => c.check),
+      own.invariants.map((c) => c.check),
+    );
+    assert.ok(team.orders_sent > 0 && team.orders_sent === own.orders_sent - 60, "one switch fewer, 60 requests each");
+  });
+
+  test("the slow dependency on a team's target: what needs the lab's counters or a missing switch is not observable", async () => {
+    const bursts = [
+      { delay_s: 0, orders: 4 },
+      { delay_s: 0, fail_after_reserve_rate: 0.5, orders: 4 },
+    ];
+    const result = await withPartA(loadTarget(file), { home: tempHome() }, (impl) =>
+      runExperiment(slowDependency, impl, { bursts }),
+    );
+    assert.deepEqual(
+      result.skipped.map((s) => s.check),
+      [
+        "reservations and orders in flight (white-box stats)",
+        "burst 2: delay 0 s, fail-rate 0, fail-after-reserve 0.5",
+      ],
+    );
+    assert.match(result.skipped[0].reason, /declares no counters \(partA\.declares\.stats\)/);
+    assert.match(result.skipped[1].reason, /no such fault switch \(partA\.faults\.inventory_fail_after_reserve_rate\)/);
+    assert.equal(result.verdict, "PASS", JSON.stringify(result.checks));
+    assert.deepEqual(
+      result.checks.map((c) => c.check),
+      [
+        "no order held past the 6 s deadline (+0.5 s)",
+        "a reserve that timed out is not asked again",
+        "every order got an answer",
+      ],
+    );
+    assert.deepEqual(result.tally, {
+      sent: 4,
+      acknowledged: 4,
+      final_states: { CONFIRMED: 4 },
+      anomalies: { lost: 0, timeouts_retried: 0, past_deadline: 0 },
+    });
+    await assert.rejects(
+      PARTA_SCENARIOS["A-slow-failing-dependency"].run({
+        home: tempHome(),
+        quick: true,
+        seed: 42,
+        log: () => {},
+        target: loadTarget(file),
+        without: "call-timeout",
+      }),
+      /a safeguard switch exists only for the lab's own services/,
+    );
   });
 
   test("inventory stopped through its pid file and started by its command; what the file does not say is not observable", async () => {

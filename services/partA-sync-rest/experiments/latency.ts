@@ -101,10 +101,11 @@ export function scenariosFor(opts: LatencyOptions, policy?: OrderPolicy): Scenar
   ];
 }
 
-/** Set inventory's delay and failure rate (0, 0: healthy; a target without a switch has nothing to reset). */
-export async function inject(impl: PartAImplementation, delaySeconds: number, failRate: number): Promise<void> {
+/** Set inventory's faults (none given: healthy; a target without a switch has nothing to reset). */
+export async function inject(impl: PartAImplementation, delaySeconds = 0, failRate = 0, failAfterReserveRate = 0) {
   await impl.faults.inventoryDelay(delaySeconds);
   await impl.faults.inventoryFailRate(failRate);
+  await impl.faults.inventoryFailAfterReserveRate(failAfterReserveRate);
 }
 
 /** One order, timed from the client's side: what the user waits for. */
@@ -143,7 +144,7 @@ async function runScenario(r: LatencyRun, name: LatencyScenario): Promise<void> 
         r.opts.onRequest?.(row);
       }
     } finally {
-      await inject(r.impl, 0, 0);
+      await inject(r.impl);
     }
   });
 }
@@ -195,7 +196,7 @@ export const latency: Experiment<PartAImplementation, LatencyOptions, LatencyRun
     },
     ...LATENCY_SCENARIOS.map((name) => ({ name, run: (r: LatencyRun) => runScenario(r, name) })),
   ],
-  cleanup: (r) => inject(r.impl, 0, 0),
+  cleanup: (r) => inject(r.impl),
   judge: (r) => {
     const summaries = summarizeScenarios(r.rows);
     const checks = latencyChecks(r.rows, r.opts, r.policy);

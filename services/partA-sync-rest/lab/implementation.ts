@@ -19,6 +19,8 @@ import { partASafeguardNamed } from "../switches.js";
 export type PartAService = "order" | "inventory" | "notification";
 export type PartAEndpoints = Record<PartAService, string>;
 
+export type PartAFault = "inventory_delay" | "inventory_fail_rate" | "inventory_fail_after_reserve_rate";
+
 export type PartACapability =
   | "inventory delay"
   | "inventory failure"
@@ -52,6 +54,10 @@ export interface OrderAnswerBody {
 export interface PartAImplementation extends Implementation<PartACapability> {
   readonly part: "partA";
   readonly endpoints: PartAEndpoints;
+  /** A service's URL; "not observable" when the target gives none. */
+  url(service: PartAService): string;
+  /** The target's fault switches as the lab calls them (the lab's own: on the ports it runs on). */
+  readonly faultCalls: Partial<Record<PartAFault, HttpCall>>;
   /** POST /order, timed; never throws on an HTTP status (0: no answer). The answer is the order's fate. */
   placeOrder(body?: unknown): Promise<Answer<OrderAnswerBody>>;
   /** A service's /health body (with "white-box stats": its counters). */
@@ -212,7 +218,7 @@ function drive(
       ? { ...call, url: urls.inventory + call.url.slice(from.length) }
       : call;
   };
-  const fault = (name: keyof NonNullable<typeof a.faults>, cap: PartACapability, key: string) => async (v: number) => {
+  const fault = (name: PartAFault, cap: PartACapability, key: string) => async (v: number) => {
     const call = a.faults?.[name];
     if (!call && v === 0) return; // turning off what cannot be turned on is nothing to do
     caps.need(cap);
@@ -225,6 +231,8 @@ function drive(
     capabilities: caps,
     ...(opts.without !== undefined ? { without: opts.without } : {}),
     endpoints: urls,
+    url: urlOf,
+    faultCalls: Object.fromEntries(Object.entries(a.faults ?? {}).map(([k, call]) => [k, rebased(call)])),
     placeOrder: (body = a.place_order?.body ?? DEFAULT_ORDER) =>
       request<OrderAnswerBody>("post", `${urls.order}${a.place_order?.path ?? "/order"}`, body, { timeoutMs: 60_000 }),
     health: (service) => request("get", `${urlOf(service)}${healthPath}`),
