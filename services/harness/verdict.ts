@@ -5,7 +5,7 @@ import path from "node:path";
 import { readJsonResults, resultsDir, writeJsonResult } from "../common/paths.js";
 import { markdownTable } from "../common/table.js";
 import type { Check } from "./check.js";
-import { anomalyCount, type ExperimentResult } from "./experiment.js";
+import type { ExperimentResult } from "./experiment.js";
 import type { Target } from "./target.js";
 
 /** What every fault scenario is given: its LAB_HOME, its size, its seed and where to log. */
@@ -32,6 +32,8 @@ export interface ScenarioResult {
   final_states: Record<string, number>;
   lost: number;
   duplicated_effects: number;
+  /** Anomalies that are neither a loss nor an effect done twice (answered past a deadline, counted wrong…), by name. */
+  other_anomalies?: Record<string, number>;
   invariants: Check[];
   /** NOT OBSERVABLE: the target lacks what the scenario needs (details.skipped says why). */
   verdict: "PASS" | "FAIL" | "NOT OBSERVABLE";
@@ -72,6 +74,8 @@ export function withoutSafeguard(safeguard: string, r: ScenarioResult): WithoutS
 export function scenarioOf(scenario: string, part: ScenarioResult["part"], seed: number, r: ExperimentResult) {
   const t = r.tally;
   const lost = t?.anomalies.lost ?? 0;
+  const twice = Object.entries(t?.anomalies ?? {}).filter(([k]) => /twice|duplicat/.test(k));
+  const other = Object.entries(t?.anomalies ?? {}).filter(([k]) => k !== "lost" && !/twice|duplicat/.test(k));
   const result = verdictOf({
     scenario,
     part,
@@ -80,8 +84,8 @@ export function scenarioOf(scenario: string, part: ScenarioResult["part"], seed:
     orders_acknowledged: t?.acknowledged ?? 0,
     final_states: t?.final_states ?? {},
     lost,
-    // Anomalies other than losses count as effects that went wrong (done twice, counted wrong).
-    duplicated_effects: anomalyCount(t) - lost,
+    duplicated_effects: twice.reduce((sum, [, n]) => sum + n, 0),
+    ...(other.some(([, n]) => n > 0) ? { other_anomalies: Object.fromEntries(other) } : {}),
     invariants: r.checks,
     details: { target: r.target, figures: r.figures, skipped: r.skipped, experiment: r.experiment },
   });
@@ -110,7 +114,8 @@ export const experimentScenario = (
 });
 
 export function verdictOf(r: Omit<ScenarioResult, "verdict" | "at">): ScenarioResult {
-  const holds = r.invariants.every((i) => i.passed) && r.lost === 0 && r.duplicated_effects === 0;
+  const others = Object.values(r.other_anomalies ?? {}).reduce((a, b) => a + b, 0);
+  const holds = r.invariants.every((i) => i.passed) && r.lost === 0 && r.duplicated_effects === 0 && others === 0;
   return { ...r, verdict: holds ? "PASS" : "FAIL", at: new Date().toISOString() };
 }
 
@@ -145,6 +150,8 @@ export function scenarioTable(results: ScenarioResult[]) {
     "final states": states(r.final_states),
     lost: r.lost,
     "duplicated effects": r.duplicated_effects,
+    "other anomalies":
+      states(Object.fromEntries(Object.entries(r.other_anomalies ?? {}).filter(([, n]) => n > 0))) || "—",
     verdict: r.verdict === "PASS" ? "✔ PASS" : r.verdict === "FAIL" ? "✖ FAIL" : "– NOT OBSERVABLE",
     "without its safeguards": withoutText(r.without_safeguards),
   }));

@@ -1,6 +1,6 @@
 // Part A's safeguards, each a switch of the order service (SAFEGUARDS_OFF names the ones that are
 // off; all are on by default). The lab turns one off to show what it prevents
-// (services/partA-sync-rest/safeguards/).
+// (the lessons in services/partA-sync-rest/experiments/index.ts).
 import type { SafeguardCatalog } from "../common/safeguards.js";
 
 export const PARTA_SAFEGUARDS = {
