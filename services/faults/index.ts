@@ -1,6 +1,6 @@
 // The fault campaign: every scenario, for lab-scripts/faults.mjs, the tests and the notebooks.
 import * as partA from "../partA-sync-rest/faults/scenarios.js";
-import * as partB from "../partB-rabbitmq/faults/scenarios.js";
+import { PARTB_SCENARIOS } from "../partB-rabbitmq/experiments/index.js";
 import * as partC from "../partC-kafka/faults/scenarios.js";
 import { securityBasics } from "./security.js";
 import {
@@ -32,10 +32,7 @@ export const FAULT_SCENARIOS: Record<string, FaultScenario> = {
     "no-retry-on-timeout",
   ]),
   "A-bad-input": scenario(partA.badInput),
-  "B-consumer-crash": scenario(partB.consumerCrash, ["manual-ack"]),
-  "B-broker-restart": scenario(partB.brokerRestart, ["confirms", "durability"]),
-  "B-bad-input": scenario(partB.badInput, ["dead-letter"]),
-  "B-duplicates": scenario(partB.duplicates, ["idempotent-consumer"]),
+  ...PARTB_SCENARIOS,
   "C-consumer-crash": scenario(partC.consumerCrash, ["commit-after-ack"]),
   "C-broker-restart": scenario(partC.brokerRestart),
   "C-bad-input": scenario(partC.badInput),
