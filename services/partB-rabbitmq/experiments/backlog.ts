@@ -190,8 +190,9 @@ export const backlog: Experiment<PartB, BacklogOptions, BacklogRun, BacklogData>
 function measure(r: BacklogRun) {
   const tl = r.timeline;
   const ok = r.orders.filter(accepted2xx);
-  const during = (o: BacklogOrder, from = tl.inventory_stopped_s!, to = tl.inventory_back_s ?? Infinity) =>
-    o.sent_s >= from && o.sent_s < to;
+  // The outage ends when a consumer is on the queue again: inventory may consume before its start returns.
+  const end = tl.consuming_s ?? tl.inventory_back_s ?? Infinity;
+  const during = (o: BacklogOrder, from = tl.inventory_stopped_s!, to = end) => o.sent_s >= from && o.sent_s < to;
   const depths = r.samples.filter((s) => s.queue_depth !== undefined);
   const peak = depths.reduce((a, s) => (s.queue_depth! > a.queue_depth! ? s : a), depths[0]);
   const backlogAt = depths.find((s) => s.t_s === tl.drain_from_s)?.queue_depth ?? 0;
