@@ -1,6 +1,6 @@
 // The fault campaign: every scenario, for lab-scripts/faults.mjs, the tests and the notebooks.
 import { PARTA_SCENARIOS } from "../partA-sync-rest/experiments/index.js";
-import * as partB from "../partB-rabbitmq/faults/scenarios.js";
+import { PARTB_SCENARIOS } from "../partB-rabbitmq/experiments/index.js";
 import * as partC from "../partC-kafka/faults/scenarios.js";
 import { securityBasics } from "./security.js";
 import {
@@ -27,10 +27,7 @@ const scenario = (run: FaultScenario["run"], safeguards: string[] = []): FaultSc
  */
 export const FAULT_SCENARIOS: Record<string, FaultScenario> = {
   ...PARTA_SCENARIOS,
-  "B-consumer-crash": scenario(partB.consumerCrash, ["manual-ack"]),
-  "B-broker-restart": scenario(partB.brokerRestart, ["confirms", "durability"]),
-  "B-bad-input": scenario(partB.badInput, ["dead-letter"]),
-  "B-duplicates": scenario(partB.duplicates, ["idempotent-consumer"]),
+  ...PARTB_SCENARIOS,
   "C-consumer-crash": scenario(partC.consumerCrash, ["commit-after-ack"]),
   "C-broker-restart": scenario(partC.brokerRestart),
   "C-bad-input": scenario(partC.badInput),

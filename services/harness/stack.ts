@@ -30,7 +30,21 @@ export async function openStack(
   scenario: string,
   env: Record<string, string> = {},
 ): Promise<Stack> {
-  const lab: LabOptions = {
+  const lab = await stackOptions(part, opts, scenario, env);
+  // The one lifecycle rule: what the stack starts it stops; the broker stays up for the next
+  // scenario (the campaign owns it and stops it at the end).
+  const { running, close } = await openPart(part, lab);
+  return { running, lab, release: close };
+}
+
+/** How a scenario's stack is started (openStack; a part's driver opening the lab's own for a scenario). */
+export async function stackOptions(
+  part: PartId,
+  opts: ScenarioOptions,
+  scenario: string,
+  env: Record<string, string> = {},
+): Promise<LabOptions & { keepBrokers: true }> {
+  return {
     home: opts.home,
     ports: await freePortsFor(part),
     mode: "native",
@@ -41,11 +55,9 @@ export async function openStack(
       ...(opts.without ? { SAFEGUARDS_OFF: opts.without } : {}),
       ...env,
     },
+    log: opts.log,
+    keepBrokers: true,
   };
-  // The one lifecycle rule: what the stack starts it stops; the broker stays up for the next
-  // scenario (the campaign owns it and stops it at the end).
-  const { running, close } = await openPart(part, { ...lab, log: opts.log, keepBrokers: true });
-  return { running, lab, release: close };
 }
 
 /** The pid the lab recorded for a service (to tell "reconnected by itself" from "restarted"). */

@@ -1,7 +1,7 @@
 // Every safeguard of the three parts, with its scenario: for lab-scripts/safeguards.mjs
 // (`npm run safeguards`), the fault campaign, the notebooks and the tests.
 import { PARTA_SAFEGUARD_EXPERIMENTS as partA } from "../partA-sync-rest/experiments/index.js";
-import { SAFEGUARDS as partB } from "../partB-rabbitmq/safeguards/index.js";
+import { PARTB_SAFEGUARD_EXPERIMENTS as partB } from "../partB-rabbitmq/experiments/index.js";
 import { SAFEGUARDS as partC } from "../partC-kafka/safeguards/index.js";
 import type { SafeguardExperiment } from "../harness/safeguards.js";
 

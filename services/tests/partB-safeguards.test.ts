@@ -11,9 +11,10 @@ import { down } from "../harness/lifecycle.js";
 import { safeguardSource, type SafeguardRun } from "../harness/safeguards.js";
 import type { ScenarioOptions } from "../harness/verdict.js";
 import { projectRoot } from "../common/paths.js";
-import { SAFEGUARDS } from "../partB-rabbitmq/safeguards/index.js";
-import { openPartBStack } from "../partB-rabbitmq/faults/stack.js";
-import { labImplementation } from "../partB-rabbitmq/lab/implementation.js";
+import { stackOptions } from "../harness/stack.js";
+import { LAB_TARGET_FILE, loadTarget } from "../harness/target.js";
+import { PARTB_SAFEGUARD_EXPERIMENTS as SAFEGUARDS } from "../partB-rabbitmq/experiments/index.js";
+import { withPartB } from "../partB-rabbitmq/lab/implementation.js";
 import { PARTB_SAFEGUARDS } from "../partB-rabbitmq/switches.js";
 
 let opts: ScenarioOptions;
@@ -68,9 +69,9 @@ test("an unknown safeguard name stops a service at start, and the message lists 
 });
 
 test("/health reports each service's switches; a switch off is warned about at start", async () => {
-  const stack = await openPartBStack({ ...opts, without: "idempotent-consumer,confirms" }, "T-health");
-  try {
-    const impl = labImplementation(stack.running, stack.lab);
+  const lab = await stackOptions("partB", opts, "T-health");
+  lab.env = { ...lab.env, SAFEGUARDS_OFF: "idempotent-consumer,confirms" };
+  await withPartB(loadTarget(LAB_TARGET_FILE), lab, async (impl) => {
     assert.deepEqual((await impl.stats("inventory")).safeguards, {
       "manual-ack": "on",
       "idempotent-consumer": "off",
@@ -78,12 +79,10 @@ test("/health reports each service's switches; a switch off is warned about at s
     });
     assert.deepEqual((await impl.stats("order")).safeguards, { confirms: "off", durability: "on" });
     assert.deepEqual((await impl.stats("notification")).safeguards, {});
-    const log = fs.readFileSync(stack.running.services.inventory.log, "utf8");
+    const log = fs.readFileSync(path.join(lab.home!, "logs", "partB-inventory.log"), "utf8");
     assert.match(log, /SAFEGUARD OFF: idempotent-consumer/);
     assert.doesNotMatch(log, /SAFEGUARD OFF: confirms/); // the order service's to say
-  } finally {
-    await stack.release();
-  }
+  });
 });
 
 /** Both runs of one safeguard, WITH first, as `npm run safeguards` does them. */
@@ -93,33 +92,24 @@ async function bothRuns(name: string): Promise<{ with: SafeguardRun; without: Sa
 }
 
 describe("with each safeguard: 0 anomalies; without it: the anomaly, counted", () => {
-  test("idempotent-consumer: a redelivered OrderPlaced reserves twice (stock 10 → 8, not 9)", async () => {
+  test("idempotent-consumer: a redelivered OrderPlaced reserves again (stock taken twice, a second event)", async () => {
     const r = await bothRuns("idempotent-consumer");
     assert.equal(r.with.anomalies, 0, r.with.observed);
-    assert.equal(r.with.counts.stock_after, 9);
-    assert.equal(r.with.counts.duplicates_recognised, 1);
-    assert.equal(r.without.counts.stock_after, 8, r.without.observed);
-    assert.equal(r.without.counts.reserved_twice, 1);
-    assert.equal(r.without.anomalies, 1);
+    assert.equal(r.with.counts.duplicated, 0);
+    assert.ok(r.without.counts.duplicated > 0, r.without.observed);
+    assert.match(r.without.observed, /burger: 9 → [0-8]/);
   });
 
-  test("dead-letter: requeued poison holds the good orders back past the bound", async () => {
+  test("dead-letter: poison is requeued, not dead-lettered", async () => {
     const r = await bothRuns("dead-letter");
     assert.equal(r.with.anomalies, 0, r.with.observed);
-    assert.equal(r.with.counts.poison_dead_lettered, 2);
-    assert.equal(r.without.counts.poison_dead_lettered, 0);
-    assert.ok(r.without.counts.delayed > 0, r.without.observed);
-    assert.equal(r.without.anomalies, r.without.counts.delayed);
+    assert.ok(r.without.counts.not_dead_lettered >= 2, r.without.observed);
   });
 
   test("manual-ack: kill -9 of inventory with auto-acked messages in hand loses them", async () => {
     const r = await bothRuns("manual-ack");
     assert.equal(r.with.anomalies, 0, r.with.observed);
     assert.ok(r.without.counts.lost > 0, r.without.observed);
-    // An order killed between its reservation and its answer (the scenario's settle window) keeps
-    // its stock with no redelivery to answer it: the checker counts that stock as taken beyond the
-    // confirmed orders' (duplicated_effects), an anomaly too — so no assertion that it is 0.
-    assert.equal(r.without.anomalies, r.without.counts.lost + r.without.counts.duplicated_effects);
   });
 
   test("confirms: orders answered 202 while RabbitMQ restarts are lost without the outbox's confirms", async () => {
@@ -132,14 +122,9 @@ describe("with each safeguard: 0 anomalies; without it: the anomaly, counted", (
     const r = await bothRuns("durability");
     assert.equal(r.with.anomalies, 0, r.with.observed);
     assert.ok(r.without.counts.lost > 0, r.without.observed);
-    // The run without it deleted its transient queues on release: services with it declare them
+    // The run without it deleted its transient queues on close: services with it declare them
     // durable again and become ready (a queue left transient would refuse them: PRECONDITION_FAILED).
-    const again = await openPartBStack(opts, "T-durable-again");
-    try {
-      const probe = await labImplementation(again.running, again.lab).probe();
-      await probe.close();
-    } finally {
-      await again.release();
-    }
+    const lab = await stackOptions("partB", opts, "T-durable-again");
+    await withPartB(loadTarget(LAB_TARGET_FILE), lab, async (impl) => (await impl.probe()).close());
   });
 });

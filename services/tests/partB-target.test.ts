@@ -27,6 +27,7 @@ import { withPartB, type PartB, type PartBOptions } from "../partB-rabbitmq/lab/
 import { WireTap } from "../partB-rabbitmq/lab/tap.js";
 import { backlog, type BacklogOptions } from "../partB-rabbitmq/experiments/backlog.js";
 import { deadLetter } from "../partB-rabbitmq/experiments/dead-letter.js";
+import { PARTB_SCENARIOS } from "../partB-rabbitmq/experiments/index.js";
 import { idempotency, NO_SECOND } from "../partB-rabbitmq/experiments/idempotency.js";
 import { startFaultyPartB, type PartBFault } from "./faulty/partB.js";
 import { freePortsFor, runLabScript as runScript, tempHome } from "./support.js";
@@ -229,6 +230,18 @@ describe("Part B through a target: the lab's own services, started by hand, judg
         "white-box counters (/health: processed ids, duplicates, dead-lettered, stock): only the lab's own services offer it (managed_by: lab)",
       ],
     );
+  });
+
+  test("fault scenarios through the file: B-duplicates passes from outside; B-broker-restart is not observable, with the reason", async () => {
+    const opts = { home: tempHome(), quick: true, seed: 42, log: () => {}, target };
+    const dup = await PARTB_SCENARIOS["B-duplicates"].run(opts);
+    assert.equal(dup.verdict, "PASS", JSON.stringify(dup.invariants, null, 1));
+    assert.equal(dup.orders_acknowledged, 1);
+    assert.equal(dup.duplicated_effects, 0);
+    const restart = await PARTB_SCENARIOS["B-broker-restart"].run(opts);
+    assert.equal(restart.verdict, "NOT OBSERVABLE");
+    assert.match(JSON.stringify(restart.details?.skipped), /stopping and starting the broker .*only the lab's own/);
+    assert.deepEqual(listRecords(opts.home), [], "the lab started something of its own");
   });
 
   test("partB-dlq.mjs --target writes summary.md and summary.json naming the target; batching is not observable and --without refused on a team's target", async () => {

@@ -12,14 +12,25 @@ import type { Row } from "../../common/table.js";
 import { sleep } from "../../common/wait.js";
 import type { PartB } from "../lab/implementation.js";
 import type { WireTap } from "../lab/tap.js";
-import { accepted2xx, answeredOnce, ensureStockFor, eventKinds, experimentOrder, type Answered } from "./orders.js";
+import {
+  accepted2xx,
+  answeredOnce,
+  ensureStockFor,
+  awaitFinal,
+  eventKinds,
+  experimentOrder,
+  ordersTally,
+  type Answered,
+} from "./orders.js";
 
 export interface BacklogOptions extends ExperimentOptions {
   /** How long inventory stays down (the assignment: 60 s), at `rate` orders/s the whole run. */
   outageSeconds: number;
   rate: number;
-  /** How inventory goes down: a graceful stop, or kill -9 with messages in hand. */
+  /** How inventory goes down: a graceful stop, or kill -9 with messages in hand (a consumer crash). */
   stop?: "graceful" | "kill";
+  /** Inventory slowed by this much per batch before it goes down, so that it holds messages then. */
+  inventoryDelaySeconds?: number;
   /** Before the outage (default 5 s), and after inventory is back (default a third of the outage, ≥ 5 s). */
   warmupSeconds?: number;
   afterSeconds?: number;
@@ -92,6 +103,8 @@ async function sample(r: BacklogRun): Promise<void> {
 async function placeLoad(r: BacklogRun): Promise<void> {
   const { warmup } = phases(r.opts);
   if (r.impl.capabilities.has("stock")) await ensureStockFor(r.impl, r.count);
+  const delay = r.opts.inventoryDelaySeconds;
+  if (delay) await r.unless("inventory held messages when it went down", () => r.impl.faults.inventoryDelay(delay));
   r.tap = await r.unless("the wire and the queue", () => r.impl.tap());
   r.sampler = sampleEvery(r.opts.sampleEveryMs ?? 100, () => sample(r));
   r.progress(`placing ${r.count} orders at ${r.opts.rate}/s; inventory goes down after ${warmup} s`);
@@ -119,21 +132,8 @@ async function waitForDrain(r: BacklogRun): Promise<void> {
   const drained = async () => (!r.tap || !queue || (await r.tap.depth(queue)).messages === 0) && !unanswered(r);
   while (Date.now() < deadline && !(await drained())) await sleep(r.opts.sampleEveryMs ?? 100);
   // Where an order's state can be read: until every accepted one is final (a second event, if any, shows meanwhile).
-  await r.unless("every accepted order reached CONFIRMED or FAILED", async () => {
-    let pending = r.orders.filter((o) => accepted2xx(o) && o.order_id);
-    for (;;) {
-      const records = await r.impl.orders(pending.map((o) => o.order_id));
-      for (const o of pending) {
-        const rec = records.get(o.order_id);
-        const end = rec?.notified_at ?? rec?.failed_at;
-        o.status = rec?.status ?? "unknown";
-        if (end) o.placed_to_final_ms = Date.parse(end) - Date.parse(rec!.placed_at);
-      }
-      pending = pending.filter((o) => o.placed_to_final_ms === undefined);
-      if (!pending.length || Date.now() > deadline) break;
-      await sleep(200);
-    }
-  });
+  const ok = r.orders.filter((o) => accepted2xx(o) && o.order_id);
+  await r.unless("every accepted order reached CONFIRMED or FAILED", () => awaitFinal(r.impl, ok, deadline));
   await sleep(1500); // a flat tail on the plot, and time for a (wrong) second event to show
   for (const o of r.orders) Object.assign(o, eventKinds(r.tap, o.order_id, r.impl));
   // When inventory consumed again (the drain counts from the sample before), and when its queue was empty.
@@ -190,8 +190,9 @@ export const backlog: Experiment<PartB, BacklogOptions, BacklogRun, BacklogData>
 function measure(r: BacklogRun) {
   const tl = r.timeline;
   const ok = r.orders.filter(accepted2xx);
-  const during = (o: BacklogOrder, from = tl.inventory_stopped_s!, to = tl.inventory_back_s ?? Infinity) =>
-    o.sent_s >= from && o.sent_s < to;
+  // The outage ends when a consumer is on the queue again: inventory may consume before its start returns.
+  const end = tl.consuming_s ?? tl.inventory_back_s ?? Infinity;
+  const during = (o: BacklogOrder, from = tl.inventory_stopped_s!, to = end) => o.sent_s >= from && o.sent_s < to;
   const depths = r.samples.filter((s) => s.queue_depth !== undefined);
   const peak = depths.reduce((a, s) => (s.queue_depth! > a.queue_depth! ? s : a), depths[0]);
   const backlogAt = depths.find((s) => s.t_s === tl.drain_from_s)?.queue_depth ?? 0;
@@ -254,6 +255,7 @@ function judgeBacklog(r: BacklogRun) {
   return {
     params: { ...phases(r.opts), rate: r.opts.rate, outage_s: r.opts.outageSeconds, queue: r.impl.broker?.queue },
     checks: backlogChecks(r, m),
+    tally: ordersTally(r.orders.length, m.ok),
     notes: [
       check(
         "the lab's contract: POST /order does not slow down during the outage (p95 < 250 ms)",

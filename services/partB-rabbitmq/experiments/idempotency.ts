@@ -183,9 +183,19 @@ function judgeIdempotency(r: IdempotencyRun) {
     );
   if (r.order_status !== undefined)
     checks.push(check("the order stays CONFIRMED", r.order_status === "CONFIRMED", r.order_status));
+  const anomalies: Record<string, number> = r.original
+    ? { lost: r.events_after_first ? 0 : 1, duplicated: Math.max(0, events.length - 1) }
+    : {};
   return {
     params: { copies: r.copies, sku: r.sku },
     checks,
+    // One order: lost if its first delivery got no answer; each answer beyond one, a reservation done again.
+    tally: {
+      sent: 1,
+      acknowledged: r.order_id ? 1 : 0,
+      final_states: r.order_status ? { [r.order_status]: 1 } : {},
+      anomalies,
+    },
     notes: r.original
       ? [
           check(

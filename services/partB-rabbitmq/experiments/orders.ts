@@ -1,6 +1,7 @@
 // The orders Part B's experiments place, and what they read of them the same way: accepted or
 // not, the inventory events the tap saw for each, and the check that each got exactly one.
-import type { Run } from "../../harness/experiment.js";
+import type { Run, Tally } from "../../harness/experiment.js";
+import { sleep } from "../../common/wait.js";
 import { check, type Check } from "../../harness/check.js";
 import type { PartB } from "../lab/implementation.js";
 import type { Tapped, WireTap } from "../lab/tap.js";
@@ -90,4 +91,50 @@ export async function ensureStockFor(impl: PartB, orders: number): Promise<void>
   const need = Math.ceil(orders / SKUS.length) + 10;
   const raise = Object.fromEntries(SKUS.filter((s) => (stock[s] ?? 0) < need).map((s) => [s, need]));
   if (Object.keys(raise).length) await impl.faults.stock(raise);
+}
+
+/**
+ * Each order's state and placed → final time (capability "order status"), until all are final,
+ * `deadline` passes, or none became final for `quietMs` (a lost order never will).
+ */
+export async function awaitFinal(impl: PartB, orders: Answered[], deadline: number, quietMs = 20_000): Promise<void> {
+  let pending = orders;
+  let progressAt = Date.now();
+  for (;;) {
+    const records = await impl.orders(pending.map((o) => o.order_id));
+    for (const o of pending) {
+      const rec = records.get(o.order_id);
+      const end = rec?.notified_at ?? rec?.failed_at;
+      o.status = rec?.status ?? "unknown";
+      if (end) o.placed_to_final_ms = Date.parse(end) - Date.parse(rec!.placed_at);
+    }
+    const still = pending.filter((o) => o.placed_to_final_ms === undefined);
+    if (still.length < pending.length) progressAt = Date.now();
+    pending = still;
+    if (!pending.length || Date.now() > deadline || Date.now() - progressAt > quietMs) return;
+    await sleep(200);
+  }
+}
+
+/**
+ * What the checker counts of the accepted orders: where they ended (where their state can be
+ * read), lost (not final; else no answer on the wire) and duplicated (more than one answer).
+ */
+export function ordersTally(sent: number, ok: Answered[]): Tally {
+  const final_states: Record<string, number> = {};
+  for (const o of ok) if (o.status !== undefined) final_states[o.status] = (final_states[o.status] ?? 0) + 1;
+  const byState = ok.some((o) => o.status !== undefined);
+  const onWire = ok.some((o) => o.events !== undefined);
+  const lost = byState
+    ? ok.filter((o) => o.status !== "CONFIRMED" && o.status !== "FAILED").length
+    : ok.filter((o) => o.events === 0).length;
+  return {
+    sent,
+    acknowledged: ok.length,
+    final_states,
+    anomalies: {
+      ...(byState || onWire ? { lost } : {}),
+      ...(onWire ? { duplicated: ok.filter((o) => o.events! > 1).length } : {}),
+    },
+  };
 }

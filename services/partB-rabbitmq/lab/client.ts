@@ -1,7 +1,7 @@
 // Talking to a running Part B from a script, a notebook or a test: its HTTP endpoints (place an
 // order, read an order, read a service's stats, restock) and the broker itself (queue depths,
-// publishing a message by hand, peeking at a dead-letter queue).
-import amqp, { type ChannelModel, type ConfirmChannel, type GetMessage } from "amqplib";
+// publishing a message by hand).
+import amqp, { type ChannelModel, type ConfirmChannel } from "amqplib";
 import axios from "axios";
 import type { OrderRecord } from "../order-store.js";
 import type { OrderState } from "../events.js";
@@ -12,7 +12,6 @@ import { waitUntil } from "../../common/wait.js";
 import { request, type Answer } from "../../harness/implementation.js";
 
 export type { OrderRecord, OrderState };
-export { FINAL_STATES };
 
 export interface PartBEndpoints {
   order: string;
@@ -83,24 +82,6 @@ export async function setInventoryDelay(inventoryUrl: string, seconds: number): 
   if (res.status !== 200) throw new Error(`set-delay-time answered ${res.status}`);
 }
 
-/** What inventory stored for a processed OrderPlaced message id (404 → undefined). */
-export async function getProcessed(
-  inventoryUrl: string,
-  messageId: string,
-): Promise<Record<string, unknown> | undefined> {
-  const res = await http.get(`${inventoryUrl}/processed/${encodeURIComponent(messageId)}`);
-  return res.status === 200 ? res.data : undefined;
-}
-
-/** What notification remembers about an order: the UserNotified it sent (404 → undefined). */
-export async function getNotification(
-  notificationUrl: string,
-  orderId: string,
-): Promise<{ event: { event_id: string; event_type: string } } | undefined> {
-  const res = await http.get(`${notificationUrl}/notifications/${encodeURIComponent(orderId)}`);
-  return res.status === 200 ? res.data : undefined;
-}
-
 /** Wait until an order is CONFIRMED or FAILED; returns it, or throws after the timeout. */
 export async function waitForFinal(
   orderUrl: string,
@@ -138,13 +119,6 @@ export async function getOrders(
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
   return out;
-}
-
-export interface PeekedMessage {
-  message_id?: string;
-  body: string;
-  /** RabbitMQ's dead-letter history: why, from which queue, how many times. */
-  x_death?: { reason: string; queue: string; count: number; time?: unknown }[];
 }
 
 /**
@@ -190,37 +164,6 @@ export class BrokerProbe {
         (err) => (err ? reject(new Error("the broker refused the message")) : resolve()),
       );
     });
-  }
-
-  /** Delete every ready message of a queue (e.g. poison left looping by a run without the dead-letter safeguard). */
-  async purge(queue: string): Promise<number> {
-    return (await this.ch.purgeQueue(queue)).messageCount;
-  }
-
-  /** Read up to `max` messages of a queue without taking them: they go back when the peek channel closes. */
-  async peek(queue: string, max = 100): Promise<PeekedMessage[]> {
-    const ch = await this.conn.createChannel();
-    try {
-      const out: PeekedMessage[] = [];
-      for (let i = 0; i < max; i++) {
-        const msg: GetMessage | false = await ch.get(queue, { noAck: false });
-        if (!msg) break;
-        const deaths = msg.properties.headers?.["x-death"] as PeekedMessage["x_death"] | undefined;
-        out.push({
-          message_id: msg.properties.messageId,
-          body: msg.content.toString("utf8"),
-          x_death: deaths?.map((d) => ({
-            reason: String(d.reason),
-            queue: String(d.queue),
-            count: Number(d.count),
-            time: d.time,
-          })),
-        });
-      }
-      return out;
-    } finally {
-      await ch.close().catch(() => {}); // unacked messages return to the queue, in order
-    }
   }
 
   async close(): Promise<void> {

@@ -4,14 +4,17 @@
 // contract is a capability, derived here from the file: stopping, killing and starting
 // inventory (the file's commands; the lab's own process manager), an order's state (the file's
 // order_status path), and what only the lab's own services have — /health counters, stock,
-// inventory's delay, BATCH_MAX, starting without a safeguard. This is the one place that knows
-// whose implementation it is; experiments only ask `capabilities`.
+// inventory's delay, BATCH_MAX, restarting the broker, starting without a safeguard. This is the
+// one place that knows whose implementation it is; experiments only ask `capabilities`.
+import amqp from "amqplib";
+import { BROKERS } from "../../harness/brokers/index.js";
 import { capabilities } from "../../harness/capabilities.js";
+import { labHome } from "../../common/paths.js";
 import type { Implementation } from "../../harness/experiment.js";
 import { request, type Answer } from "../../harness/implementation.js";
 import * as lifecycle from "../../harness/lifecycle.js";
-import type { LabOptions, RunningPart } from "../../harness/lifecycle.js";
-import { crashProcess } from "../../harness/processes.js";
+import type { OpenPartOptions, RunningPart } from "../../harness/lifecycle.js";
+import { crashProcess, isAlive, readRecord } from "../../harness/processes.js";
 import {
   controlService,
   loadTarget,
@@ -21,6 +24,7 @@ import {
   type Target,
 } from "../../harness/target.js";
 import { PARTB_SAFEGUARDS, type PartBSafeguard } from "../switches.js";
+import { allQueueNames, QUEUES } from "../topology.js";
 import * as client from "./client.js";
 import type { OrderRecord, PlaceOrderBody } from "./client.js";
 import { redact, WireTap } from "./tap.js";
@@ -35,7 +39,7 @@ export type PartBBroker = NonNullable<PartBSection["broker"]>;
 /** The contract's example order, when the target gives no body. */
 export const CONTRACT_ORDER = { user_id: "u1", restaurant_id: "r1", items: [{ sku: "burger", qty: 1 }] };
 
-export interface PartBOptions extends LabOptions {
+export interface PartBOptions extends OpenPartOptions {
   /** The lab's own services started without this safeguard (a script's --without). */
   without?: string;
 }
@@ -59,6 +63,9 @@ export interface PartB extends Implementation<PartBCapability>, WhiteBox {
   stopInventory(how?: "graceful" | "kill"): Promise<void>;
   /** Inventory (re)started — with this env on top of its own, for the lab's own — and ready. */
   startInventory(env?: Record<string, string>): Promise<void>;
+  /** Its broker stopped, and started again on the same data. Capability "restart broker". */
+  stopBroker(): Promise<void>;
+  startBroker(): Promise<void>;
 }
 
 const LAB_ONLY = (what: string) => `${what}: only the lab's own services offer it (managed_by: lab)`;
@@ -89,6 +96,7 @@ function missingReasons(b: PartBSection, lab: boolean) {
     stock: lab ? undefined : LAB_ONLY("setting the stock (PUT /stock)"),
     "inventory delay": lab ? undefined : LAB_ONLY("inventory's delay (set-delay-time)"),
     "batch size": lab ? undefined : LAB_ONLY("measures the lab's own batch sizes (BATCH_MAX of its three services)"),
+    "restart broker": lab ? undefined : LAB_ONLY("stopping and starting the broker under the services"),
     "without safeguard": lab
       ? undefined
       : "only the lab's own services can be started without a safeguard (SAFEGUARDS_OFF, managed_by: lab)",
@@ -132,6 +140,8 @@ function driver(target: Target, lab?: LabSide): PartB {
     waitForFinal: async (id, timeoutMs) => client.waitForFinal(endpoints.order, id, timeoutMs, status()),
     tap: async () => (need("wire"), WireTap.open(broker!)),
     ...inventoryControl(target, need, lab),
+    stopBroker: async () => (need("restart broker"), await BROKERS.rabbitmq.down(brokerAt(lab!.opts))),
+    startBroker: async () => (need("restart broker"), void (await BROKERS.rabbitmq.up(brokerAt(lab!.opts)))),
     ...whiteBox(endpoints, need, lab, broker?.amqp_url),
   };
 }
@@ -159,9 +169,9 @@ function inventoryControl(target: Target, need: Need, lab?: LabSide): Pick<PartB
 type WhiteBox = ReturnType<typeof whiteBox>;
 
 /**
- * Their /health (counters, stock, switches), order counts and recent orders, inventory's processed
- * ids and notification's records, a probe of their broker that declares the topology, purges and
- * peeks, the faults (delay, stock) and BATCH_MAX of all three (undefined: as they were).
+ * Their /health (counters, stock, switches), the pids of their processes, order counts and recent
+ * orders, a probe of their broker that declares the topology, the faults (delay, stock) and
+ * BATCH_MAX of all three (undefined: as they were).
  */
 function whiteBox(e: Record<string, string>, need: Need, lab?: LabSide, amqpUrl?: string) {
   const white = async <T>(f: () => Promise<T>, c: PartBCapability = "stats"): Promise<T> => {
@@ -173,10 +183,18 @@ function whiteBox(e: Record<string, string>, need: Need, lab?: LabSide, amqpUrl?
   const off = () => (lab?.opts.env?.SAFEGUARDS_OFF ?? "").split(",").map((s) => s.trim());
   return {
     stats: (s: PartBService) => white(() => client.serviceStats(e[s])),
+    /** The pid of each service's process while it runs (to tell "reconnected by itself" from "restarted"). */
+    pids: () =>
+      white(async () =>
+        Object.fromEntries(
+          services.map((s) => {
+            const pid = readRecord(lifecycle.processName("partB", s), lab!.opts.home)?.pid;
+            return [s, pid !== undefined && isAlive(pid) ? pid : undefined];
+          }),
+        ),
+      ),
     orderCounts: () => white(() => client.orderCounts(e.order)),
     recentOrders: (limit: number) => white(() => client.listOrders(e.order, limit)),
-    processed: (id: string) => white(() => client.getProcessed(e.inventory, id)),
-    notification: (id: string) => white(() => client.getNotification(e.notification, id)),
     probe: () => white(() => client.BrokerProbe.open(amqpUrl!, { durable: !off().includes("durability") })),
     faults: {
       inventoryDelay: (seconds: number) =>
@@ -217,14 +235,45 @@ export async function openPartB(target: Target, opts: PartBOptions = {}): Promis
   if (opts.without && !Object.hasOwn(PARTB_SAFEGUARDS, opts.without))
     throw new Error(`unknown safeguard "${opts.without}"; Part B's are ${Object.keys(PARTB_SAFEGUARDS).join(", ")}`);
   const env = opts.without ? { ...opts.env, SAFEGUARDS_OFF: opts.without } : opts.env;
+  await leaveAsFound(opts, "before");
   const open = await lifecycle.openPart("partB", { ...opts, env });
+  const close = async () => {
+    await open.close();
+    await leaveAsFound(opts, "after");
+  };
   try {
     const impl = driver(target, { running: open.running, opts: { ...opts, env } });
     if (opts.without) await expectSafeguardOff(impl, opts.without as PartBSafeguard);
-    return { ...impl, close: open.close };
+    return { ...impl, close };
   } catch (err) {
-    await open.close();
+    await close();
     throw err;
+  }
+}
+
+const brokerAt = (opts: PartBOptions) => ({ home: opts.home ?? labHome(), mode: opts.mode, log: opts.log });
+
+/**
+ * A run without a safeguard leaves the broker as a run with it expects. Without `durability` the
+ * queues are declared transient, and RabbitMQ refuses to declare a queue that exists the other
+ * way (PRECONDITION_FAILED): Part B's queues are deleted before such a run and after it. Without
+ * `dead-letter` poison is requeued forever: it is purged after the run, or it greets the next.
+ */
+async function leaveAsFound(opts: PartBOptions, when: "before" | "after"): Promise<void> {
+  const queues =
+    opts.without === "durability"
+      ? allQueueNames()
+      : opts.without === "dead-letter" && when === "after"
+        ? [QUEUES.orderPlaced.name]
+        : [];
+  if (!queues.length) return;
+  const conn = await amqp.connect((await BROKERS.rabbitmq.up(brokerAt(opts))).env!.AMQP_URL);
+  try {
+    const ch = await conn.createChannel();
+    for (const q of queues) await (opts.without === "durability" ? ch.deleteQueue(q) : ch.purgeQueue(q));
+    opts.log?.(`without ${opts.without}: ${queues.join(", ")} ${opts.without === "durability" ? "deleted" : "purged"}`);
+  } finally {
+    await conn.close();
   }
 }
 
