@@ -1,7 +1,7 @@
 // The fault campaign: every scenario, for lab-scripts/faults.mjs, the tests and the notebooks.
 import * as partA from "../partA-sync-rest/faults/scenarios.js";
 import * as partB from "../partB-rabbitmq/faults/scenarios.js";
-import * as partC from "../partC-kafka/faults/scenarios.js";
+import { PARTC_SCENARIOS } from "../partC-kafka/experiments/index.js";
 import { securityBasics } from "./security.js";
 import {
   verdictOf,
@@ -37,10 +37,7 @@ export const FAULT_SCENARIOS: Record<string, FaultScenario> = {
   "B-broker-restart": scenario(partB.brokerRestart, ["confirms", "durability"]),
   "B-bad-input": scenario(partB.badInput, ["dead-letter"]),
   "B-duplicates": scenario(partB.duplicates, ["idempotent-consumer"]),
-  "C-consumer-crash": scenario(partC.consumerCrash, ["commit-after-ack"]),
-  "C-broker-restart": scenario(partC.brokerRestart),
-  "C-bad-input": scenario(partC.badInput),
-  "C-duplicates": scenario(partC.duplicates, ["dedupe"]),
+  ...PARTC_SCENARIOS,
   "security-basics": scenario(securityBasics),
 };
 

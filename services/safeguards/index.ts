@@ -2,7 +2,7 @@
 // (`npm run safeguards`), the fault campaign, the notebooks and the tests.
 import { SAFEGUARDS as partA } from "../partA-sync-rest/safeguards/index.js";
 import { SAFEGUARDS as partB } from "../partB-rabbitmq/safeguards/index.js";
-import { SAFEGUARDS as partC } from "../partC-kafka/safeguards/index.js";
+import { PARTC_SAFEGUARD_EXPERIMENTS as partC } from "../partC-kafka/experiments/index.js";
 import type { SafeguardExperiment } from "../harness/safeguards.js";
 
 export * from "../harness/safeguards.js";
