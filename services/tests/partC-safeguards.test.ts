@@ -75,7 +75,7 @@ test("commit-after-ack: kill -9 of inventory loses no order with it; without it,
   assert.equal(withIt.anomalies, 0, explain(withIt));
   const without = await exp.run(opts(), false);
   assert.ok(without.counts.lost > 0, `orders lost without the safeguard: ${explain(without)}`);
-  assert.equal(without.counts["counted twice"], 0, explain(without));
+  assert.equal(without.counts["answered twice"], 0, explain(without));
   assert.equal(without.anomalies, without.counts.lost);
 });
 

@@ -13,7 +13,7 @@ import { allAlive, clearError, countBy, pidOf, seconds, ServiceExited, steadyLoa
 import { whileAlive, type Sent } from "../../harness/stack.js";
 import { TopicTap } from "../lab/kafka-tap.js";
 import type { PartC } from "../lab/implementation.js";
-import { counted, expectedFailures, metricChecks, seededTally, type SeededOptions } from "./seeded.js";
+import { counted, expectedFailures, metricChecks, type SeededOptions } from "./seeded.js";
 
 interface ProduceAnswer {
   orderId: string;
@@ -155,7 +155,15 @@ function restartChecks(r: RestartRun) {
     },
     ...metricChecks(c, reached.length, expectedFailures(reached, r.opts.seed)),
   ];
-  const tally = { ...seededTally(c, sent.length, reached.length, unanswered.length), acknowledged: acked.length };
+  const tally = {
+    sent: sent.length,
+    acknowledged: acked.length,
+    final_states: { RESERVED: c.answers - c.failed, FAILED: c.failed },
+    anomalies: {
+      lost: unanswered.length + Math.max(0, reached.length - c.answers),
+      "counted twice": Math.max(0, c.answers - reached.length) + Math.max(0, c.orders - reached.length),
+    },
+  };
   const figures = {
     sent: sent.length,
     acknowledged: acked.length,

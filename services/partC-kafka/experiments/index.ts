@@ -9,7 +9,7 @@ import { openPartCFor, type PartC } from "../lab/implementation.js";
 import { PARTC_SAFEGUARDS } from "../switches.js";
 import { badInputExperiment } from "./bad-input.js";
 import { brokerRestartExperiment } from "./broker-restart.js";
-import { crashExperiment } from "./crash.js";
+import { lagExperiment } from "./lag.js";
 import { HISTORY_MINUTES } from "./history.js";
 import { lostAckEnv, lostAckExperiment } from "./lost-ack.js";
 import { replayExperiment } from "./replay.js";
@@ -37,7 +37,9 @@ const seeded =
   (opts: ScenarioOptions, env: Record<string, string> = seededEnv(opts.seed)) =>
     onPartC(name, exp, opts, { seed: opts.seed }, env);
 
-const consumerCrash = seeded("C-consumer-crash", crashExperiment);
+/** The lag experiment with inventory killed mid-drain, between an answer and its commit. */
+const consumerCrash = (opts: ScenarioOptions) =>
+  onPartC("C-consumer-crash", lagExperiment, opts, { count: opts.quick ? 4000 : 20_000, throttleMs: 2, kill: true });
 /** The replay experiment with copies of many orders: counted once, live and in a replay. */
 const duplicates = (opts: ScenarioOptions) =>
   onPartC("C-duplicates", replayExperiment, opts, { seedCount: 0, duplicates: opts.quick ? 50 : 500 });

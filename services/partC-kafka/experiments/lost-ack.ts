@@ -1,29 +1,14 @@
-// Part C's lost-acknowledgement experiment, for idempotent-producer: the order producer numbers its batches (producer id, sequence), so the
-// broker drops a retried batch it has already written. The experiment makes acknowledgements go
-// missing: orders are placed at a steady rate while the broker process is frozen (SIGSTOP) for
-// longer than the producer's request timeout (shortened to 1.5 s here, KAFKA_REQUEST_TIMEOUT_MS),
-// so the send times out on the client and is retried, while the request it already sent still
+// Part C's lost-acknowledgement experiment, for idempotent-producer (the producer numbers its
+// batches: producer id, sequence, so the broker drops a retried batch it already wrote). Orders
+// are placed at a steady rate while the broker is frozen (SIGSTOP) for longer than the producer's
+// request timeout (1.5 s here): the send times out and is retried while the first request still
 // waits in the broker's socket; on SIGCONT the broker reads both. The checker reads the `orders`
-// log itself: an event (eventId) appended more than once is an order written twice; an order
-// acknowledged but not in the log is lost. It also compares each acknowledgement's offset with
-// the record there: an order acknowledged at another order's offset was taken by the broker for
-// a retry of a batch it already had (the same producer id and sequence).
-//
-// What it shows (quick run, 2 freezes at 20 orders/s): WITH the safeguard every order is in the
-// log once (281 acknowledged, 281 in the log, 0 lost); WITHOUT it the retried batches are
-// appended again (283 acknowledged, 287 in the log: 4 written twice, 0 lost).
-//
-// The safeguard is more than kafkajs' `idempotent: true`. With kafkajs 2.2.4 and concurrent sends
-// (each POST /produce calling producer.send() as it arrived) it found, WITH
-// idempotence, 4 of 281 acknowledged orders lost and 4 written twice: kafkajs gives a
-// partition's sequence number back when a request times out, and the next send to that partition
-// (another order) goes out with it. The broker already has the timed-out batch under that number,
-// so it acknowledges the other order with that batch's offset without writing it; the timed-out
-// order is retried under a new number and written a second time (DumpLogSegments: one producer
-// id, the same eventId at two sequences; https://github.com/tulios/kafkajs/issues/1005). So the
-// producer keeps one send in flight and sends what arrives meanwhile together in the next one
-// (one-send-at-a-time.ts). The checker keeps the offset comparison that caught it: an order
-// acknowledged at another order's offset is counted.
+// log itself: an eventId appended twice is an order written twice; one acknowledged but not in
+// the log is lost; one acknowledged at another order's offset was taken for a retry of a batch
+// the broker already had. (Quick run: with it 281 acknowledged, 281 in the log; without it 4
+// written twice.) kafkajs' `idempotent: true` alone lost orders that way with concurrent sends
+// (it gives a sequence number back on a timeout: https://github.com/tulios/kafkajs/issues/1005),
+// so the producer keeps one send in flight (one-send-at-a-time.ts).
 import { sleep, waitUntil } from "../../common/wait.js";
 import type { Experiment, Run } from "../../harness/experiment.js";
 import { signalGroup } from "../../harness/processes.js";
@@ -33,12 +18,12 @@ import { endOffsets, TopicTap, total, type PartCKafka } from "../lab/kafka-tap.j
 import type { PartC } from "../lab/implementation.js";
 import type { SeededOptions } from "./seeded.js";
 
-export const REQUEST_TIMEOUT_MS = 1500;
+const REQUEST_TIMEOUT_MS = 1500;
 const FREEZE_MS = 4000;
 // Each /produce waits this long for kafkajs' own outcome (the default 5 s is shorter than a
 // freeze plus the retries after it): then an acknowledgement is the client library's, and an
 // order the lab answered 503 cannot hide a loss.
-export const PRODUCE_TIMEOUT_MS = 30_000;
+const PRODUCE_TIMEOUT_MS = 30_000;
 
 /** The services' env for this experiment: a short request timeout, a long produce deadline. */
 export const lostAckEnv = {
