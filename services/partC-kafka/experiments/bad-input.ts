@@ -141,15 +141,18 @@ async function goodOrder(r: BadInputRun): Promise<void> {
   };
 }
 
+/** What analytics and inventory counted of the hostile events. */
+const gotOf = (r: BadInputRun) => ({
+  orders: r.q1!.total_orders - r.m0!.total_orders,
+  answers: r.q1!.total_reservations - r.m0!.total_reservations,
+  failed: r.q1!.failed_reservations - r.m0!.failed_reservations,
+  unreadable: r.q1!.unreadable_skipped - r.m0!.unreadable_skipped,
+  dead_lettered: r.inv1 - r.inv0,
+});
+
 function badInputChecks(r: BadInputRun) {
   const { badOrders, badAnswers, expected: e } = r.events;
-  const got = {
-    orders: r.q1!.total_orders - r.m0!.total_orders,
-    answers: r.q1!.total_reservations - r.m0!.total_reservations,
-    failed: r.q1!.failed_reservations - r.m0!.failed_reservations,
-    unreadable: r.q1!.unreadable_skipped - r.m0!.unreadable_skipped,
-    dead_lettered: r.inv1 - r.inv0,
-  };
+  const got = gotOf(r);
   const dlq = r.dlqTap!.messages;
   const withReason = dlq.filter((d) => d.headers.reason && d.headers["source-topic"] === TOPICS.orders);
   const failures = r.http.flatMap((h) => h.failures.map((f) => ({ target: h.target, ...f })));

@@ -8,12 +8,12 @@ import { randomUUID } from "node:crypto";
 import { sleep, waitUntil } from "../../common/wait.js";
 import type { AnalyticsMetrics } from "../lab/client.js";
 import type { Check } from "../../harness/check.js";
-import type { Experiment, Run } from "../../harness/experiment.js";
+import type { Experiment, Run, Tally } from "../../harness/experiment.js";
 import { allAlive, clearError, countBy, pidOf, seconds, ServiceExited, steadyLoad } from "../../harness/stack.js";
 import { whileAlive, type Sent } from "../../harness/stack.js";
 import { TopicTap } from "../lab/kafka-tap.js";
 import type { PartC } from "../lab/implementation.js";
-import { counted, expectedFailures, metricChecks, type SeededOptions } from "./seeded.js";
+import { counted, expectedFailures, metricChecks, type Counted, type SeededOptions } from "./seeded.js";
 
 interface ProduceAnswer {
   orderId: string;
@@ -155,15 +155,6 @@ function restartChecks(r: RestartRun) {
     },
     ...metricChecks(c, reached.length, expectedFailures(reached, r.opts.seed)),
   ];
-  const tally = {
-    sent: sent.length,
-    acknowledged: acked.length,
-    final_states: { RESERVED: c.answers - c.failed, FAILED: c.failed },
-    anomalies: {
-      lost: unanswered.length + Math.max(0, reached.length - c.answers),
-      "counted twice": Math.max(0, c.answers - reached.length) + Math.max(0, c.orders - reached.length),
-    },
-  };
   const figures = {
     sent: sent.length,
     acknowledged: acked.length,
@@ -171,7 +162,22 @@ function restartChecks(r: RestartRun) {
     retried: r.retried,
     ghosts,
   };
+  const tally = restartTally(r, c, reached.length, unanswered.length);
   return { checks, tally, figures: { ...figures, "slowest answer in the outage (ms)": slowest }, c };
+}
+
+function restartTally(r: RestartRun, c: Counted, reached: number, unanswered: number): Tally {
+  const { sent } = r;
+  const acked = sent.filter((s) => s.status === 200);
+  return {
+    sent: sent.length,
+    acknowledged: acked.length,
+    final_states: { RESERVED: c.answers - c.failed, FAILED: c.failed },
+    anomalies: {
+      lost: unanswered + Math.max(0, reached - c.answers),
+      "counted twice": Math.max(0, c.answers - reached) + Math.max(0, c.orders - reached),
+    },
+  };
 }
 
 export const brokerRestartExperiment: Experiment<PartC, SeededOptions, RestartRun, Record<string, unknown>> = {

@@ -85,6 +85,13 @@ async function watchTheDrain(r: LagRun): Promise<void> {
   d.accounting = r.tap!.accounting();
 }
 
+/** Orders accepted, and those the tap saw lost or answered twice (different eventIds). */
+const lagTally = (d: LagData) => ({
+  sent: d.produced?.accepted ?? 0,
+  acknowledged: d.produced?.accepted ?? 0,
+  anomalies: { lost: d.accounting?.lost.length ?? 0, "answered twice": d.accounting?.duplicated.length ?? 0 },
+});
+
 const KILLED = "inventory killed (kill -9) mid-drain with answers sent but not committed";
 
 const partitionsOf = (d: LagData) => [...new Set(d.samples.map((s) => `${s.topic}/${s.partition}`))];
@@ -217,15 +224,10 @@ export const lagExperiment: Experiment<PartC, LagOptions, LagRun, LagData> = {
           `${k.answered} answered, ${k.uncommitted} uncommitted (after ${k.tries} freeze(s))`,
         ),
       );
-    const accepted = d.produced?.accepted ?? 0;
     return {
       params: { count: d.count, throttle_ms: d.throttle_ms, sample_ms: r.opts.sampleMs ?? 250, kill: !!r.opts.kill },
       checks,
-      tally: {
-        sent: accepted,
-        acknowledged: accepted,
-        anomalies: { lost: a?.lost.length ?? 0, "answered twice": a?.duplicated.length ?? 0 },
-      },
+      tally: lagTally(d),
       figures: {
         "consumer group watched": d.group,
         "orders produced while inventory was stopped": d.produced?.accepted ?? "-",
