@@ -1,7 +1,7 @@
 // The fault campaign: every scenario, for lab-scripts/faults.mjs, the tests and the notebooks.
 import { PARTA_SCENARIOS } from "../partA-sync-rest/experiments/index.js";
 import { PARTB_SCENARIOS } from "../partB-rabbitmq/experiments/index.js";
-import * as partC from "../partC-kafka/faults/scenarios.js";
+import { PARTC_SCENARIOS } from "../partC-kafka/experiments/index.js";
 import { securityBasics } from "./security.js";
 import {
   verdictOf,
@@ -17,22 +17,18 @@ export * from "../harness/fuzz.js";
 export * from "../harness/hostile.js";
 export type { ScenarioOptions };
 
-/** A scenario written as a function of its own, and the safeguards its checker depends on. */
-const scenario = (run: FaultScenario["run"], safeguards: string[] = []): FaultScenario => ({ run, safeguards });
-
 /**
  * Every scenario, and the safeguards each one's invariants depend on: with any one of them switched
- * off, the scenario must FAIL (each was run so once, and failed). Scenarios without one (C's bad
- * input and broker restart, security) test validation and reconnection, which have no switch.
+ * off, the scenario must FAIL (each was run so once, and failed). Each part's scenarios are its
+ * experiments run with a fault (its experiments/index.ts); security-basics, across the parts,
+ * drives the lab's own services only. Scenarios without a safeguard (C's bad input and broker
+ * restart, security) test validation and reconnection, which have no switch.
  */
 export const FAULT_SCENARIOS: Record<string, FaultScenario> = {
   ...PARTA_SCENARIOS,
   ...PARTB_SCENARIOS,
-  "C-consumer-crash": scenario(partC.consumerCrash, ["commit-after-ack"]),
-  "C-broker-restart": scenario(partC.brokerRestart),
-  "C-bad-input": scenario(partC.badInput),
-  "C-duplicates": scenario(partC.duplicates, ["dedupe"]),
-  "security-basics": scenario(securityBasics),
+  ...PARTC_SCENARIOS,
+  "security-basics": { run: securityBasics, safeguards: [] },
 };
 
 export const SCENARIOS = Object.fromEntries(Object.entries(FAULT_SCENARIOS).map(([name, s]) => [name, s.run]));

@@ -93,7 +93,8 @@ export async function killGroup(pid: number, graceMs: number): Promise<void> {
   while (groupAlive(pid)) await sleep(20);
 }
 
-function signalGroup(pid: number, signal: NodeJS.Signals): void {
+/** A signal to a process and its children (its process group), else to the process alone; nothing if it is gone. */
+export function signalGroup(pid: number, signal: NodeJS.Signals): void {
   try {
     process.kill(-pid, signal);
   } catch {

@@ -174,7 +174,7 @@ const BROKER_TITLES: Record<BrokerId, string> = { rabbitmq: "RabbitMQ", kafka: "
  */
 export async function brokerOutage(
   broker: BrokerId,
-  opts: ScenarioOptions,
+  opts: Pick<ScenarioOptions, "home" | "log">,
   outageSeconds: number,
   timeline: Record<string, number>,
   now: () => number,

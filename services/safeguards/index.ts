@@ -2,7 +2,7 @@
 // (`npm run safeguards`), the fault campaign, the notebooks and the tests.
 import { PARTA_SAFEGUARD_EXPERIMENTS as partA } from "../partA-sync-rest/experiments/index.js";
 import { PARTB_SAFEGUARD_EXPERIMENTS as partB } from "../partB-rabbitmq/experiments/index.js";
-import { SAFEGUARDS as partC } from "../partC-kafka/safeguards/index.js";
+import { PARTC_SAFEGUARD_EXPERIMENTS as partC } from "../partC-kafka/experiments/index.js";
 import type { SafeguardExperiment } from "../harness/safeguards.js";
 
 export * from "../harness/safeguards.js";

@@ -23,6 +23,7 @@ import { TAP_GROUP_PREFIX } from "../partC-kafka/lab/kafka-tap.js";
 import { lagExperiment } from "../partC-kafka/experiments/lag.js";
 import { loadExperiment } from "../partC-kafka/experiments/load.js";
 import { replayExperiment } from "../partC-kafka/experiments/replay.js";
+import { runScenario } from "../faults/index.js";
 import { startFaultyAnalytics } from "./faulty/partC-analytics-counts-duplicates.js";
 import { freePortsFor, runLabScript as runScript, tempHome } from "./support.js";
 
@@ -216,6 +217,36 @@ describe("Part C through a target: the lab's own services, started by hand, judg
       replay.skipped.map((s) => s.reason),
       ["the target gives no metrics URL (partC.metrics.url)"],
     );
+  });
+
+  test("C-duplicates runs through the file: copies of orders counted once, live and after a replay", async () => {
+    const opts = { home: tempHome(), quick: true, seed: 42, log: () => {}, target: loadTarget(file) };
+    const r = await runScenario("C-duplicates", opts);
+    assert.deepEqual(
+      r.invariants.filter((i) => !i.passed),
+      [],
+    );
+    assert.equal(r.verdict, "PASS");
+    assert.ok(r.orders_sent > 0 && r.orders_acknowledged === r.orders_sent, JSON.stringify(r));
+  });
+
+  test("C-consumer-crash runs through the file with its kill -9 at a chosen moment skipped, with the reason", async () => {
+    const opts = { home: tempHome(), quick: true, seed: 42, log: () => {}, target: loadTarget(file) };
+    const r = await runScenario("C-consumer-crash", opts);
+    const skipped = (r.details?.skipped ?? []) as { check: string; reason: string }[];
+    assert.match(skipped.map((s) => `${s.check}: ${s.reason}`).join("; "), /killed \(kill -9\).*managed_by: lab/);
+    assert.equal(r.lost, 0, JSON.stringify(r.invariants));
+    assert.ok(r.orders_sent > 0, "the burst was produced");
+  });
+
+  test("the fault scenarios that need the lab's own processes: not observable on the file, with the reason", async () => {
+    const opts = { home: tempHome(), quick: true, seed: 42, log: () => {}, target: loadTarget(file) };
+    for (const name of ["C-broker-restart", "C-bad-input"]) {
+      const r = await runScenario(name, opts);
+      assert.equal(r.verdict, "NOT OBSERVABLE", name);
+      assert.equal(r.orders_sent, 0, `${name} sent nothing`);
+      assert.match(JSON.stringify(r.details?.skipped), WHITE_BOX, name);
+    }
   });
 
   test("partC-load.mjs --target: the summary names the target; --without is refused for a foreign target", async () => {

@@ -4,7 +4,8 @@
 // reset) sampled per partition throughout. The producer does not wait for the consumer: the log
 // absorbs the burst, the lag grows by exactly the burst and falls at the consumer's pace; the
 // lab's tap then checks every order got exactly one inventory event. Inventory is left running
-// as it was found (restarted without the pause).
+// as it was found (restarted without the pause). With `kill`, inventory is also killed (kill -9)
+// once mid-drain between an answer and its commit (kill.ts): the consumer crash, at-least-once.
 import type { Row } from "../../common/table.js";
 import { sleep } from "../../common/wait.js";
 import { check } from "../../harness/check.js";
@@ -15,6 +16,7 @@ import type { GroupLag, PartitionLag } from "../lag.js";
 import { accountingFaults, type Accounting, type PartCTap } from "../lab/kafka-tap.js";
 import type { Produced } from "../lab/contract.js";
 import type { PartC } from "../lab/implementation.js";
+import { killBaseline, killBetweenAnswerAndCommit, type Kill, type KillBaseline } from "./kill.js";
 
 export interface LagOptions extends ExperimentOptions {
   count: number;
@@ -25,6 +27,8 @@ export interface LagOptions extends ExperimentOptions {
   /** After the lag is back to 0, wait at most this long for the last answers. */
   quietMs?: number;
   onSample?: (t_s: number, inventory: GroupLag) => void;
+  /** Kill inventory (kill -9) once mid-drain, between an answer and its commit, and start it again. */
+  kill?: boolean;
 }
 
 export type LagSample = PartitionLag & { t_s: number };
@@ -42,6 +46,7 @@ export interface LagData {
   drained_at_s: number | null;
   drain_rate_per_s: number | null;
   accounting: Accounting | null;
+  kill: Kill | null;
 }
 
 interface LagRun extends Run<PartC, LagOptions> {
@@ -51,6 +56,7 @@ interface LagRun extends Run<PartC, LagOptions> {
   /** Inventory as the experiment left it so far: cleanup puts it back. */
   inventory: "running" | "stopped" | "throttled";
   from_s: number;
+  killFrom?: KillBaseline;
   data: LagData;
 }
 
@@ -79,6 +85,15 @@ async function watchTheDrain(r: LagRun): Promise<void> {
   d.accounting = r.tap!.accounting();
 }
 
+/** Orders accepted, and those the tap saw lost or answered twice (different eventIds). */
+const lagTally = (d: LagData) => ({
+  sent: d.produced?.accepted ?? 0,
+  acknowledged: d.produced?.accepted ?? 0,
+  anomalies: { lost: d.accounting?.lost.length ?? 0, "answered twice": d.accounting?.duplicated.length ?? 0 },
+});
+
+const KILLED = "inventory killed (kill -9) mid-drain with answers sent but not committed";
+
 const partitionsOf = (d: LagData) => [...new Set(d.samples.map((s) => `${s.topic}/${s.partition}`))];
 const peakOf = (d: LagData, tp: string) =>
   Math.max(...d.samples.filter((s) => `${s.topic}/${s.partition}` === tp).map((s) => s.lag));
@@ -89,7 +104,7 @@ export const lagExperiment: Experiment<PartC, LagOptions, LagRun, LagData> = {
   title: "Part C — consumer lag: inventory stopped, a burst, inventory back (throttled)",
   lesson: "Lag is a backlog you can see per partition: nothing is lost while a consumer is away or slow.",
   needs: ["inventory lag", "stop inventory", "start inventory"],
-  safeguards: [],
+  safeguards: ["commit-after-ack"],
   begin: (run) => ({
     ...run,
     latest: -1,
@@ -107,6 +122,7 @@ export const lagExperiment: Experiment<PartC, LagOptions, LagRun, LagData> = {
       drained_at_s: null,
       drain_rate_per_s: null,
       accounting: null,
+      kill: null,
     },
   }),
   steps: [
@@ -126,6 +142,7 @@ export const lagExperiment: Experiment<PartC, LagOptions, LagRun, LagData> = {
         r.from_s = r.now();
         await r.impl.stop("inventory");
         r.inventory = "stopped";
+        if (r.opts.kill) r.killFrom = await killBaseline(r.impl);
       },
     },
     {
@@ -143,6 +160,19 @@ export const lagExperiment: Experiment<PartC, LagOptions, LagRun, LagData> = {
         await r.impl.start("inventory", pause ? { CONSUMER_THROTTLE_MS: String(pause) } : {});
         r.inventory = pause ? "throttled" : "running";
         r.data.stopped_s = { from_s: r.from_s, to_s: r.now() };
+      },
+    },
+    {
+      name: "kill inventory mid-drain",
+      run: async (r) => {
+        if (!r.opts.kill) return;
+        const backlog = r.data.lag_while_stopped ?? r.data.count;
+        const kill = await r.unless(KILLED, () => killBetweenAnswerAndCommit(r.impl, r.killFrom!, backlog));
+        if (!kill) return;
+        r.data.kill = kill;
+        r.progress(`kill -9 of inventory with ${kill.answered} answered, ${kill.uncommitted} of them not committed`);
+        await r.impl.start("inventory"); // without the pause: it rejoins once the dead member's session expires
+        r.inventory = "running";
       },
     },
     { name: "watch the lag drain", run: watchTheDrain },
@@ -185,9 +215,19 @@ export const lagExperiment: Experiment<PartC, LagOptions, LagRun, LagData> = {
         a ? `${a.one} of ${a.orders} orders answered once${accountingFaults(a)}` : "not accounted",
       ),
     ];
+    const k = d.kill;
+    if (k)
+      checks.push(
+        check(
+          KILLED,
+          k.answered > 0 && k.uncommitted > 0,
+          `${k.answered} answered, ${k.uncommitted} uncommitted (after ${k.tries} freeze(s))`,
+        ),
+      );
     return {
-      params: { count: d.count, throttle_ms: d.throttle_ms, sample_ms: r.opts.sampleMs ?? 250 },
+      params: { count: d.count, throttle_ms: d.throttle_ms, sample_ms: r.opts.sampleMs ?? 250, kill: !!r.opts.kill },
       checks,
+      tally: lagTally(d),
       figures: {
         "consumer group watched": d.group,
         "orders produced while inventory was stopped": d.produced?.accepted ?? "-",

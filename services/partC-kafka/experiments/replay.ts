@@ -5,13 +5,14 @@
 // counts each order once"), not even after another replay. Run `without` event-time (replaying
 // in another minute) or dedupe, the lab's own services show what those safeguards prevent.
 import { sleep, waitUntil } from "../../common/wait.js";
-import type { Row } from "../../common/table.js";
 import { check, type Check } from "../../harness/check.js";
-import type { Experiment, ExperimentOptions, Run } from "../../harness/experiment.js";
-import { groupedBarSpec, type TopLevelSpec } from "../../harness/plots.js";
+import type { Experiment, ExperimentOptions, Run, Tally } from "../../harness/experiment.js";
 import { accountOrders, produceRaw, someOf } from "../lab/kafka-tap.js";
 import { CONTRACT_METRICS, type ObservedMetrics } from "../lab/contract.js";
 import type { PartC } from "../lab/implementation.js";
+import { replayFiles, show, type ReplayData } from "./replay-files.js";
+export type { ReplayData };
+import { appendHistory, historyTally, HISTORY_MINUTES } from "./history.js";
 
 export interface ReplayOptions extends ExperimentOptions {
   /** Produce this many orders first when the log looks empty (something to replay). */
@@ -23,25 +24,8 @@ export interface ReplayOptions extends ExperimentOptions {
   settleMs?: number;
   /** Replay only once the clock's minute has turned: what a replay at another time changes shows (without event-time). */
   replayInAnotherMinute?: boolean;
-}
-
-export interface ReplayData {
-  before: ObservedMetrics | null;
-  after: ObservedMetrics | null;
-  differences: { field: string; before: unknown; after: unknown }[];
-  /** Events in both topics when the replay began, and how many the replay read (the lab's own analytics says). */
-  log_events: number | null;
-  events_read: number | null;
-  duplicates: {
-    copies: number;
-    with_event_id: number;
-    total_orders_before_copies: number;
-    total_orders_after_copies: number;
-    /** After another replay, with the copies in the log (null: no replay call). */
-    total_orders_after_replay: number | null;
-    answered_twice: string[];
-    repeated_answers: number;
-  } | null;
+  /** Append this many orders placed a day ago first (event-time): counted in their own minutes, before and after the replay? */
+  history?: number;
 }
 
 type ReplayRun = Run<PartC, ReplayOptions> & { data: ReplayData };
@@ -131,7 +115,7 @@ async function redeliver(r: ReplayRun): Promise<void> {
   }
 }
 
-function duplicateChecks(r: ReplayRun): { checks: Check[]; notes: Check[] } {
+function duplicateChecks(r: ReplayRun): { checks: Check[]; notes: Check[]; tally?: Tally } {
   const d = r.data.duplicates;
   if (!d) return { checks: [], notes: [] };
   const field = r.impl.target.partC?.metrics?.fields?.total_orders ?? "total_orders";
@@ -169,8 +153,24 @@ function duplicateChecks(r: ReplayRun): { checks: Check[]; notes: Check[] } {
         : `${d.repeated_answers} repeated answers, none with a new eventId`,
     ),
   ];
-  return { checks, notes };
+  const again = Math.max(0, (replayed ?? d.total_orders_before_copies) - d.total_orders_before_copies);
+  const tally = { sent: d.copies, acknowledged: d.copies, anomalies: { "counted twice": Math.max(0, grew) + again } };
+  return { checks, notes, tally };
 }
+
+/** What the duplicates and the history counted, together (the campaign and the safeguards read it). */
+const tallied = (ts: (Tally | undefined)[]): Tally | undefined =>
+  ts.reduce<Tally | undefined>(
+    (sum, t) =>
+      !t || !sum
+        ? (sum ?? t)
+        : {
+            sent: sum.sent + t.sent,
+            acknowledged: sum.acknowledged + t.acknowledged,
+            anomalies: { ...sum.anomalies, ...t.anomalies },
+          },
+    undefined,
+  );
 
 export const replayExperiment: Experiment<PartC, ReplayOptions, ReplayRun, ReplayData> = {
   name: "replay",
@@ -181,13 +181,26 @@ export const replayExperiment: Experiment<PartC, ReplayOptions, ReplayRun, Repla
   safeguards: ["event-time", "dedupe"],
   begin: (run) => ({
     ...run,
-    data: { before: null, after: null, differences: [], log_events: null, events_read: null, duplicates: null },
+    data: {
+      before: null,
+      after: null,
+      differences: [],
+      log_events: null,
+      events_read: null,
+      duplicates: null,
+      history: null,
+    },
   }),
   steps: [
     {
       name: "settle (seed an empty log)",
       run: async (r) => {
         let before = await settle(r);
+        if (r.opts.history) {
+          r.progress(`appending ${r.opts.history} orders placed a day ago over ${HISTORY_MINUTES} minutes`);
+          r.data.history = await appendHistory(r.impl, r.opts.history, Date.now(), before);
+          before = await settle(r);
+        }
         const seed = r.opts.seedCount ?? 1000;
         if (!before.total_orders && seed > 0) {
           r.progress(`the log looks empty: producing ${seed} orders to replay`);
@@ -240,12 +253,19 @@ export const replayExperiment: Experiment<PartC, ReplayOptions, ReplayRun, Repla
         ),
       );
     const dup = duplicateChecks(r);
+    const h = d.history && historyTally(d.history, d.before, d.after);
+    if (h)
+      checks.push(
+        check("each order counted in the minute it was placed, before and after the replay", h.passed, h.observed),
+      );
     return {
       params: {
         seed_count: r.opts.seedCount ?? 1000,
         duplicates: r.opts.duplicates ?? 5,
         replay_in_another_minute: !!r.opts.replayInAnotherMinute,
+        history: r.opts.history ?? 0,
       },
+      tally: tallied([h?.tally, dup.tally]),
       checks: [...checks, ...dup.checks],
       notes: dup.notes,
       figures: Object.fromEntries(
@@ -257,40 +277,5 @@ export const replayExperiment: Experiment<PartC, ReplayOptions, ReplayRun, Repla
       data: d,
     };
   },
-  files: (result): { data: Record<string, Row[]>; plots: Record<string, TopLevelSpec> } => ({
-    data: { "replay.csv": replayRows(result.data) },
-    plots: result.data.after
-      ? {
-          "replay.svg": groupedBarSpec(
-            (["total_orders", "total_reservations", "failed_reservations"] as const).flatMap((f) => [
-              { group: f, series: "before replay", value: Number(result.data.before?.[f] ?? 0) },
-              { group: f, series: "recomputed by the replay", value: Number(result.data.after?.[f] ?? 0) },
-            ]),
-            `Part C — ${result.target.name}'s metrics before and after a replay`,
-            "count",
-          ),
-        }
-      : {},
-  }),
+  files: replayFiles,
 };
-
-const show = (v: unknown) => (v === undefined ? "-" : JSON.stringify(v));
-
-/** One row per metric, plus one per minute of orders. */
-function replayRows(d: ReplayData): Row[] {
-  const rows: Row[] = CONTRACT_METRICS.filter((f) => f !== "orders_per_minute").map((f) => ({
-    metric: f,
-    before: show(d.before?.[f]),
-    after: show(d.after?.[f]),
-    equal: d.after ? (same(d.before?.[f], d.after[f]) ? "yes" : "NO") : "-",
-  }));
-  const perMinute = (m: ObservedMetrics | null) => (m?.orders_per_minute ?? {}) as Record<string, number>;
-  for (const m of [...new Set([...Object.keys(perMinute(d.before)), ...Object.keys(perMinute(d.after))])].sort())
-    rows.push({
-      metric: `orders in ${m}`,
-      before: perMinute(d.before)[m] ?? 0,
-      after: perMinute(d.after)[m] ?? 0,
-      equal: perMinute(d.before)[m] === perMinute(d.after)[m] ? "yes" : "NO",
-    });
-  return rows;
-}

@@ -86,7 +86,6 @@ export const labClient = (endpoints: PartCEndpoints) => ({
   /** Both groups caught up and no replay running: the metrics describe the whole log. */
   waitForQuiet: (timeoutMs?: number) => waitForQuiet(endpoints.analytics, timeoutMs),
   replay: () => triggerReplay(endpoints.analytics),
-  report: (label: string) => writeReport(endpoints.analytics, label),
   loadTest: (count: number) => loadTest(endpoints.producer, count),
   /** A service's /health body: its counters. */
   stats: (service: PartCService) => healthOf(endpoints[service]),

@@ -18,7 +18,9 @@ export type PartCCapability =
   | "start inventory"
   | "white-box stats"
   | "load test"
-  | "without a safeguard";
+  | "without a safeguard"
+  | "processes"
+  | "broker process";
 
 /** The metrics the contract names; the file's `metrics.fields` maps them to the implementation's own names. */
 export const CONTRACT_METRICS = [
@@ -118,5 +120,11 @@ export function partCCapabilities(target: Target) {
     "without a safeguard": target.lab
       ? undefined
       : "--without switches a safeguard of the lab's own services: it cannot be used with a foreign --target",
+    processes: target.lab
+      ? undefined
+      : "freezing and killing a service at a chosen moment, and telling it from a restarted one, needs the lab's own processes (managed_by: lab)",
+    "broker process": target.lab
+      ? undefined
+      : "stopping, freezing and restarting Kafka on its log is done to the lab's own broker (managed_by: lab)",
   });
 }

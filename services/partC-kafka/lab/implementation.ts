@@ -11,6 +11,9 @@ import { request, type Answer } from "../../harness/implementation.js";
 import { down, openPart, restartService, serviceEnv } from "../../harness/lifecycle.js";
 import type { LabOptions, OpenPartOptions, RunningPart } from "../../harness/lifecycle.js";
 import { crashProcess } from "../../harness/processes.js";
+import { BROKERS } from "../../harness/brokers/index.js";
+import { brokerOutage, openStack, type Stack } from "../../harness/stack.js";
+import type { ScenarioOptions } from "../../harness/verdict.js";
 import { callTarget, controlService, LAB_TARGET_FILE, loadTarget, NotObservable } from "../../harness/target.js";
 import { targetSummary, type Target, type TargetSummary } from "../../harness/target.js";
 import { labHome } from "../../common/paths.js";
@@ -28,6 +31,8 @@ type Group = "inventory" | "analytics";
 interface Hands {
   control(service: PartCService, action: "stop" | "kill" | "start", env: Record<string, string>): Promise<void>;
   own?: LabClient;
+  /** The lab's own processes: pids, alive or not, the home of its native Kafka. */
+  stack?: Stack;
   without?: string;
   release?: () => Promise<void>;
 }
@@ -148,6 +153,24 @@ export class PartC implements Implementation<PartCCapability> {
     return this.hands.own!;
   }
 
+  /** The lab's own processes (pids, kill -9 at a chosen moment, still the same process?). */
+  processes(): Stack {
+    this.capabilities.need("processes");
+    return this.hands.stack!;
+  }
+
+  /** The lab's own Kafka (native): its pid to freeze, an outage on its log, and up again. */
+  broker() {
+    this.capabilities.need("broker process");
+    const home = this.hands.stack!.lab.home ?? labHome();
+    return {
+      pid: async () => (await BROKERS.kafka.status({ home, mode: "native" })).pid,
+      up: () => BROKERS.kafka.up({ home, mode: "native" }),
+      outage: (seconds: number, timeline: Record<string, number>, now: () => number, log: (l: string) => void) =>
+        brokerOutage("kafka", { home, log }, seconds, timeline, now),
+    };
+  }
+
   /** Leave it as found: what opening started is stopped; nothing of a team's is touched. */
   async close(): Promise<void> {
     if (this.wire) await (await this.wire).admin.disconnect().catch(() => {});
@@ -196,7 +219,11 @@ export function labPartC(
     else if (action === "kill") crashProcess(`partC-${service}`, home);
     else await down("partC", { ...opts, home, only: [service] });
   };
-  return new PartC({ ...file, partC: JSON.parse(rebased) as PartCFile }, { control, own: labClient(now), ...extra });
+  const stack: Stack = { running, lab: { ...opts, home }, release: extra.release ?? (async () => {}) };
+  return new PartC(
+    { ...file, partC: JSON.parse(rebased) as PartCFile },
+    { control, own: labClient(now), stack, ...extra },
+  );
 }
 
 /** A Part C safeguard's name, or an error that lists them. */
@@ -229,6 +256,18 @@ export async function openPartC(target: Target, opts: OpenPartCOptions = {}): Pr
   throw new Error(
     `Part C runs with the safeguard ${without} ${state ?? "unknown"}: it was already up. Stop Part C first (npx zx lab-scripts/down.mjs partC), then run this again.`,
   );
+}
+
+/**
+ * Part C for a fault scenario: opts.target (lab.yml when absent). The lab's own runs on a stack of
+ * its own (fresh data, free ports, the campaign's native Kafka) with `env` and opts.without.
+ */
+export async function openPartCFor(opts: ScenarioOptions, scenario: string, env: Record<string, string> = {}) {
+  const target = opts.target ?? loadTarget(LAB_TARGET_FILE);
+  if (!target.lab) return openPartC(target, { without: opts.without });
+  const stack = await openStack("partC", opts, scenario, env);
+  const without = opts.without === undefined ? undefined : partCSafeguard(opts.without);
+  return labPartC(stack.running, stack.lab, { without, release: () => stack.release() });
 }
 
 /** `body` on Part C, opened by openPartC and closed afterwards, whatever happens. */
