@@ -8,7 +8,4 @@ const hex = (chars: number): string =>
 
 export const newOrderId = (): string => `o-${hex(8)}`;
 export const newEventId = (): string => randomUUID();
-export const newUserId = (): string => `u-${hex(6)}`;
-export const newRestaurantId = (): string => `r-${hex(6)}`;
-export const newSku = (): string => `sku-${hex(4)}`;
 export const newLoadTestOrderId = (n: number): string => `load-${String(n).padStart(6, "0")}`;

@@ -9,7 +9,7 @@ import { usePart, type LabOptions, type RunningPart } from "../harness/lifecycle
 import { type PartId } from "../harness/parts.js";
 import { resultsDir } from "../common/paths.js";
 import { groupedBarSpec, latencyDistributionSpec, type TopLevelSpec } from "../harness/plots.js";
-import { checksRows, type Check } from "../harness/check.js";
+import type { Check } from "../harness/check.js";
 import { ResultFiles } from "../harness/results.js";
 import { summarize, type LatencySummary } from "../harness/stats.js";
 import { markdownTable, toCsv, type Row } from "../common/table.js";
@@ -311,8 +311,6 @@ export function table(summaries: CompareSummary[]): Row[] {
     "max (ms)": s.confirmed ? s.end_to_end.max : "–",
   }));
 }
-
-export const checksTable = (checks: CompareCheck[]): Row[] => checksRows(checks);
 
 /** Per condition: each model's response times over its end-to-end times, every order a tick. */
 export function latencyPlot(orders: CompareOrder[], condition: ConditionId): TopLevelSpec {

@@ -8,7 +8,7 @@ import path from "node:path";
 import { readJsonResults, resultsDir, writeJsonResult } from "../common/paths.js";
 import { markdownTable } from "../common/table.js";
 import { renderSvg, specBase, type TopLevelSpec } from "./plots.js";
-import type { ScenarioOptions, ScenarioResult } from "./verdict.js";
+import type { ScenarioOptions } from "./verdict.js";
 import { anomalyCount, type ExperimentResult } from "./experiment.js";
 
 /** What the checker counted in one run. */
@@ -36,8 +36,6 @@ export interface SafeguardExperiment {
   prevents: string;
   /** The fault scenario it runs, when it is one (its run without the safeguard is the campaign's proof too). */
   faultScenario?: string;
-  /** Its run honours opts.target (any implementation); otherwise it runs on the lab's own services only. */
-  throughTarget?: boolean;
   /** One run on stacks of its own: `on` false starts the part's services with SAFEGUARDS_OFF=<safeguard>. */
   run(opts: ScenarioOptions, on: boolean): Promise<SafeguardRun>;
 }
@@ -72,25 +70,6 @@ export const safeguardOptions = (opts: ScenarioOptions, name: string, on: boolea
   without: on ? undefined : name,
 });
 
-/** A fault scenario's verdict as a safeguard's run: anomalies = orders lost + effects done twice. */
-export function fromScenario(r: ScenarioResult): SafeguardRun {
-  const broken = r.invariants.filter((i) => !i.passed);
-  return safeguardRun(
-    {
-      orders_sent: r.orders_sent,
-      orders_acknowledged: r.orders_acknowledged,
-      lost: r.lost,
-      duplicated_effects: r.duplicated_effects,
-      invariants_broken: broken.length,
-    },
-    ["lost", "duplicated_effects"],
-    `${r.scenario}: ${r.orders_acknowledged} orders acknowledged, ${r.lost} lost, ${r.duplicated_effects} effects done twice` +
-      (broken.length
-        ? `; broken: ${broken.map((i) => `${i.check} (${i.observed})`).join("; ")}`
-        : "; every invariant held"),
-  );
-}
-
 /**
  * An experiment's result as a safeguard's run: the anomalies its tally counted (without a tally,
  * its failed checks), what it saw in one sentence. A run that could observe nothing is an error.
@@ -124,26 +103,6 @@ export const experimentSafeguard = (
   };
 };
 
-/**
- * A safeguard shown by a fault scenario of the campaign: the scenario run with it, and without
- * it, counted by the scenario's own checker (so its run without is the campaign's proof too).
- */
-export const scenarioSafeguard = (
-  exp: Omit<SafeguardExperiment, "run" | "faultScenario"> & {
-    faultScenario: string;
-    runScenario: (opts: ScenarioOptions) => Promise<ScenarioResult>;
-  },
-): SafeguardExperiment => {
-  const { runScenario, ...described } = exp;
-  return {
-    ...described,
-    run: async (opts, on) => fromScenario(await runScenario(safeguardOptions(opts, exp.safeguard, on))),
-  };
-};
-
-/** The env that switches a part's safeguard off, or nothing. */
-export const safeguardEnv = (name: string, on: boolean): Record<string, string> => (on ? {} : { SAFEGUARDS_OFF: name });
-
 /** Both runs of one safeguard, WITH first. */
 export async function runSafeguard(exp: SafeguardExperiment, opts: ScenarioOptions): Promise<SafeguardResult> {
   const side = async (on: boolean): Promise<SafeguardRun> => {
@@ -158,10 +117,7 @@ export async function runSafeguard(exp: SafeguardExperiment, opts: ScenarioOptio
   // A team's implementation has no switch the lab could turn: its run WITH is the verdict on it.
   const foreign = opts.target && !opts.target.lab ? opts.target.name : undefined;
   const notObservable = (why: string): SafeguardRun => ({ anomalies: 0, counts: {}, verdict: "FAIL", observed: why });
-  const withIt =
-    foreign && !exp.throughTarget
-      ? notObservable(`not observable: this lesson runs only on the lab's own services`)
-      : await side(true);
+  const withIt = await side(true);
   const withoutIt = foreign
     ? notObservable(`not observable: only the lab's own services can be started without a safeguard`)
     : await side(false);

@@ -75,7 +75,6 @@ export const PARTC_SAFEGUARD_EXPERIMENTS: SafeguardExperiment[] = [
       "C-consumer-crash: a load test; inventory killed (kill -9) while its answers and its committed offsets disagree, then restarted",
     prevents: prevents("commit-after-ack"),
     faultScenario: "C-consumer-crash",
-    throughTarget: true,
     run: consumerCrash,
   }),
   experimentSafeguard({
@@ -84,7 +83,6 @@ export const PARTC_SAFEGUARD_EXPERIMENTS: SafeguardExperiment[] = [
     scenario: "C-duplicates: every OrderPlaced appended twice and every answer once more, then the log replayed",
     prevents: prevents("dedupe"),
     faultScenario: "C-duplicates",
-    throughTarget: true,
     run: duplicates,
   }),
   experimentSafeguard({
@@ -92,7 +90,6 @@ export const PARTC_SAFEGUARD_EXPERIMENTS: SafeguardExperiment[] = [
     part: "C",
     scenario: `a log holding orders placed a day ago over ${HISTORY_MINUTES} minutes, read by analytics, then replayed`,
     prevents: prevents("event-time"),
-    throughTarget: true,
     run: eventTimeReplay,
   }),
   experimentSafeguard({
@@ -101,7 +98,6 @@ export const PARTC_SAFEGUARD_EXPERIMENTS: SafeguardExperiment[] = [
     scenario:
       "orders at a steady rate while the broker is frozen (SIGSTOP) for 4 s, longer than the producer's request timeout, so its sends are retried",
     prevents: prevents("idempotent-producer"),
-    throughTarget: true,
     run: (opts) => seeded("idem", lostAckExperiment)(opts, lostAckEnv),
   }),
 ];
