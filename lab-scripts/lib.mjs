@@ -152,6 +152,25 @@ export const targetFlag = {
   defaultText: "LAB_TARGET, else lab-scripts/targets/lab.yml: the lab's own services",
 };
 
+/**
+ * How an experiment script ends: its results written (by default in
+ * results/<part>/<experiment>/, or results/targets/<name>/… for a team's target), its summary
+ * printed (figures, checks, what was not observable), and its verdict line. A run that did not show
+ * what it should fails the script; one `without` a safeguard should show its anomaly.
+ */
+export async function reportExperiment(exp, result, target, dir) {
+  const files = await lab.harness.writeExperiment(
+    exp,
+    result,
+    dir ?? path.join(lab.harness.targetResultsDir(target, exp.part), exp.name),
+  );
+  console.log(`\n${lab.harness.experimentMarkdown(result)}`);
+  console.log(chalk.dim(`wrote ${files.map((f) => path.relative(process.cwd(), f)).join(", ")}`));
+  const verdict = lab.harness.experimentVerdict(result);
+  if (!verdict.ok) throw new Error(verdict.line);
+  console.log((result.verdict === "PASS" ? chalk.green : chalk.yellow)(`\n${verdict.line}`));
+}
+
 /** The target a script measures (--target, else LAB_TARGET, else the lab's own), loaded and announced. */
 export function targetOf(values) {
   const target = lab.harness.resolveTarget(values.target);

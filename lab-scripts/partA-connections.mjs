@@ -3,7 +3,7 @@
 // TCP connection per call on every hop, and with names whose first address does not answer (or
 // refuses); the wait on each hop, a plot and the checker's verdict in results/partA/connections/.
 //   npx zx lab-scripts/partA-connections.mjs [--requests 50] [--stall-ms 1000] [--quick]   (quick: 20 orders, 250 ms)
-import { lab, main, parseFlags, targetFlag, targetOf } from "./lib.mjs";
+import { lab, main, parseFlags, reportExperiment, targetFlag, targetOf } from "./lib.mjs";
 
 const { values: flags } = parseFlags({
   summary:
@@ -52,10 +52,5 @@ await main(async () => {
   );
 
   if (result.data.hops) console.log(`\n${lab.markdownTable(lab.partA.hopsTable(result.data.hops), 2)}\n`);
-  console.log(lab.harness.experimentMarkdown(result));
-  const dir = path.join(lab.harness.targetResultsDir(target, "partA"), "connections");
-  const files = await lab.harness.writeExperiment(lab.partA.connections, result, dir);
-  console.log(chalk.dim(`\nwrote ${files.map((f) => path.relative(process.cwd(), f)).join(", ")}`));
-  if (result.verdict === "FAIL")
-    throw new Error("the checker found a mode that did not behave as expected (see above)");
+  await reportExperiment(lab.partA.connections, result, target);
 });

@@ -3,7 +3,7 @@
 // timeout), the seed report's table, plots and a checker's verdict in results/partA/.
 //   npx zx lab-scripts/partA-latency.mjs [--requests 10] [--scenario baseline|delay_2s|failure|timeout]
 //                                        [--delay 2] [--bound 10] [--without call-timeout] [--target FILE]
-import { lab, main, parseFlags, targetFlag, targetOf } from "./lib.mjs";
+import { lab, main, parseFlags, reportExperiment, targetFlag, targetOf } from "./lib.mjs";
 
 const { values: flags } = parseFlags({
   summary:
@@ -79,14 +79,6 @@ await main(async () => {
   );
 
   console.log(`\n${lab.markdownTable(lab.partA.summaryTable(result.data.summaries))}\n`);
-  console.log(lab.harness.experimentMarkdown(result));
   const dir = without ? lab.resultsDir("partA", `without-${without}`) : lab.harness.targetResultsDir(target, "partA");
-  const files = await lab.harness.writeExperiment(lab.partA.latency, result, dir);
-  console.log(chalk.dim(`\nwrote ${files.map((f) => path.relative(process.cwd(), f)).join(", ")}`));
-  if (result.verdict === "FAIL")
-    throw new Error(
-      without
-        ? `without ${without}, the checker found a scenario that did not behave as the safeguarded chain does (see above): what the safeguard prevents`
-        : "the checker found a scenario that did not behave as expected (see above)",
-    );
+  await reportExperiment(lab.partA.latency, result, target, dir);
 });

@@ -4,7 +4,7 @@
 //   npx zx lab-scripts/partB-backlog.mjs [--seconds 60] [--rate 10] [--quick] [--kill] [--target FILE]
 // --quick: a 10 s outage; --kill: kill -9 instead of a graceful stop. Results in results/partB/backlog/
 // (a team's --target: results/targets/<name>/partB/backlog/; what it does not offer is skipped with the reason).
-import { lab, main, parseFlags, targetFlag, targetOf } from "./lib.mjs";
+import { lab, main, parseFlags, reportExperiment, targetFlag, targetOf } from "./lib.mjs";
 
 const { values: argv } = parseFlags({
   summary:
@@ -35,7 +35,8 @@ await main(async () => {
       `Part B backlog: inventory ${argv.kill ? "killed" : "down"} for ${seconds} s while ${rate} orders/s keep coming`,
     ),
   );
-  const { result, files } = await lab.partB.runPartB(lab.partB.PARTB_EXPERIMENTS.backlog, target, {
+  const exp = lab.partB.PARTB_EXPERIMENTS.backlog;
+  const opts = {
     outageSeconds: seconds,
     rate,
     stop: argv.kill ? "kill" : "graceful",
@@ -43,10 +44,7 @@ await main(async () => {
     quick: argv.quick,
     log: (line) => console.log(chalk.dim(`  ${line}`)),
     onProgress: (line) => console.log(`  ${line}`),
-  });
-  console.log(`\n${lab.harness.experimentMarkdown(result)}`);
-  console.log(chalk.dim(`wrote ${files.map((f) => path.relative(process.cwd(), f)).join(", ")}`));
-  const verdict = lab.partB.partBVerdict(result);
-  if (!verdict.ok) throw new Error(verdict.line);
-  console.log(result.without ? chalk.yellow(`\n${verdict.line}`) : chalk.green(`\n${verdict.line}`));
+  };
+  const result = await lab.partB.withPartB(target, opts, (impl) => lab.harness.runExperiment(exp, impl, opts));
+  await reportExperiment(exp, result, target);
 });

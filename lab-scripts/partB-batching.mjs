@@ -4,7 +4,7 @@
 //   npx zx lab-scripts/partB-batching.mjs [--quick] [--sizes 1,4,16,64,256] [--burst N] [--rate N] [--seconds N]
 // The lab's own services only: a team's --target is not observable (there is no BATCH_MAX to set on it).
 // Results in results/partB/batching/.
-import { lab, main, parseFlags, targetFlag, targetOf } from "./lib.mjs";
+import { lab, main, parseFlags, reportExperiment, targetFlag, targetOf } from "./lib.mjs";
 
 const { values: argv } = parseFlags({
   summary:
@@ -58,16 +58,11 @@ await main(async () => {
     burst: whole("burst", 1, 100_000),
     rate: whole("rate", 1, 5_000),
     seconds: whole("seconds", 1, 600),
-  };
-  console.log(chalk.bold(`Part B batching: batch sizes ${sizes.join(", ")}${argv.quick ? " (quick)" : ""}`));
-  const { result, files } = await lab.partB.runPartB(lab.partB.PARTB_EXPERIMENTS.batching, target, {
-    ...opts,
     log: (line) => console.log(chalk.dim(`  ${line}`)),
     onProgress: (line) => console.log(`  ${line}`),
-  });
-  console.log(`\n${lab.harness.experimentMarkdown(result)}`);
-  console.log(chalk.dim(`wrote ${files.map((f) => path.relative(process.cwd(), f)).join(", ")}`));
-  const verdict = lab.partB.partBVerdict(result);
-  if (!verdict.ok) throw new Error(verdict.line);
-  console.log(result.without ? chalk.yellow(`\n${verdict.line}`) : chalk.green(`\n${verdict.line}`));
+  };
+  console.log(chalk.bold(`Part B batching: batch sizes ${sizes.join(", ")}${argv.quick ? " (quick)" : ""}`));
+  const exp = lab.partB.PARTB_EXPERIMENTS.batching;
+  const result = await lab.partB.withPartB(target, opts, (impl) => lab.harness.runExperiment(exp, impl, opts));
+  await reportExperiment(exp, result, target);
 });

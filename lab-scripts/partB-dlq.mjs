@@ -4,7 +4,7 @@
 //   npx zx lab-scripts/partB-dlq.mjs [--without dead-letter]
 // --without dead-letter: inventory requeues what it cannot read; the poison loops. Results in results/partB/dlq/
 // (a team's --target: results/targets/<name>/partB/dlq/; what it does not offer is skipped with the reason).
-import { lab, main, parseFlags, targetFlag, targetOf } from "./lib.mjs";
+import { lab, main, parseFlags, reportExperiment, targetFlag, targetOf } from "./lib.mjs";
 
 const { values: argv } = parseFlags({
   summary:
@@ -27,14 +27,12 @@ await main(async () => {
       `Part B dead-letter queue: two poison messages, then a good order${argv.without ? ` — WITHOUT ${argv.without}` : ""}`,
     ),
   );
-  const { result, files } = await lab.partB.runPartB(lab.partB.PARTB_EXPERIMENTS.dlq, target, {
+  const exp = lab.partB.PARTB_EXPERIMENTS.dlq;
+  const opts = {
     without: argv.without,
     log: (line) => console.log(chalk.dim(`  ${line}`)),
     onProgress: (line) => console.log(`  ${line}`),
-  });
-  console.log(`\n${lab.harness.experimentMarkdown(result)}`);
-  console.log(chalk.dim(`wrote ${files.map((f) => path.relative(process.cwd(), f)).join(", ")}`));
-  const verdict = lab.partB.partBVerdict(result);
-  if (!verdict.ok) throw new Error(verdict.line);
-  console.log(result.without ? chalk.yellow(`\n${verdict.line}`) : chalk.green(`\n${verdict.line}`));
+  };
+  const result = await lab.partB.withPartB(target, opts, (impl) => lab.harness.runExperiment(exp, impl, opts));
+  await reportExperiment(exp, result, target);
 });

@@ -4,7 +4,7 @@
 //   npx zx lab-scripts/partB-idempotency.mjs [--copies 2] [--sku burger] [--without idempotent-consumer]
 // --without idempotent-consumer: inventory without its processed-id check (stock 10 → 8). Results in results/partB/idempotency/
 // (a team's --target: results/targets/<name>/partB/idempotency/; what it does not offer is skipped with the reason).
-import { lab, main, parseFlags, targetFlag, targetOf } from "./lib.mjs";
+import { lab, main, parseFlags, reportExperiment, targetFlag, targetOf } from "./lib.mjs";
 
 const { values: argv } = parseFlags({
   summary:
@@ -38,16 +38,14 @@ await main(async () => {
       `Part B idempotency: one order, then ${copies} more copies of its OrderPlaced${argv.without ? ` — WITHOUT ${argv.without}` : ""}`,
     ),
   );
-  const { result, files } = await lab.partB.runPartB(lab.partB.PARTB_EXPERIMENTS.idempotency, target, {
+  const exp = lab.partB.PARTB_EXPERIMENTS.idempotency;
+  const opts = {
     without: argv.without,
     copies,
     sku: argv.sku,
     log: (line) => console.log(chalk.dim(`  ${line}`)),
     onProgress: (line) => console.log(`  ${line}`),
-  });
-  console.log(`\n${lab.harness.experimentMarkdown(result)}`);
-  console.log(chalk.dim(`wrote ${files.map((f) => path.relative(process.cwd(), f)).join(", ")}`));
-  const verdict = lab.partB.partBVerdict(result);
-  if (!verdict.ok) throw new Error(verdict.line);
-  console.log(result.without ? chalk.yellow(`\n${verdict.line}`) : chalk.green(`\n${verdict.line}`));
+  };
+  const result = await lab.partB.withPartB(target, opts, (impl) => lab.harness.runExperiment(exp, impl, opts));
+  await reportExperiment(exp, result, target);
 });

@@ -6,7 +6,7 @@
 // The lab's own Part C is brought up if needed (and only what was started is stopped); a team's
 // inventory is stopped and started by its target file's commands (the pause reaches it as
 // CONSUMER_THROTTLE_MS). Results in results/partC/lag/ (a team's: results/targets/<name>/partC/lag/).
-import { lab, main, parseFlags, targetFlag, targetOf } from "./lib.mjs";
+import { lab, main, parseFlags, reportExperiment, targetFlag, targetOf } from "./lib.mjs";
 
 const { values: argv } = parseFlags({
   summary:
@@ -49,13 +49,5 @@ await main(async () => {
     lab.harness.runExperiment(exp, impl, { count, throttleMs, sampleMs, onProgress: log, onSample }),
   );
 
-  console.log(`\n${lab.harness.experimentMarkdown(result)}`);
-  const files = await lab.harness.writeExperiment(
-    exp,
-    result,
-    path.join(lab.harness.targetResultsDir(target, "partC"), exp.name),
-  );
-  console.log(chalk.dim(`wrote ${files.map((f) => path.relative(process.cwd(), f)).join(", ")}`));
-  if (result.verdict === "FAIL")
-    throw new Error("the checker found something that did not behave as expected (see above)");
+  await reportExperiment(exp, result, target);
 });

@@ -5,7 +5,7 @@
 // The target's producer makes the orders (the lab's own: brought up if needed, and only what was
 // started is stopped); the lab's tap on its topics counts what reaches the wire, its metrics what
 // analytics counted. Results in results/partC/load/ (a team's: results/targets/<name>/partC/load/).
-import { lab, main, parseFlags, targetFlag, targetOf } from "./lib.mjs";
+import { lab, main, parseFlags, reportExperiment, targetFlag, targetOf } from "./lib.mjs";
 
 const { values: argv } = parseFlags({
   summary:
@@ -40,13 +40,5 @@ await main(async () => {
     lab.harness.runExperiment(exp, impl, { count, onProgress: log, onSample }),
   );
 
-  console.log(`\n${lab.harness.experimentMarkdown(result)}`);
-  const files = await lab.harness.writeExperiment(
-    exp,
-    result,
-    path.join(lab.harness.targetResultsDir(target, "partC"), exp.name),
-  );
-  console.log(chalk.dim(`wrote ${files.map((f) => path.relative(process.cwd(), f)).join(", ")}`));
-  if (result.verdict === "FAIL")
-    throw new Error("the checker found something that did not behave as expected (see above)");
+  await reportExperiment(exp, result, target);
 });

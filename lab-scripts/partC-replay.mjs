@@ -8,7 +8,7 @@
 // orders per minute move; without dedupe a log holding duplicates counts them all.
 // Then copies of a few OrderPlaced must not be counted again. A team's --target: through its
 // replay call and its metrics' field names (results in results/targets/<name>/partC/replay/).
-import { lab, main, parseFlags, targetFlag, targetOf } from "./lib.mjs";
+import { lab, main, parseFlags, reportExperiment, targetFlag, targetOf } from "./lib.mjs";
 
 const { values: argv } = parseFlags({
   summary:
@@ -50,15 +50,5 @@ await main(async () => {
     }),
   );
 
-  console.log(`\n${lab.harness.experimentMarkdown(result)}`);
-  const files = await lab.harness.writeExperiment(
-    exp,
-    result,
-    path.join(lab.harness.targetResultsDir(target, "partC"), exp.name),
-  );
-  console.log(chalk.dim(`wrote ${files.map((f) => path.relative(process.cwd(), f)).join(", ")}`));
-  if (result.verdict === "FAIL" && without)
-    console.log(chalk.yellow(`\nthe checker failed without ${without}: that is the failure the safeguard prevents`));
-  else if (result.verdict === "FAIL")
-    throw new Error("the checker found something that did not behave as expected (see above)");
+  await reportExperiment(exp, result, target);
 });

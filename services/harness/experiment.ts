@@ -202,6 +202,21 @@ export async function runExperiment<I extends Implementation, O extends Experime
   return finishExperiment(exp, r);
 }
 
+/**
+ * A script's last line: whether the run showed what it should. A run `without` a safeguard should
+ * FAIL (that is its anomaly); a run that could observe nothing judged nothing, and says why.
+ */
+export function experimentVerdict(r: ExperimentResult): { ok: boolean; line: string } {
+  if (r.verdict === "NOT OBSERVABLE")
+    return { ok: true, line: `not observable on ${r.target.name}: ${r.skipped.map((s) => s.reason).join("; ")}` };
+  if (r.without)
+    return r.verdict === "FAIL"
+      ? { ok: true, line: `without ${r.without}: the checks above caught what the safeguard prevents` }
+      : { ok: false, line: `without ${r.without} this run showed nothing the safeguard prevents (see above)` };
+  if (r.verdict === "PASS") return { ok: true, line: "every check passed ✔" };
+  return { ok: false, line: "the checker found something that did not behave as expected (see above)" };
+}
+
 /** summary.md: the title, the target, the figures, the verdict, what was not observable, the notes. */
 export function experimentMarkdown(result: ExperimentResult): string {
   const figures = Object.entries(result.figures).map(([figure, value]) => ({ figure, value: String(value) }));

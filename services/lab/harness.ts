@@ -8,6 +8,7 @@ export {
   runExperiment,
   writeExperiment,
   experimentMarkdown,
+  experimentVerdict,
 } from "../harness/experiment.js";
 export { checksRows } from "../harness/check.js";
 export { resolveTarget, targetResultsDir, targetLine, unlessNotObservable } from "../harness/target.js";
