@@ -3,7 +3,7 @@
 // builds its Capabilities from the target file (the lab's own services: lab.yml); an experiment
 // asks for one with `need`, and a missing one becomes "not observable" with the reason — decided
 // here, in one place, for every part and every experiment.
-import { NotObservable } from "./target.js";
+import { NotObservable } from "./target-control.js";
 
 export class Capabilities<C extends string = string> {
   /** `missing`: for each capability the implementation lacks, why (which field of the target file would give it). */

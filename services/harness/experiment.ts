@@ -11,7 +11,8 @@ import type { Capabilities } from "./capabilities.js";
 import type { PartId } from "./parts.js";
 import { ResultFiles } from "./results.js";
 import { markdownTable, toCsv, type Row } from "../common/table.js";
-import { targetLine, unlessNotObservable, type Target, type TargetSummary } from "./target.js";
+import { targetLine, type Target, type TargetSummary } from "./target.js";
+import { unlessNotObservable } from "./target-control.js";
 
 /** What every part's driver is, whatever else it offers. */
 export interface Implementation<C extends string = string> {

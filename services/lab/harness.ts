@@ -11,7 +11,8 @@ export {
   experimentVerdict,
 } from "../harness/experiment.js";
 export { checksRows } from "../harness/check.js";
-export { resolveTarget, targetResultsDir, targetLine, unlessNotObservable } from "../harness/target.js";
+export { resolveTarget, targetResultsDir, targetLine } from "../harness/target.js";
+export { unlessNotObservable } from "../harness/target-control.js";
 export { safeguardSource } from "../harness/safeguards.js";
 export { writeSvg } from "../harness/plots.js";
 export { upBrokers, downBrokers, parseBrokerArg } from "../harness/lifecycle.js";

@@ -22,7 +22,8 @@ import {
   type ExperimentResult,
   type Run,
 } from "../harness/experiment.js";
-import { LAB_TARGET_FILE, loadTarget, runTargetCommand, type Target } from "../harness/target.js";
+import { LAB_TARGET_FILE, loadTarget, type Target } from "../harness/target.js";
+import { runTargetCommand } from "../harness/target-control.js";
 import { withPartB, type PartB, type PartBOptions } from "../partB-rabbitmq/lab/implementation.js";
 import { WireTap } from "../partB-rabbitmq/lab/tap.js";
 import { backlog, type BacklogOptions } from "../partB-rabbitmq/experiments/backlog.js";

@@ -16,7 +16,8 @@ import { BROKERS, isolatedBrokerEnv, useEnv } from "../harness/brokers/index.js"
 import { runExperiment, type ExperimentResult } from "../harness/experiment.js";
 import { KAFKA_SERVICE_MEMORY } from "../harness/parts.js";
 import { isAlive, listRecords } from "../harness/processes.js";
-import { LAB_TARGET_FILE, loadTarget, runTargetCommand, type Target } from "../harness/target.js";
+import { LAB_TARGET_FILE, loadTarget, type Target } from "../harness/target.js";
+import { runTargetCommand } from "../harness/target-control.js";
 import { GROUPS, TOPICS } from "../partC-kafka/lab/client.js";
 import { openPartC, withPartC, type PartC } from "../partC-kafka/lab/implementation.js";
 import { TAP_GROUP_PREFIX } from "../partC-kafka/lab/kafka-tap.js";

@@ -24,13 +24,12 @@ import { isAlive, listRecords } from "../harness/processes.js";
 import {
   LAB_TARGET_FILE,
   loadTarget,
-  NotObservable,
-  runTargetCommand,
   parseTarget,
   targetFile,
   TargetError,
   type TargetProblem,
 } from "../harness/target.js";
+import { NotObservable, runTargetCommand } from "../harness/target-control.js";
 
 const targetsDir = path.join(projectRoot, "lab-scripts", "targets");
 

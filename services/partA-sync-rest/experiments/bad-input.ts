@@ -7,7 +7,7 @@
 import { fuzzEndpoint, type FuzzResult, type FuzzTarget } from "../../harness/fuzz.js";
 import { hostileBody, hostileQuery } from "../../harness/hostile.js";
 import type { Experiment, ExperimentOptions, Run } from "../../harness/experiment.js";
-import { NotObservable } from "../../harness/target.js";
+import { NotObservable } from "../../harness/target-control.js";
 import type { Row } from "../../common/table.js";
 import type { PartAImplementation, PartAService } from "../lab/implementation.js";
 import { inject } from "./latency.js";

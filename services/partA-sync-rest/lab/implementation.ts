@@ -12,7 +12,8 @@ import { request, type Answer } from "../../harness/implementation.js";
 import { down, openPart, processName, up, type LabOptions, type RunningPart } from "../../harness/lifecycle.js";
 import { freePortsFor } from "../../harness/ports.js";
 import { crashProcess } from "../../harness/processes.js";
-import { callTarget, controlService, NotObservable, targetSummary, type HttpCall } from "../../harness/target.js";
+import { targetSummary, type HttpCall } from "../../harness/target.js";
+import { callTarget, controlService, NotObservable } from "../../harness/target-control.js";
 import type { Target } from "../../harness/target.js";
 import { partASafeguardNamed } from "../switches.js";
 

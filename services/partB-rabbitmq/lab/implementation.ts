@@ -15,14 +15,8 @@ import { request, type Answer } from "../../harness/implementation.js";
 import * as lifecycle from "../../harness/lifecycle.js";
 import type { OpenPartOptions, RunningPart } from "../../harness/lifecycle.js";
 import { crashProcess, isAlive, readRecord } from "../../harness/processes.js";
-import {
-  controlService,
-  loadTarget,
-  LAB_TARGET_FILE,
-  NotObservable,
-  targetSummary,
-  type Target,
-} from "../../harness/target.js";
+import { loadTarget, LAB_TARGET_FILE, targetSummary, type Target } from "../../harness/target.js";
+import { controlService, NotObservable } from "../../harness/target-control.js";
 import { PARTB_SAFEGUARDS, type PartBSafeguard } from "../switches.js";
 import { allQueueNames, QUEUES } from "../topology.js";
 import * as client from "./client.js";

@@ -4,7 +4,8 @@
 // it when it is missing.
 import { capabilities } from "../../harness/capabilities.js";
 import { request, type Answer } from "../../harness/implementation.js";
-import { callTarget, NotObservable, type Target } from "../../harness/target.js";
+import { type Target } from "../../harness/target.js";
+import { callTarget, NotObservable } from "../../harness/target-control.js";
 
 export type PartCFile = NonNullable<Target["partC"]>;
 
