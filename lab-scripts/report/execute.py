@@ -2,7 +2,7 @@
 
     .venv/bin/python lab-scripts/report/execute.py NOTEBOOK --ipynb OUT.ipynb --html OUT.html
 
-Run by the lab's report (services/harness/report.ts), which starts it with the project's .venv.
+Run by the lab's report (services/harness/show/report.ts), which starts it with the project's .venv.
 It prints each step as it starts and what the cell prints while it runs, so a long experiment
 shows progress. When a cell fails, both files are still written (the error shows in them) and
 the exit status is 1.

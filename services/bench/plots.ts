@@ -1,7 +1,7 @@
 // The benchmarks as pictures: how far each figure is from its baseline, and each service's
 // peak memory against its limit. In 04-compare.ipynb and beside results/bench/README.md.
-import { specBase, type TopLevelSpec } from "../harness/plots.js";
-import type { benchRows } from "../harness/bench-report.js";
+import { specBase, type TopLevelSpec } from "../harness/show/plots.js";
+import type { benchRows } from "../harness/show/bench-report.js";
 
 type BenchRow = ReturnType<typeof benchRows>[number];
 

@@ -3,15 +3,15 @@
 // healthy inventory, with a 2 s inventory delay, and with inventory down for a while. Each model
 // is driven through the compare adapter its part's lab exports (lab/compare-model.ts); this
 // module only loops over the models, schedules the orders, measures, checks and plots.
-import { fixedRateLoad } from "../harness/fixed-rate.js";
-import type { ComparisonModel, ModelPlaced, Outcome } from "../harness/implementation.js";
-import { usePart, type LabOptions, type RunningPart } from "../harness/lifecycle.js";
-import { type PartId } from "../harness/parts.js";
+import { fixedRateLoad } from "../harness/measure/fixed-rate.js";
+import type { ComparisonModel, ModelPlaced, Outcome } from "../harness/measure/implementation.js";
+import { usePart, type LabOptions, type RunningPart } from "../harness/run/lifecycle.js";
+import { type PartId } from "../harness/run/parts.js";
 import { resultsDir } from "../common/paths.js";
-import { groupedBarSpec, latencyDistributionSpec, type TopLevelSpec } from "../harness/plots.js";
-import type { Check } from "../harness/check.js";
-import { ResultFiles } from "../harness/results.js";
-import { summarize, type LatencySummary } from "../harness/stats.js";
+import { groupedBarSpec, latencyDistributionSpec, type TopLevelSpec } from "../harness/show/plots.js";
+import type { Check } from "../harness/judge/check.js";
+import { ResultFiles } from "../harness/show/results.js";
+import { summarize, type LatencySummary } from "../harness/measure/stats.js";
 import { markdownTable, toCsv, type Row } from "../common/table.js";
 import { sleep, waitUntil } from "../common/wait.js";
 import { compareModel as partACompareModel } from "../partA-sync-rest/lab/compare-model.js";

@@ -10,11 +10,11 @@ import {
   type ScenarioOptions,
   type ScenarioResult,
   type WithoutSafeguard,
-} from "../harness/verdict.js";
+} from "../harness/judge/verdict.js";
 
-export * from "../harness/verdict.js";
-export * from "../harness/fuzz.js";
-export * from "../harness/hostile.js";
+export * from "../harness/judge/verdict.js";
+export * from "../harness/measure/fuzz.js";
+export * from "../harness/measure/hostile.js";
 export type { ScenarioOptions };
 
 /**

@@ -7,16 +7,16 @@ import fs from "node:fs";
 import { request as httpRequest } from "node:http";
 import path from "node:path";
 import axios from "axios";
-import { down, up, type RunningPart } from "../harness/lifecycle.js";
-import { PART_IDS, PARTS, type PartId } from "../harness/parts.js";
+import { down, up, type RunningPart } from "../harness/run/lifecycle.js";
+import { PART_IDS, PARTS, type PartId } from "../harness/run/parts.js";
 import { projectRoot } from "../common/paths.js";
-import { freePort } from "../harness/ports.js";
-import { listRecords } from "../harness/processes.js";
+import { freePort } from "../harness/run/ports.js";
+import { listRecords } from "../harness/run/processes.js";
 import { MAX_LOAD_COUNT } from "../partC-kafka/produce-orders.js";
-import type { ScenarioOptions } from "../harness/verdict.js";
-import { countBy } from "../harness/stack.js";
-import type { Check } from "../harness/check.js";
-import { verdictOf, type ScenarioResult } from "../harness/verdict.js";
+import type { ScenarioOptions } from "../harness/judge/verdict.js";
+import { countBy } from "../harness/run/stack.js";
+import type { Check } from "../harness/judge/check.js";
+import { verdictOf, type ScenarioResult } from "../harness/judge/verdict.js";
 
 // ---- An oversized body ----
 

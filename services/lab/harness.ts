@@ -9,22 +9,22 @@ export {
   writeExperiment,
   experimentMarkdown,
   experimentVerdict,
-} from "../harness/experiment.js";
-export { checksRows } from "../harness/check.js";
-export { resolveTarget, targetResultsDir, targetLine } from "../harness/target.js";
-export { unlessNotObservable } from "../harness/target-control.js";
-export { safeguardSource } from "../harness/safeguards.js";
-export { writeSvg } from "../harness/plots.js";
-export { upBrokers, downBrokers, parseBrokerArg } from "../harness/lifecycle.js";
+} from "../harness/judge/experiment.js";
+export { checksRows } from "../harness/judge/check.js";
+export { resolveTarget, targetResultsDir, targetLine } from "../harness/judge/target.js";
+export { unlessNotObservable } from "../harness/judge/target-control.js";
+export { safeguardSource } from "../harness/judge/safeguards.js";
+export { writeSvg } from "../harness/show/plots.js";
+export { upBrokers, downBrokers, parseBrokerArg } from "../harness/run/lifecycle.js";
 export {
   isolatedBrokerEnv,
   useEnv,
   installedVersion,
   ensureRabbitmq4Root,
   rabbitmq4RootReady,
-} from "../harness/brokers/index.js";
-export { labCacheDir } from "../harness/brokers/settings.js";
-export { setupNativeBrokers } from "../harness/brokers/setup.js";
-export { ensureJupyter, jupyterEnv, jupyterReady, notebooksDir, venvBin } from "../harness/jupyter.js";
-export { addPdfs, buildReport, reportsDir } from "../harness/report.js";
+} from "../harness/run/brokers/index.js";
+export { labCacheDir } from "../harness/run/brokers/settings.js";
+export { setupNativeBrokers } from "../harness/run/brokers/setup.js";
+export { ensureJupyter, jupyterEnv, jupyterReady, notebooksDir, venvBin } from "../harness/show/jupyter.js";
+export { addPdfs, buildReport, reportsDir } from "../harness/show/report.js";
 export { projectRoot } from "../common/paths.js";

@@ -9,8 +9,16 @@ export * as partB from "../partB-rabbitmq/lab/index.js";
 export * as partC from "../partC-kafka/lab/index.js";
 export * as compare from "../compare/index.js";
 export * as safeguards from "./safeguards.js";
-export { up, down, status } from "../harness/lifecycle.js";
-export { PARTS, PART_IDS, parsePartArg } from "../harness/parts.js";
-export { showPlot, showTable, showVerdict, showMarkdown, showSvgFiles, labMode, byMode } from "../harness/notebook.js";
+export { up, down, status } from "../harness/run/lifecycle.js";
+export { PARTS, PART_IDS, parsePartArg } from "../harness/run/parts.js";
+export {
+  showPlot,
+  showTable,
+  showVerdict,
+  showMarkdown,
+  showSvgFiles,
+  labMode,
+  byMode,
+} from "../harness/show/notebook.js";
 export { markdownTable, type Row } from "../common/table.js";
 export { resultsDir, projectRoot } from "../common/paths.js";

@@ -9,4 +9,4 @@ export {
   safeguardsSpec,
   writeSafeguardsReadme,
   type SafeguardResult,
-} from "../harness/safeguards.js";
+} from "../harness/judge/safeguards.js";

@@ -3,9 +3,9 @@
 import { PARTA_SAFEGUARD_EXPERIMENTS as partA } from "../partA-sync-rest/experiments/index.js";
 import { PARTB_SAFEGUARD_EXPERIMENTS as partB } from "../partB-rabbitmq/experiments/index.js";
 import { PARTC_SAFEGUARD_EXPERIMENTS as partC } from "../partC-kafka/experiments/index.js";
-import type { SafeguardExperiment } from "../harness/safeguards.js";
+import type { SafeguardExperiment } from "../harness/judge/safeguards.js";
 
-export * from "../harness/safeguards.js";
+export * from "../harness/judge/safeguards.js";
 
 export const SAFEGUARDS: SafeguardExperiment[] = [...partA, ...partB, ...partC];
 

@@ -10,7 +10,7 @@ import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { projectRoot } from "../common/paths.js";
-import { readBenchRuns } from "../harness/bench-report.js";
+import { readBenchRuns } from "../harness/show/bench-report.js";
 
 const run = promisify(execFile);
 

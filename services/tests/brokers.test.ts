@@ -21,19 +21,19 @@ import {
   isolatedBrokerEnv,
   KAFKA_VERSION,
   useEnv,
-} from "../harness/brokers/index.js";
-import { supportedKafka } from "../harness/brokers/kafka-install.js";
+} from "../harness/run/brokers/index.js";
+import { supportedKafka } from "../harness/run/brokers/kafka-install.js";
 import {
   installedVersion,
   RABBITMQ_4_MINOR,
   rabbitmq4RootDir,
   rabbitmq4RootReady,
-} from "../harness/brokers/rabbitmq-root.js";
-import { rabbitmqChoice, rabbitSettings } from "../harness/brokers/settings.js";
-import { down, status } from "../harness/lifecycle.js";
+} from "../harness/run/brokers/rabbitmq-root.js";
+import { rabbitmqChoice, rabbitSettings } from "../harness/run/brokers/settings.js";
+import { down, status } from "../harness/run/lifecycle.js";
 import { projectRoot } from "../common/paths.js";
-import { portInUse } from "../harness/ports.js";
-import { crashProcess, isAlive, listRecords, readRecord } from "../harness/processes.js";
+import { portInUse } from "../harness/run/ports.js";
+import { crashProcess, isAlive, listRecords, readRecord } from "../harness/run/processes.js";
 import { waitUntil } from "../common/wait.js";
 
 let env: Record<string, string>;

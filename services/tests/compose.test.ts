@@ -8,7 +8,7 @@ import fs from "node:fs";
 import path from "node:path";
 import YAML from "yaml";
 import { distDir, projectRoot } from "../common/paths.js";
-import { KAFKA_SERVICE_MEMORY, PARTS } from "../harness/parts.js";
+import { KAFKA_SERVICE_MEMORY, PARTS } from "../harness/run/parts.js";
 
 const composeDir = path.join(projectRoot, "compose");
 const files = fs.readdirSync(composeDir).filter((f) => f.endsWith(".yml"));

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import { projectRoot } from "../common/paths.js";
-import { PARTS, type PartId } from "../harness/parts.js";
+import { PARTS, type PartId } from "../harness/run/parts.js";
 
 const sourceRoot = path.join(projectRoot, "services");
 /** Read from the environment, but not settings: the shell's own. */
@@ -61,7 +61,7 @@ function settingsInCode(): Map<string, { files: Set<string>; defaults: Set<strin
   // Ports per part and service: PART<X>_<NAME>_PORT (parts.ts builds the name).
   for (const part of Object.keys(PARTS) as PartId[]) {
     for (const [name, port] of Object.entries(PARTS[part].defaultPorts))
-      add(`${part.toUpperCase()}_${name.toUpperCase()}_PORT`, "services/harness/parts.ts", String(port));
+      add(`${part.toUpperCase()}_${name.toUpperCase()}_PORT`, "services/harness/run/parts.ts", String(port));
   }
   return found;
 }

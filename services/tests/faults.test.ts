@@ -2,10 +2,10 @@
 // each checker is trusted only once it has failed the scenario with its safeguard switched off.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { isolatedBrokerEnv, useEnv } from "../harness/brokers/index.js";
-import { down } from "../harness/lifecycle.js";
+import { isolatedBrokerEnv, useEnv } from "../harness/run/brokers/index.js";
+import { down } from "../harness/run/lifecycle.js";
 import { labHome } from "../common/paths.js";
-import { PART_IDS } from "../harness/parts.js";
+import { PART_IDS } from "../harness/run/parts.js";
 import { SCENARIOS, SCENARIO_SAFEGUARDS } from "../faults/index.js";
 import { SAFEGUARDS } from "../safeguards/index.js";
 

@@ -5,11 +5,11 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import { after, before, test } from "node:test";
-import { BROKERS, isolatedBrokerEnv, useEnv } from "../harness/brokers/index.js";
-import { down, openPart, processName, up, usePart } from "../harness/lifecycle.js";
-import { isAlive, readRecord } from "../harness/processes.js";
-import { check, checksRows, summaryMarkdown } from "../harness/check.js";
-import { ResultFiles, writeResultFiles } from "../harness/results.js";
+import { BROKERS, isolatedBrokerEnv, useEnv } from "../harness/run/brokers/index.js";
+import { down, openPart, processName, up, usePart } from "../harness/run/lifecycle.js";
+import { isAlive, readRecord } from "../harness/run/processes.js";
+import { check, checksRows, summaryMarkdown } from "../harness/judge/check.js";
+import { ResultFiles, writeResultFiles } from "../harness/show/results.js";
 import { freePortsFor } from "./support.js";
 
 let home: string;

@@ -6,7 +6,7 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
-import { notebooksDir } from "../harness/jupyter.js";
+import { notebooksDir } from "../harness/show/jupyter.js";
 
 /** The requirements of a requirements file: continuation lines joined, comments dropped. */
 function requirements(file: string): string[] {

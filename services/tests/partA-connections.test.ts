@@ -5,8 +5,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { connections, HOPS } from "../partA-sync-rest/experiments/connections.js";
 import { withPartA } from "../partA-sync-rest/lab/implementation.js";
-import { runExperiment } from "../harness/experiment.js";
-import { LAB_TARGET_FILE, loadTarget } from "../harness/target.js";
+import { runExperiment } from "../harness/judge/experiment.js";
+import { LAB_TARGET_FILE, loadTarget } from "../harness/judge/target.js";
 import { freePortsFor, tempHome } from "./support.js";
 
 test(

@@ -5,8 +5,8 @@ import assert from "node:assert/strict";
 import { latency, scenariosFor } from "../partA-sync-rest/experiments/latency.js";
 import { latencyChecks } from "../partA-sync-rest/experiments/latency-checks.js";
 import { withPartA } from "../partA-sync-rest/lab/implementation.js";
-import { runExperiment } from "../harness/experiment.js";
-import { LAB_TARGET_FILE, loadTarget } from "../harness/target.js";
+import { runExperiment } from "../harness/judge/experiment.js";
+import { LAB_TARGET_FILE, loadTarget } from "../harness/judge/target.js";
 import { freePortsFor, tempHome } from "./support.js";
 
 test("the checker derives its expectations from the policy it is given", () => {

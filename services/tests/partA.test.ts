@@ -2,9 +2,9 @@
 // failures, timeouts, idempotent reserves, reproducible failure injection and bad input.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { down, up, type RunningPart } from "../harness/lifecycle.js";
-import { isAlive } from "../harness/processes.js";
-import { portInUse } from "../harness/ports.js";
+import { down, up, type RunningPart } from "../harness/run/lifecycle.js";
+import { isAlive } from "../harness/run/processes.js";
+import { portInUse } from "../harness/run/ports.js";
 import { freePortsFor, http, tempHome } from "./support.js";
 
 const home = tempHome();

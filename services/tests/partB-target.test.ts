@@ -12,18 +12,18 @@ import path from "node:path";
 import axios from "axios";
 import { distDir } from "../common/paths.js";
 import { answers, waitUntil } from "../common/wait.js";
-import { BROKERS, isolatedBrokerEnv, useEnv } from "../harness/brokers/index.js";
-import { isAlive, listRecords } from "../harness/processes.js";
-import { down } from "../harness/lifecycle.js";
+import { BROKERS, isolatedBrokerEnv, useEnv } from "../harness/run/brokers/index.js";
+import { isAlive, listRecords } from "../harness/run/processes.js";
+import { down } from "../harness/run/lifecycle.js";
 import {
   runExperiment,
   type Experiment,
   type ExperimentOptions,
   type ExperimentResult,
   type Run,
-} from "../harness/experiment.js";
-import { LAB_TARGET_FILE, loadTarget, type Target } from "../harness/target.js";
-import { runTargetCommand } from "../harness/target-control.js";
+} from "../harness/judge/experiment.js";
+import { LAB_TARGET_FILE, loadTarget, type Target } from "../harness/judge/target.js";
+import { runTargetCommand } from "../harness/judge/target-control.js";
 import { withPartB, type PartB, type PartBOptions } from "../partB-rabbitmq/lab/implementation.js";
 import { WireTap } from "../partB-rabbitmq/lab/tap.js";
 import { backlog, type BacklogOptions } from "../partB-rabbitmq/experiments/backlog.js";

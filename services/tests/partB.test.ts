@@ -7,11 +7,11 @@ import fs from "node:fs";
 import path from "node:path";
 import { randomUUID } from "node:crypto";
 import YAML from "yaml";
-import { BROKERS, isolatedBrokerEnv, useEnv } from "../harness/brokers/index.js";
-import { down, up, type RunningPart } from "../harness/lifecycle.js";
-import { PARTS } from "../harness/parts.js";
+import { BROKERS, isolatedBrokerEnv, useEnv } from "../harness/run/brokers/index.js";
+import { down, up, type RunningPart } from "../harness/run/lifecycle.js";
+import { PARTS } from "../harness/run/parts.js";
 import { projectRoot } from "../common/paths.js";
-import { crashProcess } from "../harness/processes.js";
+import { crashProcess } from "../harness/run/processes.js";
 import { waitUntil } from "../common/wait.js";
 import {
   BrokerProbe,
@@ -25,8 +25,8 @@ import {
   waitForFinal,
   type PartBEndpoints,
 } from "../partB-rabbitmq/lab/client.js";
-import { runExperiment, type Experiment, type ExperimentOptions, type Run } from "../harness/experiment.js";
-import { LAB_TARGET_FILE, loadTarget } from "../harness/target.js";
+import { runExperiment, type Experiment, type ExperimentOptions, type Run } from "../harness/judge/experiment.js";
+import { LAB_TARGET_FILE, loadTarget } from "../harness/judge/target.js";
 import { withPartB, type PartB } from "../partB-rabbitmq/lab/implementation.js";
 import { backlog } from "../partB-rabbitmq/experiments/backlog.js";
 import { deadLetter } from "../partB-rabbitmq/experiments/dead-letter.js";

@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import net from "node:net";
 import { Kafka, logLevel, type ISocketFactory, type Producer } from "kafkajs";
 import { waitUntil } from "../common/wait.js";
-import { BROKERS, isolatedBrokerEnv, useEnv } from "../harness/brokers/index.js";
+import { BROKERS, isolatedBrokerEnv, useEnv } from "../harness/run/brokers/index.js";
 import { createIdempotentProducer } from "../partC-kafka/kafka.js";
 import { RenewableProducer, producerStateError } from "../partC-kafka/renewable-producer.js";
 

@@ -5,14 +5,14 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
-import { isolatedBrokerEnv, useEnv } from "../harness/brokers/index.js";
-import { down, up, type LabOptions } from "../harness/lifecycle.js";
-import { PART_IDS } from "../harness/parts.js";
+import { isolatedBrokerEnv, useEnv } from "../harness/run/brokers/index.js";
+import { down, up, type LabOptions } from "../harness/run/lifecycle.js";
+import { PART_IDS } from "../harness/run/parts.js";
 import { labHome } from "../common/paths.js";
 import { healthOf, endpoints } from "../partC-kafka/lab/client.js";
 import { PARTC_SAFEGUARD_EXPERIMENTS as SAFEGUARDS } from "../partC-kafka/experiments/index.js";
 import { PARTC_SAFEGUARDS } from "../partC-kafka/switches.js";
-import type { SafeguardRun } from "../harness/safeguards.js";
+import type { SafeguardRun } from "../harness/judge/safeguards.js";
 import { freePortsFor } from "./support.js";
 
 let restoreEnv: () => void;

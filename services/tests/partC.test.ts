@@ -8,9 +8,9 @@ import path from "node:path";
 import { Kafka, logLevel, type Admin, type KafkaMessage } from "kafkajs";
 import YAML from "yaml";
 import { newLoadTestOrderId } from "../common/ids.js";
-import { BROKERS, isolatedBrokerEnv, useEnv } from "../harness/brokers/index.js";
-import { down, up, type LabOptions } from "../harness/lifecycle.js";
-import { PARTS } from "../harness/parts.js";
+import { BROKERS, isolatedBrokerEnv, useEnv } from "../harness/run/brokers/index.js";
+import { down, up, type LabOptions } from "../harness/run/lifecycle.js";
+import { PARTS } from "../harness/run/parts.js";
 import { distDir, projectRoot } from "../common/paths.js";
 import {
   GROUPS,
@@ -31,9 +31,9 @@ import {
 } from "../partC-kafka/lab/client.js";
 import { withPartC } from "../partC-kafka/lab/implementation.js";
 import { lagExperiment } from "../partC-kafka/experiments/lag.js";
-import { runExperiment } from "../harness/experiment.js";
-import { LAB_TARGET_FILE, loadTarget } from "../harness/target.js";
-import { crashProcess } from "../harness/processes.js";
+import { runExperiment } from "../harness/judge/experiment.js";
+import { LAB_TARGET_FILE, loadTarget } from "../harness/judge/target.js";
+import { crashProcess } from "../harness/run/processes.js";
 import { waitUntil } from "../common/wait.js";
 import { MetricsView } from "../partC-kafka/metrics.js";
 import { drawFor } from "../partC-kafka/reserve.js";

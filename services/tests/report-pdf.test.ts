@@ -7,8 +7,8 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
-import { addPdfs, COMBINED_PDF, type NotebookRun, type Report } from "../harness/report.js";
-import { chromiumMissing, chromiumPath } from "../harness/pdf.js";
+import { addPdfs, COMBINED_PDF, type NotebookRun, type Report } from "../harness/show/report.js";
+import { chromiumMissing, chromiumPath } from "../harness/show/pdf.js";
 import { readPdf } from "./pdf-text.js";
 import { tempHome } from "./support.js";
 

@@ -6,7 +6,7 @@ import os from "node:os";
 import path from "node:path";
 import axios from "axios";
 import { projectRoot } from "../common/paths.js";
-export { freePortsFor } from "../harness/ports.js";
+export { freePortsFor } from "../harness/run/ports.js";
 
 export function tempHome(prefix = "campus-food-lab-"): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));

@@ -16,11 +16,11 @@ import { connections } from "../partA-sync-rest/experiments/connections.js";
 import { openPartA, withPartA } from "../partA-sync-rest/lab/implementation.js";
 import { PARTA_SCENARIOS } from "../partA-sync-rest/experiments/index.js";
 import { slowDependency } from "../partA-sync-rest/experiments/slow-dependency.js";
-import { runExperiment } from "../harness/experiment.js";
+import { runExperiment } from "../harness/judge/experiment.js";
 import { freePortsFor, runLabScript, tempHome } from "./support.js";
-import { BROKERS, isolatedBrokerEnv } from "../harness/brokers/index.js";
-import { portInUse } from "../harness/ports.js";
-import { isAlive, listRecords } from "../harness/processes.js";
+import { BROKERS, isolatedBrokerEnv } from "../harness/run/brokers/index.js";
+import { portInUse } from "../harness/run/ports.js";
+import { isAlive, listRecords } from "../harness/run/processes.js";
 import {
   LAB_TARGET_FILE,
   loadTarget,
@@ -28,8 +28,8 @@ import {
   targetFile,
   TargetError,
   type TargetProblem,
-} from "../harness/target.js";
-import { NotObservable, runTargetCommand } from "../harness/target-control.js";
+} from "../harness/judge/target.js";
+import { NotObservable, runTargetCommand } from "../harness/judge/target-control.js";
 
 const targetsDir = path.join(projectRoot, "lab-scripts", "targets");
 

@@ -2,7 +2,7 @@
 // framework, no validation, no logging, no retries. What the chain costs at the least.
 //   node baseline-chain.js order|inventory|notification   (PORT, INVENTORY_URL, NOTIFICATION_URL)
 import http from "node:http";
-import { postJson } from "../../harness/raw-http.js";
+import { postJson } from "../../harness/measure/raw-http.js";
 
 const role = process.argv[2];
 const port = Number(process.env.PORT);

@@ -7,13 +7,13 @@ import os from "node:os";
 import path from "node:path";
 import autocannon from "autocannon";
 import { callWithPolicy, createHttpClient, type CallPolicy } from "../../common/http.js";
-import { freePort } from "../../harness/ports.js";
-import { readRecord, startProcess, stopProcess } from "../../harness/processes.js";
-import { LAB_TARGET_FILE, loadTarget } from "../../harness/target.js";
+import { freePort } from "../../harness/run/ports.js";
+import { readRecord, startProcess, stopProcess } from "../../harness/run/processes.js";
+import { LAB_TARGET_FILE, loadTarget } from "../../harness/judge/target.js";
 import { answers, waitUntil } from "../../common/wait.js";
-import { fixedRateLoad, type FixedRateResult } from "../../harness/fixed-rate.js";
-import { CpuMeter, describeCpu, PeakMemory } from "../../harness/machine.js";
-import { postJson } from "../../harness/raw-http.js";
+import { fixedRateLoad, type FixedRateResult } from "../../harness/measure/fixed-rate.js";
+import { CpuMeter, describeCpu, PeakMemory } from "../../harness/measure/machine.js";
+import { postJson } from "../../harness/measure/raw-http.js";
 import { openPartA, type OrderPolicy, type PartAImplementation } from "../lab/implementation.js";
 import {
   againstBaseline,
@@ -22,7 +22,7 @@ import {
   type BenchOptions,
   type BenchResult,
   type Figure,
-} from "../../harness/bench-report.js";
+} from "../../harness/show/bench-report.js";
 
 /**
  * What was changed after profiling (`npm run bench -- --only partA --profile`), with the numbers

@@ -4,10 +4,10 @@
 // for input that happens to be valid) — never a 5xx, never a dropped connection — and afterwards
 // every service still runs and a good order is confirmed. A service or switch the target does
 // not name is skipped with the reason.
-import { fuzzEndpoint, type FuzzResult, type FuzzTarget } from "../../harness/fuzz.js";
-import { hostileBody, hostileQuery } from "../../harness/hostile.js";
-import type { Experiment, ExperimentOptions, Run } from "../../harness/experiment.js";
-import { NotObservable } from "../../harness/target-control.js";
+import { fuzzEndpoint, type FuzzResult, type FuzzTarget } from "../../harness/measure/fuzz.js";
+import { hostileBody, hostileQuery } from "../../harness/measure/hostile.js";
+import type { Experiment, ExperimentOptions, Run } from "../../harness/judge/experiment.js";
+import { NotObservable } from "../../harness/judge/target-control.js";
 import type { Row } from "../../common/table.js";
 import type { PartAImplementation, PartAService } from "../lab/implementation.js";
 import { inject } from "./latency.js";

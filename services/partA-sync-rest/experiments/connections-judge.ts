@@ -1,8 +1,8 @@
 // Part A's connections lesson, judged: each hop's wait by mode, and the checks of what each way
 // of connecting costs against what its set-up predicts; the table and the plot.
-import type { Check } from "../../harness/check.js";
-import { specBase, type TopLevelSpec } from "../../harness/plots.js";
-import { summarize } from "../../harness/stats.js";
+import type { Check } from "../../harness/judge/check.js";
+import { specBase, type TopLevelSpec } from "../../harness/show/plots.js";
+import { summarize } from "../../harness/measure/stats.js";
 import type { Row } from "../../common/table.js";
 import { CONNECTION_MODES, type ConnectionMode } from "./connection-modes.js";
 

@@ -6,10 +6,10 @@
 // a team's target is "not observable", with the reason), calling the same inventory and
 // notification; the modes take turns order by order, so every mode sees the same load.
 import type { ChildProcess } from "node:child_process";
-import type { Experiment, ExperimentOptions, Run } from "../../harness/experiment.js";
-import { request } from "../../harness/implementation.js";
-import { freePort } from "../../harness/ports.js";
-import { postJson } from "../../harness/raw-http.js";
+import type { Experiment, ExperimentOptions, Run } from "../../harness/judge/experiment.js";
+import { request } from "../../harness/measure/implementation.js";
+import { freePort } from "../../harness/run/ports.js";
+import { postJson } from "../../harness/measure/raw-http.js";
 import type { Row } from "../../common/table.js";
 import type { PartAImplementation } from "../lab/implementation.js";
 import {

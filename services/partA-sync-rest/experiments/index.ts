@@ -10,11 +10,11 @@ import {
   type ExperimentOptions,
   type ExperimentResult,
   type Run,
-} from "../../harness/experiment.js";
-import { freePortsFor } from "../../harness/ports.js";
-import { experimentSafeguard, type SafeguardExperiment } from "../../harness/safeguards.js";
-import { LAB_TARGET_FILE, loadTarget } from "../../harness/target.js";
-import { experimentScenario, type FaultScenario, type ScenarioOptions } from "../../harness/verdict.js";
+} from "../../harness/judge/experiment.js";
+import { freePortsFor } from "../../harness/run/ports.js";
+import { experimentSafeguard, type SafeguardExperiment } from "../../harness/judge/safeguards.js";
+import { LAB_TARGET_FILE, loadTarget } from "../../harness/judge/target.js";
+import { experimentScenario, type FaultScenario, type ScenarioOptions } from "../../harness/judge/verdict.js";
 import { withPartA, type PartAImplementation } from "../lab/implementation.js";
 import { PARTA_SAFEGUARDS, type PartASafeguard } from "../switches.js";
 import { badInput } from "./bad-input.js";

@@ -5,8 +5,8 @@
 // own timeout as the bound — never from a copy of its defaults: RETRIES=3 is checked against 3.
 // Where it declares none, the bound is the experiment's option and the lab's exact answers are notes.
 import type { CallPolicy } from "../../common/http.js";
-import type { Check } from "../../harness/check.js";
-import { summarize } from "../../harness/stats.js";
+import type { Check } from "../../harness/judge/check.js";
+import { summarize } from "../../harness/measure/stats.js";
 import type { OrderPolicy } from "../lab/implementation.js";
 
 export const LATENCY_SCENARIOS = ["baseline", "delay_2s", "failure", "timeout"] as const;

@@ -4,9 +4,9 @@
 // within a bound); one that declares its call policy is also held to it exactly (502 after
 // 1 + retries attempts, 504 after its timeout). A scenario needs its fault switch: without it,
 // it is skipped with the reason.
-import type { Experiment, ExperimentOptions, Run } from "../../harness/experiment.js";
-import { histogramSpec, latencyDistributionSpec } from "../../harness/plots.js";
-import { summarize, type LatencySummary } from "../../harness/stats.js";
+import type { Experiment, ExperimentOptions, Run } from "../../harness/judge/experiment.js";
+import { histogramSpec, latencyDistributionSpec } from "../../harness/show/plots.js";
+import { summarize, type LatencySummary } from "../../harness/measure/stats.js";
 import type { Row } from "../../common/table.js";
 import { PARTA_SAFEGUARDS } from "../switches.js";
 import type { OrderPolicy, PartACapability, PartAImplementation } from "../lab/implementation.js";

@@ -5,10 +5,10 @@
 // limit. Each of Part A's safeguards keeps one of these at 0: run `without` it, its count shows.
 // The limits are the ones the order service declares; the counts of reservations and of orders
 // in flight are its white-box counters — a target that declares neither has those checks skipped.
-import type { Check } from "../../harness/check.js";
-import type { Experiment, ExperimentOptions, Run, Tally } from "../../harness/experiment.js";
-import type { Answer } from "../../harness/implementation.js";
-import { summarize } from "../../harness/stats.js";
+import type { Check } from "../../harness/judge/check.js";
+import type { Experiment, ExperimentOptions, Run, Tally } from "../../harness/judge/experiment.js";
+import type { Answer } from "../../harness/measure/implementation.js";
+import { summarize } from "../../harness/measure/stats.js";
 import type { Row } from "../../common/table.js";
 import { PARTA_SAFEGUARDS } from "../switches.js";
 import { inject } from "./latency.js";

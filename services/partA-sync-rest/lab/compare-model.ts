@@ -1,8 +1,8 @@
 // Part A in the comparison: the answer to POST /order is the order's fate (200 confirmed, or an
 // error). Inventory's delay is injected through the driver; an outage stops the inventory service.
-import type { ComparisonModel } from "../../harness/implementation.js";
-import type { LabOptions, RunningPart } from "../../harness/lifecycle.js";
-import { LAB_TARGET_FILE, loadTarget } from "../../harness/target.js";
+import type { ComparisonModel } from "../../harness/measure/implementation.js";
+import type { LabOptions, RunningPart } from "../../harness/run/lifecycle.js";
+import { LAB_TARGET_FILE, loadTarget } from "../../harness/judge/target.js";
 import { openPartA } from "./implementation.js";
 import { inject, timeOrder } from "../experiments/latency.js";
 

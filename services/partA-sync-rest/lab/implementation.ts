@@ -6,15 +6,15 @@
 import path from "node:path";
 import type { CallPolicy } from "../../common/http.js";
 import { labHome } from "../../common/paths.js";
-import { capabilities, type Capabilities } from "../../harness/capabilities.js";
-import type { Implementation } from "../../harness/experiment.js";
-import { request, type Answer } from "../../harness/implementation.js";
-import { down, openPart, processName, up, type LabOptions, type RunningPart } from "../../harness/lifecycle.js";
-import { freePortsFor } from "../../harness/ports.js";
-import { crashProcess } from "../../harness/processes.js";
-import { targetSummary, type HttpCall } from "../../harness/target.js";
-import { callTarget, controlService, NotObservable } from "../../harness/target-control.js";
-import type { Target } from "../../harness/target.js";
+import { capabilities, type Capabilities } from "../../harness/judge/capabilities.js";
+import type { Implementation } from "../../harness/judge/experiment.js";
+import { request, type Answer } from "../../harness/measure/implementation.js";
+import { down, openPart, processName, up, type LabOptions, type RunningPart } from "../../harness/run/lifecycle.js";
+import { freePortsFor } from "../../harness/run/ports.js";
+import { crashProcess } from "../../harness/run/processes.js";
+import { targetSummary, type HttpCall } from "../../harness/judge/target.js";
+import { callTarget, controlService, NotObservable } from "../../harness/judge/target-control.js";
+import type { Target } from "../../harness/judge/target.js";
 import { partASafeguardNamed } from "../switches.js";
 
 export type PartAService = "order" | "inventory" | "notification";

@@ -8,17 +8,17 @@ import os from "node:os";
 import amqp from "amqplib";
 import { orderPlacedFor } from "../events.js";
 import { QUEUES } from "../topology.js";
-import { openPart, restartService, type RunningPart } from "../../harness/lifecycle.js";
+import { openPart, restartService, type RunningPart } from "../../harness/run/lifecycle.js";
 import type { OrderRecord } from "../lab/client.js";
 import { experimentOrder } from "../experiments/orders.js";
 import { labImplementation, type PartB } from "../lab/implementation.js";
-import { freePortsFor } from "../../harness/ports.js";
+import { freePortsFor } from "../../harness/run/ports.js";
 import { sleep, waitUntil } from "../../common/wait.js";
-import { fixedRateLoad, type FixedRateResult } from "../../harness/fixed-rate.js";
-import { LatencyRecorder, type Percentiles } from "../../harness/histogram.js";
-import { CpuMeter, describeCpu, PeakMemory } from "../../harness/machine.js";
+import { fixedRateLoad, type FixedRateResult } from "../../harness/measure/fixed-rate.js";
+import { LatencyRecorder, type Percentiles } from "../../harness/measure/histogram.js";
+import { CpuMeter, describeCpu, PeakMemory } from "../../harness/measure/machine.js";
 import { rawConfirmLatency, rawDrain, rawPublishConsume, rawWorkflow } from "./rabbit-baseline.js";
-import { postJson } from "../../harness/raw-http.js";
+import { postJson } from "../../harness/measure/raw-http.js";
 import {
   againstBaseline,
   memoryFigures,
@@ -26,7 +26,7 @@ import {
   type BenchOptions,
   type BenchResult,
   type Figure,
-} from "../../harness/bench-report.js";
+} from "../../harness/show/bench-report.js";
 
 /**
  * What was changed in the services after profiling (`npm run bench -- --profile`), with the

@@ -2,7 +2,7 @@
 // way RabbitMQ's PerfTest measures it — one publisher with confirms, one consumer acking.
 import amqp from "amqplib";
 import { randomUUID } from "node:crypto";
-import { fixedRateLoad, type FixedRateResult } from "../../harness/fixed-rate.js";
+import { fixedRateLoad, type FixedRateResult } from "../../harness/measure/fixed-rate.js";
 
 export interface RawRabbitOptions {
   amqpUrl: string;

@@ -2,12 +2,12 @@
 // Part B: orders at a fixed rate all along, inventory stopped for the outage, its queue's depth
 // sampled (a passive look) and the wire tapped. Every order is accepted, waits in the queue and
 // gets exactly one answer once inventory is back — and, where its state can be read, ends final.
-import type { Experiment, ExperimentOptions, Run } from "../../harness/experiment.js";
-import { fixedRateLoad } from "../../harness/fixed-rate.js";
-import { timeSeriesSpec } from "../../harness/plots.js";
-import { sampleEvery, type Sampler } from "../../harness/sampler.js";
-import { summarize } from "../../harness/stats.js";
-import { check, type Check } from "../../harness/check.js";
+import type { Experiment, ExperimentOptions, Run } from "../../harness/judge/experiment.js";
+import { fixedRateLoad } from "../../harness/measure/fixed-rate.js";
+import { timeSeriesSpec } from "../../harness/show/plots.js";
+import { sampleEvery, type Sampler } from "../../harness/measure/sampler.js";
+import { summarize } from "../../harness/measure/stats.js";
+import { check, type Check } from "../../harness/judge/check.js";
 import type { Row } from "../../common/table.js";
 import { sleep } from "../../common/wait.js";
 import type { PartB } from "../lab/implementation.js";

@@ -6,12 +6,12 @@
 // notified, p50 and p99). The checker counts, over both phases, orders that never became final
 // (lost) and reservations or notifications beyond one per order (duplicated).
 import http from "node:http";
-import type { Experiment, ExperimentOptions, Run } from "../../harness/experiment.js";
-import { groupedBarSpec } from "../../harness/plots.js";
-import { fixedRateLoad } from "../../harness/fixed-rate.js";
-import { LatencyRecorder } from "../../harness/histogram.js";
-import { postJson } from "../../harness/raw-http.js";
-import { check } from "../../harness/check.js";
+import type { Experiment, ExperimentOptions, Run } from "../../harness/judge/experiment.js";
+import { groupedBarSpec } from "../../harness/show/plots.js";
+import { fixedRateLoad } from "../../harness/measure/fixed-rate.js";
+import { LatencyRecorder } from "../../harness/measure/histogram.js";
+import { postJson } from "../../harness/measure/raw-http.js";
+import { check } from "../../harness/judge/check.js";
 import type { Row } from "../../common/table.js";
 import { sleep, waitUntil } from "../../common/wait.js";
 import type { OrderRecord } from "../lab/client.js";

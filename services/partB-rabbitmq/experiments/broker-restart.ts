@@ -5,9 +5,9 @@
 // must reconnect alone. Every order gets 202 (the outbox keeps it) or a clear error, none hangs,
 // and every accepted order ends CONFIRMED or FAILED — the durable queues kept what waited, the
 // outbox with confirms what was accepted while the broker was away.
-import type { Experiment, ExperimentOptions, Run } from "../../harness/experiment.js";
-import { check, type Check } from "../../harness/check.js";
-import { clearError, countBy, seconds, steadyLoad, type Sent } from "../../harness/stack.js";
+import type { Experiment, ExperimentOptions, Run } from "../../harness/judge/experiment.js";
+import { check, type Check } from "../../harness/judge/check.js";
+import { clearError, countBy, seconds, steadyLoad, type Sent } from "../../harness/run/stack.js";
 import type { Row } from "../../common/table.js";
 import { sleep, waitUntil } from "../../common/wait.js";
 import type { PartB, PartBService } from "../lab/implementation.js";

@@ -7,15 +7,15 @@
 // `hostile` and `fuzzRuns` (the B-bad-input scenario), generated bodies join the poison (those the
 // lab's own decoder refuses must be dead-lettered: capability "stats") and generated requests hit
 // the order service, which must answer each with a clear 4xx or a success, never a 5xx.
-import type { Experiment, ExperimentOptions, Run } from "../../harness/experiment.js";
-import { timeSeriesSpec } from "../../harness/plots.js";
-import { sampleEvery, type Sampler } from "../../harness/sampler.js";
-import { check, type Check } from "../../harness/check.js";
+import type { Experiment, ExperimentOptions, Run } from "../../harness/judge/experiment.js";
+import { timeSeriesSpec } from "../../harness/show/plots.js";
+import { sampleEvery, type Sampler } from "../../harness/measure/sampler.js";
+import { check, type Check } from "../../harness/judge/check.js";
 import type { Row } from "../../common/table.js";
 import { sleep } from "../../common/wait.js";
 import type { PartB } from "../lab/implementation.js";
 import type { WireTap } from "../lab/tap.js";
-import type { FuzzResult } from "../../harness/fuzz.js";
+import type { FuzzResult } from "../../harness/measure/fuzz.js";
 import { is2xx } from "./orders.js";
 import { fuzzOrderService, hostileOrderPlaced } from "./hostile.js";
 

@@ -2,8 +2,8 @@
 // OrderPlaced bodies for its route, each told readable or not by the lab's own decoder, and
 // generated requests for the order service's contract endpoints.
 import fc from "fast-check";
-import { fuzzEndpoint, type FuzzResult, type FuzzTarget } from "../../harness/fuzz.js";
-import { hostileBody, hostileMessage, hostilePathSegment, nastyString } from "../../harness/hostile.js";
+import { fuzzEndpoint, type FuzzResult, type FuzzTarget } from "../../harness/measure/fuzz.js";
+import { hostileBody, hostileMessage, hostilePathSegment, nastyString } from "../../harness/measure/hostile.js";
 import { decodeOrderPlaced } from "../events.js";
 import type { PartB } from "../lab/implementation.js";
 

@@ -4,9 +4,9 @@
 // exchange, several copies at once; a duplicate must produce no second InventoryReserved/
 // InventoryFailed on the wire. Where the implementation shows its stock and counters (the lab's
 // own /health), the copies must also take no stock and be counted as duplicates.
-import type { Experiment, ExperimentOptions, Run } from "../../harness/experiment.js";
-import { groupedBarSpec } from "../../harness/plots.js";
-import { check, type Check } from "../../harness/check.js";
+import type { Experiment, ExperimentOptions, Run } from "../../harness/judge/experiment.js";
+import { groupedBarSpec } from "../../harness/show/plots.js";
+import { check, type Check } from "../../harness/judge/check.js";
 import type { Row } from "../../common/table.js";
 import { sleep, waitUntil } from "../../common/wait.js";
 import type { PartB } from "../lab/implementation.js";

@@ -7,11 +7,11 @@ import {
   type ExperimentOptions,
   type ExperimentResult,
   type Run,
-} from "../../harness/experiment.js";
-import { experimentSafeguard, type SafeguardExperiment } from "../../harness/safeguards.js";
-import { stackOptions } from "../../harness/stack.js";
-import { LAB_TARGET_FILE, loadTarget } from "../../harness/target.js";
-import { experimentScenario, type FaultScenario, type ScenarioOptions } from "../../harness/verdict.js";
+} from "../../harness/judge/experiment.js";
+import { experimentSafeguard, type SafeguardExperiment } from "../../harness/judge/safeguards.js";
+import { stackOptions } from "../../harness/run/stack.js";
+import { LAB_TARGET_FILE, loadTarget } from "../../harness/judge/target.js";
+import { experimentScenario, type FaultScenario, type ScenarioOptions } from "../../harness/judge/verdict.js";
 import { PARTB_SAFEGUARDS, type PartBSafeguard } from "../switches.js";
 import { withPartB, type PartB } from "../lab/implementation.js";
 import { backlog } from "./backlog.js";

@@ -1,8 +1,8 @@
 // The orders Part B's experiments place, and what they read of them the same way: accepted or
 // not, the inventory events the tap saw for each, and the check that each got exactly one.
-import type { Run, Tally } from "../../harness/experiment.js";
+import type { Run, Tally } from "../../harness/judge/experiment.js";
 import { sleep } from "../../common/wait.js";
-import { check, type Check } from "../../harness/check.js";
+import { check, type Check } from "../../harness/judge/check.js";
 import type { PartB } from "../lab/implementation.js";
 import type { Tapped, WireTap } from "../lab/tap.js";
 

@@ -7,9 +7,9 @@ import type { OrderRecord } from "../order-store.js";
 import type { OrderState } from "../events.js";
 import { FINAL_STATES } from "../events.js";
 import { declareTopology } from "../topology.js";
-import { brokerEnv, serviceUrl, type RunningPart } from "../../harness/lifecycle.js";
+import { brokerEnv, serviceUrl, type RunningPart } from "../../harness/run/lifecycle.js";
 import { waitUntil } from "../../common/wait.js";
-import { request, type Answer } from "../../harness/implementation.js";
+import { request, type Answer } from "../../harness/measure/implementation.js";
 
 export type { OrderRecord, OrderState };
 

@@ -1,7 +1,7 @@
 // Part B in the comparison: orders through POST /order (202 at once); an order's fate is its
 // record at the order service (CONFIRMED once the user is notified, or FAILED).
-import type { ComparisonModel, Outcome } from "../../harness/implementation.js";
-import type { LabOptions, RunningPart } from "../../harness/lifecycle.js";
+import type { ComparisonModel, Outcome } from "../../harness/measure/implementation.js";
+import type { LabOptions, RunningPart } from "../../harness/run/lifecycle.js";
 import { ensureStockFor, experimentOrder } from "../experiments/orders.js";
 import { labImplementation } from "./implementation.js";
 

@@ -7,16 +7,16 @@
 // inventory's delay, BATCH_MAX, restarting the broker, starting without a safeguard. This is the
 // one place that knows whose implementation it is; experiments only ask `capabilities`.
 import amqp from "amqplib";
-import { BROKERS } from "../../harness/brokers/index.js";
-import { capabilities } from "../../harness/capabilities.js";
+import { BROKERS } from "../../harness/run/brokers/index.js";
+import { capabilities } from "../../harness/judge/capabilities.js";
 import { labHome } from "../../common/paths.js";
-import type { Implementation } from "../../harness/experiment.js";
-import { request, type Answer } from "../../harness/implementation.js";
-import * as lifecycle from "../../harness/lifecycle.js";
-import type { OpenPartOptions, RunningPart } from "../../harness/lifecycle.js";
-import { crashProcess, isAlive, readRecord } from "../../harness/processes.js";
-import { loadTarget, LAB_TARGET_FILE, targetSummary, type Target } from "../../harness/target.js";
-import { controlService, NotObservable } from "../../harness/target-control.js";
+import type { Implementation } from "../../harness/judge/experiment.js";
+import { request, type Answer } from "../../harness/measure/implementation.js";
+import * as lifecycle from "../../harness/run/lifecycle.js";
+import type { OpenPartOptions, RunningPart } from "../../harness/run/lifecycle.js";
+import { crashProcess, isAlive, readRecord } from "../../harness/run/processes.js";
+import { loadTarget, LAB_TARGET_FILE, targetSummary, type Target } from "../../harness/judge/target.js";
+import { controlService, NotObservable } from "../../harness/judge/target-control.js";
 import { PARTB_SAFEGUARDS, type PartBSafeguard } from "../switches.js";
 import { allQueueNames, QUEUES } from "../topology.js";
 import * as client from "./client.js";

@@ -10,7 +10,7 @@ import { newLoadTestOrderId } from "../../common/ids.js";
 import { DEFAULT_ITEMS } from "../produce-orders.js";
 import { orderPlaced, toMessage } from "../events.js";
 import { ensureTopic } from "../kafka.js";
-import { openPart, type RunningPart } from "../../harness/lifecycle.js";
+import { openPart, type RunningPart } from "../../harness/run/lifecycle.js";
 import {
   logSize,
   TOPICS,
@@ -20,17 +20,17 @@ import {
   type PartCService,
 } from "../lab/client.js";
 import { labPartC } from "../lab/implementation.js";
-import { freePortsFor } from "../../harness/ports.js";
-import { readRecord } from "../../harness/processes.js";
+import { freePortsFor } from "../../harness/run/ports.js";
+import { readRecord } from "../../harness/run/processes.js";
 import { consumerPerfTest, producerPerfTest } from "./kafka-baseline.js";
-import { CpuMeter, describeCpu, PeakMemory } from "../../harness/machine.js";
+import { CpuMeter, describeCpu, PeakMemory } from "../../harness/measure/machine.js";
 import {
   againstBaseline,
   memoryFigures,
   type BenchOptions,
   type BenchResult,
   type Figure,
-} from "../../harness/bench-report.js";
+} from "../../harness/show/bench-report.js";
 
 /** What was changed after measuring, with the peaks before and after (full sizes, same machine). */
 const MEMORY_FIXES: Record<string, string> = {

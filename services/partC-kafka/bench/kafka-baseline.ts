@@ -3,7 +3,7 @@
 import { execFile } from "node:child_process";
 import path from "node:path";
 import { promisify } from "node:util";
-import { kafkaSettings } from "../../harness/brokers/settings.js";
+import { kafkaSettings } from "../../harness/run/brokers/settings.js";
 
 const run = promisify(execFile);
 

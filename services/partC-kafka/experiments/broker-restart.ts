@@ -7,10 +7,10 @@
 import { randomUUID } from "node:crypto";
 import { sleep, waitUntil } from "../../common/wait.js";
 import type { AnalyticsMetrics } from "../lab/client.js";
-import type { Check } from "../../harness/check.js";
-import type { Experiment, Run, Tally } from "../../harness/experiment.js";
-import { allAlive, clearError, countBy, pidOf, seconds, ServiceExited, steadyLoad } from "../../harness/stack.js";
-import { whileAlive, type Sent } from "../../harness/stack.js";
+import type { Check } from "../../harness/judge/check.js";
+import type { Experiment, Run, Tally } from "../../harness/judge/experiment.js";
+import { allAlive, clearError, countBy, pidOf, seconds, ServiceExited, steadyLoad } from "../../harness/run/stack.js";
+import { whileAlive, type Sent } from "../../harness/run/stack.js";
 import { TopicTap } from "../lab/kafka-tap.js";
 import type { PartC } from "../lab/implementation.js";
 import { counted, expectedFailures, metricChecks, type Counted, type SeededOptions } from "./seeded.js";

@@ -2,11 +2,11 @@
 // minutes, appended to the orders topic as the producer would have — what a new analytics, or a
 // replay the next day, finds. Analytics must count each in the minute it was placed (its
 // createdAt), not the minute it reads it; and a replay in another minute must change no minute.
-import type { Tally } from "../../harness/experiment.js";
+import type { Tally } from "../../harness/judge/experiment.js";
 import { orderPlaced, toMessage } from "../events.js";
 import { minuteOf } from "../metrics.js";
 import { DEFAULT_ITEMS } from "../produce-orders.js";
-import { countBy } from "../../harness/stack.js";
+import { countBy } from "../../harness/run/stack.js";
 import { produceRaw } from "../lab/kafka-tap.js";
 import type { ObservedMetrics } from "../lab/contract.js";
 import type { PartC } from "../lab/implementation.js";

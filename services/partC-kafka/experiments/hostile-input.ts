@@ -2,7 +2,7 @@
 // hostile contents (some valid) for both topics, and hostile load-test bodies.
 import fc from "fast-check";
 import { MAX_LOAD_COUNT } from "../produce-orders.js";
-import { anyJson, hostileBody, nastyString } from "../../harness/hostile.js";
+import { anyJson, hostileBody, nastyString } from "../../harness/measure/hostile.js";
 
 export const id = nastyString.filter((s) => s.length > 0 && s.length <= 150);
 const sku = fc.oneof(

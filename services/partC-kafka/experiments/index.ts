@@ -1,10 +1,10 @@
 // Part C's fault scenarios and safeguards, one catalogue: each is an experiment run with a fault
 // (on opts.target, lab.yml when absent, opened `without` a safeguard where asked), and each
 // safeguard names the experiment that shows what it prevents.
-import { runExperiment, type Experiment, type ExperimentOptions } from "../../harness/experiment.js";
-import type { ExperimentResult, Run } from "../../harness/experiment.js";
-import { experimentSafeguard, type SafeguardExperiment } from "../../harness/safeguards.js";
-import { experimentScenario, type FaultScenario, type ScenarioOptions } from "../../harness/verdict.js";
+import { runExperiment, type Experiment, type ExperimentOptions } from "../../harness/judge/experiment.js";
+import type { ExperimentResult, Run } from "../../harness/judge/experiment.js";
+import { experimentSafeguard, type SafeguardExperiment } from "../../harness/judge/safeguards.js";
+import { experimentScenario, type FaultScenario, type ScenarioOptions } from "../../harness/judge/verdict.js";
 import { openPartCFor, type PartC } from "../lab/implementation.js";
 import { PARTC_SAFEGUARDS } from "../switches.js";
 import { badInputExperiment } from "./bad-input.js";

@@ -5,8 +5,8 @@
 // the moment is "committed, not answered" (`uncommitted` < 0), and those orders are never answered.
 import type { Admin } from "kafkajs";
 import { sleep, waitUntil } from "../../common/wait.js";
-import { signalGroup } from "../../harness/processes.js";
-import { pidOf } from "../../harness/stack.js";
+import { signalGroup } from "../../harness/run/processes.js";
+import { pidOf } from "../../harness/run/stack.js";
 import { endOffsets, total, type PartCKafka } from "../lab/kafka-tap.js";
 import type { PartC } from "../lab/implementation.js";
 

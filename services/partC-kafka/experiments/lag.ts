@@ -8,10 +8,10 @@
 // once mid-drain between an answer and its commit (kill.ts): the consumer crash, at-least-once.
 import type { Row } from "../../common/table.js";
 import { sleep } from "../../common/wait.js";
-import { check } from "../../harness/check.js";
-import type { Experiment, ExperimentOptions, Run } from "../../harness/experiment.js";
-import { timeSeriesSpec, type TopLevelSpec } from "../../harness/plots.js";
-import { sampleEvery, type Sampler } from "../../harness/sampler.js";
+import { check } from "../../harness/judge/check.js";
+import type { Experiment, ExperimentOptions, Run } from "../../harness/judge/experiment.js";
+import { timeSeriesSpec, type TopLevelSpec } from "../../harness/show/plots.js";
+import { sampleEvery, type Sampler } from "../../harness/measure/sampler.js";
 import type { GroupLag, PartitionLag } from "../lag.js";
 import { accountingFaults, type Accounting, type PartCTap } from "../lab/kafka-tap.js";
 import type { Produced } from "../lab/contract.js";

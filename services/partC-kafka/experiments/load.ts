@@ -6,9 +6,9 @@
 // says so) show the pipeline's delay.
 import { sleep } from "../../common/wait.js";
 import type { Row } from "../../common/table.js";
-import { check, type Check } from "../../harness/check.js";
-import type { Experiment, ExperimentOptions, Run } from "../../harness/experiment.js";
-import { timeSeriesSpec } from "../../harness/plots.js";
+import { check, type Check } from "../../harness/judge/check.js";
+import type { Experiment, ExperimentOptions, Run } from "../../harness/judge/experiment.js";
+import { timeSeriesSpec } from "../../harness/show/plots.js";
 import { accountingFaults, type Accounting, type PartCTap } from "../lab/kafka-tap.js";
 import type { ObservedMetrics, Produced } from "../lab/contract.js";
 import type { PartC } from "../lab/implementation.js";

@@ -10,9 +10,9 @@
 // (it gives a sequence number back on a timeout: https://github.com/tulios/kafkajs/issues/1005),
 // so the producer keeps one send in flight (one-send-at-a-time.ts).
 import { sleep, waitUntil } from "../../common/wait.js";
-import type { Experiment, Run } from "../../harness/experiment.js";
-import { signalGroup } from "../../harness/processes.js";
-import { steadyLoad, type Sent } from "../../harness/stack.js";
+import type { Experiment, Run } from "../../harness/judge/experiment.js";
+import { signalGroup } from "../../harness/run/processes.js";
+import { steadyLoad, type Sent } from "../../harness/run/stack.js";
 import type { ProduceBody } from "../lab/client.js";
 import { endOffsets, TopicTap, total, type PartCKafka } from "../lab/kafka-tap.js";
 import type { PartC } from "../lab/implementation.js";

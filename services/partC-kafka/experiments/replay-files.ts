@@ -1,8 +1,8 @@
 // The replay experiment's files: its metrics before and after (CSV, one row per metric and per
 // minute of orders) and a bar chart of the counts.
 import type { Row } from "../../common/table.js";
-import type { ExperimentResult } from "../../harness/experiment.js";
-import { groupedBarSpec, type TopLevelSpec } from "../../harness/plots.js";
+import type { ExperimentResult } from "../../harness/judge/experiment.js";
+import { groupedBarSpec, type TopLevelSpec } from "../../harness/show/plots.js";
 import type { ObservedMetrics } from "../lab/contract.js";
 import { CONTRACT_METRICS } from "../lab/contract.js";
 import type { History } from "./history.js";

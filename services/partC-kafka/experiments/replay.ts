@@ -5,8 +5,8 @@
 // counts each order once"), not even after another replay. Run `without` event-time (replaying
 // in another minute) or dedupe, the lab's own services show what those safeguards prevent.
 import { sleep, waitUntil } from "../../common/wait.js";
-import { check, type Check } from "../../harness/check.js";
-import type { Experiment, ExperimentOptions, Run, Tally } from "../../harness/experiment.js";
+import { check, type Check } from "../../harness/judge/check.js";
+import type { Experiment, ExperimentOptions, Run, Tally } from "../../harness/judge/experiment.js";
 import { accountOrders, produceRaw, someOf } from "../lab/kafka-tap.js";
 import { CONTRACT_METRICS, type ObservedMetrics } from "../lab/contract.js";
 import type { PartC } from "../lab/implementation.js";

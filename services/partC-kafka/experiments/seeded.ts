@@ -2,8 +2,8 @@
 // known in advance from their ids), and analytics' numbers before and after a run give its
 // effects: every acknowledged order counted once, answered once, failed as the seed decides.
 import type { AnalyticsMetrics } from "../lab/client.js";
-import type { Check } from "../../harness/check.js";
-import type { ExperimentOptions } from "../../harness/experiment.js";
+import type { Check } from "../../harness/judge/check.js";
+import type { ExperimentOptions } from "../../harness/judge/experiment.js";
 import { drawFor } from "../reserve.js";
 
 /** The share of orders inventory fails in a fault experiment (INVENTORY_FAIL_RATE, drawn from FAIL_SEED). */

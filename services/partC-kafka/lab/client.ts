@@ -5,9 +5,9 @@ import axios from "axios";
 import type { GroupLag } from "../lag.js";
 import type { AnalyticsMetrics, Metrics, ReplayState } from "../metrics.js";
 import type { LoadResult } from "../produce-orders.js";
-import { brokerEnv, serviceUrl, type RunningPart } from "../../harness/lifecycle.js";
+import { brokerEnv, serviceUrl, type RunningPart } from "../../harness/run/lifecycle.js";
 import { waitUntil } from "../../common/wait.js";
-import { request, type Answer } from "../../harness/implementation.js";
+import { request, type Answer } from "../../harness/measure/implementation.js";
 
 export type { AnalyticsMetrics, GroupLag, LoadResult, Metrics, ReplayState };
 export { REPLAYABLE_FIELDS, differences } from "../metrics.js";

@@ -3,8 +3,8 @@
 // this run's own reads it, from the start of the topic, so nothing produced before it joined is
 // missed; the group is deleted on close.
 import type { Consumer } from "kafkajs";
-import type { ComparisonModel, Outcome } from "../../harness/implementation.js";
-import type { LabOptions, RunningPart } from "../../harness/lifecycle.js";
+import type { ComparisonModel, Outcome } from "../../harness/measure/implementation.js";
+import type { LabOptions, RunningPart } from "../../harness/run/lifecycle.js";
 import { TOPICS } from "../topics.js";
 import { labPartC } from "./implementation.js";
 

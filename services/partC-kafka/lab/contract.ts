@@ -2,10 +2,10 @@
 // metrics through the file's field names, N orders through its load test (or its place_order, a
 // few at a time), and the capabilities beyond the contract, each with the field that would give
 // it when it is missing.
-import { capabilities } from "../../harness/capabilities.js";
-import { request, type Answer } from "../../harness/implementation.js";
-import { type Target } from "../../harness/target.js";
-import { callTarget, NotObservable } from "../../harness/target-control.js";
+import { capabilities } from "../../harness/judge/capabilities.js";
+import { request, type Answer } from "../../harness/measure/implementation.js";
+import { type Target } from "../../harness/judge/target.js";
+import { callTarget, NotObservable } from "../../harness/judge/target-control.js";
 
 export type PartCFile = NonNullable<Target["partC"]>;
 

@@ -5,18 +5,18 @@
 // starting inventory (a team's: the file's commands; the lab's own: its process manager, with
 // the running part's ports), white-box /health counters and analytics' replay progress, and
 // starting without a safeguard (the lab's own only). Only this file knows whose it is.
-import type { Implementation } from "../../harness/experiment.js";
-import type { Capabilities } from "../../harness/capabilities.js";
-import { request, type Answer } from "../../harness/implementation.js";
-import { down, openPart, restartService, serviceEnv } from "../../harness/lifecycle.js";
-import type { LabOptions, OpenPartOptions, RunningPart } from "../../harness/lifecycle.js";
-import { crashProcess } from "../../harness/processes.js";
-import { BROKERS } from "../../harness/brokers/index.js";
-import { brokerOutage, openStack, type Stack } from "../../harness/stack.js";
-import type { ScenarioOptions } from "../../harness/verdict.js";
-import { LAB_TARGET_FILE, loadTarget } from "../../harness/target.js";
-import { callTarget, controlService, NotObservable } from "../../harness/target-control.js";
-import { targetSummary, type Target, type TargetSummary } from "../../harness/target.js";
+import type { Implementation } from "../../harness/judge/experiment.js";
+import type { Capabilities } from "../../harness/judge/capabilities.js";
+import { request, type Answer } from "../../harness/measure/implementation.js";
+import { down, openPart, restartService, serviceEnv } from "../../harness/run/lifecycle.js";
+import type { LabOptions, OpenPartOptions, RunningPart } from "../../harness/run/lifecycle.js";
+import { crashProcess } from "../../harness/run/processes.js";
+import { BROKERS } from "../../harness/run/brokers/index.js";
+import { brokerOutage, openStack, type Stack } from "../../harness/run/stack.js";
+import type { ScenarioOptions } from "../../harness/judge/verdict.js";
+import { LAB_TARGET_FILE, loadTarget } from "../../harness/judge/target.js";
+import { callTarget, controlService, NotObservable } from "../../harness/judge/target-control.js";
+import { targetSummary, type Target, type TargetSummary } from "../../harness/judge/target.js";
 import { labHome } from "../../common/paths.js";
 import { sleep, waitUntil } from "../../common/wait.js";
 import type { GroupLag } from "../lag.js";

@@ -5,12 +5,12 @@
 // at a time (beginExperiment → runStep → finishExperiment). What the implementation cannot let
 // the lab do is skipped with its reason (Capabilities, one place); a fault is an option of the
 // experiment; a safeguard lesson is the same experiment run `without` that safeguard.
-import type { TopLevelSpec } from "./plots.js";
+import type { TopLevelSpec } from "../show/plots.js";
 import { summaryMarkdown, type Check } from "./check.js";
 import type { Capabilities } from "./capabilities.js";
-import type { PartId } from "./parts.js";
-import { ResultFiles } from "./results.js";
-import { markdownTable, toCsv, type Row } from "../common/table.js";
+import type { PartId } from "../run/parts.js";
+import { ResultFiles } from "../show/results.js";
+import { markdownTable, toCsv, type Row } from "../../common/table.js";
 import { targetLine, type Target, type TargetSummary } from "./target.js";
 import { unlessNotObservable } from "./target-control.js";
 

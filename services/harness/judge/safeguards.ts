@@ -5,9 +5,9 @@
 // a finding, reported with its reason, never hidden.
 import fs from "node:fs";
 import path from "node:path";
-import { readJsonResults, resultsDir, writeJsonResult } from "../common/paths.js";
-import { markdownTable } from "../common/table.js";
-import { renderSvg, specBase, type TopLevelSpec } from "./plots.js";
+import { readJsonResults, resultsDir, writeJsonResult } from "../../common/paths.js";
+import { markdownTable } from "../../common/table.js";
+import { renderSvg, specBase, type TopLevelSpec } from "../show/plots.js";
 import type { ScenarioOptions } from "./verdict.js";
 import { anomalyCount, type ExperimentResult } from "./experiment.js";
 

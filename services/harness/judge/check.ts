@@ -1,7 +1,7 @@
 // The checker's verdict, one shape for every experiment, the comparison and the notebooks: what
 // was checked, whether it held, and what was observed. The rows of its table and the summary.md
 // that ends with it.
-import { markdownTable, type Row } from "../common/table.js";
+import { markdownTable, type Row } from "../../common/table.js";
 
 export interface Check {
   check: string;

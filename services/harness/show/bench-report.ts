@@ -1,9 +1,9 @@
 // Benchmark figures, each beside its baseline from the same run, written to results/bench/.
 import fs from "node:fs";
 import path from "node:path";
-import { readJsonResults, resultsDir, writeJsonResult } from "../common/paths.js";
-import { markdownTable } from "../common/table.js";
-import type { MachineInfo } from "./machine.js";
+import { readJsonResults, resultsDir, writeJsonResult } from "../../common/paths.js";
+import { markdownTable } from "../../common/table.js";
+import type { MachineInfo } from "../measure/machine.js";
 
 export interface Figure {
   id: string;

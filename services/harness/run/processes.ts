@@ -4,8 +4,8 @@
 import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import { logDir, runDir, labHome } from "../common/paths.js";
-import { sleep } from "../common/wait.js";
+import { logDir, runDir, labHome } from "../../common/paths.js";
+import { sleep } from "../../common/wait.js";
 
 export interface ProcessSpec {
   /** Unique name, e.g. `partA-order` or `rabbitmq`. */

@@ -7,9 +7,9 @@ import { openPart, type LabOptions, type RunningPart } from "./lifecycle.js";
 import type { BrokerId, PartId } from "./parts.js";
 import { freePortsFor } from "./ports.js";
 import { isAlive, readRecord } from "./processes.js";
-import { startFixedRateLoad } from "./fixed-rate.js";
-import type { ScenarioOptions } from "./verdict.js";
-import { sleep } from "../common/wait.js";
+import { startFixedRateLoad } from "../measure/fixed-rate.js";
+import type { ScenarioOptions } from "../judge/verdict.js";
+import { sleep } from "../../common/wait.js";
 
 export interface Stack {
   running: RunningPart;

@@ -5,12 +5,12 @@
 import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import { down } from "./lifecycle.js";
+import { down } from "../run/lifecycle.js";
 import { ensureJupyter, jupyterEnv, notebooksDir, venvBin } from "./jupyter.js";
 import { escapeHtml as esc, verdictsIn, type LabMode } from "./notebook.js";
-import { PART_IDS } from "./parts.js";
+import { PART_IDS } from "../run/parts.js";
 import { printPdfs, type PrintedNotebook } from "./pdf.js";
-import { projectRoot, resultsDir } from "../common/paths.js";
+import { projectRoot, resultsDir } from "../../common/paths.js";
 import {
   resolveTarget,
   targetLine,
@@ -18,7 +18,7 @@ import {
   targetSummary,
   type Target,
   type TargetSummary,
-} from "./target.js";
+} from "../judge/target.js";
 
 export const NOTEBOOKS = [
   { name: "01-sync-rest", title: "Part A — synchronous REST" },

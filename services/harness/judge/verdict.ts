@@ -2,8 +2,8 @@
 // where each order ended up, what was lost or done twice, and the checker's verdict.
 import fs from "node:fs";
 import path from "node:path";
-import { readJsonResults, resultsDir, writeJsonResult } from "../common/paths.js";
-import { markdownTable } from "../common/table.js";
+import { readJsonResults, resultsDir, writeJsonResult } from "../../common/paths.js";
+import { markdownTable } from "../../common/table.js";
 import type { Check } from "./check.js";
 import type { ExperimentResult } from "./experiment.js";
 import type { Target } from "./target.js";

@@ -4,7 +4,7 @@
 import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import { projectRoot } from "../common/paths.js";
+import { projectRoot } from "../../common/paths.js";
 
 export const venvDir = path.join(projectRoot, ".venv");
 export const notebooksDir = path.join(projectRoot, "notebooks");

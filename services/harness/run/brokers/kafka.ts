@@ -4,7 +4,7 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { Kafka, logLevel } from "kafkajs";
-import { KAFKA_TOPICS, type TopicSpec } from "../../common/kafka-topics.js";
+import { KAFKA_TOPICS, type TopicSpec } from "../../../common/kafka-topics.js";
 import { isAlive, readRecord, startProcess, stopProcess, type ProcessRecord } from "../processes.js";
 import { lastLines, run } from "./exec.js";
 import { ensureJava, ensureKafkaJars } from "./kafka-install.js";

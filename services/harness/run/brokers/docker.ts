@@ -3,9 +3,9 @@
 // stops only what the lab started.
 import fs from "node:fs";
 import path from "node:path";
-import { ensureDir, projectRoot } from "../../common/paths.js";
+import { ensureDir, projectRoot } from "../../../common/paths.js";
 import type { BrokerId } from "../parts.js";
-import { waitUntil } from "../../common/wait.js";
+import { waitUntil } from "../../../common/wait.js";
 import { lastLines, run } from "./exec.js";
 import { assertPortsFree, type NamedPort } from "./native.js";
 import type { Broker, BrokerOptions, BrokerStatus } from "./types.js";

@@ -1,6 +1,6 @@
 // What each part of the lab is made of: its brokers and its services, in start order.
 import path from "node:path";
-import { distDir } from "../common/paths.js";
+import { distDir } from "../../common/paths.js";
 
 export type PartId = "partA" | "partB" | "partC";
 export const PART_IDS: PartId[] = ["partA", "partB", "partC"];

@@ -6,8 +6,8 @@
 import fs from "node:fs";
 import path from "node:path";
 import { renderSvg, type TopLevelSpec } from "./plots.js";
-import { markdownTable, type Row } from "../common/table.js";
-import { checksRows, type Check } from "./check.js";
+import { markdownTable, type Row } from "../../common/table.js";
+import { checksRows, type Check } from "../judge/check.js";
 
 export type LabMode = "quick" | "full";
 

@@ -3,11 +3,11 @@
 // or fetched once from Maven Central with the small pom next to this file.
 import fs from "node:fs";
 import path from "node:path";
-import { projectRoot } from "../../common/paths.js";
+import { projectRoot } from "../../../common/paths.js";
 import { lastLines, run, which } from "./exec.js";
 
 /** The pom that lists the jars; its <kafka.version> is the one version native and Docker use. */
-export const KAFKA_POM = path.join(projectRoot, "services", "harness", "brokers", "kafka", "pom.xml");
+export const KAFKA_POM = path.join(projectRoot, "services", "harness", "run", "brokers", "kafka", "pom.xml");
 export const KAFKA_VERSION =
   /<kafka\.version>([^<]+)<\/kafka\.version>/.exec(fs.readFileSync(KAFKA_POM, "utf8"))?.[1] ?? "unknown";
 export const JAVA_INSTALL_COMMAND = "sudo apt-get install -y openjdk-17-jre-headless";

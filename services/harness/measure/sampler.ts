@@ -1,6 +1,6 @@
 // A series taken in the background while an experiment acts: queue depth, lag, counts. One
 // sample every `everyMs` (the time a sample takes counts toward the period), until stopped.
-import { sleep } from "../common/wait.js";
+import { sleep } from "../../common/wait.js";
 
 export interface Sampler {
   /** Stop sampling; resolves once the sample in progress (if any) is done, so the series is complete. */

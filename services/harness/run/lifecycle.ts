@@ -2,7 +2,7 @@
 // report what runs. up.mjs, down.mjs, status.mjs, the experiments, notebooks and tests all use this.
 import path from "node:path";
 import { BROKERS, type BrokerMode, type BrokerStatus } from "./brokers/index.js";
-import { labHome } from "../common/paths.js";
+import { labHome } from "../../common/paths.js";
 import { PARTS, portsFor, scriptPath, type BrokerId, type PartId, type ServiceDef } from "./parts.js";
 import {
   isAlive,
@@ -13,7 +13,7 @@ import {
   tailLog,
   type ProcessRecord,
 } from "./processes.js";
-import { answers, waitUntil } from "../common/wait.js";
+import { answers, waitUntil } from "../../common/wait.js";
 import { portInUse } from "./ports.js";
 
 export interface LabOptions {

@@ -3,8 +3,8 @@
 // notebook to list and show.
 import fs from "node:fs";
 import path from "node:path";
-import { resultsDir } from "../common/paths.js";
-import { summaryMarkdown, type Check, type SummarySection } from "./check.js";
+import { resultsDir } from "../../common/paths.js";
+import { summaryMarkdown, type Check, type SummarySection } from "../judge/check.js";
 import { writeSvg, type TopLevelSpec } from "./plots.js";
 
 export class ResultFiles {

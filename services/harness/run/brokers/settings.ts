@@ -2,7 +2,7 @@
 // so a test can point LAB_HOME and the ports elsewhere and run its own brokers beside a student's.
 import os from "node:os";
 import path from "node:path";
-import { labHome, projectRoot } from "../../common/paths.js";
+import { labHome, projectRoot } from "../../../common/paths.js";
 import { KAFKA_VERSION } from "./kafka-install.js";
 
 function envPort(name: string, fallback: number): number {

@@ -8,7 +8,7 @@ import amqp from "amqplib";
 import axios from "axios";
 import { isAlive, readRecord, startProcess, stopProcess, type ProcessRecord } from "../processes.js";
 import { portInUse } from "../ports.js";
-import { waitUntil } from "../../common/wait.js";
+import { waitUntil } from "../../../common/wait.js";
 import { which } from "./exec.js";
 import { assertPortsFree, waitServing } from "./native.js";
 import { DEBIAN_SERVER_SCRIPT, ensureRabbitmqInstalled } from "./rabbitmq-install.js";

@@ -4,9 +4,9 @@
 import { execFile } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import { answers, waitUntil } from "../common/wait.js";
-import { isAlive } from "./processes.js";
-import { request, type Answer } from "./implementation.js";
+import { answers, waitUntil } from "../../common/wait.js";
+import { isAlive } from "../run/processes.js";
+import { request, type Answer } from "../measure/implementation.js";
 import type { Control, HttpCall, Target } from "./target-schema.js";
 
 /** What the target does not let the lab do or see; the experiment skips what depends on it, with this reason. */

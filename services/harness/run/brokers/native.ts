@@ -2,7 +2,7 @@
 // until a freshly started broker really serves, with a deadline and the log tail when it doesn't.
 import { portInUse } from "../ports.js";
 import { isAlive, stopProcess, tailLog, type ProcessRecord } from "../processes.js";
-import { waitUntil } from "../../common/wait.js";
+import { waitUntil } from "../../../common/wait.js";
 
 export interface NamedPort {
   port: number;

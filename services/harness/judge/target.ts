@@ -9,7 +9,7 @@ import type { TSchema } from "@sinclair/typebox";
 import { Value } from "@sinclair/typebox/value";
 import { ValueErrorType } from "@sinclair/typebox/errors";
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from "yaml";
-import { projectRoot, resultsDir } from "../common/paths.js";
+import { projectRoot, resultsDir } from "../../common/paths.js";
 import { TargetSchema, type HttpCall, type Target, type TargetFile } from "./target-schema.js";
 
 export type { Control, HttpCall, Target, TargetFile } from "./target-schema.js";
