@@ -171,6 +171,17 @@ export async function reportExperiment(exp, result, target, dir) {
   console.log((result.verdict === "PASS" ? chalk.green : chalk.yellow)(`\n${verdict.line}`));
 }
 
+/**
+ * A script's --without NAME, checked before anything starts against the safeguards the experiment
+ * shows (`exp.safeguards`): an unknown or unrelated name is a clear error, not a run.
+ */
+export function withoutOf(exp, name) {
+  if (name === undefined || exp.safeguards.includes(name)) return name;
+  throw new Error(
+    `--without ${name}: ${exp.title} shows ${exp.safeguards.length ? `what these safeguards prevent: ${exp.safeguards.join(", ")}` : "no safeguard"}`,
+  );
+}
+
 /** The target a script measures (--target, else LAB_TARGET, else the lab's own), loaded and announced. */
 export function targetOf(values) {
   const target = lab.harness.resolveTarget(values.target);

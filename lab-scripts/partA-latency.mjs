@@ -3,7 +3,7 @@
 // timeout), the seed report's table, plots and a checker's verdict in results/partA/.
 //   npx zx lab-scripts/partA-latency.mjs [--requests 10] [--scenario baseline|delay_2s|failure|timeout]
 //                                        [--delay 2] [--bound 10] [--without call-timeout] [--target FILE]
-import { lab, main, parseFlags, reportExperiment, targetFlag, targetOf } from "./lib.mjs";
+import { lab, main, parseFlags, reportExperiment, targetFlag, targetOf, withoutOf } from "./lib.mjs";
 
 const { values: flags } = parseFlags({
   summary:
@@ -53,9 +53,8 @@ await main(async () => {
     if (!known.includes(s)) throw new Error(`unknown --scenario ${s}: use one of ${known.join(", ")}`);
   const [delaySeconds, boundSeconds] = [seconds("delay", 60), seconds("bound", 300)];
 
-  const without = flags.without;
+  const without = withoutOf(lab.partA.latency, flags.without); // an unknown name stops here, before anything starts
   if (without !== undefined) {
-    lab.partA.partASafeguardNamed(without); // an unknown name stops here, before anything starts
     console.log(chalk.red.bold(`Safeguard OFF: ${without} — ${lab.partA.PARTA_SAFEGUARDS[without].prevents}`));
     console.log(
       chalk.dim("  Part A starts on ports of its own with SAFEGUARDS_OFF; a stack already up is not touched."),

@@ -8,7 +8,7 @@
 // orders per minute move; without dedupe a log holding duplicates counts them all.
 // Then copies of a few OrderPlaced must not be counted again. A team's --target: through its
 // replay call and its metrics' field names (results in results/targets/<name>/partC/replay/).
-import { lab, main, parseFlags, reportExperiment, targetFlag, targetOf } from "./lib.mjs";
+import { lab, main, parseFlags, reportExperiment, targetFlag, targetOf, withoutOf } from "./lib.mjs";
 
 const { values: argv } = parseFlags({
   summary:
@@ -36,7 +36,7 @@ await main(async () => {
   if (!Number.isInteger(seedCount) || seedCount < 0 || seedCount > 1_000_000)
     throw new Error("--seed-count must be a whole number from 0 to 1000000");
 
-  const without = argv.without === undefined ? undefined : lab.partC.partCSafeguard(argv.without);
+  const without = withoutOf(lab.partC.replayExperiment, argv.without);
   const target = targetOf(argv);
   console.log(chalk.bold(`Part C replay: metrics before and after${without ? ` — WITHOUT ${without}` : ""}`));
   const exp = lab.partC.replayExperiment;

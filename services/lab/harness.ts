@@ -27,4 +27,3 @@ export { labCacheDir } from "../harness/run/brokers/settings.js";
 export { setupNativeBrokers } from "../harness/run/brokers/setup.js";
 export { ensureJupyter, jupyterEnv, jupyterReady, notebooksDir, venvBin } from "../harness/show/jupyter.js";
 export { addPdfs, buildReport, reportsDir } from "../harness/show/report.js";
-export { projectRoot } from "../common/paths.js";

@@ -1,12 +1,10 @@
 // Every safeguard of the three parts, as notebooks and scripts use them: the catalogue, one run of a
 // safeguard's lesson with and without it, and the results read back as a table and a plot.
-export { SAFEGUARDS, safeguardNamed } from "../safeguards/index.js";
+export { safeguardNamed } from "../safeguards/index.js";
 export {
   runSafeguard,
-  writeSafeguard,
   readSafeguards,
   safeguardsTable,
   safeguardsSpec,
-  writeSafeguardsReadme,
   type SafeguardResult,
 } from "../harness/judge/safeguards.js";

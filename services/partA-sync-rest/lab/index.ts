@@ -11,4 +11,4 @@ export {
   hopsTable,
   connectionsPlot,
 } from "../experiments/connections.js";
-export { PARTA_SAFEGUARDS, partASafeguardNamed } from "../switches.js";
+export { PARTA_SAFEGUARDS } from "../switches.js";

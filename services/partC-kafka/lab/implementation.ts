@@ -228,7 +228,7 @@ export function labPartC(
 }
 
 /** A Part C safeguard's name, or an error that lists them. */
-export function partCSafeguard(name: string): PartCSafeguard {
+function partCSafeguard(name: string): PartCSafeguard {
   if (!(name in PARTC_SAFEGUARDS))
     throw new Error(`unknown Part C safeguard "${name}": use one of ${Object.keys(PARTC_SAFEGUARDS).join(", ")}`);
   return name as PartCSafeguard;
