@@ -15,7 +15,7 @@ export { resolveTarget, targetResultsDir, targetLine } from "../harness/judge/ta
 export { unlessNotObservable } from "../harness/judge/target-control.js";
 export { safeguardSource } from "../harness/judge/safeguards.js";
 export { writeSvg } from "../harness/show/plots.js";
-export { upBrokers, downBrokers, parseBrokerArg } from "../harness/run/lifecycle.js";
+export { upBrokers, downBrokers, parseBrokerArg } from "../harness/run/status.js";
 export {
   isolatedBrokerEnv,
   useEnv,

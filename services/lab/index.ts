@@ -9,7 +9,8 @@ export * as partB from "../partB-rabbitmq/lab/index.js";
 export * as partC from "../partC-kafka/lab/index.js";
 export * as compare from "../compare/index.js";
 export * as safeguards from "./safeguards.js";
-export { up, down, status } from "../harness/run/lifecycle.js";
+export { up, down } from "../harness/run/lifecycle.js";
+export { status } from "../harness/run/status.js";
 export { PARTS, PART_IDS, parsePartArg } from "../harness/run/parts.js";
 export {
   showPlot,

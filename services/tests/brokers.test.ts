@@ -30,7 +30,8 @@ import {
   rabbitmq4RootReady,
 } from "../harness/run/brokers/rabbitmq-root.js";
 import { rabbitmqChoice, rabbitSettings } from "../harness/run/brokers/settings.js";
-import { down, status } from "../harness/run/lifecycle.js";
+import { down } from "../harness/run/lifecycle.js";
+import { status } from "../harness/run/status.js";
 import { projectRoot } from "../common/paths.js";
 import { portInUse } from "../harness/run/ports.js";
 import { crashProcess, isAlive, listRecords, readRecord } from "../harness/run/processes.js";
