@@ -122,6 +122,19 @@ export interface ExperimentResult<D = unknown> {
   data: D;
 }
 
+/** `body` with an implementation as `open` gives it, closed afterwards whatever happens (each part's withPartX). */
+export async function withOpened<I extends { close(): Promise<void> }, T>(
+  open: Promise<I>,
+  body: (impl: I) => Promise<T>,
+): Promise<T> {
+  const impl = await open;
+  try {
+    return await body(impl);
+  } finally {
+    await impl.close();
+  }
+}
+
 /** A run of `exp` on `impl`, before its first step (a notebook runs the steps one by one). */
 export function beginExperiment<I extends Implementation, O extends ExperimentOptions, R extends Run<I, O>, D>(
   exp: Experiment<I, O, R, D>,

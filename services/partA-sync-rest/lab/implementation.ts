@@ -7,7 +7,7 @@ import path from "node:path";
 import type { CallPolicy } from "../../common/http.js";
 import { labHome } from "../../common/paths.js";
 import { capabilities, type Capabilities } from "../../harness/judge/capabilities.js";
-import type { Implementation } from "../../harness/judge/experiment.js";
+import { withOpened, type Implementation } from "../../harness/judge/experiment.js";
 import { request, type Answer } from "../../harness/measure/implementation.js";
 import { down, openPart, processName, up, type LabOptions, type RunningPart } from "../../harness/run/lifecycle.js";
 import { freePortsFor } from "../../harness/run/ports.js";
@@ -120,18 +120,11 @@ export async function openPartA(target: Target, opts: PartAOptions = {}): Promis
 }
 
 /** `body` with Part A of `target` opened, and closed afterwards whatever happens. */
-export async function withPartA<T>(
+export const withPartA = <T>(
   target: Target,
   opts: PartAOptions,
   body: (impl: PartAImplementation) => Promise<T>,
-): Promise<T> {
-  const impl = await openPartA(target, opts);
-  try {
-    return await body(impl);
-  } finally {
-    await impl.close();
-  }
-}
+): Promise<T> => withOpened(openPartA(target, opts), body);
 
 const ownOnly = (t: Target, what: string) =>
   `${t.name}'s services are started by its owner: ${what} exists only for the lab's own services (managed_by: lab)`;

@@ -10,7 +10,7 @@ import amqp from "amqplib";
 import { BROKERS } from "../../harness/run/brokers/index.js";
 import { capabilities } from "../../harness/judge/capabilities.js";
 import { labHome } from "../../common/paths.js";
-import type { Implementation } from "../../harness/judge/experiment.js";
+import { withOpened, type Implementation } from "../../harness/judge/experiment.js";
 import { request, type Answer } from "../../harness/measure/implementation.js";
 import * as lifecycle from "../../harness/run/lifecycle.js";
 import type { OpenPartOptions, RunningPart } from "../../harness/run/lifecycle.js";
@@ -272,14 +272,8 @@ async function leaveAsFound(opts: PartBOptions, when: "before" | "after"): Promi
 }
 
 /** `body` on Part B of `target`, opened by openPartB and closed afterwards, whatever happens. */
-export async function withPartB<T>(target: Target, opts: PartBOptions, body: (impl: PartB) => Promise<T>): Promise<T> {
-  const impl = await openPartB(target, opts);
-  try {
-    return await body(impl);
-  } finally {
-    await impl.close();
-  }
-}
+export const withPartB = <T>(target: Target, opts: PartBOptions, body: (impl: PartB) => Promise<T>): Promise<T> =>
+  withOpened(openPartB(target, opts), body);
 
 /** A Part B that was already up keeps its env: a safeguard asked off must say "off" in its service's /health. */
 async function expectSafeguardOff(impl: PartB, name: PartBSafeguard): Promise<void> {

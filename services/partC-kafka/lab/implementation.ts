@@ -5,7 +5,7 @@
 // starting inventory (a team's: the file's commands; the lab's own: its process manager, with
 // the running part's ports), white-box /health counters and analytics' replay progress, and
 // starting without a safeguard (the lab's own only). Only this file knows whose it is.
-import type { Implementation } from "../../harness/judge/experiment.js";
+import { withOpened, type Implementation } from "../../harness/judge/experiment.js";
 import type { Capabilities } from "../../harness/judge/capabilities.js";
 import { request, type Answer } from "../../harness/measure/implementation.js";
 import { down, openPart, restartService, serviceEnv } from "../../harness/run/lifecycle.js";
@@ -272,11 +272,5 @@ export async function openPartCFor(opts: ScenarioOptions, scenario: string, env:
 }
 
 /** `body` on Part C, opened by openPartC and closed afterwards, whatever happens. */
-export async function withPartC<T>(target: Target, opts: OpenPartCOptions, body: (impl: PartC) => Promise<T>) {
-  const impl = await openPartC(target, opts);
-  try {
-    return await body(impl);
-  } finally {
-    await impl.close();
-  }
-}
+export const withPartC = <T>(target: Target, opts: OpenPartCOptions, body: (impl: PartC) => Promise<T>): Promise<T> =>
+  withOpened(openPartC(target, opts), body);
