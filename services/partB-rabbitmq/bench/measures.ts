@@ -59,7 +59,7 @@ export async function placeOrders(
   return { ids, not_accepted: notAccepted, seconds: (performance.now() - started) / 1000 };
 }
 
-export const finalCount = async (impl: PartB) => {
+const finalCount = async (impl: PartB) => {
   const c = await impl.orderCounts();
   return c.by_status.CONFIRMED + c.by_status.FAILED;
 };
@@ -76,7 +76,7 @@ export async function waitAllFinal(impl: PartB, expected: number, timeoutMs = 30
 }
 
 /** These orders, as the order service has them now. */
-export async function ordersById(impl: PartB, ids: string[]): Promise<OrderRecord[]> {
+async function ordersById(impl: PartB, ids: string[]): Promise<OrderRecord[]> {
   const orders = await impl.recentOrders(100_000);
   const wanted = new Set(ids);
   return orders.filter((o) => wanted.has(o.order_id));
@@ -133,7 +133,7 @@ export async function acceptLatency(impl: PartB, rate: number, count: number): P
 }
 
 /** POST orders on a fixed schedule; the 202's latency from each order's intended start. */
-export async function ordersAtRate(
+async function ordersAtRate(
   orderUrl: string,
   rate: number,
   count: number,
@@ -245,5 +245,5 @@ export async function backlogDrain(
   }
 }
 
-export const round2 = (x: number) => Math.round(x * 100) / 100;
+const round2 = (x: number) => Math.round(x * 100) / 100;
 export const n = (x: number) => x.toLocaleString("en-US");
