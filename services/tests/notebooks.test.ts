@@ -134,7 +134,7 @@ describe("every notebook, executed in quick mode", () => {
       assert.equal(
         withOutput.length,
         0,
-        `notebooks/${file} is stored with outputs: clear them (see README, Notebooks)`,
+        `notebooks/${file} is stored with outputs: clear them (see CONTRIBUTING.md, Editing a notebook)`,
       );
     }
   });

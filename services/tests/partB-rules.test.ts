@@ -1,4 +1,4 @@
-// Part B's rules without a broker: reading events off the wire (the seeds' shapes, and what goes
+// Part B's rules without a broker: reading events off the wire (the original lab's shapes, and what goes
 // to the dead-letter queue), the reservation rule, an order only ever moving forward, and the
 // order store (a real LMDB in a temporary folder), and the stores' batches (one transaction each).
 import { describe, test } from "node:test";
@@ -40,7 +40,7 @@ describe("reading OrderPlaced off the wire", () => {
     assert.deepEqual(d.event.order.items, [{ sku: "burger", qty: 2 }]);
   });
 
-  test("the seed's hand-published message: item map, message_id in the body, no event_type", () => {
+  test("the original lab's hand-published message: item map, message_id in the body, no event_type", () => {
     const d = decodeOrderPlaced(
       wire({
         order_id: "cac5297b",
@@ -61,7 +61,7 @@ describe("reading OrderPlaced off the wire", () => {
   });
 
   const bad: [string, unknown, RegExp][] = [
-    ["the seed's poison", '{"order_id": "poison", "invalid": json}', /not valid JSON/],
+    ["the original lab's poison", '{"order_id": "poison", "invalid": json}', /not valid JSON/],
     ["empty body", "", /not valid JSON/],
     ["a JSON string", '"OrderPlaced"', /not a valid OrderPlaced/],
     ["no order_id", { items: { burger: 1 }, message_id: "m" }, /order_id/],

@@ -92,7 +92,7 @@ describe("the workflow", () => {
     assert.ok(note1.placed_to_notified_ms.n >= 1, "notification records placed → notified times");
   });
 
-  test("the second seed's item map is accepted too", async () => {
+  test("the item map of the original lab's second version is accepted too", async () => {
     const placed = await placeOrder(urls.order, { user_id: "user1", items: { fries: 1, soda: 2 } });
     assert.equal(placed.status, 202);
     const done = await waitForFinal(urls.order, placed.body.order_id!);
@@ -269,7 +269,7 @@ describe("idempotency", () => {
     assert.equal(inv1.duplicates_ignored, inv0.duplicates_ignored + 1);
   });
 
-  test("the seed's hand-published form (message_id in the body, item map) is deduplicated too", async () => {
+  test("the original lab's hand-published form (message_id in the body, item map) is deduplicated too", async () => {
     const [stock0, inv0] = [await stock(), await stats(urls.inventory)];
     const body = JSON.stringify({
       order_id: "o-seed0001",

@@ -64,9 +64,9 @@ describe("targets: the shipped files", () => {
     assert.equal(targetFile(undefined, { LAB_TARGET: "b.yml" }), path.resolve("b.yml"));
   });
 
-  test("the README's docker compose example is a valid target", () => {
-    const readme = fs.readFileSync(path.join(targetsDir, "README.md"), "utf8");
-    const example = /## Example: services run by `docker compose`[\s\S]*?```yaml\n([\s\S]*?)```/.exec(readme)?.[1];
+  test("the docker compose example of docs/06-your-implementation.md is a valid target", () => {
+    const chapter = fs.readFileSync(path.join(projectRoot, "docs", "06-your-implementation.md"), "utf8");
+    const example = /## Example: services run by `docker compose`[\s\S]*?```yaml\n([\s\S]*?)```/.exec(chapter)?.[1];
     assert.ok(example, "no yaml block under the docker compose example");
     const t = parseTarget(example, path.join(targetsDir, "target.yml"));
     assert.equal(t.partA?.control?.inventory?.stop, "docker compose stop inventory_service");

@@ -1,6 +1,6 @@
 // The target file's schema: what a YAML target may say — where a team's services answer, how to
 // place an order, its fault switches, how to stop and start a service, its brokers, metrics and
-// replay — and the loaded Target. `lab-scripts/targets/README.md` explains how to write one;
+// replay — and the loaded Target. `docs/06-your-implementation.md` explains how to write one;
 // `lab.yml` is the lab's own services.
 import { Type, FormatRegistry, type Static } from "@sinclair/typebox";
 

@@ -78,7 +78,11 @@ export function parseTarget(text: string, file: string): Target {
   );
   const target = data as TargetFile;
   if (!problems.length && target.managed_by !== "lab" && !target.partA && !target.partB && !target.partC)
-    problems.push({ line: 1, where: "", message: "names no part: add partA, partB or partC (see targets/README.md)" });
+    problems.push({
+      line: 1,
+      where: "",
+      message: "names no part: add partA, partB or partC (see docs/06-your-implementation.md)",
+    });
   if (problems.length)
     throw new TargetError(
       file,

@@ -339,7 +339,7 @@ function partAFigures({
         `Measured at ${LOAD_FRACTION * 100} % of what each chain sustains on one connection, orders back to back: ${lab.rate} orders/s of ${lab.capacity_1conn} for the lab chain, ${base.rate} of ${base.capacity_1conn} for the baseline. ` +
         `At one connection every step is on the order's path, so the difference is CPU: ${Math.round((lab.latency.p50_ms - base.latency.p50_ms) * 1000)} µs here, and the two calls alone, ` +
         `through axios with the call policy instead of node:http, add ${callsExtra} µs (${hops(cost.axios_with_policy)} against ${hops(cost.node_http)} ms per order, measured in this run from one process against the same server). ` +
-        `The target allows ${Math.round((TARGET.p50Ratio - 1) * base.latency.p50_ms * 1000)} µs over the baseline: with axios, the lab's HTTP client (the seed's requests), it cannot be met before the framework, validation or logging cost anything.`,
+        `The target allows ${Math.round((TARGET.p50Ratio - 1) * base.latency.p50_ms * 1000)} µs over the baseline: with axios, the lab's HTTP client (the original lab used Python's requests), it cannot be met before the framework, validation or logging cost anything.`,
     },
     {
       id: "A.latency.p99",
