@@ -1,6 +1,6 @@
 #!/usr/bin/env zx
 // Every benchmark against its baseline, in one run: results/bench/<name>.json + README.md.
-//   npm run bench [-- --quick] [-- --only partB] [-- --profile]
+//   npx zx lab-scripts/bench.mjs [--quick] [--only partB] [--profile]
 //   --profile: the services run under `node --cpu-prof`; profiles in results/bench/profiles/<part>/
 import fs from "node:fs";
 import { createRequire } from "node:module";
@@ -9,14 +9,14 @@ import { lab, listOf, main, parseFlags } from "./lib.mjs";
 const { values: argv } = parseFlags({
   summary:
     "Every benchmark against its baseline, on brokers and services of its own (a temporary lab folder, free ports): results/bench/<name>.json, plots and README.md.",
-  usage: "npm run bench [-- --quick] [-- --only partB] [-- --profile]",
+  usage: "npx zx lab-scripts/bench.mjs [--quick] [--only partB] [--profile]",
   options: {
-    quick: { type: "boolean", help: "small sizes, a smoke test" },
+    quick: { type: "boolean", help: "the small sizes the tests use: a smoke test, not a measurement" },
     only: {
       type: "string",
       multiple: true,
       value: "PART",
-      help: "only these benchmarks: partA | partB | partC (comma-separated or repeated)",
+      help: "only these benchmarks: partA | partB | partC",
       defaultText: "all three",
     },
     profile: {

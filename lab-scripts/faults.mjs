@@ -2,21 +2,20 @@
 // The fault campaign: each scenario against the real stack, then its invariants checked.
 // A scenario that depends on safeguards runs again without each, and its checker must then fail.
 // Writes results/faults/<scenario>.json and results/faults/README.md.
-//   npm run faults [-- --quick] [-- --only A-bad-input] [-- --seed 42]
-import { createRequire } from "node:module";
-import { lab, listOf, main, parseFlags, targetFlag, targetOf, withOwnBrokers } from "./lib.mjs";
+//   npx zx lab-scripts/faults.mjs [--quick] [--only A-bad-input] [--seed 42] [--target FILE]
+import { lab, library, listOf, main, parseFlags, targetFlag, targetOf, withOwnBrokers } from "./lib.mjs";
 
 const { values: argv } = parseFlags({
   summary:
-    "The fault campaign: each scenario against the real stack on brokers of its own, then its invariants checked. Writes results/faults/<scenario>.json and results/faults/README.md.",
+    "The fault campaign: each scenario against the real stack on brokers of its own, then its invariants checked. Writes results/faults/<scenario>.json and results/faults/README.md (a target's: results/targets/<name>/faults/).",
   usage: "npx zx lab-scripts/faults.mjs [--quick] [--only A-bad-input] [--seed 42] [--target FILE]",
   options: {
-    quick: { type: "boolean", help: "the small sizes CI runs" },
+    quick: { type: "boolean", help: "the small sizes the tests use" },
     only: {
       type: "string",
       multiple: true,
       value: "SCENARIO",
-      help: "only these scenarios (comma-separated or repeated)",
+      help: "only these scenarios",
       defaultText: "every scenario",
     },
     seed: {
@@ -29,7 +28,7 @@ const { values: argv } = parseFlags({
   },
 });
 
-const faults = createRequire(import.meta.url)("../dist/faults/index.js");
+const faults = library("faults");
 
 /** A scenario that could not run to its end is a failed one, with the reason, not a missing row. */
 const crashed = (scenario, seed, err) =>

@@ -1,14 +1,14 @@
 #!/usr/bin/env zx
 // JupyterLab on notebooks/, from the project's own .venv/ with the tslab kernel (set up first if
 // missing). `--no-browser`, `--port`, `--ip` and whatever follows a bare `--` go to `jupyter lab`.
-//   npx zx lab-scripts/notebooks.mjs [--quick] [--no-browser] [--port N] [--ip ADDR] [-- other jupyter lab options]
+//   npx zx lab-scripts/notebooks.mjs [--quick] [--no-browser] [--port 8888] [--ip ADDR] [-- other jupyter lab options]
 import { spawn } from "node:child_process";
 import { lab, main, parseFlags } from "./lib.mjs";
 
 const { values: argv, rest } = parseFlags({
   summary:
     "JupyterLab on notebooks/, from the project's own .venv/ with the tslab kernel (set up first if missing). Stop with Ctrl-C.",
-  usage: "npm run notebooks [-- --quick] [-- --no-browser] [-- --port 8888] [-- -- <other jupyter lab options>]",
+  usage: "npx zx lab-scripts/notebooks.mjs [--quick] [--no-browser] [--port 8888] [--ip 127.0.0.1]",
   options: {
     quick: { type: "boolean", help: "small figures (LAB_MODE=quick)" },
     "no-browser": { type: "boolean", help: "do not open a browser (passed to jupyter lab)" },

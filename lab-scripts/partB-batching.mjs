@@ -1,17 +1,18 @@
 #!/usr/bin/env zx
 // Part B batching: the same load at batch sizes 1, 4, 16, 64 and 256 (BATCH_MAX of the three
 // services): throughput and placed → notified latency against batch size, nothing lost or doubled.
-//   npx zx lab-scripts/partB-batching.mjs [--quick] [--sizes 1,4,16,64,256] [--burst N] [--rate N] [--seconds N]
+//   npx zx lab-scripts/partB-batching.mjs [--quick] [--sizes 1,4,16,64,256] [--burst N] [--rate N] [--seconds S]
 // The lab's own services only: a team's --target is not observable (there is no BATCH_MAX to set on it).
 // Results in results/partB/batching/.
 import { lab, main, parseFlags, reportExperiment, targetFlag, targetOf } from "./lib.mjs";
 
 const { values: argv } = parseFlags({
   summary:
-    "Part B batching: for each batch size (BATCH_MAX of order, inventory and notification) a burst of orders timed until the last user is notified (orders/s), then orders at a fixed rate (placed → notified p50/p99); the checker counts lost and duplicated orders. Results in results/partB/batching/.",
-  usage: "npx zx lab-scripts/partB-batching.mjs [--quick] [--sizes 1,4,16,64,256] [--burst N] [--rate N] [--seconds N]",
+    "Part B batching: for each batch size (BATCH_MAX of order, inventory and notification) a burst of orders timed until the last user is notified (orders/s), then orders at a fixed rate (placed → notified p50/p99); the checker counts lost and duplicated orders. Results in results/partB/batching/. The lab's own services only: a team's --target is not observable (with the reason).",
+  usage:
+    "npx zx lab-scripts/partB-batching.mjs [--quick] [--sizes 1,4,16,64,256] [--burst 3000] [--rate 200] [--seconds 10] [--target FILE]",
   options: {
-    quick: { type: "boolean", default: false, help: "small sizes: a burst of 400, 100 orders/s for 3 s" },
+    quick: { type: "boolean", help: "the small sizes the tests use: a burst of 400, 100 orders/s for 3 s" },
     sizes: {
       type: "string",
       default: "1,4,16,64,256",
@@ -30,7 +31,7 @@ const { values: argv } = parseFlags({
       help: "orders/s of the latency phase",
       defaultText: "200, or 100 with --quick",
     },
-    seconds: { type: "string", value: "N", help: "length of the latency phase", defaultText: "10, or 3 with --quick" },
+    seconds: { type: "string", value: "S", help: "length of the latency phase", defaultText: "10, or 3 with --quick" },
     target: {
       ...targetFlag,
       help: "the lab's own services only: batching measures their BATCH_MAX (a team's target is not observable)",

@@ -1,21 +1,18 @@
 #!/usr/bin/env zx
 // Part B poison messages: malformed JSON and a wrong-shape event land in order.placed.dlq with
 // their reason, and a normal order placed right after is still confirmed.
-//   npx zx lab-scripts/partB-dlq.mjs [--without dead-letter]
+//   npx zx lab-scripts/partB-dlq.mjs [--quick] [--without dead-letter] [--target FILE]
 // --without dead-letter: inventory requeues what it cannot read; the poison loops. Results in results/partB/dlq/
 // (a team's --target: results/targets/<name>/partB/dlq/; what it does not offer is skipped with the reason).
-import { lab, main, parseFlags, reportExperiment, targetFlag, targetOf } from "./lib.mjs";
+import { lab, main, parseFlags, reportExperiment, targetFlag, targetOf, withoutFlag } from "./lib.mjs";
 
 const { values: argv } = parseFlags({
   summary:
-    "Part B poison messages: malformed JSON and a wrong-shape event land in order.placed.dlq with their reason; a normal order placed right after is still confirmed. Results in results/partB/dlq/.",
-  usage: "npx zx lab-scripts/partB-dlq.mjs [--without dead-letter] [--target FILE]",
+    "Part B poison messages: malformed JSON and a wrong-shape event land in order.placed.dlq with their reason; a normal order placed right after is still confirmed. Results in results/partB/dlq/ (a target's: results/targets/<name>/partB/dlq/; what it does not offer is skipped with the reason).",
+  usage: "npx zx lab-scripts/partB-dlq.mjs [--quick] [--without dead-letter] [--target FILE]",
   options: {
-    without: {
-      type: "string",
-      value: "NAME",
-      help: "run Part B with this safeguard off to see what it prevents: dead-letter (Part B must not be up already)",
-    },
+    quick: { type: "boolean", help: "the small sizes the tests use: two poison messages and one order, as always" },
+    without: withoutFlag(["dead-letter"], "Part B must not be up already; the lab's own services only"),
     target: targetFlag,
   },
 });
@@ -30,6 +27,7 @@ await main(async () => {
   const exp = lab.partB.PARTB_EXPERIMENTS.dlq;
   const opts = {
     without: argv.without,
+    quick: argv.quick,
     log: (line) => console.log(chalk.dim(`  ${line}`)),
     onProgress: (line) => console.log(`  ${line}`),
   };

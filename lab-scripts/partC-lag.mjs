@@ -2,7 +2,7 @@
 // Part C consumer lag: inventory stopped, a burst produced, inventory started again with a pause
 // per message, and the lag of every partition sampled until it has drained; inventory is left as
 // it was found.
-//   npx zx lab-scripts/partC-lag.mjs [--count 3000] [--throttle-ms 20] [--sample-ms 250] [--target FILE]
+//   npx zx lab-scripts/partC-lag.mjs [--quick] [--count 3000] [--throttle-ms 20] [--sample-ms 250] [--target FILE]
 // The lab's own Part C is brought up if needed (and only what was started is stopped); a team's
 // inventory is stopped and started by its target file's commands (the pause reaches it as
 // CONSUMER_THROTTLE_MS). Results in results/partC/lag/ (a team's: results/targets/<name>/partC/lag/).
@@ -10,10 +10,12 @@ import { lab, main, parseFlags, reportExperiment, targetFlag, targetOf } from ".
 
 const { values: argv } = parseFlags({
   summary:
-    "Part C consumer lag: inventory stopped, a burst produced, inventory started again with a pause per message, the lag of every partition sampled until it drains. Brings Part C up if needed. Results in results/partC/lag/.",
-  usage: "npx zx lab-scripts/partC-lag.mjs [--count 3000] [--throttle-ms 20] [--sample-ms 250] [--target FILE]",
+    "Part C consumer lag: inventory stopped, a burst produced, inventory started again with a pause per message, the lag of every partition sampled until it drains. Results in results/partC/lag/ (a target's: results/targets/<name>/partC/lag/). The lab's own Part C is brought up if needed; a target's inventory is stopped and started by its target file's commands, nothing is brought up.",
+  usage:
+    "npx zx lab-scripts/partC-lag.mjs [--quick] [--count 3000] [--throttle-ms 20] [--sample-ms 250] [--target FILE]",
   options: {
-    count: { type: "string", default: "3000", value: "N", help: "events produced, 1 to 1000000" },
+    quick: { type: "boolean", help: "the small sizes the tests use: 600 events" },
+    count: { type: "string", default: "3000", quick: "600", value: "N", help: "events produced, 1 to 1000000" },
     "throttle-ms": { type: "string", default: "20", value: "MS", help: "inventory's pause per message, 1 to 60000" },
     "sample-ms": { type: "string", default: "250", value: "MS", help: "how often the lag is sampled, 50 to 10000" },
     target: targetFlag,
@@ -46,7 +48,7 @@ await main(async () => {
   const exp = lab.partC.lagExperiment;
   const log = (line) => console.log(chalk.dim(`  ${line}`));
   const result = await lab.partC.withPartC(target, { log }, (impl) =>
-    lab.harness.runExperiment(exp, impl, { count, throttleMs, sampleMs, onProgress: log, onSample }),
+    lab.harness.runExperiment(exp, impl, { count, throttleMs, sampleMs, quick: argv.quick, onProgress: log, onSample }),
   );
 
   await reportExperiment(exp, result, target);

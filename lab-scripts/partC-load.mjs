@@ -1,7 +1,7 @@
 #!/usr/bin/env zx
 // Part C load test: produce N OrderPlaced events (10,000 by default) and measure the producer's
 // throughput and how long until analytics has counted every order and every inventory answer.
-//   npx zx lab-scripts/partC-load.mjs [--count 10000] [--target FILE]
+//   npx zx lab-scripts/partC-load.mjs [--quick] [--count 10000] [--target FILE]
 // The target's producer makes the orders (the lab's own: brought up if needed, and only what was
 // started is stopped); the lab's tap on its topics counts what reaches the wire, its metrics what
 // analytics counted. Results in results/partC/load/ (a team's: results/targets/<name>/partC/load/).
@@ -9,10 +9,11 @@ import { lab, main, parseFlags, reportExperiment, targetFlag, targetOf } from ".
 
 const { values: argv } = parseFlags({
   summary:
-    "Part C load test: produce N OrderPlaced events and measure the producer's throughput and how long until analytics has counted them all. Brings Part C up if needed. Results in results/partC/load/.",
-  usage: "npx zx lab-scripts/partC-load.mjs [--count 10000] [--target FILE]",
+    "Part C load test: produce N OrderPlaced events and measure the producer's throughput and how long until analytics has counted them all. Results in results/partC/load/ (a target's: results/targets/<name>/partC/load/). The lab's own Part C is brought up if needed; a target's services are its owner's, nothing is brought up.",
+  usage: "npx zx lab-scripts/partC-load.mjs [--quick] [--count 10000] [--target FILE]",
   options: {
-    count: { type: "string", default: "10000", value: "N", help: "events produced, 1 to 1000000" },
+    quick: { type: "boolean", help: "the small sizes the tests use: 1000 events" },
+    count: { type: "string", default: "10000", quick: "1000", value: "N", help: "events produced, 1 to 1000000" },
     target: targetFlag,
   },
 });
@@ -37,7 +38,7 @@ await main(async () => {
   const exp = lab.partC.loadExperiment;
   const log = (line) => console.log(chalk.dim(`  ${line}`));
   const result = await lab.partC.withPartC(target, { log }, (impl) =>
-    lab.harness.runExperiment(exp, impl, { count, onProgress: log, onSample }),
+    lab.harness.runExperiment(exp, impl, { count, quick: argv.quick, onProgress: log, onSample }),
   );
 
   await reportExperiment(exp, result, target);

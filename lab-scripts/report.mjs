@@ -3,21 +3,30 @@
 // results/reports/, each executed .ipynb, a self-contained HTML page per notebook and index.html;
 // with --pdf, a PDF of each page and one combined PDF to hand in (headless Chromium).
 //   npx zx lab-scripts/report.mjs [--quick] [--only 01,04] [--pdf | --pdf-only] [--target FILE]
+// (a target's bundle: results/targets/<name>/reports/)
 // Fails (exit 1) when any cell of any notebook fails; the pages still show where.
-import { lab, main, parseFlags, targetFlag, targetOf } from "./lib.mjs";
+import { lab, listOf, main, parseFlags, targetFlag, targetOf } from "./lib.mjs";
 
 const { values: argv } = parseFlags({
   summary:
-    "The submission bundle: every notebook executed headless (tslab kernel); into results/reports/ each executed .ipynb, an HTML page per notebook and index.html. Fails when any cell fails.",
-  usage:
-    "npx zx lab-scripts/report.mjs [--quick] [--mode quick|full] [--only 01,04] [--pdf | --pdf-only] [--target FILE] [--no-summary]",
+    "The submission bundle: every notebook executed headless (tslab kernel); into results/reports/ (a target's: results/targets/<name>/reports/) each executed .ipynb, an HTML page per notebook and index.html. Fails when any cell fails.",
+  usage: [
+    "npx zx lab-scripts/report.mjs [--quick] [--mode quick|full] [--only 01,04] [--pdf] [--target FILE] [--no-summary]",
+    "npx zx lab-scripts/report.mjs --pdf-only [--target FILE]",
+  ],
   options: {
     quick: { type: "boolean", help: "small figures (the same as --mode quick)" },
-    mode: { type: "string", value: "MODE", help: "quick | full", defaultText: "LAB_MODE, else full" },
+    mode: {
+      type: "string",
+      value: "MODE",
+      help: "the size of the run: quick | full",
+      defaultText: "LAB_MODE, else full",
+    },
     only: {
       type: "string",
-      value: "LIST",
-      help: "some notebooks: 01 | 02 | 03 | 04, comma-separated",
+      multiple: true,
+      value: "NOTEBOOK",
+      help: "only these notebooks: 01 | 02 | 03 | 04",
       defaultText: "all",
     },
     pdf: {
@@ -36,8 +45,10 @@ const { values: argv } = parseFlags({
 await main(async () => {
   if (argv["pdf-only"] && (argv.pdf || argv.only || argv.quick || argv.mode))
     throw new Error("--pdf-only prints the report as it is: it takes no --pdf, --only, --quick or --mode");
+  if (argv.quick && argv.mode !== undefined && argv.mode !== "quick")
+    throw new Error(`--quick is --mode quick: it cannot go with --mode ${argv.mode}`);
   const mode = argv.quick ? "quick" : (argv.mode ?? process.env.LAB_MODE ?? "full");
-  const only = argv.only ? argv.only.split(",") : undefined;
+  const only = listOf(argv.only);
   const target = targetOf(argv);
   const report = argv["pdf-only"]
     ? await lab.harness.addPdfs(lab.harness.reportsDir(target))

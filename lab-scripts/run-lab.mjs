@@ -2,29 +2,30 @@
 // The whole lab in one command: set up what is missing (brokers, Jupyter), run every notebook —
 // each brings its stack up, runs its experiments, writes results/<part>/ and brings it down —
 // export the report bundle to results/reports/, and say where it is.
-//   npm run lab                 the assignment's figures (N requests, 60 s outage, 10k events)
-//   npm run lab -- --quick      small figures: the whole run in a few minutes
-//   npm run lab -- --only 01    some notebooks (01 | 02 | 03 | 04, comma-separated)
-//   npm run lab -- --target F   a team's implementation, described by a target file (lab-scripts/targets/)
+// `npm run lab` runs it, with the assignment's figures (N requests, 60 s outage, 10k events).
+//   npx zx lab-scripts/run-lab.mjs --quick         small figures: the whole run in a few minutes
+//   npx zx lab-scripts/run-lab.mjs --only 01       some notebooks (01 | 02 | 03 | 04)
+//   npx zx lab-scripts/run-lab.mjs --target F.yml  a team's implementation (lab-scripts/targets/)
 import { spawn } from "node:child_process";
-import { lab, main, parseFlags, targetFlag, targetOf } from "./lib.mjs";
+import { lab, listOf, main, parseFlags, targetFlag, targetOf } from "./lib.mjs";
 
 const { values: argv } = parseFlags({
   summary:
-    "The whole lab in one command: set up what is missing (brokers, Jupyter), run every notebook (each brings its stack up, runs its experiments, writes results/<part>/ and brings it down), export the report bundle to results/reports/.",
-  usage: "npm run lab [-- --quick] [-- --only 01,04] [-- --mode quick|full] [-- --target FILE]",
+    "The whole lab in one command (`npm run lab` runs it): set up what is missing (brokers, Jupyter), run every notebook (each brings its stack up, runs its experiments, writes results/<part>/ and brings it down), export the report bundle to results/reports/. With --target nothing of the target is started or stopped, and everything goes to results/targets/<name>/.",
+  usage: "npx zx lab-scripts/run-lab.mjs [--quick] [--mode quick|full] [--only 01,04] [--target FILE]",
   options: {
     quick: { type: "boolean", help: "small figures: the whole run in a few minutes (the same as --mode quick)" },
     mode: {
       type: "string",
       value: "MODE",
-      help: "quick | full",
+      help: "the size of the run: quick | full",
       defaultText: "LAB_MODE, else full: the assignment's figures",
     },
     only: {
       type: "string",
-      value: "LIST",
-      help: "some notebooks: 01 | 02 | 03 | 04, comma-separated",
+      multiple: true,
+      value: "NOTEBOOK",
+      help: "only these notebooks: 01 | 02 | 03 | 04",
       defaultText: "all",
     },
     target: {
@@ -40,6 +41,8 @@ const elapsed = () => `${Math.round((Date.now() - started) / 1000)} s`;
 
 await main(async () => {
   if (mode !== "quick" && mode !== "full") throw new Error(`--mode ${mode}: use quick or full`);
+  if (argv.quick && argv.mode !== undefined && argv.mode !== "quick")
+    throw new Error(`--quick is --mode quick: it cannot go with --mode ${argv.mode}`);
   const target = targetOf(argv);
   console.log(chalk.bold(`Campus Food Lab — ${mode} run${target.lab ? "" : ` on ${target.name}`}`));
 
@@ -53,7 +56,7 @@ await main(async () => {
       "--mode",
       mode,
       "--no-summary",
-      ...(argv.only ? ["--only", argv.only] : []),
+      ...(argv.only ? ["--only", listOf(argv.only).join(",")] : []),
       ...(target.lab ? [] : ["--target", target.file]),
     ]);
   } catch (err) {

@@ -1,21 +1,20 @@
 #!/usr/bin/env zx
 // What each safeguard prevents: its scenario run WITH and WITHOUT it, on brokers of its own,
 // counted by the same checker. Writes results/safeguards/<name>.json, README.md and a plot.
-//   npm run safeguards [-- --quick] [-- --only manual-ack] [-- --seed 42]
-import { createRequire } from "node:module";
-import { lab, listOf, main, parseFlags, targetFlag, targetOf, withOwnBrokers } from "./lib.mjs";
+//   npx zx lab-scripts/safeguards.mjs [--quick] [--only manual-ack] [--part B] [--seed 42] [--target FILE]
+import { lab, library, listOf, main, parseFlags, targetFlag, targetOf, withOwnBrokers } from "./lib.mjs";
 
 const { values: argv } = parseFlags({
   summary:
-    "Each safeguard's scenario run with and without it (SAFEGUARDS_OFF), on brokers of its own, counted by the same checker. Writes results/safeguards/<name>.json, README.md and safeguards.svg.",
-  usage: "npx zx lab-scripts/safeguards.mjs [--quick] [--only NAME] [--part B] [--seed 42] [--target FILE]",
+    "Each safeguard's scenario run with and without it (SAFEGUARDS_OFF), on brokers of its own, counted by the same checker. Writes results/safeguards/<name>.json, README.md and safeguards.svg (a target's: results/targets/<name>/safeguards/).",
+  usage: "npx zx lab-scripts/safeguards.mjs [--quick] [--only manual-ack] [--part B] [--seed 42] [--target FILE]",
   options: {
-    quick: { type: "boolean", help: "the small sizes the tests run (about 10 minutes for all)" },
+    quick: { type: "boolean", help: "the small sizes the tests use (about 10 minutes for all)" },
     only: {
       type: "string",
       multiple: true,
-      value: "NAME",
-      help: "only these safeguards (comma-separated or repeated)",
+      value: "SAFEGUARD",
+      help: "only these safeguards",
       defaultText: "every safeguard",
     },
     part: { type: "string", value: "A|B|C", help: "only this part's safeguards", defaultText: "all parts" },
@@ -27,7 +26,7 @@ const { values: argv } = parseFlags({
   },
 });
 
-const safeguards = createRequire(import.meta.url)("../dist/safeguards/index.js");
+const safeguards = library("safeguards");
 
 await main(async () => {
   const quick = Boolean(argv.quick);

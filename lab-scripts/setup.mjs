@@ -17,19 +17,21 @@ const { values: argv } = parseFlags({
     brokers: { type: "boolean", help: "native brokers: RabbitMQ (apt, as root), Java 17, the Kafka jars" },
     rabbitmq4: {
       type: "boolean",
-      help: `RabbitMQ 4 for LAB_RABBITMQ=4: Debian 13's rabbitmq-server in a folder made with debootstrap (≈ 70 s and 300 MB, once per machine; Linux, root), cached in ${cacheDir()}`,
+      help: "RabbitMQ 4 for LAB_RABBITMQ=4: Debian 13's rabbitmq-server in a folder made with debootstrap (≈ 70 s and 300 MB, once per machine; Linux, root)",
     },
     jupyter: { type: "boolean", help: "JupyterLab and nbconvert in .venv/, with the tslab kernel" },
-    chromium: { type: "boolean", help: "headless Chromium, for the tests and `npm run report -- --pdf`" },
+    chromium: { type: "boolean", help: "headless Chromium, for the tests and `report.mjs --pdf`" },
     compose: {
       type: "boolean",
-      help: `the docker compose tool ${COMPOSE_VERSION}, for the tests only: built from its Go module (6–12 min on 2 cores, once per machine; needs Go and the docker client), cached in ${cacheDir()}`,
+      help: `the docker compose tool ${COMPOSE_VERSION}, for the tests only: built from its Go module (6–12 min on 2 cores, once per machine; needs Go and the docker client)`,
     },
     all: {
       type: "boolean",
       help: "every step above; the compose tool only where CI is set (a student's `npm test` never starts the Go build), RabbitMQ 4 only where CI or LAB_RABBITMQ=4 is set",
     },
   },
+  epilog:
+    "What is built once per machine (RabbitMQ 4's folder, the compose tool) is kept in CAMPUS_FOOD_LAB_CACHE (default: ~/.cache/campus-food-lab), outside the clone.",
 });
 
 const steps = {

@@ -252,7 +252,7 @@ describe("choosing Docker or native", () => {
       else
         await assert.rejects(
           chooseMode("docker"),
-          /no Docker engine answers `docker info`; start Docker, or use --mode native/,
+          /no Docker engine answers `docker info`; start Docker, or use --broker-mode native/,
         );
       await assert.rejects(chooseMode("podman"), /unknown broker mode "podman"/);
       for (const [value, choice] of [

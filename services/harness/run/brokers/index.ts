@@ -49,7 +49,7 @@ function eitherMode(id: BrokerId, native: Broker, docker: Broker): Broker {
       const current = runningAs(opts.home);
       if (current && opts.mode && opts.mode !== current) {
         throw new Error(
-          `${id} already runs ${current === "native" ? "natively" : "in Docker"}; stop it with down.mjs first to switch to --mode ${opts.mode}`,
+          `${id} already runs ${current === "native" ? "natively" : "in Docker"}; stop it with down.mjs first to switch to --broker-mode ${opts.mode}`,
         );
       }
       if (current) return (current === "native" ? native : docker).up(opts);

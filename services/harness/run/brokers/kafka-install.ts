@@ -19,7 +19,7 @@ export async function ensureJava(): Promise<string> {
   const res = java ? await run(java, ["-version"], { timeoutMs: 30_000 }) : undefined;
   if (!java || !res || res.code !== 0) {
     throw new Error(
-      `kafka: Java 17 is needed to run Kafka natively and none was found; install it with \`${JAVA_INSTALL_COMMAND}\` (or set JAVA_HOME), or run the lab with Docker (--mode docker)`,
+      `kafka: Java 17 is needed to run Kafka natively and none was found; install it with \`${JAVA_INSTALL_COMMAND}\` (or set JAVA_HOME), or run the lab with Docker (--broker-mode docker)`,
     );
   }
   const major = Number(/version "(?:1\.)?(\d+)/.exec(res.output)?.[1] ?? 0);
@@ -86,7 +86,7 @@ export async function fetchKafkaJars(libsDir: string, log: (line: string) => voi
   const mvn = await which("mvn");
   if (!mvn) {
     throw new Error(
-      `kafka: Maven is needed once to fetch the Kafka ${KAFKA_VERSION} jars; install it with \`${MAVEN_INSTALL_COMMAND}\`, or set KAFKA_HOME to an installed Kafka ${SUPPORTED_KAFKA}, or run the lab with Docker (--mode docker)`,
+      `kafka: Maven is needed once to fetch the Kafka ${KAFKA_VERSION} jars; install it with \`${MAVEN_INSTALL_COMMAND}\`, or set KAFKA_HOME to an installed Kafka ${SUPPORTED_KAFKA}, or run the lab with Docker (--broker-mode docker)`,
     );
   }
   log(`fetching Kafka ${KAFKA_VERSION} jars from Maven Central with Maven (once, ~60 MB) into ${libsDir}…`);

@@ -11,14 +11,18 @@ export async function dockerEngineReachable(): Promise<boolean> {
   return res.code === 0 && res.output.trim() !== "";
 }
 
-/** The forced mode (--mode, or LAB_BROKER_MODE), else docker when an engine answers, else native. */
+/** The forced mode (--broker-mode, or LAB_BROKER_MODE), else docker when an engine answers, else native. */
 export async function chooseMode(forced?: string): Promise<BrokerMode> {
   const wanted = forced ?? process.env.LAB_BROKER_MODE;
   if (wanted) {
     if (!(MODES as string[]).includes(wanted))
-      throw new Error(`unknown broker mode ${JSON.stringify(wanted)}: use --mode docker or --mode native`);
+      throw new Error(
+        `unknown broker mode ${JSON.stringify(wanted)}: use --broker-mode docker or --broker-mode native`,
+      );
     if (wanted === "docker" && !(await dockerEngineReachable())) {
-      throw new Error("--mode docker: no Docker engine answers `docker info`; start Docker, or use --mode native");
+      throw new Error(
+        "--broker-mode docker: no Docker engine answers `docker info`; start Docker, or use --broker-mode native",
+      );
     }
     return wanted as BrokerMode;
   }

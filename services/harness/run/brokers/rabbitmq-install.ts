@@ -20,7 +20,7 @@ export async function ensureRabbitmqInstalled(log: (line: string) => void = () =
   if (found) return found;
   if (!(await canApt())) {
     throw new Error(
-      `rabbitmq: rabbitmq-server is not installed; install it with \`${RABBITMQ_INSTALL_COMMAND}\` (Homebrew: \`brew install rabbitmq\`), or run the lab with Docker (--mode docker)`,
+      `rabbitmq: rabbitmq-server is not installed; install it with \`${RABBITMQ_INSTALL_COMMAND}\` (Homebrew: \`brew install rabbitmq\`), or run the lab with Docker (--broker-mode docker)`,
     );
   }
   // Installed without starting its services (policy-rc.d): no system-wide broker, no epmd on

@@ -36,7 +36,7 @@ export async function ensureRabbitmq4Root(log: (line: string) => void = () => {}
   if (process.platform !== "linux" || process.getuid?.() !== 0) {
     throw new Error(
       "rabbitmq: LAB_RABBITMQ=4 runs Debian 13's RabbitMQ 4 in a chroot, which needs Linux and root (sudo); " +
-        "use LAB_RABBITMQ=system (the machine's rabbitmq-server: Homebrew's is 4.x) or Docker (--mode docker)",
+        "use LAB_RABBITMQ=system (the machine's rabbitmq-server: Homebrew's is 4.x) or Docker (--broker-mode docker)",
     );
   }
   if (!(await which("debootstrap"))) {
