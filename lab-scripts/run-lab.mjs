@@ -7,12 +7,14 @@
 //   npx zx lab-scripts/run-lab.mjs --only 01       some notebooks (01 | 02 | 03 | 04)
 //   npx zx lab-scripts/run-lab.mjs --target F.yml  a team's implementation (lab-scripts/targets/)
 import { spawn } from "node:child_process";
+import { createRequire } from "node:module";
+import os from "node:os";
 import { lab, listOf, main, parseFlags, targetFlag, targetOf } from "./lib.mjs";
 
 const { values: argv } = parseFlags({
   summary:
     "The whole lab in one command (`npm run lab` runs it): set up what is missing (brokers, Jupyter), run every notebook (each brings its stack up, runs its experiments, writes results/<part>/ and brings it down), export the report bundle to results/reports/. With --target nothing of the target is started or stopped, and everything goes to results/targets/<name>/.",
-  usage: "npx zx lab-scripts/run-lab.mjs [--quick] [--mode quick|full] [--only 01,04] [--target FILE]",
+  usage: "npx zx lab-scripts/run-lab.mjs [--quick] [--mode quick|full] [--only 01,04] [--target FILE] [--reference]",
   options: {
     quick: { type: "boolean", help: "small figures: the whole run in a few minutes (the same as --mode quick)" },
     mode: {
@@ -32,11 +34,16 @@ const { values: argv } = parseFlags({
       ...targetFlag,
       help: `${targetFlag.help}: the notebooks of the parts it names run on it, hands off (nothing of it is started or stopped); the report goes to results/targets/<name>/reports/`,
     },
+    reference: {
+      type: "boolean",
+      help: "keep this run as the docs' reference: every summary and plot it wrote, with its date, machine, versions and load, in docs/reference/ (the lab's own services, every notebook)",
+    },
   },
 });
 
 const mode = argv.quick ? "quick" : (argv.mode ?? process.env.LAB_MODE ?? "full");
 const started = Date.now();
+const loadAtStart = os.loadavg()[0];
 const elapsed = () => `${Math.round((Date.now() - started) / 1000)} s`;
 
 await main(async () => {
@@ -44,6 +51,8 @@ await main(async () => {
   if (argv.quick && argv.mode !== undefined && argv.mode !== "quick")
     throw new Error(`--quick is --mode quick: it cannot go with --mode ${argv.mode}`);
   const target = targetOf(argv);
+  if (argv.reference && (!target.lab || argv.only))
+    throw new Error("--reference keeps a run of every notebook on the lab's own services: drop --target and --only");
   console.log(chalk.bold(`Campus Food Lab — ${mode} run${target.lab ? "" : ` on ${target.name}`}`));
 
   console.log(chalk.bold("\n1. Set-up (only what is missing)"));
@@ -51,6 +60,7 @@ await main(async () => {
 
   console.log(chalk.bold(`\n2. The notebooks, executed one by one (${elapsed()})`));
   let failure;
+  let brokers = [];
   try {
     await runScript("lab-scripts/report.mjs", [
       "--mode",
@@ -62,6 +72,8 @@ await main(async () => {
   } catch (err) {
     failure = err;
   } finally {
+    // The brokers' versions are read while they still run.
+    if (argv.reference) brokers = (await lab.status()).brokers;
     if (target.lab) await stopEveryStack();
     else
       console.log(
@@ -79,6 +91,11 @@ await main(async () => {
     const mark = !r.ok ? chalk.red("✖ cell error") : r.passed ? chalk.green("✔ PASS") : chalk.red("✖ FAIL");
     const earlier = Date.parse(r.finished) < started ? chalk.dim(`  (an earlier ${r.mode} run)`) : "";
     console.log(`  ${mark}  ${r.title.padEnd(48)} ${path.relative(process.cwd(), r.html)}${earlier}`);
+  }
+  if (argv.reference && !failure) {
+    const { writeReference } = createRequire(import.meta.url)("../dist/harness/show/reference.js");
+    const file = await writeReference({ mode, started, loadAtStart, runs: summary.runs, brokers });
+    console.log(`  the reference run, for the docs: ${path.relative(process.cwd(), file)}`);
   }
   const perPart = target.lab ? lab.resultsDir() : path.dirname(reports);
   console.log(`  data, plots and summaries per part: ${path.relative(process.cwd(), perPart)}/<part>/`);
