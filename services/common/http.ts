@@ -1,7 +1,7 @@
 // Calling another service: axios with a per-call timeout and bounded retries with
 // exponential backoff and jitter (axios-retry). The policy is declared by the caller, at the edge.
 import http from "node:http";
-import axios, { type AxiosInstance, type AxiosRequestConfig } from "axios";
+import axios, { type AxiosError, type AxiosInstance, type AxiosRequestConfig } from "axios";
 import axiosRetry, { exponentialDelay, isNetworkError } from "axios-retry";
 
 export interface CallPolicy {
@@ -97,21 +97,26 @@ export async function callWithPolicy<T>(
     return { ok: true, status: res.status, data: res.data, attempts, ms: ms() };
   } catch (err) {
     if (!axios.isAxiosError(err)) throw err;
-    if (err.response) {
-      return {
-        ok: false,
-        kind: "http-error",
-        status: err.response.status,
-        data: err.response.data,
-        message: `HTTP ${err.response.status}`,
-        attempts,
-        ms: ms(),
-      };
-    }
-    if (err.code === "ERR_CANCELED")
-      return { ok: false, kind: "timeout", message: `deadline reached after ${ms()} ms`, attempts, ms: ms() };
-    if (isTimeout(err))
-      return { ok: false, kind: "timeout", message: `no answer within ${policy.timeoutMs} ms`, attempts, ms: ms() };
-    return { ok: false, kind: "unreachable", message: err.code ?? err.message, attempts, ms: ms() };
+    return failureOf(err, policy, attempts, ms);
   }
+}
+
+/** Why a call failed, in the caller's terms: the dependency answered an error, was too slow, or was not there. */
+function failureOf(err: AxiosError, policy: CallPolicy, attempts: number, ms: () => number): CallOutcome<never> {
+  if (err.response) {
+    return {
+      ok: false,
+      kind: "http-error",
+      status: err.response.status,
+      data: err.response.data,
+      message: `HTTP ${err.response.status}`,
+      attempts,
+      ms: ms(),
+    };
+  }
+  if (err.code === "ERR_CANCELED")
+    return { ok: false, kind: "timeout", message: `deadline reached after ${ms()} ms`, attempts, ms: ms() };
+  if (isTimeout(err))
+    return { ok: false, kind: "timeout", message: `no answer within ${policy.timeoutMs} ms`, attempts, ms: ms() };
+  return { ok: false, kind: "unreachable", message: err.code ?? err.message, attempts, ms: ms() };
 }

@@ -53,11 +53,29 @@ export function createService(opts: ServiceOptions): Service {
     // what happened to the order instead, and the hook below logs every request that failed.
     disableRequestLogging: true,
   }).withTypeProvider<TypeBoxTypeProvider>();
-  // A request that carries no body has none, whatever its Content-Type says: generic JSON
-  // clients send `content-type: application/json` on every POST, and an endpoint whose body is
-  // optional (/replay, /report, /load-test) must not refuse them. Without the header Fastify
-  // skips parsing, so the body is undefined; a route that needs a body still answers 400 with
-  // why (its schema, or the error handler below).
+  ignoreContentTypeWithoutBody(app);
+  app.addHook("onResponse", async (req, reply) => {
+    if (reply.statusCode >= 400) {
+      req.log.info(
+        { method: req.method, url: req.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 },
+        "request answered with an error",
+      );
+    }
+  });
+  validateWithAjv(app);
+  answerErrorsAsJson(app);
+  addHealthRoutes(app, opts);
+  return app;
+}
+
+/**
+ * A request that carries no body has none, whatever its Content-Type says: generic JSON
+ * clients send `content-type: application/json` on every POST, and an endpoint whose body is
+ * optional (/replay, /report, /load-test) must not refuse them. Without the header Fastify
+ * skips parsing, so the body is undefined; a route that needs a body still answers 400 with
+ * why (its schema, or the error handler).
+ */
+function ignoreContentTypeWithoutBody(app: Service): void {
   app.addHook("onRequest", async (req) => {
     const h = req.raw.headers;
     if (
@@ -68,23 +86,21 @@ export function createService(opts: ServiceOptions): Service {
       delete h["content-type"];
     }
   });
-  app.addHook("onResponse", async (req, reply) => {
-    if (reply.statusCode >= 400) {
-      req.log.info(
-        { method: req.method, url: req.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 },
-        "request answered with an error",
-      );
-    }
-  });
+}
 
-  // Validation keeps unknown fields (the contracts say "add fields freely"). A query string is
-  // text, so it is coerced to the declared numbers; a JSON body is not: `"order_id": 5` is wrong.
-  // String lengths count UTF-16 units, as JavaScript and the consumers' TypeBox checks do (Ajv
-  // counts code points): otherwise a 40-emoji sku passes here and is refused by the next reader.
+/**
+ * Validation keeps unknown fields (the contracts say "add fields freely"). A query string is
+ * text, so it is coerced to the declared numbers; a JSON body is not: `"order_id": 5` is wrong.
+ * String lengths count UTF-16 units, as JavaScript and the consumers' TypeBox checks do (Ajv
+ * counts code points): otherwise a 40-emoji sku passes here and is refused by the next reader.
+ */
+function validateWithAjv(app: Service): void {
   const coercing = new Ajv({ coerceTypes: true, allErrors: true, useDefaults: true, unicode: false });
   const strict = new Ajv({ coerceTypes: false, allErrors: true, useDefaults: true, unicode: false });
   app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === "body" ? strict : coercing).compile(schema));
+}
 
+function answerErrorsAsJson(app: Service): void {
   app.setErrorHandler((err: FastifyError | HttpError, req, reply) => {
     if (err instanceof HttpError) {
       return reply.code(err.statusCode).send({ error: err.error, message: err.message, ...err.extra });
@@ -99,7 +115,13 @@ export function createService(opts: ServiceOptions): Service {
   app.setNotFoundHandler((req, reply) =>
     reply.code(404).send({ error: "not-found", message: `no route ${req.method} ${req.url}` }),
   );
+}
 
+/**
+ * /health says the process answers (and carries its counters); /ready says it can do its work:
+ * what `up`, the compose health checks and the tests wait for.
+ */
+function addHealthRoutes(app: Service, opts: ServiceOptions): void {
   const started = Date.now();
   app.get("/health", async () => ({
     status: "ok",
@@ -107,14 +129,11 @@ export function createService(opts: ServiceOptions): Service {
     uptime_s: Math.round((Date.now() - started) / 1000),
     ...(await opts.health?.()),
   }));
-  // /health says the process answers (and carries its counters); /ready says it can do its work:
-  // what `up`, the compose health checks and the tests wait for.
   app.get("/ready", async (_req, reply) => {
     const reason = opts.ready?.() ?? null;
     if (reason !== null) return reply.code(503).send({ status: "not-ready", service: opts.name, reason });
     return { status: "ready", service: opts.name };
   });
-  return app;
 }
 
 /** Map Fastify's own errors (bad JSON, too large, schema) to a 4xx that says why. */

@@ -5,7 +5,7 @@
 import { durably, openStore, type Database, type RootDatabase } from "../common/store.js";
 import { newEventId } from "../common/ids.js";
 import type { InventoryEvent, OrderPlaced } from "./events.js";
-import { decideReservation, type Stock } from "./reserve.js";
+import { decideReservation, type Decision, type Stock } from "./reserve.js";
 
 export interface ProcessedRecord {
   message_id: string;
@@ -19,6 +19,29 @@ export interface ProcessedRecord {
 
 export type ReserveResult =
   { duplicate: false; record: ProcessedRecord } | { duplicate: true; record: ProcessedRecord; inBatch?: boolean };
+
+/** A batch in its transaction: the stock as it goes, the skus it changed, the ids it has answered. */
+interface Batch {
+  stock: Stock;
+  changed: Set<string>;
+  now: string;
+  fresh: Map<string, ProcessedRecord>;
+}
+
+/** The event a message is answered with: reserved, or failed with the reason. */
+function outcomeOf(decision: Decision, order: OrderPlaced, messageId: string, now: string): InventoryEvent {
+  const base = {
+    event_id: newEventId(),
+    order_id: order.order_id,
+    user_id: order.user_id,
+    items: order.items,
+    placed_at: order.timestamp,
+    caused_by: messageId,
+  };
+  return decision.ok
+    ? { event_type: "InventoryReserved", ...base, reserved_at: now }
+    : { event_type: "InventoryFailed", ...base, failed_at: now, reason: decision.reason };
+}
 
 export class InventoryStore {
   private constructor(
@@ -63,50 +86,40 @@ export class InventoryStore {
    */
   reserveAll(messages: { messageId: string; order: OrderPlaced }[]): Promise<ReserveResult[]> {
     return durably(this.root, (): ReserveResult[] => {
-      let stock = this.stock();
-      const changed = new Set<string>();
-      const now = new Date().toISOString();
-      const fresh = new Map<string, ProcessedRecord>();
-      const results = messages.map(({ messageId, order }): ReserveResult => {
-        if (this.idempotent) {
-          // #region safeguard:idempotent-consumer
-          // In the same transaction as the stock it guards: seen before (in this batch or any earlier one)?
-          const mine = fresh.get(messageId);
-          if (mine) return { duplicate: true, record: mine, inBatch: true };
-          const earlier = this.processedDb.get(messageId);
-          if (earlier) return { duplicate: true, record: earlier };
-          // #endregion
-        }
-        const decision = decideReservation(stock, order.items);
-        const base = {
-          event_id: newEventId(),
-          order_id: order.order_id,
-          user_id: order.user_id,
-          items: order.items,
-          placed_at: order.timestamp,
-          caused_by: messageId,
-        };
-        const outcome: InventoryEvent = decision.ok
-          ? { event_type: "InventoryReserved", ...base, reserved_at: now }
-          : { event_type: "InventoryFailed", ...base, failed_at: now, reason: decision.reason };
-        if (decision.ok) {
-          stock = decision.after;
-          for (const item of order.items) changed.add(item.sku);
-        }
-        const record: ProcessedRecord = {
-          message_id: messageId,
-          order_id: order.order_id,
-          outcome,
-          published: false,
-          processed_at: now,
-        };
-        fresh.set(messageId, record);
-        void this.processedDb.put(messageId, record);
-        return { duplicate: false, record };
-      });
-      for (const sku of changed) void this.stockDb.put(sku, stock[sku]);
+      const batch: Batch = { stock: this.stock(), changed: new Set(), now: new Date().toISOString(), fresh: new Map() };
+      const results = messages.map(({ messageId, order }) => this.reserveOne(batch, messageId, order));
+      for (const sku of batch.changed) void this.stockDb.put(sku, batch.stock[sku]);
       return results;
     });
+  }
+
+  /** One message of a batch, inside the batch's transaction. */
+  private reserveOne(batch: Batch, messageId: string, order: OrderPlaced): ReserveResult {
+    if (this.idempotent) {
+      // #region safeguard:idempotent-consumer
+      // In the same transaction as the stock it guards: seen before (in this batch or any earlier one)?
+      const mine = batch.fresh.get(messageId);
+      if (mine) return { duplicate: true, record: mine, inBatch: true };
+      const earlier = this.processedDb.get(messageId);
+      if (earlier) return { duplicate: true, record: earlier };
+      // #endregion
+    }
+    const decision = decideReservation(batch.stock, order.items);
+    const outcome = outcomeOf(decision, order, messageId, batch.now);
+    if (decision.ok) {
+      batch.stock = decision.after;
+      for (const item of order.items) batch.changed.add(item.sku);
+    }
+    const record: ProcessedRecord = {
+      message_id: messageId,
+      order_id: order.order_id,
+      outcome,
+      published: false,
+      processed_at: batch.now,
+    };
+    batch.fresh.set(messageId, record);
+    void this.processedDb.put(messageId, record);
+    return { duplicate: false, record };
   }
 
   /** The broker confirmed these answers: one transaction for the batch. */

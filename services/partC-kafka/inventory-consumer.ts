@@ -9,7 +9,7 @@
 // After a broker restart Kafka may reject the producer's sequence numbers: the answers are then
 // sent again by a fresh producer (renewable-producer.ts) before the commit, in the same process.
 // An event that cannot be read goes to `orders.dlq` with the reason, and the consumer goes on.
-import type { KafkaMessage, Message } from "kafkajs";
+import type { Batch, KafkaMessage, Message } from "kafkajs";
 import { Type, loadConfig, serviceBase } from "../common/config.js";
 import { newEventId } from "../common/ids.js";
 import { safeguardSwitches, safeguardsSetting } from "../common/safeguards.js";
@@ -125,6 +125,32 @@ function answer(message: KafkaMessage, partition: number): { topic: string; mess
   return { topic: TOPICS.inventoryEvents, message: toMessage(event) };
 }
 
+/** Answer a chunk of one partition's messages; Kafka acknowledges every answer (acks = all). */
+async function answerChunk(chunk: KafkaMessage[], partition: number): Promise<void> {
+  const answers = [];
+  for (const message of chunk) {
+    if (throttleMs > 0) await sleep(throttleMs);
+    answers.push(answer(message, partition));
+  }
+  await producer.sendBatch({ topicMessages: byTopic(answers), acks: -1 });
+  stats.answers_sent += answers.length;
+}
+
+/** Commit the partition's offset past the chunk's last message. */
+async function commitChunk(
+  chunk: KafkaMessage[],
+  batch: Batch,
+  resolveOffset: (offset: string) => void,
+): Promise<void> {
+  const last = chunk[chunk.length - 1].offset;
+  resolveOffset(last);
+  await consumer.commitOffsets([
+    { topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() },
+  ]);
+  stats.commits++;
+  stats.last_commit_at = new Date().toISOString();
+}
+
 async function consume(): Promise<void> {
   await consumer.subscribe({ topics: [TOPICS.orders], fromBeginning: true });
   await consumer.run({
@@ -136,35 +162,17 @@ async function consume(): Promise<void> {
       for (let i = 0; i < batch.messages.length; i += chunkSize) {
         if (!isRunning() || isStale()) return; // stopping, or the partition moved to another member
         const chunk = batch.messages.slice(i, i + chunkSize);
-        const answerChunk = async () => {
-          const answers = [];
-          for (const message of chunk) {
-            if (throttleMs > 0) await sleep(throttleMs);
-            answers.push(answer(message, batch.partition));
-          }
-          await producer.sendBatch({ topicMessages: byTopic(answers), acks: -1 });
-          stats.answers_sent += answers.length;
-        };
-        const commitChunk = async () => {
-          const last = chunk[chunk.length - 1].offset;
-          resolveOffset(last);
-          await consumer.commitOffsets([
-            { topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() },
-          ]);
-          stats.commits++;
-          stats.last_commit_at = new Date().toISOString();
-        };
         // #region safeguard:commit-after-ack
         // The offset moves on only once Kafka has the answers: a crash in between answers the
         // chunk again (at least once), never not at all.
         if (safeguards.on("commit-after-ack")) {
-          await answerChunk();
-          await commitChunk();
+          await answerChunk(chunk, batch.partition);
+          await commitChunk(chunk, batch, resolveOffset);
         } else {
           // Off: commit first. A crash while the chunk is answered loses it; the window is the
           // chunk's work (CONSUMER_THROTTLE_MS × chunk: ~0.5 s when throttled).
-          await commitChunk();
-          await answerChunk();
+          await commitChunk(chunk, batch, resolveOffset);
+          await answerChunk(chunk, batch.partition);
         }
         // #endregion
         await heartbeat();

@@ -86,48 +86,23 @@ export async function executeNotebook(
   name: string,
   opts: { mode: LabMode; outDir: string; target: Target; cellTimeoutS?: number; log?: (line: string) => void },
 ): Promise<NotebookRun> {
-  const log = opts.log ?? (() => {});
   const title = NOTEBOOKS.find((n) => n.name === name)?.title ?? name;
   const ipynb = path.join(opts.outDir, `${name}.ipynb`);
   const html = path.join(opts.outDir, `${name}.html`);
   for (const file of [ipynb, html, path.join(opts.outDir, `${name}.pdf`)]) fs.rmSync(file, { force: true }); // (a PDF of an earlier run would be stale)
   const started = Date.now();
-  const tail: string[] = [];
-  const code = await new Promise<number | null>((resolve) => {
-    const args = [
-      executeScript,
-      path.join(notebooksDir, `${name}.ipynb`),
-      "--ipynb",
-      ipynb,
-      "--html",
-      html,
-      "--timeout",
-      String(opts.cellTimeoutS ?? 3600),
-    ];
-    const child = spawn(venvBin("python"), args, {
-      cwd: notebooksDir,
-      env: jupyterEnv({ LAB_MODE: opts.mode, LAB_TARGET: opts.target.file, FORCE_COLOR: "0" }),
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    const onLines = (chunk: Buffer) => {
-      for (const line of chunk.toString().split("\n")) {
-        if (!line.trim()) continue;
-        log(line);
-        tail.push(line);
-        if (tail.length > 20) tail.shift();
-      }
-    };
-    child.stdout.on("data", onLines);
-    child.stderr.on("data", (chunk: Buffer) => {
-      for (const line of chunk.toString().split("\n"))
-        if (line.trim() && !/Warning|warn\(|_validate\(/.test(line)) tail.push(line);
-    });
-    child.on("error", (err) => {
-      tail.push(err.message);
-      resolve(null);
-    });
-    child.on("close", resolve);
-  });
+  const args = [
+    executeScript,
+    path.join(notebooksDir, `${name}.ipynb`),
+    "--ipynb",
+    ipynb,
+    "--html",
+    html,
+    "--timeout",
+    String(opts.cellTimeoutS ?? 3600),
+  ];
+  const env = jupyterEnv({ LAB_MODE: opts.mode, LAB_TARGET: opts.target.file, FORCE_COLOR: "0" });
+  const { code, tail } = await runPython(args, env, opts.log ?? (() => {}));
   const ok = code === 0 && fs.existsSync(ipynb);
   const target = reportTarget(opts.target);
   if (fs.existsSync(html)) markPage(html, target);
@@ -146,6 +121,38 @@ export async function executeNotebook(
     error: ok ? undefined : tail.slice(-8).join("\n"),
     target,
   };
+}
+
+/**
+ * Run the venv's python in the notebooks folder: its stdout goes to `log` line by line; the last
+ * lines of both streams (stderr without Python's warnings) are kept to say why it failed.
+ */
+function runPython(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  log: (line: string) => void,
+): Promise<{ code: number | null; tail: string[] }> {
+  const tail: string[] = [];
+  return new Promise((resolve) => {
+    const child = spawn(venvBin("python"), args, { cwd: notebooksDir, env, stdio: ["ignore", "pipe", "pipe"] });
+    child.stdout.on("data", (chunk: Buffer) => {
+      for (const line of chunk.toString().split("\n")) {
+        if (!line.trim()) continue;
+        log(line);
+        tail.push(line);
+        if (tail.length > 20) tail.shift();
+      }
+    });
+    child.stderr.on("data", (chunk: Buffer) => {
+      for (const line of chunk.toString().split("\n"))
+        if (line.trim() && !/Warning|warn\(|_validate\(/.test(line)) tail.push(line);
+    });
+    child.on("error", (err) => {
+      tail.push(err.message);
+      resolve({ code: null, tail });
+    });
+    child.on("close", (code) => resolve({ code, tail }));
+  });
 }
 
 /** Where a target's report goes: results/reports/ for the lab's own, results/targets/<name>/reports/ for another. */

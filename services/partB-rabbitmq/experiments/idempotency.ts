@@ -155,9 +155,9 @@ async function deliverAgain(r: IdempotencyRun): Promise<void> {
     }));
 }
 
-function judgeIdempotency(r: IdempotencyRun) {
+/** The run's own checks, then what the copies did: no second event, no stock taken, the order CONFIRMED. */
+function idempotencyChecks(r: IdempotencyRun, events: Tapped[]): Check[] {
   const checks = [...r.checks];
-  const events = r.tap && r.order_id ? r.tap.inventoryEvents(r.order_id) : [];
   if (r.original) {
     const same = r.events_after_copies === r.events_after_first;
     checks.push(
@@ -183,12 +183,18 @@ function judgeIdempotency(r: IdempotencyRun) {
     );
   if (r.order_status !== undefined)
     checks.push(check("the order stays CONFIRMED", r.order_status === "CONFIRMED", r.order_status));
+  return checks;
+}
+
+function judgeIdempotency(r: IdempotencyRun) {
+  const events = r.tap && r.order_id ? r.tap.inventoryEvents(r.order_id) : [];
   const anomalies: Record<string, number> = r.original
     ? { lost: r.events_after_first ? 0 : 1, duplicated: Math.max(0, events.length - 1) }
     : {};
+  const { order_id, message_id, sku, copies, events_after_first, events_after_copies, order_status, steps, wire } = r;
   return {
     params: { copies: r.copies, sku: r.sku },
-    checks,
+    checks: idempotencyChecks(r, events),
     // One order: lost if its first delivery got no answer; each answer beyond one, a reservation done again.
     tally: {
       sent: 1,
@@ -209,17 +215,7 @@ function judgeIdempotency(r: IdempotencyRun) {
       "reservation events after the first delivery": r.events_after_first,
       [`reservation events after ${r.copies} copies`]: r.events_after_copies,
     },
-    data: {
-      order_id: r.order_id,
-      message_id: r.message_id,
-      sku: r.sku,
-      copies: r.copies,
-      events_after_first: r.events_after_first,
-      events_after_copies: r.events_after_copies,
-      order_status: r.order_status,
-      steps: r.steps,
-      wire: r.wire,
-    },
+    data: { order_id, message_id, sku, copies, events_after_first, events_after_copies, order_status, steps, wire },
   };
 }
 

@@ -49,80 +49,79 @@ const composeArgs = (file: string) => ["compose", "-f", path.join(projectRoot, "
 const portsByName = (ports: (NamedPort & { key: string })[]): Record<string, number> =>
   Object.fromEntries(ports.map((p) => [p.key, p.port]));
 
+const logsCommand = (def: ComposeBrokerDef) => `docker compose -f compose/${def.file} logs ${def.service}`;
+
 export function composeBroker(def: ComposeBrokerDef): Broker {
-  const logsCommand = `docker compose -f compose/${def.file} logs ${def.service}`;
-
-  const describe = (ports: Record<string, number>, running: boolean, detail?: string): BrokerStatus => ({
+  return {
     id: def.id,
-    running,
+    up: (opts) => composeUp(def, opts),
+    down: (opts) => composeDown(def, opts),
+    status: (opts) => composeStatus(def, opts),
+  };
+}
+
+async function composeStatus(def: ComposeBrokerDef, opts: BrokerOptions): Promise<BrokerStatus> {
+  const marker = readMarker(opts.home, def.id);
+  if (!marker)
+    return {
+      id: def.id,
+      running: false,
+      mode: "docker",
+      detail: "not started",
+      env: def.clientEnv(portsByName(def.ports())),
+    };
+  const serves = await def.serves(marker.ports);
+  return {
+    id: def.id,
+    running: serves,
     mode: "docker",
-    endpoint: def.endpoint(ports),
-    ports,
-    log: logsCommand,
-    detail,
-    env: def.clientEnv(ports),
+    endpoint: def.endpoint(marker.ports),
+    ports: marker.ports,
+    log: logsCommand(def),
+    detail: serves ? undefined : `the ${def.service} container does not answer; see \`${logsCommand(def)}\``,
+    env: def.clientEnv(marker.ports),
+  };
+}
+
+async function composeUp(def: ComposeBrokerDef, opts: BrokerOptions): Promise<BrokerStatus> {
+  const log = opts.log ?? (() => {});
+  const marker = readMarker(opts.home, def.id);
+  if (marker && (await def.serves(marker.ports))) {
+    await def.declare?.(marker.ports);
+    log(`${def.id} already running in Docker`);
+    return composeStatus(def, opts);
+  }
+  const named = def.ports();
+  const ports = portsByName(named);
+  if (!marker) await assertPortsFree(def.id, named);
+  log(`${def.id}: docker compose -f compose/${def.file} up -d --wait ${def.service}`);
+  const res = await run("docker", [...composeArgs(def.file), "up", "-d", "--wait", def.service], {
+    timeoutMs: 10 * 60_000,
   });
-
-  async function status(opts: BrokerOptions): Promise<BrokerStatus> {
-    const marker = readMarker(opts.home, def.id);
-    if (!marker)
-      return {
-        id: def.id,
-        running: false,
-        mode: "docker",
-        detail: "not started",
-        env: def.clientEnv(portsByName(def.ports())),
-      };
-    const serves = await def.serves(marker.ports);
-    return describe(
-      marker.ports,
-      serves,
-      serves ? undefined : `the ${def.service} container does not answer; see \`${logsCommand}\``,
+  if (res.code !== 0) {
+    throw new Error(
+      `${def.id}: \`docker compose -f compose/${def.file} up -d --wait ${def.service}\` failed (${res.timedOut ? "timed out" : `exit ${res.code}`}): ${lastLines(res.output, 3)}`,
     );
   }
+  fs.writeFileSync(
+    path.join(ensureDir(path.join(opts.home, "docker")), `${def.id}.json`),
+    JSON.stringify({ file: def.file, service: def.service, ports, startedAt: new Date().toISOString() }, null, 2),
+  );
+  await waitUntil(() => def.serves(ports), `${def.id} in Docker to serve (see \`${logsCommand(def)}\`)`, 120_000, 500);
+  await def.declare?.(ports);
+  log(`${def.id} up in Docker (${def.endpoint(ports)})`);
+  return composeStatus(def, opts);
+}
 
-  async function up(opts: BrokerOptions): Promise<BrokerStatus> {
-    const log = opts.log ?? (() => {});
-    const marker = readMarker(opts.home, def.id);
-    if (marker && (await def.serves(marker.ports))) {
-      await def.declare?.(marker.ports);
-      log(`${def.id} already running in Docker`);
-      return status(opts);
-    }
-    const named = def.ports();
-    const ports = portsByName(named);
-    if (!marker) await assertPortsFree(def.id, named);
-    log(`${def.id}: docker compose -f compose/${def.file} up -d --wait ${def.service}`);
-    const res = await run("docker", [...composeArgs(def.file), "up", "-d", "--wait", def.service], {
-      timeoutMs: 10 * 60_000,
-    });
-    if (res.code !== 0) {
-      throw new Error(
-        `${def.id}: \`docker compose -f compose/${def.file} up -d --wait ${def.service}\` failed (${res.timedOut ? "timed out" : `exit ${res.code}`}): ${lastLines(res.output, 3)}`,
-      );
-    }
-    fs.writeFileSync(
-      path.join(ensureDir(path.join(opts.home, "docker")), `${def.id}.json`),
-      JSON.stringify({ file: def.file, service: def.service, ports, startedAt: new Date().toISOString() }, null, 2),
+async function composeDown(def: ComposeBrokerDef, opts: BrokerOptions): Promise<void> {
+  const marker = readMarker(opts.home, def.id);
+  if (!marker) return;
+  // `stop`, not `down`: the container and its data stay for the next `up`.
+  const res = await run("docker", [...composeArgs(marker.file), "stop", marker.service], { timeoutMs: 2 * 60_000 });
+  if (res.code !== 0)
+    throw new Error(
+      `${def.id}: \`docker compose -f compose/${marker.file} stop ${marker.service}\` failed: ${lastLines(res.output, 3)}`,
     );
-    await waitUntil(() => def.serves(ports), `${def.id} in Docker to serve (see \`${logsCommand}\`)`, 120_000, 500);
-    await def.declare?.(ports);
-    log(`${def.id} up in Docker (${def.endpoint(ports)})`);
-    return status(opts);
-  }
-
-  async function down(opts: BrokerOptions): Promise<void> {
-    const marker = readMarker(opts.home, def.id);
-    if (!marker) return;
-    // `stop`, not `down`: the container and its data stay for the next `up`.
-    const res = await run("docker", [...composeArgs(marker.file), "stop", marker.service], { timeoutMs: 2 * 60_000 });
-    if (res.code !== 0)
-      throw new Error(
-        `${def.id}: \`docker compose -f compose/${marker.file} stop ${marker.service}\` failed: ${lastLines(res.output, 3)}`,
-      );
-    fs.rmSync(markerFile(opts.home, def.id), { force: true });
-    opts.log?.(`${def.id} stopped (Docker)`);
-  }
-
-  return { id: def.id, up, down, status };
+  fs.rmSync(markerFile(opts.home, def.id), { force: true });
+  opts.log?.(`${def.id} stopped (Docker)`);
 }

@@ -71,40 +71,47 @@ function writeConfig(s: KafkaSettings): KafkaConfig {
   const data = path.join(s.dir, "data");
   fs.mkdirSync(data, { recursive: true });
   const properties = path.join(s.dir, "server.properties");
-  const { broker, controller } = s.ports;
-  fs.writeFileSync(
-    properties,
-    [
-      "# Written by the lab on every start; change ports with KAFKA_PORT / KAFKA_CONTROLLER_PORT.",
-      "# One node that is both broker and controller (KRaft, no ZooKeeper).",
-      "process.roles=broker,controller",
-      "node.id=1",
-      `controller.quorum.voters=1@127.0.0.1:${controller}`,
-      `listeners=PLAINTEXT://127.0.0.1:${broker},CONTROLLER://127.0.0.1:${controller}`,
-      "# Clients only ever learn the PLAINTEXT address; the controller port is internal.",
-      `advertised.listeners=PLAINTEXT://127.0.0.1:${broker}`,
-      "controller.listener.names=CONTROLLER",
-      "inter.broker.listener.name=PLAINTEXT",
-      "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
-      `log.dirs=${data}`,
-      "# Topics are created explicitly by the lab, with 3 partitions each.",
-      "auto.create.topics.enable=false",
-      "num.partitions=3",
-      "# A single node: one copy of everything.",
-      "default.replication.factor=1",
-      "min.insync.replicas=1",
-      "offsets.topic.replication.factor=1",
-      "transaction.state.log.replication.factor=1",
-      "transaction.state.log.min.isr=1",
-      "# Consumers join a group at once instead of waiting 3 s for others.",
-      "group.initial.rebalance.delay.ms=0",
-      "",
-    ].join("\n"),
-  );
-  // Everything to stdout, which the lab writes to its log file for this process. Kafka 4.x logs
-  // through log4j2, an installed 3.x through log4j 1: both files are written, each JVM reads its own.
+  fs.writeFileSync(properties, serverProperties(s.ports, data));
+  return { properties, logging: writeLoggingConfig(s.dir), data };
+}
+
+function serverProperties({ broker, controller }: KafkaSettings["ports"], data: string): string {
+  return [
+    "# Written by the lab on every start; change ports with KAFKA_PORT / KAFKA_CONTROLLER_PORT.",
+    "# One node that is both broker and controller (KRaft, no ZooKeeper).",
+    "process.roles=broker,controller",
+    "node.id=1",
+    `controller.quorum.voters=1@127.0.0.1:${controller}`,
+    `listeners=PLAINTEXT://127.0.0.1:${broker},CONTROLLER://127.0.0.1:${controller}`,
+    "# Clients only ever learn the PLAINTEXT address; the controller port is internal.",
+    `advertised.listeners=PLAINTEXT://127.0.0.1:${broker}`,
+    "controller.listener.names=CONTROLLER",
+    "inter.broker.listener.name=PLAINTEXT",
+    "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
+    `log.dirs=${data}`,
+    "# Topics are created explicitly by the lab, with 3 partitions each.",
+    "auto.create.topics.enable=false",
+    "num.partitions=3",
+    "# A single node: one copy of everything.",
+    "default.replication.factor=1",
+    "min.insync.replicas=1",
+    "offsets.topic.replication.factor=1",
+    "transaction.state.log.replication.factor=1",
+    "transaction.state.log.min.isr=1",
+    "# Consumers join a group at once instead of waiting 3 s for others.",
+    "group.initial.rebalance.delay.ms=0",
+    "",
+  ].join("\n");
+}
+
+/**
+ * Everything to stdout, which the lab writes to its log file for this process. Kafka 4.x logs
+ * through log4j2, an installed 3.x through log4j 1: both files are written, each JVM reads its own.
+ * Returns the JVM flags that point at them.
+ */
+function writeLoggingConfig(dir: string): string[] {
   const quiet = ["kafka.request.logger", "state.change.logger", "org.apache.kafka.clients"];
-  const log4j = path.join(s.dir, "log4j.properties");
+  const log4j = path.join(dir, "log4j.properties");
   fs.writeFileSync(
     log4j,
     [
@@ -116,7 +123,7 @@ function writeConfig(s: KafkaSettings): KafkaConfig {
       "",
     ].join("\n"),
   );
-  const log4j2 = path.join(s.dir, "log4j2.properties");
+  const log4j2 = path.join(dir, "log4j2.properties");
   fs.writeFileSync(
     log4j2,
     [
@@ -130,7 +137,7 @@ function writeConfig(s: KafkaSettings): KafkaConfig {
       "",
     ].join("\n"),
   );
-  return { properties, logging: [`-Dlog4j.configuration=file:${log4j}`, `-Dlog4j2.configurationFile=${log4j2}`], data };
+  return [`-Dlog4j.configuration=file:${log4j}`, `-Dlog4j2.configurationFile=${log4j2}`];
 }
 
 /**
