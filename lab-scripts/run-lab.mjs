@@ -7,7 +7,6 @@
 //   npx zx lab-scripts/run-lab.mjs --only 01       some notebooks (01 | 02 | 03 | 04)
 //   npx zx lab-scripts/run-lab.mjs --target F.yml  a team's implementation (lab-scripts/targets/)
 import { spawn } from "node:child_process";
-import { createRequire } from "node:module";
 import os from "node:os";
 import { lab, listOf, main, parseFlags, targetFlag, targetOf } from "./lib.mjs";
 
@@ -93,8 +92,7 @@ await main(async () => {
     console.log(`  ${mark}  ${r.title.padEnd(48)} ${path.relative(process.cwd(), r.html)}${earlier}`);
   }
   if (argv.reference && !failure) {
-    const { writeReference } = createRequire(import.meta.url)("../dist/harness/show/reference.js");
-    const file = await writeReference({ mode, started, loadAtStart, runs: summary.runs, brokers });
+    const file = await lab.harness.writeReference({ mode, started, loadAtStart, runs: summary.runs, brokers });
     console.log(`  the reference run, for the docs: ${path.relative(process.cwd(), file)}`);
   }
   const perPart = target.lab ? lab.resultsDir() : path.dirname(reports);

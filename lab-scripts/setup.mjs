@@ -2,12 +2,12 @@
 // The lab's own set-up: installs what is missing, idempotently, and says what it did.
 //   npx zx lab-scripts/setup.mjs [--brokers] [--rabbitmq4] [--jupyter] [--chromium] [--compose] [--all]
 // Each step checks first and does nothing when its part is already there.
-import { lab, main, parseFlags } from "./lib.mjs";
+import { library, main, parseFlags } from "./lib.mjs";
 
 const COMPOSE_VERSION = "v2.40.3";
 const COMPOSE_MODULE = "github.com/docker/compose/v2";
 // Tools built or fetched once per machine live outside the clone (CI's fresh clones share them).
-const cacheDir = () => lab.harness.labCacheDir();
+const cacheDir = () => install().labCacheDir();
 
 const { values: argv } = parseFlags({
   summary:
@@ -34,22 +34,25 @@ const { values: argv } = parseFlags({
     "What is built once per machine (RabbitMQ 4's folder, the compose tool) is kept in CAMPUS_FOOD_LAB_CACHE (default: ~/.cache/campus-food-lab), outside the clone.",
 });
 
+// The installers (services/harness/setup/), loaded once flags are parsed: --help needs no build.
+const install = () => library("harness/setup");
+
 const steps = {
   // Filled in by the parts that need them (brokers, Jupyter).
   // Native brokers: Debian's rabbitmq-server (apt, as root), Java 17, the Kafka jars (Maven, once).
-  brokers: ({ log, lab }) => lab.harness.setupNativeBrokers({ log }),
+  brokers: ({ log }) => install().setupNativeBrokers({ log }),
   // RabbitMQ 4 beside the machine's (CI tests Part B on both): built once per machine, outside the clone.
-  rabbitmq4: async ({ log, lab }) => {
+  rabbitmq4: async ({ log }) => {
     const asked = argv.rabbitmq4 || (argv.all && (Boolean(process.env.CI) || process.env.LAB_RABBITMQ === "4"));
-    if (!asked && !lab.harness.rabbitmq4RootReady())
+    if (!asked && !install().rabbitmq4RootReady())
       return log(
         "skipped: only LAB_RABBITMQ=4 and CI need it (--rabbitmq4, or --all where CI or LAB_RABBITMQ=4 is set)",
       );
-    const root = await lab.harness.ensureRabbitmq4Root(log);
-    log(`rabbitmq-server ${lab.harness.installedVersion(root)}: ${root}`);
+    const root = await install().ensureRabbitmq4Root(log);
+    log(`rabbitmq-server ${install().installedVersion(root)}: ${root}`);
   },
   // JupyterLab + nbconvert in the project's .venv/, with the tslab kernel registered into it.
-  jupyter: ({ log, lab }) => lab.harness.ensureJupyter({ log }),
+  jupyter: ({ log }) => install().ensureJupyter({ log }),
   // Headless Chromium: the tests look at a report page as a student would; report --pdf prints it.
   chromium: async ({ log }) => {
     if (!argv.all && !argv.chromium)
@@ -130,7 +133,7 @@ await main(async () => {
   for (const name of wanted) {
     const started = Date.now();
     console.log(chalk.bold(`setup: ${name}`));
-    await steps[name]({ log: (line) => console.log(`  ${line}`), lab });
+    await steps[name]({ log: (line) => console.log(`  ${line}`) });
     console.log(chalk.dim(`  done in ${((Date.now() - started) / 1000).toFixed(1)} s`));
   }
 });

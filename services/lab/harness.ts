@@ -16,14 +16,7 @@ export { unlessNotObservable } from "../harness/judge/target-control.js";
 export { safeguardSource } from "../harness/judge/safeguards.js";
 export { writeSvg } from "../harness/show/plots.js";
 export { upBrokers, downBrokers, parseBrokerArg } from "../harness/run/status.js";
-export {
-  isolatedBrokerEnv,
-  useEnv,
-  installedVersion,
-  ensureRabbitmq4Root,
-  rabbitmq4RootReady,
-} from "../harness/run/brokers/index.js";
-export { labCacheDir } from "../harness/run/brokers/settings.js";
-export { setupNativeBrokers } from "../harness/run/brokers/setup.js";
+export { isolatedBrokerEnv, useEnv } from "../harness/run/brokers/index.js";
 export { ensureJupyter, jupyterEnv, jupyterReady, notebooksDir, venvBin } from "../harness/show/jupyter.js";
 export { addPdfs, buildReport, reportsDir } from "../harness/show/report.js";
+export { writeReference } from "../harness/show/reference.js";

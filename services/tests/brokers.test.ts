@@ -22,13 +22,13 @@ import {
   KAFKA_VERSION,
   useEnv,
 } from "../harness/run/brokers/index.js";
-import { supportedKafka } from "../harness/run/brokers/kafka-install.js";
+import { supportedKafka } from "../harness/setup/kafka-install.js";
 import {
   installedVersion,
   RABBITMQ_4_MINOR,
   rabbitmq4RootDir,
   rabbitmq4RootReady,
-} from "../harness/run/brokers/rabbitmq-root.js";
+} from "../harness/setup/rabbitmq-root.js";
 import { rabbitmqChoice, rabbitSettings } from "../harness/run/brokers/settings.js";
 import { down } from "../harness/run/lifecycle.js";
 import { status } from "../harness/run/status.js";

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import fs from "node:fs";
 import { promisify } from "node:util";
-import { systemEpmdPids } from "../harness/run/brokers/rabbitmq-install.js";
+import { systemEpmdPids } from "../harness/setup/rabbitmq-install.js";
 import { freePort } from "../harness/run/ports.js";
 import { waitUntil } from "../common/wait.js";
 

@@ -75,10 +75,7 @@ export const BROKERS: Record<BrokerId, Broker> = {
 export { chooseMode, dockerEngineReachable } from "./mode.js";
 export type { Broker, BrokerMode, BrokerOptions, BrokerStatus } from "./types.js";
 export { isolatedBrokerEnv, useEnv } from "./isolated.js";
-export { setupNativeBrokers } from "./setup.js";
 export { declareTopics, kafkaServes } from "./kafka.js";
 export { rabbitServes, rabbitVersion } from "./rabbitmq.js";
-export { KAFKA_VERSION } from "./kafka-install.js";
+export { KAFKA_VERSION } from "../../setup/kafka-install.js";
 export { kafkaSettings, labCacheDir, rabbitmqChoice, rabbitSettings } from "./settings.js";
-export { ensureRabbitmq4Root, installedVersion, rabbitmq4RootDir, rabbitmq4RootReady } from "./rabbitmq-root.js";
-export { ensureJava, ensureKafkaJars } from "./kafka-install.js";

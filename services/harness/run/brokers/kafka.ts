@@ -7,7 +7,7 @@ import { Kafka, logLevel } from "kafkajs";
 import { KAFKA_TOPICS, type TopicSpec } from "../../../common/kafka-topics.js";
 import { isAlive, readRecord, startProcess, stopProcess, type ProcessRecord } from "../processes.js";
 import { lastLines, run } from "./exec.js";
-import { ensureJava, ensureKafkaJars } from "./kafka-install.js";
+import { ensureJava, ensureKafkaJars } from "../../setup/kafka-install.js";
 import { assertPortsFree, waitServing } from "./native.js";
 import { kafkaClientEnv, kafkaSettings, type KafkaSettings } from "./settings.js";
 import type { Broker, BrokerOptions, BrokerStatus } from "./types.js";

@@ -11,8 +11,8 @@ import { portInUse } from "../ports.js";
 import { waitUntil } from "../../../common/wait.js";
 import { which } from "./exec.js";
 import { assertPortsFree, waitServing } from "./native.js";
-import { DEBIAN_SERVER_SCRIPT, ensureRabbitmqInstalled } from "./rabbitmq-install.js";
-import { ensureRabbitmq4Root, inRoot, ROOT_NODE_DIR } from "./rabbitmq-root.js";
+import { DEBIAN_SERVER_SCRIPT, ensureRabbitmqInstalled } from "../../setup/rabbitmq-install.js";
+import { ensureRabbitmq4Root, inRoot, ROOT_NODE_DIR } from "../../setup/rabbitmq-root.js";
 import { rabbitClientEnv, rabbitSettings, type RabbitSettings } from "./settings.js";
 import type { Broker, BrokerOptions, BrokerStatus } from "./types.js";
 

@@ -3,7 +3,7 @@
 import os from "node:os";
 import path from "node:path";
 import { labHome, projectRoot } from "../../../common/paths.js";
-import { KAFKA_VERSION } from "./kafka-install.js";
+import { KAFKA_VERSION } from "../../setup/kafka-install.js";
 
 function envPort(name: string, fallback: number): number {
   const raw = process.env[name];

@@ -2,7 +2,7 @@
 // with apt when it is missing and we are root; otherwise one line saying the exact command.
 import fs from "node:fs";
 import { aptInstall, canApt } from "./apt.js";
-import { run, which } from "./exec.js";
+import { run, which } from "../run/brokers/exec.js";
 
 /** Debian's real start script; /usr/sbin/rabbitmq-server is a wrapper that switches to the rabbitmq user. */
 export const DEBIAN_SERVER_SCRIPT = "/usr/lib/rabbitmq/bin/rabbitmq-server";

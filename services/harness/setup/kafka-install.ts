@@ -3,8 +3,8 @@
 // or fetched once from Maven Central with the small pom next to this file.
 import fs from "node:fs";
 import path from "node:path";
-import { projectRoot } from "../../../common/paths.js";
-import { lastLines, run, which } from "./exec.js";
+import { projectRoot } from "../../common/paths.js";
+import { lastLines, run, which } from "../run/brokers/exec.js";
 
 /** The pom that lists the jars; its <kafka.version> is the one version native and Docker use. */
 export const KAFKA_POM = path.join(projectRoot, "services", "harness", "run", "brokers", "kafka", "pom.xml");

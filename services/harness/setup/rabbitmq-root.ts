@@ -6,8 +6,8 @@
 import fs from "node:fs";
 import path from "node:path";
 import { aptInstall, canApt, forbidServiceStarts } from "./apt.js";
-import { lastLines, run, which } from "./exec.js";
-import { labCacheDir } from "./settings.js";
+import { lastLines, run, which } from "../run/brokers/exec.js";
+import { labCacheDir } from "../run/brokers/settings.js";
 
 /** The suite debootstrap fetches, and the minor version its rabbitmq-server package has (checked after install). */
 const SUITE = "trixie";

@@ -1,7 +1,7 @@
 // Installing a Debian package when it is missing and we are root (as on CI); the caller says
 // what to run by hand otherwise.
 import fs from "node:fs";
-import { lastLines, run, which } from "./exec.js";
+import { lastLines, run, which } from "../run/brokers/exec.js";
 
 /** Debian's hook that invoke-rc.d and deb-systemd-invoke ask before starting a service: 101 = no. */
 const POLICY_RC_D = "/usr/sbin/policy-rc.d";

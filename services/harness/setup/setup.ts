@@ -1,10 +1,10 @@
 // What native mode needs installed, for lab-scripts/setup.mjs (and CI): rabbitmq-server from
 // apt, Java 17, the Kafka jars from Maven Central. Each step checks first; a second run does nothing.
 import { aptInstall, canApt } from "./apt.js";
-import { which } from "./exec.js";
+import { which } from "../run/brokers/exec.js";
 import { ensureJava, ensureKafkaJars } from "./kafka-install.js";
 import { ensureRabbitmqInstalled, stopSystemEpmd } from "./rabbitmq-install.js";
-import { kafkaSettings } from "./settings.js";
+import { kafkaSettings } from "../run/brokers/settings.js";
 
 export async function setupNativeBrokers(opts: { log?: (line: string) => void } = {}): Promise<void> {
   const log = opts.log ?? (() => {});
