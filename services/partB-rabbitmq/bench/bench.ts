@@ -13,7 +13,7 @@ import { brokerGroup, metered, runBench, type Bench, type Measure } from "../../
 import { describeCpu, PeakMemory } from "../../harness/measure/machine.js";
 import type { BenchOptions, BenchResult } from "../../harness/show/bench-report.js";
 import { partBFigures, type PartBRecord, type PartBSize, type PartBStack } from "./figures.js";
-import { acceptLatency, backlogDrain, finalOrders, placeOrders, sustainedThroughput, CONNECTIONS } from "./measures.js";
+import { acceptLatency, backlogDrain, sustainedThroughput, warmUp, CONNECTIONS } from "./measures.js";
 import { brokerVersion, rawConfirmLatency, rawDrain, rawPublishConsume, rawWorkflow } from "./rabbit-baseline.js";
 
 const SIZES = {
@@ -51,9 +51,8 @@ const measures: Measure<PartBStack, PartBRecord>[] = [
   {
     says: (s) => `warm-up: ${s.size.warmup} orders`,
     run: async (s, m) => {
-      const warm = await placeOrders(s.impl.endpoints.order, 0, s.size.warmup);
       // The real OrderPlaced of a real order, byte for byte as the order service publishes it.
-      const [sample] = await finalOrders(s.impl, warm.ids);
+      const sample = await warmUp(s.impl, s.size.warmup);
       m.message_bytes = Buffer.byteLength(JSON.stringify(orderPlacedFor(sample)));
       m.batch_max = (await s.impl.stats("inventory")).batch_max as number;
       return `OrderPlaced is ${m.message_bytes} B; the services decide up to ${m.batch_max} messages at a time`;

@@ -1,10 +1,7 @@
 // What Part B's benchmark measures on the lab's services: orders placed as fast as they are
 // accepted until every one is notified, the 202 at a fixed rate, and the drain of a backlog.
-// Waiting for the orders is batching's (experiments/batching.ts); inventory is stopped and
-// started by the driver.
+// The orders are the experiments' (experimentOrder); inventory is stopped and started by the driver.
 import http from "node:http";
-import { FINAL_STATES } from "../events.js";
-import { waitFinal } from "../experiments/batching.js";
 import { experimentOrder } from "../experiments/orders.js";
 import type { OrderRecord } from "../lab/client.js";
 import type { PartB } from "../lab/implementation.js";
@@ -34,15 +31,15 @@ function poster(orderUrl: string, user: string, connections: number) {
   return { ids, post, close: () => agent.destroy() };
 }
 
-/** POST `count` orders from `connections` clients, each sending the next as soon as its last was answered. */
-export async function placeOrders(orderUrl: string, first: number, count: number, connections = CONNECTIONS) {
-  const { ids, post, close } = poster(orderUrl, "u-bench", connections);
+/** POST `count` orders from CONNECTIONS clients, each sending the next as soon as its last was answered. */
+async function placeOrders(orderUrl: string, first: number, count: number) {
+  const { ids, post, close } = poster(orderUrl, "u-bench", CONNECTIONS);
   let next = 0;
   const started = performance.now();
   const client = async () => {
     for (let i = next++; i < count; i = next++) await post(first + i).catch(() => false);
   };
-  await Promise.all(Array.from({ length: connections }, client));
+  await Promise.all(Array.from({ length: CONNECTIONS }, client));
   close();
   return { ids, not_accepted: count - ids.length, seconds: (performance.now() - started) / 1000 };
 }
@@ -56,12 +53,20 @@ async function ordersAtRate(orderUrl: string, rate: number, count: number, user:
   return { result, ids };
 }
 
-/** These orders once every one is CONFIRMED or FAILED; one that never is fails the benchmark. */
-export async function finalOrders(impl: PartB, ids: string[]): Promise<OrderRecord[]> {
-  const final = (await waitFinal(impl, ids)).filter((o) => FINAL_STATES.includes(o.status));
-  if (final.length < ids.length)
-    throw new Error(`${ids.length - final.length} of ${ids.length} orders never became CONFIRMED or FAILED`);
-  return final;
+/** Until no order is PLACED or RESERVED, by the order service's counts (listing the store costs it memory). */
+async function waitQuiet(impl: PartB): Promise<void> {
+  const quiet = async () => {
+    const { PLACED, RESERVED } = (await impl.orderCounts()).by_status;
+    return PLACED + RESERVED === 0;
+  };
+  await waitUntil(quiet, "every order to be CONFIRMED or FAILED", 300_000, 200);
+}
+
+/** The first of `count` orders, once they are all CONFIRMED or FAILED: a warm-up, and a real order to look at. */
+export async function warmUp(impl: PartB, count: number): Promise<OrderRecord> {
+  const { ids } = await placeOrders(impl.endpoints.order, 0, count);
+  await waitQuiet(impl);
+  return (await impl.order(ids[0]))!;
 }
 
 export interface SustainedResult {
@@ -83,9 +88,11 @@ export interface SustainedResult {
 export async function sustainedThroughput(impl: PartB, first: number, count: number): Promise<SustainedResult> {
   const t0 = Date.now();
   const placed = await placeOrders(impl.endpoints.order, first, count);
+  await waitQuiet(impl);
+  const wanted = new Set(placed.ids);
   const recorder = new LatencyRecorder();
   let last = t0;
-  for (const r of await finalOrders(impl, placed.ids)) {
+  for (const r of (await impl.recentOrders(100_000)).filter((o) => wanted.has(o.order_id))) {
     last = Math.max(last, Date.parse(r.notified_at ?? r.failed_at ?? "") || last);
     if (r.placed_to_notified_ms !== undefined) recorder.recordMs(r.placed_to_notified_ms);
   }
@@ -102,8 +109,8 @@ export async function sustainedThroughput(impl: PartB, first: number, count: num
 
 /** The 202's latency at a fixed rate, from each order's intended start (coordinated omission corrected). */
 export async function acceptLatency(impl: PartB, rate: number, count: number): Promise<FixedRateResult> {
-  const { result, ids } = await ordersAtRate(impl.endpoints.order, rate, count, "u-bench-latency");
-  await finalOrders(impl, ids); // the next measurement starts from a quiet system
+  const { result } = await ordersAtRate(impl.endpoints.order, rate, count, "u-bench-latency");
+  await waitQuiet(impl); // the next measurement starts from a quiet system
   return result;
 }
 
@@ -158,7 +165,7 @@ export async function backlogDrain(
       await sampler.stop();
     }
     const from = samples[Math.max(0, samples.findIndex((s) => s.consumers > 0) - 1)];
-    await finalOrders(impl, fill.ids);
+    await waitQuiet(impl);
     return {
       backlog: from.messages,
       seconds: round2((done - from.t) / 1000),

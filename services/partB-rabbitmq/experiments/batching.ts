@@ -64,7 +64,7 @@ export interface BatchingRun extends Run<PartB, BatchingOptions> {
 const SKU = "burger";
 
 /** Wait until these orders are all CONFIRMED or FAILED (or a minute without progress), then read them. */
-export async function waitFinal(impl: PartB, ids: string[]): Promise<OrderRecord[]> {
+async function waitFinal(impl: PartB, ids: string[]): Promise<OrderRecord[]> {
   const wanted = new Set(ids);
   let lastFinal = -1;
   let lastChange = Date.now();

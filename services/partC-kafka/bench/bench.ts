@@ -37,7 +37,8 @@ async function open(opts: BenchOptions, size: PartCSize): Promise<PartCStack> {
     const broker = brokerGroup("kafka", part.running.brokers.find((b) => b.id === "kafka")?.pid);
     const eventBytes = Buffer.byteLength(toMessage(orderPlaced(newLoadTestOrderId(0), DEFAULT_ITEMS)).value);
     const services = () => part.running.services; // a started service is updated in place
-    const [own, kafka, versions] = [impl.whiteBox(), await impl.kafka(), { kafka: kafkaVersion(opts.home) }];
+    const versions = { kafka: (readRecord("kafka", opts.home)?.meta?.version as string | undefined) ?? "unknown" };
+    const [own, kafka] = [impl.whiteBox(), await impl.kafka()];
     const bootstrap = own.endpoints.kafka;
     return {
       size,
@@ -57,8 +58,6 @@ async function open(opts: BenchOptions, size: PartCSize): Promise<PartCStack> {
     throw err;
   }
 }
-
-const kafkaVersion = (home: string) => (readRecord("kafka", home)?.meta?.version as string | undefined) ?? "unknown";
 
 /** Records in a topic now: the sum over its partitions of end − start offsets. */
 const topicSize = async (s: PartCStack, topic: string) =>
@@ -88,12 +87,6 @@ async function consumeBoth(s: PartCStack) {
   const records = runs.reduce((a, r) => a + r.messages, 0);
   const fetchMs = runs.reduce((a, r) => a + r.fetch_ms, 0);
   return { records, fetch_ms: fetchMs, fetch_records_per_s: Math.round(records / (fetchMs / 1000)), runs };
-}
-
-/** The replay log: inventory answers every order, and more orders fill the log to its size. */
-async function fillReplayLog(s: PartCStack, more: number) {
-  for (let done = 0; done < more; done += 100_000) await s.own.loadTest(Math.min(100_000, more - done));
-  await s.own.waitForQuiet(TIMEOUT_MS);
 }
 
 const measures: Measure<PartCStack, PartCRecord>[] = [
@@ -149,7 +142,9 @@ const measures: Measure<PartCStack, PartCRecord>[] = [
       await s.impl.start("inventory");
       await s.own.waitForQuiet(TIMEOUT_MS); // inventory has answered every order so far
       const now = logSize(await s.own.lag());
-      await fillReplayLog(s, Math.max(0, Math.ceil((s.size.replay - now) / 2)));
+      const more = Math.max(0, Math.ceil((s.size.replay - now) / 2)); // each order, and inventory's answer
+      for (let done = 0; done < more; done += 100_000) await s.own.loadTest(Math.min(100_000, more - done));
+      await s.own.waitForQuiet(TIMEOUT_MS);
       const { orders_read, answers_sent, commits } = await s.own.stats("inventory");
       m.inventory = { orders_read, answers_sent, commits };
       return `${logSize(await s.own.lag())} events in the log (${now} before)`;
