@@ -28,71 +28,51 @@ const { values: argv } = parseFlags({
 
 const bench = createRequire(import.meta.url)("../dist/bench/index.js");
 
-const benches = {
-  partA: (o) => bench.benchPartA(o),
-  partB: (o) => bench.benchPartB(o),
-  partC: (o) => bench.benchPartC(o),
-};
-
 await main(async () => {
   const quick = Boolean(argv.quick);
-  const only = listOf(argv.only) ?? Object.keys(benches);
+  const names = Object.keys(bench.BENCHES);
+  const only = listOf(argv.only) ?? names;
   for (const name of only)
-    if (!benches[name]) throw new Error(`unknown benchmark ${name}: use one of ${Object.keys(benches).join(", ")}`);
-  // Brokers and services of the benchmark's own (a temporary LAB_HOME, free ports): a benchmark
-  // never touches the brokers a student has up. Native brokers, as the tests run them.
-  const env = await lab.harness.isolatedBrokerEnv("bench");
-  const restoreEnv = lab.harness.useEnv({ ...env, LAB_BROKER_MODE: "native" });
-  const home = env.LAB_HOME;
-  console.log(chalk.dim(`lab folder of this run (brokers, services, logs): ${home}`));
-  const runs = [];
-  let cleaned = false;
-  const cleanUp = async () => {
-    if (cleaned) return;
-    cleaned = true;
-    // Whatever failed, nothing the benchmark started keeps running: services, then brokers.
-    for (const part of lab.PART_IDS)
-      await lab.down(part, { home }).catch((err) => console.error(`could not stop ${part}: ${err.message}`));
-    restoreEnv();
-    fs.rmSync(home, { recursive: true, force: true });
-  };
-  process.once("SIGINT", () => {
-    console.error("\ninterrupted: stopping what the benchmark started");
-    cleanUp().finally(() => process.exit(130));
-  });
-  try {
+    if (!bench.BENCHES[name]) throw new Error(`unknown benchmark ${name}: use one of ${names.join(", ")}`);
+  await withBenchFolder(async (home) => {
     for (const name of only) {
       console.log(chalk.bold(`\n== ${name}${quick ? " (quick)" : ""}`));
       const nodeArgs = argv.profile
         ? ["--cpu-prof", `--cpu-prof-dir=${lab.resultsDir("bench", "profiles", name)}`]
         : undefined;
-      const { figures, details, versions } = await benches[name]({
-        home,
-        quick,
-        nodeArgs,
-        log: (line) => console.log(`  ${line}`),
-      });
-      const run = {
-        name,
-        quick,
-        machine: bench.machineInfo(versions ?? {}),
-        figures,
-        details,
-        at: new Date().toISOString(),
-      };
-      bench.writeBenchRun(run);
-      runs.push(run);
-      console.log(lab.markdownTable(bench.figuresTable(figures)));
+      const run = await bench.runBenchmark(name, { home, quick, nodeArgs, log: (line) => console.log(`  ${line}`) });
+      console.log(lab.markdownTable(bench.figuresTable(run.figures)));
     }
+  });
+  for (const f of await bench.writeBenchSummary()) console.log(chalk.dim(`wrote ${path.relative(process.cwd(), f)}`));
+});
+
+/**
+ * `fn(home)` on brokers and services of the benchmark's own (a temporary LAB_HOME, free ports,
+ * native brokers, as the tests run them): a benchmark never touches the brokers a student has up.
+ * Whatever happens, an interrupt too, what it started is stopped (services, then brokers) and
+ * its folder removed.
+ */
+async function withBenchFolder(fn) {
+  const env = await lab.harness.isolatedBrokerEnv("bench");
+  const restoreEnv = lab.harness.useEnv({ ...env, LAB_BROKER_MODE: "native" });
+  const home = env.LAB_HOME;
+  console.log(chalk.dim(`lab folder of this run (brokers, services, logs): ${home}`));
+  let cleaning;
+  const cleanUp = () =>
+    (cleaning ??= (async () => {
+      for (const part of lab.PART_IDS)
+        await lab.down(part, { home }).catch((err) => console.error(`could not stop ${part}: ${err.message}`));
+      restoreEnv();
+      fs.rmSync(home, { recursive: true, force: true });
+    })());
+  process.once("SIGINT", () => {
+    console.error("\ninterrupted: stopping what the benchmark started");
+    cleanUp().finally(() => process.exit(130));
+  });
+  try {
+    return await fn(home);
   } finally {
     await cleanUp();
   }
-  const all = bench.readBenchRuns();
-  const rows = bench.benchRows(all);
-  const plots = [
-    await lab.harness.writeSvg(bench.benchRatioSpec(rows), path.join(lab.resultsDir("bench"), "ratios.svg")),
-    await lab.harness.writeSvg(bench.benchMemorySpec(rows), path.join(lab.resultsDir("bench"), "memory.svg")),
-  ];
-  const file = bench.writeBenchReadme(all, bench.lessons(all));
-  for (const f of [file, ...plots]) console.log(chalk.dim(`wrote ${path.relative(process.cwd(), f)}`));
-});
+}

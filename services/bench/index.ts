@@ -3,7 +3,5 @@ export * from "../harness/measure/fixed-rate.js";
 export * from "../harness/measure/histogram.js";
 export * from "../harness/measure/machine.js";
 export * from "../harness/show/bench-report.js";
-export * from "../partA-sync-rest/bench/bench.js";
-export * from "../partB-rabbitmq/bench/bench.js";
-export * from "../partC-kafka/bench/bench.js";
 export * from "./plots.js";
+export * from "./run.js";

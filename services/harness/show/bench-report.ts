@@ -3,7 +3,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { readJsonResults, resultsDir, writeJsonResult } from "../../common/paths.js";
 import { markdownTable } from "../../common/table.js";
-import type { MachineInfo } from "../measure/machine.js";
+import { machineInfo, type MachineInfo } from "../measure/machine.js";
 
 export interface Figure {
   id: string;
@@ -89,7 +89,13 @@ export function againstBaseline(
 /** value / baseline to two significant digits (0.031, 0.62, 1.3). */
 export const ratioOf = (value: number, baseline: number): number => Number((value / baseline).toPrecision(2));
 
-export const writeBenchRun = (run: BenchRun, dir = resultsDir("bench")): string => writeJsonResult(dir, run.name, run);
+/** A benchmark's result as a run, on this machine, now: written to results/bench/<name>.json. */
+export function writeBenchRun(name: string, quick: boolean, result: BenchResult, dir = resultsDir("bench")): BenchRun {
+  const { figures, details, versions } = result;
+  const run = { name, quick, machine: machineInfo(versions), figures, details, at: new Date().toISOString() };
+  writeJsonResult(dir, name, run);
+  return run;
+}
 
 export const readBenchRuns = (dir = resultsDir("bench")): BenchRun[] => readJsonResults<BenchRun>(dir);
 
@@ -165,72 +171,93 @@ export function writeBenchReadme(runs: BenchRun[], lessons: string[], dir = resu
   return file;
 }
 
+type Details = Record<string, any>;
+
+/** What a lesson reads: the figures by id, each bench's details, the machine. */
+interface LessonRun {
+  f: Map<string, Figure>;
+  details: (name: string) => Details | undefined;
+  cores: number;
+}
+
+/** Part A: what the framework and the client cost against the bare chain. */
+function partALesson({ f, details }: LessonRun): string | undefined {
+  const [p50, rate, cost] = [f.get("A.latency.p50"), f.get("A.throughput"), details("partA")?.client_cost_ms_per_call];
+  if (!p50?.baseline || !rate?.baseline || !cost) return undefined;
+  const extra = Math.round((cost.axios_with_policy - cost.node_http) * 1000) / 1000;
+  // The order service makes two calls per order: what they add, against what the order's latency adds.
+  const most = 2 * extra >= (p50.value - p50.baseline.value) / 2;
+  return (
+    `A synchronous order costs two network hops: ${p50.value} ms at the median here against ${p50.baseline.value} ms for the bare node:http chain, and ${Math.round((rate.ratio ?? 0) * 100)} % of its throughput (${fmt(rate.value)} vs ${fmt(rate.baseline.value)} orders/s). ` +
+    `${most ? "Most of the difference is the client, not the framework" : "Part of the difference is the client"}: one call through axios costs its caller ${cost.axios} ms of CPU (${cost.axios_with_policy} ms with timeout, retries and deadline) against ${cost.node_http} ms with node:http, and the order service, one thread, makes two per order. ` +
+    `Convenience has a price that can be measured: here ${extra} ms per call. Connecting can cost far more: Part A's connection experiment (lab-scripts/partA-connections.mjs) measures it per hop.`
+  );
+}
+
+/** Part B: what an order costs the broker and the machine, end to end. */
+function partBCostLesson({ f, details, cores }: LessonRun): string | undefined {
+  const [rate, b] = [f.get("B.throughput"), details("partB")];
+  const cpu = b?.sustained?.cpu_ms_per_order as Record<string, number> | undefined;
+  if (!rate?.baseline || !b?.message_flow || !cpu) return undefined;
+  return (
+    `Asynchronous is not free: an order in Part B is 3 confirmed publishes, 4 deliveries and 8 disk commits (shared by a batch where batches form). It sustains ${fmt(rate.value)} orders/s from POST to user notified, ${rate.ratio} × a bare publish-and-consume of one message (${fmt(rate.baseline.value)}/s) and ${ratioOf(rate.value, b.message_flow.orders_per_s)} × the same message flow without the services (${fmt(b.message_flow.orders_per_s)}/s). ` +
+    `It costs ${cpu.total} ms of CPU per order over all processes, ${cpu.rabbitmq ?? "?"} ms of it in RabbitMQ: on ${cores} cores that is the ceiling of this design, before any code is slow.`
+  );
+}
+
+/** Part B: what batching shares, against batch size 1 in the same run. */
+function partBBatchingLesson({ f, details }: LessonRun): string | undefined {
+  const [rate, drain, b] = [f.get("B.throughput"), f.get("B.drain"), details("partB")];
+  const one = b?.batch_size_1 as { orders_per_s: number; drain_per_s: number } | undefined;
+  if (!rate || !drain || !one) return undefined;
+  return (
+    `Batching shares what a group of messages can share — one store transaction, one confirm wait, one ack — and nothing else: in batches of up to ${fmt(b!.batch_max)} Part B sustained ${fmt(rate.value)} orders/s and drained ${fmt(drain.value)}/s, ` +
+    `against ${fmt(one.orders_per_s)} and ${fmt(one.drain_per_s)}/s with every service at batch size 1 in the same run (${ratioOf(rate.value, one.orders_per_s)} × and ${ratioOf(drain.value, one.drain_per_s)} ×). ` +
+    "What is left is per message — parsing and checking it, its log line, its publish, RabbitMQ's deliveries — and per request on the order service's one thread, which batching does not touch; batches only fill where messages wait (lab-scripts/partB-batching.mjs shows how full they were)."
+  );
+}
+
+/** Part B: the 202 and the backlog, decoupled in time but not in CPU. */
+function partBBacklogLesson({ f, details }: LessonRun): string | undefined {
+  const [p99, drain, b] = [f.get("B.accept.p99"), f.get("B.drain"), details("partB")];
+  const alone = b?.backlog?.accept_while_inventory_down?.p99_ms as number | undefined;
+  if (!p99 || !drain?.baseline || !b?.accept || alone === undefined) return undefined;
+  return (
+    `The client never waits for inventory, but it shares the machine with it: at half that rate the 202 comes back in ${fmt(b.accept.p50_ms)} ms at the median and ${fmt(p99.value)} ms at p99 (one disk commit and one broker confirm), ` +
+    `and in ${fmt(alone)} ms at p99 at the same rate while inventory is stopped${alone < p99.value ? ": asynchronous work is decoupled in time, not in CPU" : ""}. ` +
+    `After an outage, inventory works through a backlog of ${fmt(b.backlog?.backlog ?? 0)} at ${fmt(drain.value)} orders/s, ${drain.ratio} × a consumer that only acks: each message is a reservation on disk, a confirmed answer, then the ack.`
+  );
+}
+
+/** Part C: writing a log against reading it. */
+function partCLesson({ f }: LessonRun): string | undefined {
+  const [load, catchUp, replay] = [f.get("C.load"), f.get("C.catchup"), f.get("C.replay")];
+  if (!load?.baseline || !catchUp?.baseline || !replay?.baseline) return undefined;
+  return (
+    `A log takes writes at the producer's pace, whoever reads it: /load-test appended ${fmt(load.value)} events/s with acks=all (Kafka's own producer perf tool, at its default batching: ${fmt(load.baseline.value)}/s). ` +
+    `Reading is where the work is: analytics catches up at ${fmt(catchUp.value)} events/s and replays ${replay.figure.replace(/^replay events\/s, /, "")} at ${fmt(replay.value)} events/s, ${Math.min(catchUp.ratio!, replay.ratio!)}–${Math.max(catchUp.ratio!, replay.ratio!)} × Kafka's own consumer, the price of parsing and validating every event and counting each eventId once.`
+  );
+}
+
+/** Parts B and C: the largest service's peak memory. */
+function memoryLesson({ f }: LessonRun): string | undefined {
+  const memory = [...f.values()].filter((x) => /^[BC]\.memory\./.test(x.id));
+  if (!memory.length) return undefined;
+  const worst = memory.reduce((a, m) => (m.value > a.value ? m : a));
+  return (
+    `Memory follows what a service keeps and how fast it makes garbage: the largest Part B or C service peaked at ${worst.value} MB (${worst.figure.replace(/^peak memory, /, "").replace(/ \(.*\)$/, "")}). ` +
+    "Analytics keeps one eventId per event it counted, packed in 16 bytes; the Kafka services run with a heap budget, or V8 would let a heap fed this fast grow to several times what is alive."
+  );
+}
+
+const LESSONS = [partALesson, partBCostLesson, partBBatchingLesson, partBBacklogLesson, partCLesson, memoryLesson];
+
 /** The short lessons of a run, read off its own numbers. */
 export function lessons(runs: BenchRun[]): string[] {
-  const f = new Map(runs.flatMap((r) => r.figures).map((x) => [x.id, x]));
-  const out: string[] = [];
-  const a50 = f.get("A.latency.p50");
-  const aT = f.get("A.throughput");
-  const details = (name: string) => runs.find((r) => r.name === name)?.details as Record<string, any> | undefined;
-  const a = details("partA");
-  if (a50?.baseline && aT?.baseline && a?.client_cost_ms_per_call) {
-    const cost = a.client_cost_ms_per_call as Record<string, number>;
-    out.push(
-      `A synchronous order costs two network hops: ${a50.value} ms at the median here against ${a50.baseline.value} ms for the bare node:http chain, and ${Math.round((aT.ratio ?? 0) * 100)} % of its throughput (${fmt(aT.value)} vs ${fmt(aT.baseline.value)} orders/s). ` +
-        `Most of the difference is the client, not the framework: one call through axios costs its caller ${cost.axios} ms of CPU (${cost.axios_with_policy} ms with timeout, retries and deadline) against ${cost.node_http} ms with node:http, and the order service, one thread, makes two per order. ` +
-        `Convenience has a price that can be measured, and here it is a fraction of a millisecond. Connecting can cost far more: the original report's 6.1 s per order was neither this nor sleeps — ` +
-        `that team's own services answer in 8.0 ms at the median on the reference machine (300 sequential orders on one keep-alive connection, 10–13 ms with a new connection per request; measured for issue 17), and the report's figures (6.1 s with three new connections per order, 4.1 s with two, 8.1 s with a 2 s delay) fit about 2 s per new connection (6.1 / 3, 4.1 / 2, (8.1 − 2) / 3: arithmetic), ` +
-        `the wait for a first address that does not answer before the fallback. Part A's connection experiment (lab-scripts/partA-connections.mjs) measures that per hop; keep-alive agents, an address that answers, and a connect timeout shorter than the fallback avoid it.`,
-    );
-  }
-  const bT = f.get("B.throughput");
-  const bP = f.get("B.accept.p99");
-  const bD = f.get("B.drain");
-  const b = details("partB");
-  if (bT?.baseline && b?.message_flow && b?.sustained?.cpu_ms_per_order) {
-    const cpu = b.sustained.cpu_ms_per_order as Record<string, number>;
-    out.push(
-      `Asynchronous is not free: an order in Part B is 3 confirmed publishes, 4 deliveries and 8 disk commits (shared by a batch where batches form). It sustains ${fmt(bT.value)} orders/s from POST to user notified, ${bT.ratio} × a bare publish-and-consume of one message (${fmt(bT.baseline.value)}/s) and ${ratioOf(bT.value, b.message_flow.orders_per_s)} × the same message flow without the services (${fmt(b.message_flow.orders_per_s)}/s). ` +
-        `It costs ${cpu.total} ms of CPU per order over all processes, ${cpu.rabbitmq ?? "?"} ms of it in RabbitMQ: on ${runs[0].machine.cores} cores that is the ceiling of this design, before any code is slow.`,
-    );
-  }
-  if (bT && bD && b?.batch_size_1) {
-    const one = b.batch_size_1 as { orders_per_s: number; drain_per_s: number };
-    out.push(
-      `Batching shares what a group of messages can share — one store transaction, one confirm wait, one ack — and nothing else: in batches of up to ${fmt(b.batch_max ?? 64)} Part B sustained ${fmt(bT.value)} orders/s and drained ${fmt(bD.value)}/s, ` +
-        `against ${fmt(one.orders_per_s)} and ${fmt(one.drain_per_s)}/s with every service at batch size 1 in the same run (${ratioOf(bT.value, one.orders_per_s)} × and ${ratioOf(bD.value, one.drain_per_s)} ×). ` +
-        "What is left is per message — parsing and checking it, its log line, its publish, RabbitMQ's deliveries — and per request on the order service's one thread, which batching does not touch; batches only fill where messages wait (lab-scripts/partB-batching.mjs shows how full they were).",
-    );
-  }
-  if (bP && bD?.baseline && b?.accept) {
-    out.push(
-      `The client never waits for inventory, but it shares the machine with it: at half that rate the 202 comes back in ${fmt(b.accept.p50_ms)} ms at the median and ${fmt(bP.value)} ms at p99 (one disk commit and one broker confirm), ` +
-        `and in ${fmt(b.backlog?.accept_while_inventory_down?.p99_ms ?? NaN)} ms at p99 at the same rate while inventory is stopped: asynchronous work is decoupled in time, not in CPU. ` +
-        `After an outage, inventory works through a backlog of ${fmt(b.backlog?.backlog ?? 0)} at ${fmt(bD.value)} orders/s, ${bD.ratio} × a consumer that only acks: each message is a reservation on disk, a confirmed answer, then the ack.`,
-    );
-  }
-  if (bT) {
-    out.push(
-      "The largest fix was one socket option, found by timing each step of POST /order: amqplib leaves Nagle's algorithm on, so a small publish that followed a consumer's ack on the same connection waited for the broker's delayed TCP ack, up to 40 ms. " +
-        "With TCP_NODELAY POST /order went from 43 to 3 ms at the median; with it, a prefetch of 100 instead of 10 and disk flushes outside the write lock, inventory's drain went from 590 to 1,534 orders/s (before and after, one run after the other, on the 2-core reference machine). Measure the steps before changing the design.",
-    );
-  }
-  const cL = f.get("C.load");
-  const cC = f.get("C.catchup");
-  const cR = f.get("C.replay");
-  if (cL?.baseline && cC?.baseline && cR?.baseline) {
-    out.push(
-      `A log takes writes at the producer's pace, whoever reads it: /load-test appended ${fmt(cL.value)} events/s with acks=all (Kafka's own producer perf tool, at its default batching: ${fmt(cL.baseline.value)}/s). ` +
-        `Reading is where the work is: analytics catches up at ${fmt(cC.value)} events/s and replays ${cR.figure.replace(/^replay events\/s, /, "")} at ${fmt(cR.value)} events/s, ${cC.ratio}–${cR.ratio} × Kafka's own consumer, the price of parsing and validating every event and counting each eventId once.`,
-    );
-  }
-  const memory = [...f.values()].filter((x) => /^[BC]\.memory\./.test(x.id));
-  if (memory.length) {
-    const worst = memory.reduce((a, m) => (m.value > a.value ? m : a));
-    out.push(
-      `Memory follows what a service keeps and how fast it makes garbage: the largest Part B or C service peaked at ${worst.value} MB (${worst.figure.replace(/^peak memory, /, "").replace(/ \(.*\)$/, "")}). ` +
-        `Analytics keeps one eventId per event it counted, packed in 16 bytes; fed a million events, V8 would still let the heap grow to several times what is alive, so the Kafka services run with a heap budget.`,
-    );
-  }
-  return out;
+  const run: LessonRun = {
+    f: new Map(runs.flatMap((r) => r.figures).map((x) => [x.id, x])),
+    details: (name) => runs.find((r) => r.name === name)?.details,
+    cores: runs[0]?.machine.cores ?? 0,
+  };
+  return LESSONS.map((lesson) => lesson(run)).filter((l): l is string => l !== undefined);
 }

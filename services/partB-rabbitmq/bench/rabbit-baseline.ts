@@ -2,6 +2,7 @@
 // way RabbitMQ's PerfTest measures it — one publisher with confirms, one consumer acking.
 import amqp from "amqplib";
 import { randomUUID } from "node:crypto";
+import { round2 } from "../../harness/measure/bench-runner.js";
 import { fixedRateLoad, type FixedRateResult } from "../../harness/measure/fixed-rate.js";
 
 export interface RawRabbitOptions {
@@ -19,60 +20,91 @@ export interface RawRabbitOptions {
 // best raw amqplib does. The services need TCP_NODELAY for their latency (connection.ts).
 const connect = (url: string, noDelay = false) => amqp.connect(url, { noDelay });
 
-/** Publish with confirms while one consumer acks: messages per second end to end. */
-export async function rawPublishConsume(opts: RawRabbitOptions): Promise<{ msgs_per_s: number; seconds: number }> {
-  const conn = await connect(opts.amqpUrl);
+type Connection = amqp.ChannelModel;
+
+/** `use` on connections of its own (one per role, as each service has its own), closed afterwards. */
+async function withConnections<T>(
+  to: Pick<RawRabbitOptions, "amqpUrl" | "noDelay">,
+  roles: number,
+  use: (conns: Connection[]) => Promise<T>,
+) {
+  const conns = await Promise.all(Array.from({ length: roles }, () => connect(to.amqpUrl, to.noDelay)));
   try {
-    const pub = await conn.createConfirmChannel();
-    const sub = await conn.createChannel();
-    const queue = `bench-raw-${randomUUID()}`;
-    await pub.assertQueue(queue, { durable: true, autoDelete: false });
-    await sub.prefetch(opts.prefetch ?? 200);
-    const body = Buffer.alloc(opts.size, "x");
-    let consumed = 0;
-    const started = performance.now();
-    const done = new Promise<void>((resolve) => {
-      void sub.consume(queue, (msg) => {
-        if (!msg) return;
-        sub.ack(msg);
-        if (++consumed === opts.messages) resolve();
-      });
-    });
-    await publishWithConfirms(pub, queue, body, opts.messages, opts.confirmWindow ?? 200);
-    await done;
-    const seconds = (performance.now() - started) / 1000;
-    await pub.deleteQueue(queue);
-    return { msgs_per_s: Math.round(opts.messages / seconds), seconds: round(seconds) };
+    return await use(conns);
   } finally {
-    await conn.close().catch(() => {});
+    for (const conn of conns) await conn.close().catch(() => {});
   }
 }
 
-/** Fill a queue with no consumer, then drain it with one raw consumer: messages per second. */
-export async function rawDrain(opts: RawRabbitOptions): Promise<{ drain_per_s: number; seconds: number }> {
-  const conn = await connect(opts.amqpUrl);
-  try {
-    const pub = await conn.createConfirmChannel();
-    const queue = `bench-drain-${randomUUID()}`;
-    await pub.assertQueue(queue, { durable: true, autoDelete: false });
-    await publishWithConfirms(pub, queue, Buffer.alloc(opts.size, "x"), opts.messages, opts.confirmWindow ?? 200);
-    const sub = await conn.createChannel();
-    await sub.prefetch(opts.prefetch ?? 200);
-    let consumed = 0;
-    const started = performance.now();
-    await new Promise<void>((resolve) => {
-      void sub.consume(queue, (msg) => {
+/** A durable queue of the benchmark's own, with a name nothing else uses. */
+async function ownQueue(ch: amqp.Channel, what: string): Promise<string> {
+  const queue = `bench-${what}-${randomUUID()}`;
+  await ch.assertQueue(queue, { durable: true, autoDelete: false });
+  return queue;
+}
+
+/** A consumer on `queue` that acks every message; resolves once `count` are acked. */
+async function ackAll(conn: Connection, queue: string, count: number, prefetch: number): Promise<() => Promise<void>> {
+  const ch = await conn.createChannel();
+  await ch.prefetch(prefetch);
+  return () =>
+    new Promise<void>((resolve) => {
+      let acked = 0;
+      void ch.consume(queue, (msg) => {
         if (!msg) return;
-        sub.ack(msg);
-        if (++consumed === opts.messages) resolve();
+        ch.ack(msg);
+        if (++acked === count) resolve();
       });
     });
-    const seconds = (performance.now() - started) / 1000;
+}
+
+/** `count` in the seconds since `started`. */
+const rateSince = (count: number, started: number) => {
+  const seconds = (performance.now() - started) / 1000;
+  return { per_s: Math.round(count / seconds), seconds: round2(seconds) };
+};
+
+const bodyOf = (opts: RawRabbitOptions) => Buffer.alloc(opts.size, "x");
+
+/**
+ * One queue, one publisher with confirms, one consumer acking: while the messages are published
+ * (end to end), or once they all wait in the queue (`drain`: the consumer alone).
+ */
+const publishAndAck = (opts: RawRabbitOptions, drain: boolean) =>
+  withConnections(opts, 1, async ([conn]) => {
+    const pub = await conn.createConfirmChannel();
+    const queue = await ownQueue(pub, drain ? "drain" : "raw");
+    const publish = () => publishWithConfirms(pub, queue, bodyOf(opts), opts.messages, opts.confirmWindow ?? 200);
+    if (drain) await publish();
+    const consume = await ackAll(conn, queue, opts.messages, opts.prefetch ?? 200);
+    const started = performance.now();
+    await Promise.all([consume(), drain || publish()]);
+    const rate = rateSince(opts.messages, started);
     await pub.deleteQueue(queue);
-    return { drain_per_s: Math.round(opts.messages / seconds), seconds: round(seconds) };
-  } finally {
-    await conn.close().catch(() => {});
-  }
+    return rate;
+  });
+
+/** Publish with confirms while one consumer acks: messages per second end to end. */
+export const rawPublishConsume = async (opts: RawRabbitOptions) => {
+  const { per_s, seconds } = await publishAndAck(opts, false);
+  return { msgs_per_s: per_s, seconds };
+};
+
+/** Fill a queue with no consumer, then drain it with one raw consumer: messages per second. */
+export const rawDrain = async (opts: RawRabbitOptions) => {
+  const { per_s, seconds } = await publishAndAck(opts, true);
+  return { drain_per_s: per_s, seconds };
+};
+
+/** A consumer that answers each message with a confirmed publish, and acks it once confirmed. */
+async function answerer(conn: Connection, queue: string, prefetch: number, answer: [string, string], body: Buffer) {
+  const ch = await conn.createConfirmChannel();
+  await ch.prefetch(prefetch);
+  await ch.consume(queue, (msg) => {
+    if (!msg) return;
+    const props = { persistent: true, messageId: msg.properties.messageId };
+    ch.publish(answer[0], answer[1], body, props, (err) => (err ? ch.nack(msg) : ch.ack(msg)));
+  });
 }
 
 /**
@@ -83,107 +115,62 @@ export async function rawDrain(opts: RawRabbitOptions): Promise<{ drain_per_s: n
  * a "status" consumer acks all of them. One connection per role, as each service has its own.
  * What the design's messages alone cost the broker and the clients: orders per second.
  */
-export async function rawWorkflow(opts: RawRabbitOptions): Promise<{ orders_per_s: number; seconds: number }> {
-  const prefetch = opts.prefetch ?? 100;
-  const tag = randomUUID().slice(0, 8);
-  const q = {
-    orders: `bench-flow-orders-${tag}`,
-    notify: `bench-flow-notify-${tag}`,
-    status: `bench-flow-status-${tag}`,
-  };
-  const answers = `bench-flow-answers-${tag}`;
-  const roles = await Promise.all(
-    ["client", "inventory", "notification", "status"].map(() => connect(opts.amqpUrl, opts.noDelay)),
-  );
-  const [client, inventory, notification, status] = roles;
-  try {
+export const rawWorkflow = (opts: RawRabbitOptions): Promise<{ orders_per_s: number; seconds: number }> =>
+  withConnections(opts, 4, async ([client, inventory, notification, status]) => {
+    const prefetch = opts.prefetch ?? 100;
     const admin = await client.createConfirmChannel();
-    for (const name of Object.values(q)) await admin.assertQueue(name, { durable: true, autoDelete: false });
+    const [orders, notify, statusQ] = await Promise.all(["orders", "notify", "status"].map((q) => ownQueue(admin, q)));
+    const answers = `bench-flow-answers-${randomUUID()}`;
     await admin.assertExchange(answers, "direct", { durable: true, autoDelete: false });
-    await admin.bindQueue(q.notify, answers, "reserved");
-    await admin.bindQueue(q.status, answers, "reserved");
-    const body = Buffer.alloc(opts.size, "x");
-
-    /** Consume a queue; for each message, optionally publish an answer with a confirm, then ack. */
-    const worker = async (
-      conn: amqp.ChannelModel,
-      queue: string,
-      answer?: (ch: amqp.ConfirmChannel, msg: amqp.ConsumeMessage) => void,
-    ) => {
-      const ch = await conn.createConfirmChannel();
-      await ch.prefetch(prefetch);
-      await ch.consume(queue, (msg) => {
-        if (!msg) return;
-        if (!answer) return ch.ack(msg);
-        answer(ch, msg);
-      });
-    };
-    const answerWith = (exchange: string, key: string) => (ch: amqp.ConfirmChannel, msg: amqp.ConsumeMessage) =>
-      ch.publish(exchange, key, body, { persistent: true, messageId: msg.properties.messageId }, (err) =>
-        err ? ch.nack(msg) : ch.ack(msg),
-      );
-    await worker(inventory, q.orders, answerWith(answers, "reserved"));
-    await worker(notification, q.notify, answerWith("", q.status));
-    let seen = 0;
+    for (const q of [notify, statusQ]) await admin.bindQueue(q, answers, "reserved");
+    await answerer(inventory, orders, prefetch, [answers, "reserved"], bodyOf(opts));
+    await answerer(notification, notify, prefetch, ["", statusQ], bodyOf(opts));
+    // Each order's InventoryReserved and UserNotified.
+    const consume = await ackAll(status, statusQ, 2 * opts.messages, prefetch);
     const started = performance.now();
-    const done = new Promise<void>((resolve) => {
-      void (async () => {
-        const ch = await status.createChannel();
-        await ch.prefetch(prefetch);
-        await ch.consume(q.status, (msg) => {
-          if (!msg) return;
-          ch.ack(msg);
-          if (++seen === 2 * opts.messages) resolve(); // each order's InventoryReserved and UserNotified
-        });
-      })();
-    });
-    await publishWithConfirms(admin, q.orders, body, opts.messages, opts.confirmWindow ?? 200);
+    const done = consume();
+    await publishWithConfirms(admin, orders, bodyOf(opts), opts.messages, opts.confirmWindow ?? 200);
     await done;
-    const seconds = (performance.now() - started) / 1000;
-    for (const name of Object.values(q)) await admin.deleteQueue(name);
+    const { per_s, seconds } = rateSince(opts.messages, started);
+    for (const q of [orders, notify, statusQ]) await admin.deleteQueue(q);
     await admin.deleteExchange(answers);
-    return { orders_per_s: Math.round(opts.messages / seconds), seconds: round(seconds) };
-  } finally {
-    for (const conn of roles) await conn.close().catch(() => {});
-  }
-}
+    return { orders_per_s: per_s, seconds };
+  });
+
+/** The broker's version, as it announces itself to a client. */
+export const brokerVersion = (amqpUrl: string): Promise<string> =>
+  withConnections({ amqpUrl }, 1, async ([conn]) => {
+    const props = (conn.connection as unknown as { serverProperties?: { version?: string } }).serverProperties;
+    return String(props?.version ?? "unknown");
+  });
 
 /**
  * The broker's part of a 202: one persistent message published with a confirm, at a fixed rate
  * (latency from each message's intended start), to a durable queue that one consumer acks.
  * TCP_NODELAY, as the order service has it: this is a latency, not a throughput.
  */
-export async function rawConfirmLatency(opts: {
+export const rawConfirmLatency = (opts: {
   amqpUrl: string;
   rate: number;
   messages: number;
   size: number;
-}): Promise<FixedRateResult> {
-  const [pubConn, subConn] = [await connect(opts.amqpUrl, true), await connect(opts.amqpUrl, true)];
-  try {
+}): Promise<FixedRateResult> =>
+  withConnections({ ...opts, noDelay: true }, 2, async ([pubConn, subConn]) => {
     const pub = await pubConn.createConfirmChannel();
-    const queue = `bench-confirm-${randomUUID()}`;
-    await pub.assertQueue(queue, { durable: true, autoDelete: false });
+    const queue = await ownQueue(pub, "confirm");
     const sub = await subConn.createChannel();
     await sub.prefetch(100);
     await sub.consume(queue, (msg) => msg && sub.ack(msg));
     const body = Buffer.alloc(opts.size, "x");
-    const result = await fixedRateLoad({
-      rate: opts.rate,
-      count: opts.messages,
-      connections: 64,
-      send: (i) =>
-        new Promise<boolean>((resolve) =>
-          pub.sendToQueue(queue, body, { persistent: true, messageId: String(i) }, (err) => resolve(!err)),
-        ),
-    });
+    const send = (i: number) =>
+      new Promise<boolean>((resolve) =>
+        pub.sendToQueue(queue, body, { persistent: true, messageId: String(i) }, (err) => resolve(!err)),
+      );
+    const result = await fixedRateLoad({ rate: opts.rate, count: opts.messages, connections: 64, send });
     await sub.close();
     await pub.deleteQueue(queue);
     return result;
-  } finally {
-    for (const conn of [pubConn, subConn]) await conn.close().catch(() => {});
-  }
-}
+  });
 
 /** Persistent publishes to the default exchange, at most `window` unconfirmed at a time. */
 async function publishWithConfirms(
@@ -209,5 +196,3 @@ async function publishWithConfirms(
   await ch.waitForConfirms();
   if (failed) throw failed;
 }
-
-const round = (x: number) => Math.round(x * 100) / 100;
