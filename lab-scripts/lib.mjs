@@ -126,18 +126,33 @@ export function labServicesOnly(target, what) {
 
 /**
  * Run `fn(home)` on brokers of the run's own: a temporary LAB_HOME, free ports, native processes
- * (the scenarios kill and restart them, never the ones a student has up). Whatever happens,
- * everything started under that home is stopped afterwards; its logs stay, and their folder is printed.
+ * (the scenarios kill and restart them, never the ones a student has up). Whatever happens, an
+ * interrupt too, everything started under that home is stopped afterwards (services, then
+ * brokers); its logs stay and their folder is printed, unless `removeFolder` (the benchmarks).
  */
-export async function withOwnBrokers(name, fn) {
+export async function withOwnBrokers(name, fn, { removeFolder = false } = {}) {
   const env = await lab.harness.isolatedBrokerEnv(name);
   const restoreEnv = lab.harness.useEnv({ ...env, LAB_BROKER_MODE: "native" });
   const home = env.LAB_HOME;
+  console.log(chalk.dim(`lab folder of this run (brokers, services, logs): ${home}`));
+  let cleaning;
+  const cleanUp = () =>
+    (cleaning ??= (async () => {
+      for (const part of lab.PART_IDS)
+        await lab.down(part, { home }).catch((err) => console.error(`could not stop ${part}: ${err.message}`));
+      restoreEnv();
+      if (removeFolder) fs.rmSync(home, { recursive: true, force: true });
+      else console.log(chalk.dim(`\nservice and broker logs: ${path.join(home, "logs")}`));
+    })());
+  const interrupted = () => {
+    console.error(`\ninterrupted: stopping what the ${name} run started`);
+    void cleanUp().finally(() => process.exit(130));
+  };
+  process.once("SIGINT", interrupted);
   try {
     return await fn(home);
   } finally {
-    for (const part of lab.PART_IDS) await lab.down(part, { home });
-    restoreEnv();
-    console.log(chalk.dim(`\nservice and broker logs: ${path.join(home, "logs")}`));
+    process.off("SIGINT", interrupted);
+    await cleanUp();
   }
 }

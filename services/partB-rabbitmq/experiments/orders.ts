@@ -22,8 +22,6 @@ export interface Answered {
 export const is2xx = (status: number): boolean => status >= 200 && status < 300;
 export const accepted2xx = (o: { http_status: number }): boolean => is2xx(o.http_status);
 
-export const round2 = (x: number): number => Math.round(x * 100) / 100;
-
 /** `InventoryReserved ×1, InventoryFailed ×1`, or "none". */
 export const kindsOf = (events: Tapped[]): string => {
   const counts = new Map<string, number>();
